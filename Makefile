@@ -1,0 +1,37 @@
+# Two commands on a fresh machine:  `make run` (set up, start the app)  and  `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8050
+
+.PHONY: run test venv browser bench clean
+
+$(BIN)/activate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(BIN)/activate
+
+venv: $(BIN)/activate
+
+run: venv
+	$(BIN)/lossviz --host $(HOST) --port $(PORT)
+
+# Debian's chromium + chromium-driver for the browser tests, installed when missing.
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || ( \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    --no-install-recommends chromium chromium-driver >/dev/null )
+
+test: venv browser
+	HOME=$$(mktemp -d) $(BIN)/python -m pytest -q
+
+bench: venv
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/bench_surface.py
+	$(BIN)/python bench/bench_training.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

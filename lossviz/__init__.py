@@ -1,0 +1,33 @@
+"""lossviz: train small networks and look at their loss landscapes. Pure NumPy.
+
+The engine never imports dash, plotly or flask; it is usable alone from Python or Jupyter::
+
+    import lossviz
+    trainer = lossviz.Trainer(lossviz.RunConfig(dataset="moons", loss="cross_entropy"))
+    trainer.advance(200)
+    d1, d2 = lossviz.random_directions(trainer.params, trainer.net, seed=0)
+    z = lossviz.surface(trainer.params, d1, d2, grid, grid, trainer.data.X_train,
+                        trainer.data.y_train, layer_sizes=trainer.net.layer_sizes,
+                        activation="tanh", loss="cross_entropy")
+"""
+
+from .activations import ACTIVATIONS, get_activation
+from .config import RunConfig
+from .datasets import DATASETS, Dataset, load_dataset
+from .directions import NORMALIZATIONS, pca_directions, random_direction, random_directions
+from .landscape import surface, surface_naive, surface_with_metric
+from .losses import LOSSES, get_loss, loss_grad, loss_value
+from .model import Network
+from .optimizers import OPTIMIZERS, make_optimizer
+from .paths import interpolate, project_trajectory, trajectory_losses
+from .training import Snapshot, Trainer, make_run, train
+
+__all__ = [
+    "ACTIVATIONS", "DATASETS", "LOSSES", "NORMALIZATIONS", "OPTIMIZERS",
+    "Dataset", "Network", "RunConfig", "Snapshot", "Trainer",
+    "get_activation", "get_loss", "interpolate", "load_dataset", "loss_grad", "loss_value",
+    "make_optimizer", "make_run", "pca_directions", "project_trajectory", "random_direction",
+    "random_directions", "surface", "surface_naive", "surface_with_metric", "train",
+    "trajectory_losses",
+]
+__version__ = "0.1.0"

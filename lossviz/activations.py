@@ -1,0 +1,91 @@
+"""Hidden-layer activations, each with its derivative next to it (as PyTorch defines them).
+
+Every entry carries its value, its derivative, the initialization that suits it, and the words
+the UI shows. Adding an activation is one new entry in ``ACTIVATIONS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .registry import lookup
+
+Array = np.ndarray
+LEAKY_SLOPE = 0.01
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One hidden activation.
+
+    ``value(z)`` maps pre-activations to activations (any shape, same dtype);
+    ``derivative(z, a)`` gives da/dz elementwise from the pre-activation ``z`` and the
+    activation ``a = value(z)`` (whichever is cheaper is used).
+    ``init`` is ``"he"`` (variance 2/fan_in) or ``"glorot"`` (variance 2/(fan_in+fan_out)).
+    ``inplace(z)`` overwrites ``z`` with ``value(z)`` and returns it (the loss surface's hot loop).
+    """
+
+    name: str
+    label: str
+    explanation: str
+    value: Callable[[Array], Array]
+    derivative: Callable[[Array, Array], Array]
+    init: str
+    inplace: Callable[[Array], Array]
+
+
+def _relu(z: Array) -> Array:
+    return np.maximum(z, 0)
+
+
+def _leaky_relu(z: Array) -> Array:
+    return np.where(z > 0, z, z * LEAKY_SLOPE)
+
+
+def _sigmoid(z: Array) -> Array:
+    # exp of a non-positive number only: no overflow for large |z|.
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+
+
+def _sigmoid_inplace(z: Array) -> Array:
+    # sigmoid(z) = (1 + tanh(z / 2)) / 2: one transcendental call, no temporaries.
+    z *= 0.5
+    np.tanh(z, out=z)
+    z += 1
+    z *= 0.5
+    return z
+
+
+def _softplus(z: Array) -> Array:
+    return np.logaddexp(0, z).astype(z.dtype, copy=False)
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in [
+        Activation("relu", "ReLU", "max(0, z): zero for negative inputs, identity otherwise.",
+                   _relu, lambda z, a: (z > 0).astype(z.dtype), "he",
+                   lambda z: np.maximum(z, 0, out=z)),
+        Activation("leaky_relu", "Leaky ReLU", "Like ReLU but lets 1% of negative inputs through.",
+                   _leaky_relu, lambda z, a: np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype), "he",
+                   lambda z: np.maximum(z, z * LEAKY_SLOPE, out=z)),
+        Activation("tanh", "tanh", "Smooth S-curve from -1 to 1, centred at zero.",
+                   np.tanh, lambda z, a: 1 - a * a, "glorot", lambda z: np.tanh(z, out=z)),
+        Activation("sigmoid", "Sigmoid", "Smooth S-curve from 0 to 1; saturates and slows learning.",
+                   _sigmoid, lambda z, a: a * (1 - a), "glorot", _sigmoid_inplace),
+        Activation("softplus", "Softplus", "log(1 + e^z): a smooth version of ReLU.",
+                   _softplus, lambda z, a: _sigmoid(z), "he",
+                   lambda z: np.logaddexp(0, z, out=z)),
+        Activation("linear", "Linear (none)", "No non-linearity: the network can only draw straight lines.",
+                   lambda z: z, lambda z, a: np.ones_like(z), "glorot", lambda z: z),
+    ]
+}
+
+
+def get_activation(name: str) -> Activation:
+    """Return the activation called ``name`` or raise ValueError naming the allowed ones."""
+    return lookup(ACTIVATIONS, name, "activation")

@@ -1,0 +1,223 @@
+"""Losses, each with its gradient with respect to the network output (PyTorch conventions).
+
+The network output ``out`` has shape ``(..., N, K)``: K logits for classification (K >= 2,
+binary included) or K = 1 value for regression. Leading axes (``...``) are a batch of parameter
+vectors (the loss surface evaluates many at once); every value is returned per leading index.
+
+- ``mse``: mean over all elements of (yhat - y)^2. For classification, yhat = softmax(logits)
+  against one-hot targets, mean over N*K elements.
+- ``huber``: mean of 0.5 r^2 if |r| <= delta else delta (|r| - 0.5 delta); same targets as mse.
+- ``cross_entropy``: mean over samples of -log softmax(logits)[y], computed stably. Defined for
+  classification only.
+
+Each loss gives dL/d(out); the model backpropagates it. The only place where the gradient is
+``(softmax - onehot) / N`` is cross-entropy on logits, where that shortcut is exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .registry import lookup
+
+Array = np.ndarray
+TASKS = ("classification", "regression")
+
+
+def _reduce_last(ufunc: np.ufunc, z: Array) -> Array:
+    """ufunc-reduce over the (short) class axis, keeping it as size 1.
+
+    NumPy reduces a short contiguous last axis slowly; folding its K columns with K - 1
+    elementwise calls is several times faster for the loss surface's (points, N, K) arrays.
+    """
+    if z.shape[-1] > 16:
+        return ufunc.reduce(z, axis=-1, keepdims=True)
+    acc = z[..., 0].copy()
+    for k in range(1, z.shape[-1]):
+        ufunc(acc, z[..., k], out=acc)
+    return acc[..., None]
+
+
+def softmax(z: Array) -> Array:
+    """Softmax over the last axis, shifted by the max for stability. Shape preserved."""
+    e = np.exp(z - _reduce_last(np.maximum, z))
+    return e / _reduce_last(np.add, e)
+
+
+def log_softmax(z: Array) -> Array:
+    """log softmax over the last axis, computed stably. Shape preserved."""
+    s = z - _reduce_last(np.maximum, z)
+    return s - np.log(_reduce_last(np.add, np.exp(s)))
+
+
+def one_hot(y: Array, k: int, dtype=np.float64) -> Array:
+    """(N,) int class indices -> (N, K) one-hot matrix."""
+    out = np.zeros((y.shape[0], k), dtype=dtype)
+    out[np.arange(y.shape[0]), y] = 1
+    return out
+
+
+def _softmax_backward(p: Array, grad_p: Array) -> Array:
+    """dL/dz from dL/dp for p = softmax(z): p * (g - sum(g p))."""
+    return p * (grad_p - _reduce_last(np.add, grad_p * p))
+
+
+def _class_planes(out: Array) -> Array:
+    """View of ``out`` (..., N, K) as K planes (K, ..., N): elementwise work on long rows."""
+    return np.moveaxis(out, -1, 0)
+
+
+def _logsumexp_planes(zt: Array) -> tuple[Array, Array]:
+    """log-sum-exp over the K planes of zt (K, ..., N), and the planes' max (..., N)."""
+    m = zt[0].copy()
+    for k in range(1, zt.shape[0]):
+        np.maximum(m, zt[k], out=m)
+    s = np.exp(zt[0] - m)
+    for k in range(1, zt.shape[0]):
+        s += np.exp(zt[k] - m)
+    return np.log(s) + m, m
+
+
+def _residual_planes(out: Array, y: Array, task: str):
+    """Yield residual planes (..., N): softmax(out)_k - [y == k], or out - y for regression."""
+    if task == "regression":
+        yield out[..., 0] - y
+        return
+    zt = _class_planes(out)
+    lse, _ = _logsumexp_planes(zt)
+    for k in range(zt.shape[0]):
+        r = np.exp(zt[k] - lse)
+        r -= y == k
+        yield r
+
+
+def _targets(out: Array, y: Array, task: str) -> tuple[Array, Array]:
+    """Predictions and targets, both shaped like ``out``, for the elementwise gradients."""
+    if task == "classification":
+        return softmax(out), one_hot(y, out.shape[-1], out.dtype)
+    return out, y.reshape(-1, 1).astype(out.dtype, copy=False)
+
+
+# --- elementwise residual losses ---------------------------------------------------------
+
+def _mse_value(r: Array, delta: float) -> Array:
+    return r * r
+
+
+def _mse_grad(r: Array, delta: float) -> Array:
+    return 2 * r
+
+
+def _huber_value(r: Array, delta: float) -> Array:
+    a = np.abs(r)
+    return np.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))
+
+
+def _huber_grad(r: Array, delta: float) -> Array:
+    return np.clip(r, -delta, delta)
+
+
+def _residual_loss(value: Callable, grad: Callable):
+    """Build (value, gradient) of a mean-of-elementwise loss on predictions (softmax or linear)."""
+
+    def loss_value(out: Array, y: Array, task: str, delta: float) -> Array:
+        total = sum(value(r, delta) for r in _residual_planes(out, y, task))
+        return total.mean(axis=-1) / out.shape[-1]
+
+    def loss_grad(out: Array, y: Array, task: str, delta: float) -> Array:
+        pred, target = _targets(out, y, task)
+        g = grad(pred - target, delta) / (out.shape[-2] * out.shape[-1])
+        return _softmax_backward(pred, g) if task == "classification" else g
+
+    return loss_value, loss_grad
+
+
+# --- cross-entropy on logits -------------------------------------------------------------
+
+def _ce_value(out: Array, y: Array, task: str, delta: float) -> Array:
+    _require_classification(task)
+    zt = _class_planes(out)
+    nll, _ = _logsumexp_planes(zt)
+    for k in range(zt.shape[0]):
+        nll -= np.where(y == k, zt[k], 0.0)
+    return nll.mean(axis=-1)
+
+
+def _ce_grad(out: Array, y: Array, task: str, delta: float) -> Array:
+    _require_classification(task)
+    g = softmax(out)
+    g[..., np.arange(y.shape[0]), y] -= 1  # exact for softmax + cross-entropy only
+    return g / out.shape[-2]
+
+
+def _require_classification(task: str) -> None:
+    if task != "classification":
+        raise ValueError(
+            "cross_entropy is not defined for regression (it needs class labels); "
+            "use mse or huber for regression data"
+        )
+
+
+@dataclass(frozen=True)
+class Loss:
+    """One loss: value and dL/d(out), with the words the UI shows.
+
+    ``value(out, y, task, delta)`` -> array of shape ``out.shape[:-2]`` (a float for 2-D out);
+    ``grad(out, y, task, delta)`` -> dL/d(out), shape of ``out``.
+    ``tasks`` lists the tasks it is defined for.
+    """
+
+    name: str
+    label: str
+    explanation: str
+    formula: str
+    value: Callable[[Array, Array, str, float], Array]
+    grad: Callable[[Array, Array, str, float], Array]
+    tasks: tuple[str, ...] = TASKS
+
+
+_mse = _residual_loss(_mse_value, _mse_grad)
+_huber = _residual_loss(_huber_value, _huber_grad)
+
+LOSSES: dict[str, Loss] = {
+    l.name: l
+    for l in [
+        Loss("mse", "Mean squared error",
+             "Average squared distance to the target; on class probabilities its gradient "
+             "fades when the network is confidently wrong.",
+             r"\frac{1}{NK}\sum (\hat y - y)^2", *_mse),
+        Loss("cross_entropy", "Cross-entropy",
+             "Minus the log of the probability given to the right class: punishes confident "
+             "mistakes hard. Classification only.",
+             r"-\frac{1}{N}\sum \log \mathrm{softmax}(z)_{y}", _ce_value, _ce_grad,
+             ("classification",)),
+        Loss("huber", "Huber",
+             "Squared error for small residuals, absolute error beyond delta: robust to outliers.",
+             r"\frac{1}{NK}\sum \begin{cases}\tfrac12 r^2 & |r|\le\delta\\ "
+             r"\delta(|r|-\tfrac12\delta) & \text{else}\end{cases}", *_huber),
+    ]
+}
+
+
+def get_loss(name: str, task: str | None = None) -> Loss:
+    """Return the loss called ``name``; with ``task``, check the loss is defined for it."""
+    loss = lookup(LOSSES, name, "loss")
+    if task is not None:
+        if task not in TASKS:
+            raise ValueError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
+        if task not in loss.tasks:
+            _require_classification(task)
+    return loss
+
+
+def loss_value(name: str, out: Array, y: Array, task: str, huber_delta: float = 1.0) -> Array:
+    """Data loss of network output ``out`` (..., N, K) against ``y`` (N,). See module doc."""
+    return get_loss(name, task).value(out, y, task, huber_delta)
+
+
+def loss_grad(name: str, out: Array, y: Array, task: str, huber_delta: float = 1.0) -> Array:
+    """dL/d(out) for the loss called ``name``; shape of ``out``."""
+    return get_loss(name, task).grad(out, y, task, huber_delta)

@@ -1,0 +1,186 @@
+"""Training as a stream of snapshots.
+
+``Trainer`` holds one run's state (parameters, optimizer, step count, trajectory) and advances
+it on request, so a UI can pause, resume and single-step; ``train`` wraps it as a generator.
+Divergence (NaN, inf, a loss that explodes) ends the run with a status, never an exception.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from .config import RunConfig
+from .datasets import Dataset, load_dataset
+from .losses import get_loss
+from .metrics import metric_value
+from .model import Network
+from .optimizers import make_optimizer
+from .penalties import penalty_grad, penalty_value
+
+Array = np.ndarray
+MAX_TRAJECTORY_ROWS = 500
+EXPLODE_FACTOR = 1e6  # a loss this many times its start (and above 1e3) counts as diverged
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The state of a run after ``step`` optimizer steps.
+
+    Losses are data losses (no penalty); ``objective`` adds the L1/L2 penalty. ``train_metric``
+    and ``test_metric`` are accuracy in [0, 1] (classification) or R^2 (regression).
+    ``status`` is ``"running"``, ``"done"`` or ``"diverged"``; ``message`` says why in words.
+    """
+
+    step: int
+    epoch: float
+    train_loss: float
+    test_loss: float
+    train_metric: float
+    test_metric: float
+    objective: float
+    grad_norm: float
+    status: str = "running"
+    message: str = ""
+
+
+def make_run(config: RunConfig) -> tuple[Dataset, Network, Array]:
+    """Data, network and initial parameters for a config (deterministic in its seed)."""
+    data = load_dataset(config.dataset, n_samples=config.n_samples, noise=config.noise,
+                        test_fraction=config.test_fraction, seed=config.seed,
+                        outlier_fraction=config.outlier_fraction)
+    get_loss(config.loss, data.task)  # cross-entropy on regression fails here, clearly
+    out = data.n_classes if data.task == "classification" else 1
+    net = Network((data.X_train.shape[1], *config.hidden, out), config.activation)
+    params = net.init_params(np.random.default_rng([config.seed, 1]))
+    return data, net, params
+
+
+class Trainer:
+    """One run, advanced step by step. Never shared between users: a value keyed by run id."""
+
+    def __init__(self, config: RunConfig, params_init: Array | None = None) -> None:
+        self.config = config
+        self.data, self.net, params = make_run(config)
+        if params_init is not None:
+            params = np.array(params_init, dtype=np.float64)
+            if params.shape != (self.net.n_params,):
+                raise ValueError(f"params_init must have shape ({self.net.n_params},)")
+        self.params_init = params.copy()
+        self.params = params
+        self.loss = get_loss(config.loss, self.data.task)
+        self.optimizer = make_optimizer(config.optimizer, self.net.n_params, config.lr,
+                                        config.momentum)
+        n = self.data.X_train.shape[0]
+        self.batch_size = n if config.batch_size in (0, None) else min(config.batch_size, n)
+        self.steps_per_epoch = math.ceil(n / self.batch_size)
+        self.total_steps = self.steps_per_epoch * config.epochs
+        self.record_every = max(1, math.ceil(self.total_steps / (MAX_TRAJECTORY_ROWS - 1)))
+        self.step_count = 0
+        self.status, self.message = "running", ""
+        self._rng = np.random.default_rng([config.seed, 2])
+        self._order = np.arange(n)
+        self._trajectory = [params.copy()]
+        self._last_grad_norm = float("nan")
+        self._first_loss: float | None = None
+
+    # --- stepping ---------------------------------------------------------------------
+    @property
+    def finished(self) -> bool:
+        return self.status != "running" or self.step_count >= self.total_steps
+
+    def objective_grad(self, idx: Array | None = None) -> tuple[float, Array]:
+        """Objective (data loss + penalty) and its flat gradient on training rows ``idx``."""
+        X, y = self.data.X_train, self.data.y_train
+        if idx is not None:
+            X, y = X[idx], y[idx]
+        c, task = self.config, self.data.task
+        out, cache = self.net.forward_cache(self.params, X)
+        value = float(self.loss.value(out, y, task, c.huber_delta))
+        grad = self.net.backward(self.params, X, cache, self.loss.grad(out, y, task, c.huber_delta))
+        if c.l2 or c.l1:
+            mask = self.net.weight_mask
+            value += penalty_value(self.params, mask, c.l2, c.l1)
+            grad += penalty_grad(self.params, mask, c.l2, c.l1)
+        return value, grad
+
+    def _batch(self) -> Array | None:
+        if self.batch_size >= self._order.shape[0]:
+            return None
+        k = self.step_count % self.steps_per_epoch
+        if k == 0:
+            self._rng.shuffle(self._order)
+        return self._order[k * self.batch_size:(k + 1) * self.batch_size]
+
+    def advance(self, n_steps: int = 1) -> int:
+        """Take up to ``n_steps`` optimizer steps; return how many were taken."""
+        taken = 0
+        while taken < n_steps and not self.finished:
+            with np.errstate(all="ignore"):
+                value, grad = self.objective_grad(self._batch())
+                self._last_grad_norm = float(np.sqrt(grad @ grad))
+            if not self._check_finite(value):
+                break
+            self.optimizer.step(self.params, grad)
+            self.step_count += 1
+            taken += 1
+            if self.step_count % self.record_every == 0 or self.step_count == self.total_steps:
+                self._record()
+        return taken
+
+    def _check_finite(self, value: float) -> bool:
+        if self._first_loss is None:
+            self._first_loss = value
+        limit = max(1e3, EXPLODE_FACTOR * abs(self._first_loss or 1.0))
+        if math.isfinite(value) and math.isfinite(self._last_grad_norm) and value < limit:
+            return True
+        what = "infinite or not a number" if not math.isfinite(value) else "exploded"
+        self.status = "diverged"
+        self.message = f"diverged: the loss became {what} — lower the learning rate"
+        self._record()
+        return False
+
+    def _record(self) -> None:
+        if not np.array_equal(self._trajectory[-1], self.params) or len(self._trajectory) == 1:
+            self._trajectory.append(self.params.copy())
+
+    # --- reading ----------------------------------------------------------------------
+    @property
+    def trajectory(self) -> Array:
+        """(rows, n_params): the initial vector, every ``record_every``-th step, the current one."""
+        rows = self._trajectory
+        if not np.array_equal(rows[-1], self.params):
+            rows = rows + [self.params.copy()]
+        return np.array(rows)
+
+    def evaluate(self) -> Snapshot:
+        """Losses and metrics on both splits at the current parameters."""
+        d, c = self.data, self.config
+        with np.errstate(all="ignore"):
+            out_tr = self.net.forward(self.params, d.X_train)
+            out_te = self.net.forward(self.params, d.X_test)
+            tr = float(self.loss.value(out_tr, d.y_train, d.task, c.huber_delta))
+            te = float(self.loss.value(out_te, d.y_test, d.task, c.huber_delta))
+            pen = penalty_value(self.params, self.net.weight_mask, c.l2, c.l1) if (c.l2 or c.l1) else 0.0
+        status = "done" if self.status == "running" and self.finished else self.status
+        message = self.message or ("finished" if status == "done" else "")
+        return Snapshot(self.step_count, self.step_count / self.steps_per_epoch, tr, te,
+                        metric_value(out_tr, d.y_train, d.task), metric_value(out_te, d.y_test, d.task),
+                        tr + pen, self._last_grad_norm, status, message)
+
+
+def train(config: RunConfig, *, every: int | None = None,
+          params_init: Array | None = None) -> Iterator[Snapshot]:
+    """Train ``config`` to the end, yielding a Snapshot every ``every`` steps (default: each epoch).
+
+    The first snapshot is at step 0 (before training); the last has status "done" or "diverged".
+    """
+    trainer = Trainer(config, params_init)
+    every = every or trainer.steps_per_epoch
+    yield trainer.evaluate()
+    while not trainer.finished:
+        trainer.advance(every)
+        yield trainer.evaluate()
