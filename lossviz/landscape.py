@@ -79,6 +79,30 @@ def _prepare(params, d1, d2, alphas, betas, X, y, layer_sizes, activation, loss,
     return _Problem(net, *vecs, alphas, betas, X, y, task, loss, float(huber_delta))
 
 
+GRID_RANGE = (3, 201)
+
+
+def validate_grid(n: object) -> int:
+    """Check a grid resolution (points per axis): a whole number in 3..201."""
+    lo, hi = GRID_RANGE
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer, float)) or not float(n).is_integer() \
+            or not lo <= n <= hi:
+        raise ValueError(f"grid size must be a whole number between {lo} and {hi}, got {n!r}")
+    return int(n)
+
+
+def validate_span(r: object) -> float:
+    """Check a plot range (half-width of the plane, in direction units): a number in (0, 100]."""
+    if isinstance(r, bool) or not isinstance(r, (int, float, np.floating)) or not 0 < r <= 100:
+        raise ValueError(f"range must be a number greater than 0 and at most 100, got {r!r}")
+    return float(r)
+
+
+def grid_axis(n: int, span: float) -> Array:
+    """Coordinates (n,) from -span to span, after validating both."""
+    return np.linspace(-validate_span(span), validate_span(span), validate_grid(n))
+
+
 def _finite(a: Array, name: str) -> Array:
     if not np.all(np.isfinite(a)):
         raise ValueError(f"{name} contains NaN or infinite values")

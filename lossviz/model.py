@@ -64,6 +64,9 @@ class Network:
         object.__setattr__(self, "layer_sizes", validate_layer_sizes(self.layer_sizes))
         object.__setattr__(self, "_act", get_activation(self.activation))
 
+    def __reduce__(self):
+        return (Network, (self.layer_sizes, self.activation))
+
     @cached_property
     def layers(self) -> tuple[LayerSlice, ...]:
         out, start = [], 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator
 
 import numpy as np
@@ -47,11 +48,24 @@ class Snapshot:
     message: str = ""
 
 
+@lru_cache(maxsize=16)
+def _cached_dataset(name: str, n_samples: int, noise: float | None, test_fraction: float,
+                    seed: int, outlier_fraction: float) -> Dataset:
+    # A memo of a pure function (datasets are read-only): runs restored from a store and
+    # several users on the same settings share one copy.
+    return load_dataset(name, n_samples=n_samples, noise=noise, test_fraction=test_fraction,
+                        seed=seed, outlier_fraction=outlier_fraction)
+
+
+def dataset_for(config: RunConfig) -> Dataset:
+    """The (read-only, cached) dataset a config trains on."""
+    return _cached_dataset(config.dataset, config.n_samples, config.noise, config.test_fraction,
+                           config.seed, config.outlier_fraction)
+
+
 def make_run(config: RunConfig) -> tuple[Dataset, Network, Array]:
     """Data, network and initial parameters for a config (deterministic in its seed)."""
-    data = load_dataset(config.dataset, n_samples=config.n_samples, noise=config.noise,
-                        test_fraction=config.test_fraction, seed=config.seed,
-                        outlier_fraction=config.outlier_fraction)
+    data = dataset_for(config)
     get_loss(config.loss, data.task)  # cross-entropy on regression fails here, clearly
     out = data.n_classes if data.task == "classification" else 1
     net = Network((data.X_train.shape[1], *config.hidden, out), config.activation)
@@ -60,9 +74,14 @@ def make_run(config: RunConfig) -> tuple[Dataset, Network, Array]:
 
 
 class Trainer:
-    """One run, advanced step by step. Never shared between users: a value keyed by run id."""
+    """One run, advanced step by step. Never shared between users: a value keyed by run id.
 
-    def __init__(self, config: RunConfig, params_init: Array | None = None) -> None:
+    ``params_init`` overrides the seeded initial weights (compare mode: two runs, one start).
+    ``trajectory_bytes`` caps the memory of the recorded path (default: about 500 rows).
+    """
+
+    def __init__(self, config: RunConfig, params_init: Array | None = None,
+                 trajectory_bytes: int | None = None) -> None:
         self.config = config
         self.data, self.net, params = make_run(config)
         if params_init is not None:
@@ -78,7 +97,10 @@ class Trainer:
         self.batch_size = n if config.batch_size in (0, None) else min(config.batch_size, n)
         self.steps_per_epoch = math.ceil(n / self.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
-        self.record_every = max(1, math.ceil(self.total_steps / (MAX_TRAJECTORY_ROWS - 1)))
+        rows = MAX_TRAJECTORY_ROWS  # fewer when a memory budget (bytes) is given: big networks
+        if trajectory_bytes is not None:
+            rows = max(2, min(rows, trajectory_bytes // (8 * self.net.n_params)))
+        self.record_every = max(1, math.ceil(self.total_steps / (rows - 1)))
         self.step_count = 0
         self.status, self.message = "running", ""
         self._rng = np.random.default_rng([config.seed, 2])
@@ -86,6 +108,17 @@ class Trainer:
         self._trajectory = [params.copy()]
         self._last_grad_norm = float("nan")
         self._first_loss: float | None = None
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        del state["data"]  # rebuilt from the config: a stored run stays small
+        del state["loss"]  # registry entries hold functions: looked up again by name
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.data = dataset_for(self.config)
+        self.loss = get_loss(self.config.loss, self.data.task)
 
     # --- stepping ---------------------------------------------------------------------
     @property

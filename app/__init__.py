@@ -1,0 +1,1 @@
+"""The lossviz Dash front end: layout, thin callbacks, pure figure builders."""

@@ -1,0 +1,284 @@
+"""Callbacks: read inputs, call lossviz (through app.runs / app.views), call a figure builder.
+
+Live training is a server-side job stepped by an interval: each tick loads the run named in the
+browser's store, advances it for a bounded time, saves it, and streams only the new curve
+points (a client-side callback appends them exactly once, by cursor). The landscape has its own
+slower interval and redraws only when the run or a computing option changed; view-only options
+re-draw from the cached result. No callback lets an exception reach the browser.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from functools import wraps
+
+from dash import ALL, Input, Output, Patch, State, ctx, no_update, set_props
+from dash.exceptions import PreventUpdate
+
+from lossviz import DATASETS, RunConfig
+from lossviz.landscape import validate_grid, validate_span
+
+from . import figures, ids
+from .controls import BY_FIELD, CONTROLS, SPEEDS, loss_options, parse_controls, visible_fields
+from .runs import RunState, RunStore, advance_run, new_run
+from .views import data_view, landscape
+
+log = logging.getLogger("lossviz.app")
+TICK_BUDGET_S = 0.12
+SURFACE_3D_EVERY_S = 1.5
+
+
+def guarded(message_id: str):
+    """Turn any exception into a plain message in ``message_id`` and no other change."""
+
+    def decorate(fn):
+        @wraps(fn)
+        def wrapper(*args):
+            try:
+                return fn(*args)
+            except PreventUpdate:
+                raise
+            except ValueError as exc:
+                set_props(message_id, {"children": str(exc)})
+            except Exception as exc:  # noqa: BLE001 - the page must keep working
+                log.exception("callback %s failed", fn.__name__)
+                set_props(message_id, {"children": f"Something went wrong ({type(exc).__name__}); "
+                                                   "try Reset or other settings."})
+            raise PreventUpdate
+
+        return wrapper
+
+    return decorate
+
+
+def status_text(state: RunState, running: bool) -> str:
+    """One line: step, epoch, losses, metric and a plain-words state."""
+    tr, h = state.trainer, state.history
+    metric = "accuracy" if tr.data.task == "classification" else "R²"
+
+    def fmt(v, pct=False):
+        if v is None or not math.isfinite(v):
+            return "—"
+        return f"{100 * v:.1f}%" if pct else f"{v:.4g}"
+
+    pct = tr.data.task == "classification"
+    epoch = tr.step_count / tr.steps_per_epoch
+    parts = [f"Step {tr.step_count} / {tr.total_steps}", f"epoch {epoch:.3g}",
+             f"loss {fmt(h['train_loss'][-1])} train, {fmt(h['test_loss'][-1])} test",
+             f"{metric} {fmt(h['train_metric'][-1], pct)} train, {fmt(h['test_metric'][-1], pct)} test"]
+    if tr.status == "diverged":
+        word = tr.message
+    elif tr.finished:
+        word = "finished"
+    else:
+        word = "training…" if running else ("paused" if tr.step_count else "ready: press Train")
+    return " · ".join(parts) + " · " + word
+
+
+def _run_data(state: RunState, running: bool) -> dict:
+    return {"run_id": state.run_id, "running": running and not state.trainer.finished,
+            "version": state.version}
+
+
+def _fresh_curves(state: RunState):
+    metric = "accuracy" if state.trainer.data.task == "classification" else "R²"
+    return figures.curves_figure(state.history, metric), {"run_id": state.run_id, "n": state.n_points}
+
+
+def register(app, store: RunStore) -> None:
+    """Attach every callback to ``app``; ``store`` holds the runs (shared by workers)."""
+    control_inputs = [Input(c.id, "value") for c in CONTROLS]
+
+    @app.callback(Output({"type": ids.ROW, "index": ALL}, "style"),
+                  Output({"type": ids.WIDTH, "index": ALL}, "style"),
+                  Output(ids.LOSS, "options"), Output(ids.LOSS_NOTE, "children"),
+                  Input(ids.DATASET, "value"), Input(ids.LOSS, "value"),
+                  Input(ids.OPTIMIZER, "value"), Input(ids.LAYERS, "value"))
+    @guarded(ids.CONFIG_ERROR)
+    def show_relevant_controls(dataset, loss, optimizer, n_layers):
+        shown = visible_fields(dataset, loss, optimizer)
+        rows = [{} if o["id"]["index"] in shown else {"display": "none"} for o in ctx.outputs_list[0]]
+        widths = [{} if o["id"]["index"] < (n_layers or 0) else {"display": "none"} for o in ctx.outputs_list[1]]
+        spec = DATASETS.get(dataset)
+        note = ("Cross-entropy is off: regression targets are numbers, not classes."
+                if spec is not None and spec.task == "regression" else "")
+        return rows, widths, loss_options(dataset), note
+
+    @app.callback(Output(ids.LR, "value"), Output(ids.LR_SLIDER, "value"),
+                  Input(ids.LR, "value"), Input(ids.LR_SLIDER, "value"), prevent_initial_call=True)
+    def sync_learning_rate(text, exponent):
+        if ctx.triggered_id == ids.LR_SLIDER:
+            return f"{10 ** exponent:.3g}", no_update
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            raise PreventUpdate
+        return no_update, (math.log10(value) if value > 0 else no_update)
+
+    @app.callback(Output(ids.LOSS, "value"), Input(ids.DATASET, "value"), State(ids.LOSS, "value"),
+                  prevent_initial_call=True)
+    def regression_drops_cross_entropy(dataset, loss):
+        spec = DATASETS.get(dataset)
+        if spec is not None and spec.task == "regression" and loss == "cross_entropy":
+            return "mse"
+        raise PreventUpdate
+
+    @app.callback(Output(ids.STORE_CONFIG, "data"), Output(ids.CONFIG_ERROR, "children"),
+                  *control_inputs, Input(ids.LAYERS, "value"), Input({"type": ids.WIDTH, "index": ALL}, "value"))
+    @guarded(ids.CONFIG_ERROR)
+    def read_settings(*values):
+        raw = dict(zip((c.field for c in CONTROLS), values[:len(CONTROLS)]))
+        n_layers, widths = values[len(CONTROLS)], values[len(CONTROLS) + 1]
+        try:
+            config = parse_controls(raw, n_layers, widths)
+        except ValueError as exc:
+            return no_update, str(exc)
+        return config.to_dict(), ""
+
+    @app.callback(Output(ids.STORE_RUN, "data"), Output(ids.INTERVAL_TRAIN, "disabled"),
+                  Output(ids.INTERVAL_VIEW, "disabled"), Output(ids.GRAPH_CURVES, "figure"),
+                  Output(ids.STORE_CURSOR, "data"), Output(ids.STATUS, "children"),
+                  Input(ids.STORE_CONFIG, "data"), Input(ids.TRAIN, "n_clicks"), Input(ids.PAUSE, "n_clicks"),
+                  Input(ids.STEP, "n_clicks"), Input(ids.RESET, "n_clicks"), Input(ids.TOGGLE, "n_clicks"),
+                  State(ids.STORE_RUN, "data"))
+    @guarded(ids.STATUS)
+    def control_run(config_dict, _train, _pause, _step, _reset, _toggle, run):
+        if config_dict is None:
+            raise PreventUpdate
+        config = RunConfig.from_dict(config_dict)
+        trigger = ctx.triggered_id
+        state = store.get((run or {}).get("run_id"))
+        running = bool((run or {}).get("running"))
+        fresh = state is None or state.config != config or trigger == ids.RESET
+        if trigger == ids.TOGGLE:
+            trigger = ids.PAUSE if running else ids.TRAIN
+        if not fresh and trigger == ids.TRAIN and state.trainer.finished:
+            fresh = True  # Train after the end starts the same run again
+        if fresh:
+            state = new_run(config)
+            store.put(state)
+        running = trigger == ids.TRAIN or (running and trigger not in (ids.PAUSE, ids.STEP) and not fresh)
+        if trigger == ids.STEP:
+            with store.locked(state.run_id):
+                state = store.get(state.run_id) or state
+                advance_run(state, 1)
+                store.put(state)
+        redraw = fresh or trigger == ids.STEP
+        fig, cursor = _fresh_curves(state) if redraw else (no_update, no_update)
+        data = _run_data(state, running)
+        return data, not data["running"], not data["running"], fig, cursor, status_text(state, data["running"])
+
+    @app.callback(Output(ids.STORE_STREAM, "data"), Output(ids.STATUS, "children", allow_duplicate=True),
+                  Output(ids.STORE_RUN, "data", allow_duplicate=True),
+                  Output(ids.INTERVAL_TRAIN, "disabled", allow_duplicate=True),
+                  Output(ids.INTERVAL_VIEW, "disabled", allow_duplicate=True),
+                  Input(ids.INTERVAL_TRAIN, "n_intervals"), State(ids.STORE_RUN, "data"),
+                  State(ids.SPEED, "value"), State(ids.STORE_CURSOR, "data"), prevent_initial_call=True)
+    @guarded(ids.STATUS)
+    def train_tick(_n, run, speed, cursor):
+        if not run or not run.get("running"):
+            raise PreventUpdate
+        with store.locked(run["run_id"]):
+            state = store.get(run["run_id"])
+            if state is None:
+                raise ValueError("This run has expired; press Reset to start again.")
+            steps = SPEEDS.get(speed, SPEEDS["normal"])[1]
+            advance_run(state, steps if steps is not None else 10 ** 9, TICK_BUDGET_S)
+            store.put(state)
+        start = (cursor or {}).get("n", 0) if (cursor or {}).get("run_id") == state.run_id else state.n_points
+        stream = {"run_id": state.run_id, "start": start, **figures.stream_points(state.history, start)}
+        data = _run_data(state, True)
+        done = not data["running"]
+        stop = (data, True, True) if done else (no_update, no_update, no_update)
+        return stream, status_text(state, data["running"]), *stop
+
+    app.clientside_callback(
+        "function(stream, cursor) { return window.lossviz.applyStream(stream, cursor); }",
+        Output(ids.GRAPH_CURVES, "extendData"), Output(ids.STORE_CURSOR, "data", allow_duplicate=True),
+        Input(ids.STORE_STREAM, "data"), State(ids.STORE_CURSOR, "data"), prevent_initial_call=True)
+
+    @app.callback(Output(ids.GRAPH_CURVES, "figure", allow_duplicate=True), Input(ids.LOG_LOSS, "value"),
+                  prevent_initial_call=True)
+    def loss_axis_scale(log_loss):
+        fig = Patch()
+        fig["layout"]["yaxis"]["type"] = "log" if log_loss else "linear"
+        return fig
+
+    @app.callback(Output(ids.BOX_CONTOUR, "style"), Output(ids.BOX_SURFACE, "style"), Input(ids.DISPLAY, "value"))
+    def display_mode(mode):
+        wide = {"gridColumn": "1 / span 2"}
+        return ({"display": "none"} if mode == "3d" else (wide if mode == "2d" else {}),
+                {"display": "none"} if mode == "2d" else (wide if mode == "3d" else {}))
+
+    @app.callback(Output(ids.GRAPH_CONTOUR, "figure"), Output(ids.GRAPH_SURFACE, "figure"),
+                  Output(ids.GRAPH_DATA, "figure"), Output(ids.STORE_DRAWN, "data"),
+                  Output(ids.VIEW_ERROR, "children"), Output(ids.LANDSCAPE_NOTE, "children"),
+                  Input(ids.INTERVAL_VIEW, "n_intervals"), Input(ids.STORE_RUN, "data"),
+                  Input(ids.GRID, "value"), Input(ids.RANGE, "value"), Input(ids.DIRECTIONS, "value"),
+                  Input(ids.LOG_Z, "value"), Input(ids.DISPLAY, "value"), State(ids.STORE_DRAWN, "data"))
+    @guarded(ids.VIEW_ERROR)
+    def draw_views(_n, run, grid, span_text, directions, log_z, display, drawn):
+        if not run:
+            raise PreventUpdate
+        try:
+            grid, span = validate_grid(grid), validate_span(_as_float(span_text))
+        except ValueError as exc:
+            return no_update, no_update, no_update, no_update, str(exc), no_update
+        state = store.get(run["run_id"])
+        if state is None:
+            raise PreventUpdate
+        return _draw(store, state, grid, span, directions, bool(log_z), display, run.get("running"), drawn or {})
+
+
+def _as_float(text) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"Range: '{text}' is not a number") from None
+
+
+def _draw(store: RunStore, state: RunState, grid: int, span: float, directions: str, log_z: bool,
+          display: str, running: bool, drawn: dict):
+    """Figures for the landscape and data plots, re-using a cached landscape when it exists."""
+    mode, note = directions, ""
+    if mode == "pca" and len(state.trainer.trajectory) < 3:
+        mode, note = "random", "The path (PCA) plane needs a path: train a few steps first."
+    key = [state.run_id, state.version, grid, span, mode]
+    now = time.time()
+    due_3d = (not running) or now - drawn.get("t3d", 0) >= SURFACE_3D_EVERY_S or drawn.get("run_id") != state.run_id
+    want_3d = display != "2d" and (drawn.get("key3d") != key or drawn.get("log3d") != log_z)
+    draw_3d = want_3d and due_3d
+    contour_current = drawn.get("key") == key and drawn.get("log_z") == log_z
+    if contour_current and not draw_3d:
+        raise PreventUpdate
+    view = store.get_result(tuple(key))
+    if view is None:
+        view = landscape(state, grid, span, mode)
+        store.put_result(tuple(key), view)
+    if mode == "pca":
+        e = view["explained"]
+        note = f"Path plane: directions 1 and 2 hold {100 * e[0]:.0f}% and {100 * e[1]:.0f}% of the path's movement."
+    title = "Loss around the weights" + (" (path plane)" if mode == "pca" else "")
+    contour = (no_update if contour_current else
+               figures.contour_figure(view["alphas"], view["betas"], view["z"], view["path"], log_z=log_z, title=title))
+    surface = (figures.surface3d_figure(view["alphas"], view["betas"], view["z"], view["path"], view["path_loss"],
+                                        log_z=log_z) if draw_3d else no_update)
+    new_data = drawn.get("data_version") != [state.run_id, state.version]
+    data_fig = _data_figure(data_view(state)) if new_data else no_update
+    meta = {"key": key, "log_z": log_z, "run_id": state.run_id, "data_version": [state.run_id, state.version],
+            "t3d": now if draw_3d else drawn.get("t3d", 0),
+            "key3d": key if draw_3d else drawn.get("key3d"), "log3d": log_z if draw_3d else drawn.get("log3d")}
+    return contour, surface, data_fig, meta, "", note
+
+
+def _data_figure(view: dict):
+    kind = view["kind"]
+    if kind == "regions":
+        return figures.classification_figure(view["xx"], view["yy"], view["prob"], view["points"])
+    if kind == "projected":
+        return figures.projected_classes_figure(view["points"], view["pred_train"], view["pred_test"], view["k"])
+    if kind == "curve":
+        return figures.regression_curve_figure(view["x_line"], view["y_line"], view["points"])
+    return figures.predicted_vs_actual_figure(view["points"], view["pred_train"], view["pred_test"])

@@ -1,0 +1,62 @@
+"""Component ids, kind first (``dropdown-loss``, ``graph-surface``): one place to look them up."""
+
+# Run settings: each maps to one field of lossviz.RunConfig (see app/controls.py).
+DATASET = "dropdown-dataset"
+NOISE = "input-noise"
+SAMPLES = "input-samples"
+OUTLIERS = "input-outliers"
+LAYERS = "dropdown-layers"
+WIDTH = "input-width"  # pattern-matching: {"type": WIDTH, "index": i}
+ACTIVATION = "dropdown-activation"
+LOSS = "dropdown-loss"
+HUBER_DELTA = "input-huber-delta"
+OPTIMIZER = "dropdown-optimizer"
+MOMENTUM = "input-momentum"
+LR = "input-lr"
+LR_SLIDER = "slider-lr"
+BATCH = "input-batch"
+EPOCHS = "input-epochs"
+L2 = "input-l2"
+L1 = "input-l1"
+SEED = "input-seed"
+
+# Rows that show only when they apply.
+ROW = "row"  # pattern-matching: {"type": ROW, "index": field}
+LOSS_NOTE = "text-loss-note"
+
+# Run control.
+TRAIN = "button-train"
+PAUSE = "button-pause"
+STEP = "button-step"
+RESET = "button-reset"
+TOGGLE = "button-toggle"  # hidden: pressed by the Space key
+SPEED = "radio-speed"
+
+# View options (never recompute a surface).
+GRID = "slider-grid"
+RANGE = "input-range"
+LOG_Z = "checklist-log-z"
+DISPLAY = "radio-display"
+DIRECTIONS = "radio-directions"
+LOG_LOSS = "checklist-log-loss"
+
+# Outputs.
+STATUS = "text-status"
+CONFIG_ERROR = "text-config-error"
+VIEW_ERROR = "text-view-error"
+GRAPH_CONTOUR = "graph-contour"
+GRAPH_SURFACE = "graph-surface"
+GRAPH_CURVES = "graph-curves"
+GRAPH_DATA = "graph-data"
+BOX_CONTOUR = "box-contour"
+BOX_SURFACE = "box-surface"
+LANDSCAPE_NOTE = "text-landscape-note"
+
+# Timers and client-side state.
+INTERVAL_TRAIN = "interval-train"
+INTERVAL_VIEW = "interval-view"
+STORE_CONFIG = "store-config"
+STORE_RUN = "store-run"
+STORE_STREAM = "store-stream"
+STORE_CURSOR = "store-cursor"
+STORE_DRAWN = "store-drawn"

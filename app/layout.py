@@ -1,0 +1,154 @@
+"""The page: controls on the left, the landscape, curves and data on the right.
+
+``serve_layout`` is a function, so every page load gets fresh client-side stores: nothing of
+one user's run is in the module.
+"""
+
+from __future__ import annotations
+
+import math
+
+from dash import dcc, html
+
+from . import figures, ids
+from .controls import (CONTROLS, LAYERS_TOOLTIP, MAX_HIDDEN_LAYERS, SPEEDS, VIEW_DEFAULTS,
+                       WIDTH_TOOLTIP, Control, loss_options, visible_fields)
+
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
+                "toImageButtonOptions": {"format": "png", "scale": 2}}
+LR_MIN_EXP, LR_MAX_EXP = -4, 1
+
+
+def _row(label: str, tooltip: str, widget, field: str | None = None, hidden: bool = False):
+    """A labelled control with a plain-words tooltip; ``field`` makes it show/hide-able."""
+    kw = {"id": {"type": ids.ROW, "index": field}} if field else {}
+    return html.Div([html.Label(label, title=tooltip, className="ctl-label"),
+                     html.Div(widget, className="ctl-widget", title=tooltip)],
+                    className="ctl-row", style={"display": "none"} if hidden else {}, **kw)
+
+
+def _widget(c: Control):
+    if c.kind == "dropdown":
+        opts = loss_options(VIEW_DEFAULTS.get("dataset", "moons")) if c.id == ids.LOSS else list(c.options)
+        return dcc.Dropdown(id=c.id, options=opts, value=c.default, clearable=False,
+                            searchable=False, className="ctl-dropdown")
+    return dcc.Input(id=c.id, type="text", value=str(c.default), debounce=True,
+                     inputMode="decimal", className="ctl-input", autoComplete="off")
+
+
+def _control_row(field: str):
+    c = next(c for c in CONTROLS if c.field == field)
+    shown = visible_fields(CONTROLS[0].default, "cross_entropy", "adam")
+    return _row(c.label, c.tooltip, _widget(c), field, hidden=field not in shown)
+
+
+def _network_rows():
+    layers = dcc.Dropdown(id=ids.LAYERS, options=[{"label": str(n), "value": n} for n in range(MAX_HIDDEN_LAYERS + 1)],
+                          value=2, clearable=False, searchable=False, className="ctl-dropdown")
+    widths = html.Div([dcc.Input(id={"type": ids.WIDTH, "index": i}, type="text", value="16",
+                                 debounce=True, inputMode="numeric", className="ctl-input width",
+                                 style={} if i < 2 else {"display": "none"},
+                                 name=f"width-{i + 1}", placeholder=f"layer {i + 1}")
+                       for i in range(MAX_HIDDEN_LAYERS)], className="widths")
+    return [_row("Hidden layers", LAYERS_TOOLTIP, layers), _row("Widths", WIDTH_TOOLTIP, widths),
+            _control_row("activation")]
+
+
+def _lr_row():
+    c = next(c for c in CONTROLS if c.field == "lr")
+    slider = dcc.Slider(id=ids.LR_SLIDER, min=LR_MIN_EXP, max=LR_MAX_EXP, step=0.05,
+                        value=math.log10(c.default), included=False,
+                        marks={e: f"1e{e}" for e in range(LR_MIN_EXP, LR_MAX_EXP + 1)},
+                        tooltip={"placement": "bottom", "always_visible": False})
+    return html.Div([_row(c.label, c.tooltip, _widget(c)), html.Div(slider, className="lr-slider",
+                                                                        title="Learning rate on a log scale")])
+
+
+def _section(title: str, children) -> html.Fieldset:
+    return html.Fieldset([html.Legend(title)] + list(children), className="section")
+
+
+def _buttons():
+    speed = html.Div(dcc.RadioItems(id=ids.SPEED, options=[{"label": label, "value": key}
+                                                           for key, (label, _) in SPEEDS.items()],
+                                    value=VIEW_DEFAULTS["speed"], inline=True, className="speed"),
+                     title="Training speed: how many optimizer steps per update")
+    buttons = [html.Button("Train", id=ids.TRAIN, className="btn primary", title="Start or continue training (Space)"),
+               html.Button("Pause", id=ids.PAUSE, className="btn", title="Stop after the current update (Space)"),
+               html.Button("Step", id=ids.STEP, className="btn", title="Take exactly one optimizer step"),
+               html.Button("Reset", id=ids.RESET, className="btn", title="Back to the initial weights (same seed)"),
+               html.Button("toggle", id=ids.TOGGLE, className="hidden-toggle", tabIndex="-1")]
+    return html.Div([html.Div(buttons, className="buttons"), speed], className="run-controls")
+
+
+def _sidebar():
+    return html.Div([
+        html.Div([html.H1("lossviz"), html.Span("see how a loss shapes learning", className="tagline")],
+                 className="brand"),
+        _buttons(),
+        _section("Data", [_control_row(f) for f in ("dataset", "noise", "n_samples", "outlier_fraction")]),
+        _section("Network", _network_rows()),
+        _section("Loss", [_control_row("loss"), _control_row("huber_delta"),
+                          html.Div(id=ids.LOSS_NOTE, className="note")]),
+        _section("Training", [_control_row("optimizer"), _control_row("momentum"), _lr_row(),
+                              _control_row("batch_size"), _control_row("epochs"),
+                              html.Div([_control_row("l2"), _control_row("l1")], className="pair"),
+                              _control_row("seed")]),
+        html.Div(id=ids.CONFIG_ERROR, className="error", role="alert"),
+    ], className="sidebar")
+
+
+def _view_bar():
+    return html.Div([
+        html.Span("Grid", title="Points per axis of the surface (more is finer and slower)", className="vlabel"),
+        html.Div(dcc.Slider(id=ids.GRID, min=11, max=101, step=10, value=VIEW_DEFAULTS["grid"],
+                            marks={v: str(v) for v in (11, 41, 71, 101)}), className="grid-slider",
+                 title="Points per axis of the surface"),
+        html.Span("Range ±", title="How far from the weights the plane reaches, in direction units", className="vlabel"),
+        dcc.Input(id=ids.RANGE, type="text", value=str(VIEW_DEFAULTS["span"]), debounce=True,
+                  className="ctl-input range", inputMode="decimal"),
+        dcc.Checklist(id=ids.LOG_Z, options=[{"label": "log z", "value": "log"}], value=[],
+                      className="check", inline=True),
+        html.Div(dcc.RadioItems(id=ids.DISPLAY, options=[{"label": x, "value": v} for x, v in
+                                                         (("2D", "2d"), ("3D", "3d"), ("Both", "both"))],
+                                value=VIEW_DEFAULTS["display"], inline=True, className="radio"),
+                 title="Show the contour, the 3-D surface, or both"),
+        html.Div(dcc.RadioItems(id=ids.DIRECTIONS, options=[
+            {"label": "Random directions", "value": "random"},
+            {"label": "Path (PCA) plane", "value": "pca"}],
+            value=VIEW_DEFAULTS["directions"], inline=True, className="radio"),
+            title="Random filter-normalized directions, or the plane that best holds the whole path"),
+        dcc.Checklist(id=ids.LOG_LOSS, options=[{"label": "log loss axis", "value": "log"}], value=[],
+                      className="check", inline=True),
+        html.Span(id=ids.VIEW_ERROR, className="error inline"),
+    ], className="view-bar")
+
+
+def _plots():
+    cfg = GRAPH_CONFIG
+    contour = html.Div(dcc.Graph(id=ids.GRAPH_CONTOUR, config=cfg, className="graph",
+                                 figure=figures.message_figure("computing the loss landscape…", "Loss around the weights")),
+                       id=ids.BOX_CONTOUR, className="plot")
+    surface = html.Div(dcc.Graph(id=ids.GRAPH_SURFACE, config=cfg, className="graph",
+                                 figure=figures.placeholder_3d()), id=ids.BOX_SURFACE, className="plot")
+    curves = html.Div(dcc.Graph(id=ids.GRAPH_CURVES, config=cfg, className="graph",
+                                figure=figures.curves_figure({}, "accuracy")), className="plot")
+    data = html.Div(dcc.Graph(id=ids.GRAPH_DATA, config=cfg, className="graph",
+                              figure=figures.message_figure("loading the data…", "Data")), className="plot")
+    return html.Div([contour, surface, curves, data], className="plots")
+
+
+def _stores():
+    return [dcc.Store(id=ids.STORE_CONFIG), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
+            dcc.Store(id=ids.STORE_CURSOR), dcc.Store(id=ids.STORE_DRAWN),
+            dcc.Interval(id=ids.INTERVAL_TRAIN, interval=200, disabled=True),
+            dcc.Interval(id=ids.INTERVAL_VIEW, interval=400, disabled=True)]
+
+
+def serve_layout():
+    """The whole page (called per page load)."""
+    main = html.Div([html.Div("Ready: press Train (or Space).", id=ids.STATUS, className="status",
+                              role="status", **{"aria-live": "polite"}),
+                     _view_bar(), _plots(),
+                     html.Div(id=ids.LANDSCAPE_NOTE, className="note landscape-note")], className="main")
+    return html.Div([_sidebar(), main] + _stores(), className="app")

@@ -1,0 +1,108 @@
+"""What the plots show, computed by the engine: landscape planes and data views of a run.
+
+Each function takes a run (or its parts) and returns plain arrays; the callbacks hand those to
+the figure builders. Costly results are cached by the callbacks under their inputs' key.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import lossviz
+from lossviz.losses import softmax
+
+from .runs import RunState
+
+Array = np.ndarray
+DIRECTION_MODES = ("random", "pca")
+DATA_GRID = 90
+
+
+def landscape(state: RunState, grid: int, span: float, mode: str = "random") -> dict:
+    """Loss over a plane through the current weights, with the path projected onto it.
+
+    mode "random": two filter-normalized Gaussian directions (seeded by the run's seed),
+    alpha, beta in [-span, span]. mode "pca": the top two principal directions of the path,
+    the grid sized to hold the whole path.
+
+    Returns a dict: alphas (Ga,), betas (Gb,), z (Ga, Gb), path (T, 2), path_loss (T,),
+    explained (2,) (PCA only, else NaN), mode.
+    """
+    tr = state.trainer
+    center, traj = tr.params.copy(), tr.trajectory
+    explained = np.full(2, np.nan)
+    if mode == "pca":
+        d1, d2, explained = lossviz.pca_directions(traj)
+        path = lossviz.project_trajectory(traj, center, d1, d2)
+        alphas, betas = _axes_around(path, grid)
+    else:
+        d1, d2 = lossviz.random_directions(center, tr.net, tr.config.seed, "filter")
+        path = lossviz.project_trajectory(traj, center, d1, d2)
+        alphas = betas = lossviz.landscape.grid_axis(grid, span)
+    kw = dict(layer_sizes=tr.net.layer_sizes, activation=tr.config.activation,
+              loss=tr.config.loss, huber_delta=tr.config.huber_delta)
+    X, y = tr.data.X_train, tr.data.y_train
+    with np.errstate(all="ignore"):
+        z = lossviz.surface(center, d1, d2, alphas, betas, X, y, **kw)
+        path_loss = lossviz.trajectory_losses(path, center, d1, d2, X, y, **kw)
+    return dict(alphas=alphas, betas=betas, z=z, path=path, path_loss=path_loss,
+                explained=explained, mode=mode)
+
+
+def _axes_around(path: Array, grid: int) -> tuple[Array, Array]:
+    """Grid axes covering the path with a margin (PCA planes have no natural range)."""
+    lo, hi = path.min(axis=0), path.max(axis=0)
+    pad = np.maximum(0.25 * (hi - lo), 1e-3)
+    return np.linspace(lo[0] - pad[0], hi[0] + pad[0], grid), np.linspace(lo[1] - pad[1], hi[1] + pad[1], grid)
+
+
+def data_view(state: RunState) -> dict:
+    """Arrays for the data plot, by kind: "regions" (2-D classification), "projected"
+    (classification with more features, PCA view), "curve" (1-D regression) or "scatter"
+    (regression with more features: predicted vs actual)."""
+    tr = state.trainer
+    d, net, params = tr.data, tr.net, tr.params
+    points = dict(X_train=d.X_train, y_train=d.y_train, X_test=d.X_test, y_test=d.y_test)
+    with np.errstate(all="ignore"):
+        if d.task == "classification" and d.n_features == 2:
+            xx, yy = _span(d, 0), _span(d, 1)
+            gx, gy = np.meshgrid(xx, yy)
+            grid_pts = np.column_stack([gx.ravel(), gy.ravel()])
+            prob = softmax(net.forward(params, grid_pts)).reshape(len(yy), len(xx), -1)
+            return dict(kind="regions", xx=xx, yy=yy, prob=np.nan_to_num(prob, nan=1.0 / d.n_classes),
+                        points=points, k=d.n_classes)
+        if d.task == "classification":
+            proj = _pca_projector(d.X_train)
+            pts = dict(X_train=proj(d.X_train), y_train=d.y_train, X_test=proj(d.X_test), y_test=d.y_test)
+            return dict(kind="projected", points=pts, k=d.n_classes,
+                        pred_train=net.forward(params, d.X_train).argmax(-1),
+                        pred_test=net.forward(params, d.X_test).argmax(-1))
+        if d.n_features == 1:
+            x_line = np.linspace(*_bounds(d, 0), 200)[:, None]
+            return dict(kind="curve", x_line=x_line[:, 0], y_line=_finite(net.forward(params, x_line)[:, 0]),
+                        points=points)
+        return dict(kind="scatter", points=points,
+                    pred_train=_finite(net.forward(params, d.X_train)[:, 0]),
+                    pred_test=_finite(net.forward(params, d.X_test)[:, 0]))
+
+
+def _finite(a: Array) -> Array:
+    return np.nan_to_num(a, nan=0.0, posinf=1e6, neginf=-1e6)
+
+
+def _bounds(d, j: int) -> tuple[float, float]:
+    both = np.concatenate([d.X_train[:, j], d.X_test[:, j]])
+    lo, hi = float(both.min()), float(both.max())
+    pad = 0.1 * (hi - lo or 1.0)
+    return lo - pad, hi + pad
+
+
+def _span(d, j: int) -> Array:
+    return np.linspace(*_bounds(d, j), DATA_GRID)
+
+
+def _pca_projector(X: Array):
+    mean = X.mean(axis=0)
+    _, _, vt = np.linalg.svd(X - mean, full_matrices=False)
+    basis = vt[:2].T
+    return lambda A: (A - mean) @ basis
