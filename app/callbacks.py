@@ -14,6 +14,7 @@ import math
 import time
 from functools import wraps
 
+import numpy as np
 from dash import ALL, Input, Output, Patch, State, ctx, no_update, set_props
 from dash.exceptions import PreventUpdate
 
@@ -260,6 +261,9 @@ def _draw(store: RunStore, state: RunState, grid: int, span: float, directions: 
     if mode == "pca":
         e = view["explained"]
         note = f"Path plane: directions 1 and 2 hold {100 * e[0]:.0f}% and {100 * e[1]:.0f}% of the path's movement."
+    elif state.trainer.step_count and np.ptp(view["path"], axis=0).max() < 0.1 * span:
+        note = ("The path looks short: random directions are almost perpendicular to it in a space of "
+                f"{state.trainer.net.n_params} weights. Switch to “Path (PCA) plane” to see the whole route.")
     title = "Loss around the weights" + (" (path plane)" if mode == "pca" else "")
     contour = (no_update if contour_current else
                figures.contour_figure(view["alphas"], view["betas"], view["z"], view["path"], log_z=log_z, title=title))

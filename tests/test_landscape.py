@@ -1,6 +1,7 @@
 """Tests for lossviz.directions, lossviz.landscape and lossviz.paths."""
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 import lossviz.landscape as landscape
 from lossviz import (ACTIVATIONS, LOSSES, NORMALIZATIONS, Network, RunConfig, Trainer,
@@ -298,7 +299,10 @@ def test_project_trajectory_off_plane_gives_closest_point():
 
 def test_pca_on_a_real_training_trajectory(trained):
     traj = trained.trajectory
-    d1, d2, explained = pca_directions(traj)
+    # Multi-threaded OpenBLAS SVD of this (201, 354) matrix can take seconds on a busy
+    # two-core machine; one thread takes milliseconds.
+    with threadpool_limits(1, user_api="blas"):
+        d1, d2, explained = pca_directions(traj)
     assert np.all((explained >= 0) & (explained <= 1)) and explained.sum() <= 1 + 1e-12
     assert abs(d1 @ d2) < 1e-10
 

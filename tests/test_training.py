@@ -1,5 +1,6 @@
 """Tests for lossviz.training: learning, the loss lesson, the snapshot stream, divergence."""
 import math
+import pickle
 import warnings
 from dataclasses import astuple
 
@@ -198,6 +199,29 @@ def test_minibatch_run_is_deterministic_for_a_seed():
     tc = Trainer(config.replace(seed=1))
     tc.advance(50)
     assert not np.array_equal(ta.params[:5], tc.params[:5])
+
+
+def test_pickled_trainer_resumes_exactly():
+    # Runs are stored between requests: a restored run continues as if never paused.
+    config = RunConfig(**{**SMALL, "batch_size": 16, "optimizer": "adam", "epochs": 10})
+    a = Trainer(config)
+    a.advance(7)
+    b = pickle.loads(pickle.dumps(a))
+    a.advance(100)
+    b.advance(100)
+    np.testing.assert_array_equal(a.params, b.params)
+    np.testing.assert_array_equal(a.trajectory, b.trajectory)
+    assert nan_safe(a.evaluate()) == nan_safe(b.evaluate())
+
+
+def test_trajectory_memory_budget_caps_rows():
+    config = RunConfig(dataset="moons", n_samples=60, hidden=(3,), epochs=400)
+    t = Trainer(config, trajectory_bytes=50 * 8 * Trainer(config).net.n_params)
+    t.advance(t.total_steps)
+    traj = t.trajectory
+    assert traj.shape[0] <= 51
+    np.testing.assert_array_equal(traj[0], t.params_init)
+    np.testing.assert_array_equal(traj[-1], t.params)
 
 
 # --- divergence ----------------------------------------------------------------------------
