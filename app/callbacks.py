@@ -22,7 +22,7 @@ from lossviz import DATASETS, RunConfig
 from lossviz.landscape import validate_grid, validate_span
 
 from . import figures, ids
-from .controls import BY_FIELD, CONTROLS, SPEEDS, loss_options, parse_controls, visible_fields
+from .controls import CONTROLS, SPEEDS, loss_options, parse_controls, visible_fields
 from .runs import RunState, RunStore, advance_run, new_run
 from .views import data_view, landscape
 
@@ -118,13 +118,15 @@ def register(app, store: RunStore) -> None:
             raise PreventUpdate
         return no_update, (math.log10(value) if value > 0 else no_update)
 
-    @app.callback(Output(ids.LOSS, "value"), Input(ids.DATASET, "value"), State(ids.LOSS, "value"),
-                  prevent_initial_call=True)
-    def regression_drops_cross_entropy(dataset, loss):
+    @app.callback(Output(ids.LOSS, "value"), Output(ids.NOISE, "value"), Input(ids.DATASET, "value"),
+                  State(ids.LOSS, "value"), prevent_initial_call=True)
+    def dataset_defaults(dataset, loss):
+        """A new dataset brings its own noise level; regression swaps cross-entropy for MSE."""
         spec = DATASETS.get(dataset)
-        if spec is not None and spec.task == "regression" and loss == "cross_entropy":
-            return "mse"
-        raise PreventUpdate
+        if spec is None:
+            raise PreventUpdate
+        new_loss = "mse" if spec.task == "regression" and loss == "cross_entropy" else no_update
+        return new_loss, (f"{spec.default_noise:g}" if spec.uses_noise else no_update)
 
     @app.callback(Output(ids.STORE_CONFIG, "data"), Output(ids.CONFIG_ERROR, "children"),
                   *control_inputs, Input(ids.LAYERS, "value"), Input({"type": ids.WIDTH, "index": ALL}, "value"))

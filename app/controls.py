@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-import lossviz
 from lossviz import ACTIVATIONS, DATASETS, LOSSES, OPTIMIZERS, RunConfig
 
 from . import ids
@@ -155,5 +154,3 @@ SPEEDS = {  # label, optimizer steps per training tick (None: as many as fit in 
 }
 VIEW_DEFAULTS = dict(grid=41, span=1.0, log_z=False, display="both", directions="random",
                      speed="normal")
-__all__ = ["CONTROLS", "BY_FIELD", "parse_controls", "visible_fields", "loss_options",
-           "SPEEDS", "VIEW_DEFAULTS", "lossviz"]

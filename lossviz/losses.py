@@ -153,6 +153,20 @@ def _ce_grad(out: Array, y: Array, task: str, delta: float) -> Array:
     return g / out.shape[-2]
 
 
+def _ce_value_and_grad(out: Array, y: Array, task: str, delta: float) -> tuple[float, Array]:
+    """Value and dL/d(out) of cross-entropy for one output (N, K), sharing the softmax."""
+    _require_classification(task)
+    n, rows = out.shape[0], np.arange(out.shape[0])
+    s = out - out.max(axis=1, keepdims=True)
+    e = np.exp(s)
+    total = e.sum(axis=1, keepdims=True)
+    value = float((np.log(total[:, 0]) - s[rows, y]).mean())
+    g = e / total
+    g[rows, y] -= 1  # exact for softmax + cross-entropy only
+    g /= n
+    return value, g
+
+
 def _require_classification(task: str) -> None:
     if task != "classification":
         raise ValueError(
@@ -177,6 +191,13 @@ class Loss:
     value: Callable[[Array, Array, str, float], Array]
     grad: Callable[[Array, Array, str, float], Array]
     tasks: tuple[str, ...] = TASKS
+    fused: Callable[[Array, Array, str, float], tuple[float, Array]] | None = None
+
+    def value_and_grad(self, out: Array, y: Array, task: str, delta: float) -> tuple[float, Array]:
+        """(loss, dL/d(out)) for one output (N, K); one shared pass where the loss offers it."""
+        if self.fused is not None:
+            return self.fused(out, y, task, delta)
+        return float(self.value(out, y, task, delta)), self.grad(out, y, task, delta)
 
 
 _mse = _residual_loss(_mse_value, _mse_grad)
@@ -193,7 +214,7 @@ LOSSES: dict[str, Loss] = {
              "Minus the log of the probability given to the right class: punishes confident "
              "mistakes hard. Classification only.",
              r"-\frac{1}{N}\sum \log \mathrm{softmax}(z)_{y}", _ce_value, _ce_grad,
-             ("classification",)),
+             ("classification",), _ce_value_and_grad),
         Loss("huber", "Huber",
              "Squared error for small residuals, absolute error beyond delta: robust to outliers.",
              r"\frac{1}{NK}\sum \begin{cases}\tfrac12 r^2 & |r|\le\delta\\ "

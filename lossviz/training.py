@@ -132,8 +132,8 @@ class Trainer:
             X, y = X[idx], y[idx]
         c, task = self.config, self.data.task
         out, cache = self.net.forward_cache(self.params, X)
-        value = float(self.loss.value(out, y, task, c.huber_delta))
-        grad = self.net.backward(self.params, X, cache, self.loss.grad(out, y, task, c.huber_delta))
+        value, grad_out = self.loss.value_and_grad(out, y, task, c.huber_delta)
+        grad = self.net.backward(self.params, X, cache, grad_out)
         if c.l2 or c.l1:
             mask = self.net.weight_mask
             value += penalty_value(self.params, mask, c.l2, c.l1)
@@ -151,17 +151,17 @@ class Trainer:
     def advance(self, n_steps: int = 1) -> int:
         """Take up to ``n_steps`` optimizer steps; return how many were taken."""
         taken = 0
-        while taken < n_steps and not self.finished:
-            with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # divergence is detected below, not raised by NumPy
+            while taken < n_steps and not self.finished:
                 value, grad = self.objective_grad(self._batch())
-                self._last_grad_norm = float(np.sqrt(grad @ grad))
-            if not self._check_finite(value):
-                break
-            self.optimizer.step(self.params, grad)
-            self.step_count += 1
-            taken += 1
-            if self.step_count % self.record_every == 0 or self.step_count == self.total_steps:
-                self._record()
+                self._last_grad_norm = math.sqrt(grad @ grad)
+                if not self._check_finite(value):
+                    break
+                self.optimizer.step(self.params, grad)
+                self.step_count += 1
+                taken += 1
+                if self.step_count % self.record_every == 0 or self.step_count == self.total_steps:
+                    self._record()
         return taken
 
     def _check_finite(self, value: float) -> bool:
