@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from .activations import ACTIVATIONS
-from .losses import LOSSES
+from .losses import LOSSES, get_loss
 from .model import MAX_LAYERS, MAX_WIDTH
 from .optimizers import OPTIMIZERS
 from .registry import lookup
@@ -48,11 +48,27 @@ class RunConfig:
             object.__setattr__(self, name, _whole(getattr(self, name), name))
         from .datasets import DATASETS  # late import: datasets pulls in scikit-learn
 
-        lookup(DATASETS, self.dataset, "dataset")
+        spec = lookup(DATASETS, self.dataset, "dataset")
         lookup(ACTIVATIONS, self.activation, "activation")
-        lookup(LOSSES, self.loss, "loss")
+        get_loss(self.loss, spec.task)  # also: cross-entropy is not for regression data
         lookup(OPTIMIZERS, self.optimizer, "optimizer")
         self._check_ranges()
+        self._check_data_options()
+
+    def _check_data_options(self) -> None:
+        from .datasets import N_SAMPLES_RANGE, NOISE_RANGE, OUTLIER_FRACTION_RANGE, TEST_FRACTION_RANGE
+
+        lo, hi = N_SAMPLES_RANGE
+        if not lo <= self.n_samples <= hi:
+            raise ValueError(f"n_samples must be in {lo}..{hi}, got {self.n_samples}")
+        checks = (("noise", NOISE_RANGE), ("test_fraction", TEST_FRACTION_RANGE),
+                  ("outlier_fraction", OUTLIER_FRACTION_RANGE))
+        for name, (lo, hi) in checks:
+            v = getattr(self, name)
+            if name == "noise" and v is None:
+                continue
+            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi):
+                raise ValueError(f"{name} must be a number between {lo:g} and {hi:g}, got {v!r}")
 
     def _check_ranges(self) -> None:
         if len(self.hidden) + 1 > MAX_LAYERS:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .model import Network
 from .registry import lookup
@@ -102,7 +103,8 @@ def pca_directions(trajectory: Array) -> tuple[Array, Array, Array]:
     if traj.ndim != 2 or traj.shape[0] < 2:
         raise ValueError("PCA directions need a trajectory with at least two rows")
     offsets = traj - traj[-1]
-    _, s, vt = np.linalg.svd(offsets, full_matrices=False)
+    with threadpool_limits(1, user_api="blas"):  # OpenBLAS threads make this small SVD 100x slower
+        _, s, vt = np.linalg.svd(offsets, full_matrices=False)
     total = float((s * s).sum())
     if total == 0:
         raise ValueError("PCA directions need a trajectory that moves")

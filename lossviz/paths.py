@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from .landscape import surface
+from .landscape import _finite, _prepare, surface
 from .losses import get_loss
-from .model import Network
 
 Array = np.ndarray
 
@@ -49,7 +49,8 @@ def project_trajectory(trajectory: Array, center: Array, d1: Array, d2: Array) -
     """
     basis = np.stack([np.asarray(d1, float), np.asarray(d2, float)], axis=1)  # (n_params, 2)
     offsets = np.atleast_2d(np.asarray(trajectory, float)) - np.asarray(center, float)
-    coords, *_ = np.linalg.lstsq(basis, offsets.T, rcond=None)
+    with threadpool_limits(1, user_api="blas"):  # small problem: threads only add latency
+        coords, *_ = np.linalg.lstsq(basis, offsets.T, rcond=None)
     return coords.T
 
 
@@ -57,14 +58,14 @@ def trajectory_losses(coords: Array, center: Array, d1: Array, d2: Array, X: Arr
                       layer_sizes: Sequence[int], activation: str, loss: str,
                       huber_delta: float = 1.0, chunk: int = 32) -> Array:
     """Data loss (T,) at each projected point center + a d1 + b d2, for coords (T, 2)."""
-    net = Network(tuple(layer_sizes), activation)
-    task = "regression" if net.layer_sizes[-1] == 1 else "classification"
-    lossfn = get_loss(loss, task)
-    coords = np.atleast_2d(np.asarray(coords, dtype=np.float64))
-    thetas = np.asarray(center, float) + coords @ np.stack([d1, d2]).astype(float)
-    X, y = np.asarray(X, float), np.asarray(y)
+    p = _prepare(center, d1, d2, [0.0], [0.0], X, y, layer_sizes, activation, loss, huber_delta)
+    lossfn = get_loss(p.loss, p.task)
+    coords = _finite(np.atleast_2d(np.asarray(coords, dtype=np.float64)), "coords")
+    if coords.shape[1] != 2:
+        raise ValueError(f"coords must have shape (T, 2), got {coords.shape}")
+    thetas = p.params + coords @ np.stack([p.d1, p.d2])
     out = np.empty(coords.shape[0])
     for s in range(0, thetas.shape[0], chunk):
-        out[s:s + chunk] = lossfn.value(net.forward_many(thetas[s:s + chunk], X), y, task,
-                                        huber_delta)
+        out[s:s + chunk] = lossfn.value(p.net.forward_many(thetas[s:s + chunk], p.X), p.y, p.task,
+                                        p.huber_delta)
     return out

@@ -170,9 +170,9 @@ class Trainer:
         limit = max(1e3, EXPLODE_FACTOR * abs(self._first_loss or 1.0))
         if math.isfinite(value) and math.isfinite(self._last_grad_norm) and value < limit:
             return True
-        what = "infinite or not a number" if not math.isfinite(value) else "exploded"
+        what = "became infinite" if not math.isfinite(value) else "exploded"
         self.status = "diverged"
-        self.message = f"diverged: the loss became {what} — lower the learning rate"
+        self.message = f"diverged: the loss {what} — lower the learning rate"
         self._record()
         return False
 
@@ -198,10 +198,10 @@ class Trainer:
             tr = float(self.loss.value(out_tr, d.y_train, d.task, c.huber_delta))
             te = float(self.loss.value(out_te, d.y_test, d.task, c.huber_delta))
             pen = penalty_value(self.params, self.net.weight_mask, c.l2, c.l1) if (c.l2 or c.l1) else 0.0
+            m_tr, m_te = metric_value(out_tr, d.y_train, d.task), metric_value(out_te, d.y_test, d.task)
         status = "done" if self.status == "running" and self.finished else self.status
         message = self.message or ("finished" if status == "done" else "")
-        return Snapshot(self.step_count, self.step_count / self.steps_per_epoch, tr, te,
-                        metric_value(out_tr, d.y_train, d.task), metric_value(out_te, d.y_test, d.task),
+        return Snapshot(self.step_count, self.step_count / self.steps_per_epoch, tr, te, m_tr, m_te,
                         tr + pen, self._last_grad_norm, status, message)
 
 

@@ -185,6 +185,27 @@ def test_gradient_with_leading_batch_axis(loss, task):
         np.testing.assert_allclose(g[b], loss_grad(loss, batch[b], y, task), rtol=1e-13, atol=1e-16)
 
 
+@pytest.mark.parametrize("loss,task", TASK_LOSSES)
+def test_value_and_grad_equals_separate_value_and_grad(loss, task):
+    # Training may use a fused pass; it must agree with the separate functions and with FD.
+    rng = np.random.default_rng(5)
+    out, y = _case(task, rng)
+    spec = get_loss(loss, task)
+    value, g = spec.value_and_grad(out, y, task, 0.7)
+    assert value == pytest.approx(float(spec.value(out, y, task, 0.7)), rel=1e-13)
+    np.testing.assert_allclose(g, spec.grad(out, y, task, 0.7), rtol=1e-12, atol=1e-16)
+    fd = central_fd(lambda o: spec.value_and_grad(o, y, task, 0.7)[0], out)
+    assert np.max(np.abs(g - fd)) / np.max(np.abs(fd)) < 1e-6
+
+
+def test_fused_cross_entropy_is_stable_for_huge_logits():
+    out = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value, g = get_loss("cross_entropy").value_and_grad(out, np.array([2, 1]), "classification", 1.0)
+    assert value == pytest.approx(2000.0 / 2, rel=1e-12)
+    assert np.all(np.isfinite(g))
+
+
 # --- penalties -------------------------------------------------------------------------------
 
 def test_penalty_values_by_hand():

@@ -99,6 +99,24 @@ def test_objective_gradient_with_penalties_matches_finite_differences(l2, l1):
     assert value == pytest.approx(data_loss + 0.5 * l2 * (w @ w) + l1 * np.abs(w).sum(), rel=1e-12)
 
 
+@pytest.mark.parametrize("loss,dataset", [("cross_entropy", "blobs"), ("mse", "blobs"),
+                                          ("huber", "blobs"), ("mse", "sine"), ("huber", "sine")])
+def test_objective_gradient_for_every_loss_matches_finite_differences(loss, dataset):
+    t = Trainer(RunConfig(dataset=dataset, n_samples=30, hidden=(4,), loss=loss, huber_delta=0.3))
+    theta = t.params.copy()
+
+    def objective(p):
+        t.params = p
+        return t.objective_grad()[0]
+
+    h = 1e-6
+    fd = np.array([(objective(theta + h * e) - objective(theta - h * e)) / (2 * h)
+                   for e in np.eye(theta.size)])
+    t.params = theta
+    _, grad = t.objective_grad()
+    assert np.max(np.abs(grad - fd)) / np.max(np.abs(fd)) < 1e-6
+
+
 # --- the snapshot stream ------------------------------------------------------------------
 
 def test_snapshot_stream_starts_at_zero_and_ends_done():
