@@ -105,10 +105,12 @@ def _view_bar():
                             marks={v: str(v) for v in (11, 41, 71, 101)}), className="grid-slider",
                  title="Points per axis of the surface"),
         html.Span("Range ±", title="How far from the weights the plane reaches, in direction units", className="vlabel"),
-        dcc.Input(id=ids.RANGE, type="text", value=str(VIEW_DEFAULTS["span"]), debounce=True,
-                  className="ctl-input range", inputMode="decimal"),
-        dcc.Checklist(id=ids.LOG_Z, options=[{"label": "log z", "value": "log"}], value=[],
-                      className="check", inline=True),
+        html.Div(dcc.Input(id=ids.RANGE, type="text", value=str(VIEW_DEFAULTS["span"]), debounce=True,
+                           className="ctl-input range", inputMode="decimal"),
+                 title="How far from the weights the plane reaches, in direction units (0 to 100)"),
+        html.Div(dcc.Checklist(id=ids.LOG_Z, options=[{"label": "log z", "value": "log"}], value=[],
+                               className="check", inline=True),
+                 title="Colour and height by log10 of the loss: shows detail near the minimum"),
         html.Div(dcc.RadioItems(id=ids.DISPLAY, options=[{"label": x, "value": v} for x, v in
                                                          (("2D", "2d"), ("3D", "3d"), ("Both", "both"))],
                                 value=VIEW_DEFAULTS["display"], inline=True, className="radio"),
@@ -118,8 +120,9 @@ def _view_bar():
             {"label": "Path (PCA) plane", "value": "pca"}],
             value=VIEW_DEFAULTS["directions"], inline=True, className="radio"),
             title="Random filter-normalized directions, or the plane that best holds the whole path"),
-        dcc.Checklist(id=ids.LOG_LOSS, options=[{"label": "log loss axis", "value": "log"}], value=[],
-                      className="check", inline=True),
+        html.Div(dcc.Checklist(id=ids.LOG_LOSS, options=[{"label": "log loss axis", "value": "log"}],
+                               value=[], className="check", inline=True),
+                 title="Show the learning curves' loss on a logarithmic axis"),
         html.Span(id=ids.VIEW_ERROR, className="error inline"),
     ], className="view-bar")
 
