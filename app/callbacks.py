@@ -47,7 +47,7 @@ def guarded(message_id: str):
                 log.exception("callback %s failed", fn.__name__)
                 set_props(message_id, {"children": f"Something went wrong ({type(exc).__name__}); "
                                                    "try Reset or other settings."})
-            raise PreventUpdate
+            return no_update  # (PreventUpdate would drop the message set above)
 
         return wrapper
 
@@ -111,18 +111,23 @@ def register(app, store: RunStore) -> None:
                   Input(ids.LR, "value"), Input(ids.LR_SLIDER, "value"), prevent_initial_call=True)
     def sync_learning_rate(text, exponent):
         if ctx.triggered_id == ids.LR_SLIDER:
+            if not _is_number(exponent) or not -20 <= exponent <= 20:
+                raise PreventUpdate
             return f"{10 ** exponent:.3g}", no_update
         try:
             value = float(text)
         except (TypeError, ValueError):
             raise PreventUpdate
-        return no_update, (math.log10(value) if value > 0 else no_update)
+        if not (math.isfinite(value) and value > 0):
+            raise PreventUpdate
+        return no_update, math.log10(value)
 
     @app.callback(Output(ids.LOSS, "value"), Output(ids.NOISE, "value"), Input(ids.DATASET, "value"),
                   State(ids.LOSS, "value"), prevent_initial_call=True)
+    @guarded(ids.CONFIG_ERROR)
     def dataset_defaults(dataset, loss):
         """A new dataset brings its own noise level; regression swaps cross-entropy for MSE."""
-        spec = DATASETS.get(dataset)
+        spec = DATASETS.get(dataset) if isinstance(dataset, str) else None
         if spec is None:
             raise PreventUpdate
         new_loss = "mse" if spec.task == "regression" and loss == "cross_entropy" else no_update
@@ -161,13 +166,13 @@ def register(app, store: RunStore) -> None:
             fresh = True  # Train after the end starts the same run again
         if fresh:
             state = new_run(config)
-            store.put(state)
         running = trigger == ids.TRAIN or (running and trigger not in (ids.PAUSE, ids.STEP) and not fresh)
-        if trigger == ids.STEP:
-            with store.locked(state.run_id):
-                state = store.get(state.run_id) or state
+        with store.locked(state.run_id):  # a tick in flight finishes first, then sees the flag
+            state = (None if fresh else store.get(state.run_id)) or state
+            if trigger == ids.STEP:
                 advance_run(state, 1)
-                store.put(state)
+            state.running = running and not state.trainer.finished
+            store.put(state)
         redraw = fresh or trigger == ids.STEP
         fig, cursor = _fresh_curves(state) if redraw else (no_update, no_update)
         data = _run_data(state, running)
@@ -187,8 +192,11 @@ def register(app, store: RunStore) -> None:
             state = store.get(run["run_id"])
             if state is None:
                 raise ValueError("This run has expired; press Reset to start again.")
+            if not state.running:  # paused meanwhile: a late tick must not say "training…"
+                raise PreventUpdate
             steps = SPEEDS.get(speed, SPEEDS["normal"])[1]
             advance_run(state, steps if steps is not None else 10 ** 9, TICK_BUDGET_S)
+            state.running = not state.trainer.finished
             store.put(state)
         start = (cursor or {}).get("n", 0) if (cursor or {}).get("run_id") == state.run_id else state.n_points
         stream = {"run_id": state.run_id, "start": start, **figures.stream_points(state.history, start)}
@@ -233,6 +241,10 @@ def register(app, store: RunStore) -> None:
         if state is None:
             raise PreventUpdate
         return _draw(store, state, grid, span, directions, bool(log_z), display, run.get("running"), drawn or {})
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _as_float(text) -> float:

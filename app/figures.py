@@ -84,7 +84,7 @@ def surface3d_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path:
     fig.add_trace(go.Scatter3d(x=path[:, 0].tolist(), y=path[:, 1].tolist(), z=pz.tolist(),
                                mode="lines", name="path", line=dict(color="#E69F00", width=6)))
     _base_layout(fig, title, showlegend=False, margin=dict(l=0, r=0, t=40, b=0))
-    fig.update_scenes(xaxis_title_text="α", yaxis_title_text="β", zaxis_title_text=_z_title(log_z),
+    fig.update_scenes(xaxis_title_text=ALPHA_TITLE, yaxis_title_text=BETA_TITLE, zaxis_title_text=_z_title(log_z),
                       aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.7))
     return fig
 

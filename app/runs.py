@@ -36,6 +36,7 @@ class RunState:
     curve_every: int
     history: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in CURVE_KEYS})
     version: int = 0
+    running: bool = False  # set by Train/Pause; a training tick only advances a running run
 
     @property
     def config(self) -> RunConfig:
@@ -70,7 +71,8 @@ def advance_run(state: RunState, n_steps: int, budget_s: float | None = None) ->
         to_next = state.curve_every - trainer.step_count % state.curve_every
         done = trainer.advance(min(to_next, n_steps - taken))
         taken += done
-        if done == 0 or trainer.step_count % state.curve_every == 0 or trainer.finished:
+        on_grid = trainer.step_count % state.curve_every == 0
+        if (done == 0 or on_grid or trainer.finished) and state.history["step"][-1] != trainer.step_count:
             _record(state)
         if deadline is not None and time.perf_counter() > deadline:
             break

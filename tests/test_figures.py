@@ -1,0 +1,253 @@
+"""Tests for app.figures: pure builders from arrays to go.Figure (traces, axes, scales, text)."""
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from plotly.colors import get_colorscale
+
+from app import figures
+
+ALPHAS = np.array([-1.0, 0.0, 1.0])
+BETAS = np.array([-2.0, -1.0, 1.0, 2.0])
+# z[i, j] is the loss at (alphas[i], betas[j]); distinct values so a wrong transpose shows.
+Z = np.array([[1.0, 2.0, 3.0, 4.0],
+              [10.0, 20.0, 30.0, 40.0],
+              [100.0, 200.0, 300.0, 400.0]])
+PATH = np.array([[0.9, 1.8], [0.5, 0.7], [0.1, -0.2], [0.0, 0.0]])
+PATH_LOSS = np.array([5.0, 3.0, 2.0, 1.0])
+HISTORY = {"step": [0, 10, 20, 30, 40],
+           "train_loss": [0.7, 0.5, 0.4, 0.3, 0.2],
+           "test_loss": [0.72, 0.55, 0.45, 0.36, 0.3],
+           "train_metric": [0.5, 0.7, 0.8, 0.9, 0.95],
+           "test_metric": [0.48, 0.66, 0.79, 0.85, 0.9]}
+VIRIDIS = get_colorscale("Viridis")
+
+
+def _points(k=2, n=12, seed=0):
+    rng = np.random.default_rng(seed)
+    return {"X_train": rng.normal(size=(n, 2)), "y_train": np.arange(n) % k,
+            "X_test": rng.normal(size=(n // 2, 2)), "y_test": np.arange(n // 2) % k}
+
+
+def _scale(trace):
+    """A trace's colour scale as a list of [position, colour] (names resolved)."""
+    return [list(step) for step in trace.colorscale]
+
+
+def _is_viridis(trace):
+    scale = _scale(trace)
+    return ([c for _, c in scale] == [c for _, c in VIRIDIS]
+            and np.allclose([p for p, _ in scale], [p for p, _ in VIRIDIS]))
+
+
+# --- contour --------------------------------------------------------------------------------
+
+def test_contour_traces_and_axis_titles():
+    fig = figures.contour_figure(ALPHAS, BETAS, Z, PATH)
+    kinds = [type(t).__name__ for t in fig.data]
+    assert kinds[0] == "Contour"
+    assert kinds.count("Scatter") >= 1
+    assert fig.layout.xaxis.title.text == "α (direction 1)"
+    assert fig.layout.yaxis.title.text == "β (direction 2)"
+    assert list(fig.layout.xaxis.range) == [-1.0, 1.0]
+    assert list(fig.layout.yaxis.range) == [-2.0, 2.0]
+
+
+def test_contour_z_is_transposed_so_rows_are_beta():
+    fig = figures.contour_figure(ALPHAS, BETAS, Z, PATH)
+    c = fig.data[0]
+    assert list(c.x) == ALPHAS.tolist() and list(c.y) == BETAS.tolist()
+    zz = np.array(c.z)
+    assert zz.shape == (len(BETAS), len(ALPHAS))
+    for i, _ in enumerate(ALPHAS):
+        for j, _ in enumerate(BETAS):
+            assert zz[j][i] == Z[i, j]
+
+
+def test_contour_uses_viridis():
+    assert _is_viridis(figures.contour_figure(ALPHAS, BETAS, Z, PATH).data[0])
+
+
+def test_contour_log_z_is_log10_of_loss():
+    c = figures.contour_figure(ALPHAS, BETAS, Z, PATH, log_z=True).data[0]
+    np.testing.assert_allclose(np.array(c.z), np.log10(Z).T, rtol=1e-12)
+    assert "log" in c.colorbar.title.text
+
+
+def test_contour_log_z_of_zero_loss_is_finite():
+    z = Z.copy()
+    z[1, 1] = 0.0
+    c = figures.contour_figure(ALPHAS, BETAS, z, PATH, log_z=True).data[0]
+    assert np.all(np.isfinite(np.array(c.z, dtype=float)))
+
+
+def test_contour_path_and_current_point():
+    fig = figures.contour_figure(ALPHAS, BETAS, Z, PATH)
+    scatters = [t for t in fig.data if isinstance(t, go.Scatter)]
+    longest = max(scatters, key=lambda t: len(t.x))
+    assert list(longest.x) == PATH[:, 0].tolist() and list(longest.y) == PATH[:, 1].tolist()
+    # The current point (a single marker) is the path's last row.
+    singles = [t for t in scatters if len(t.x) == 1]
+    assert singles and (singles[0].x[0], singles[0].y[0]) == tuple(PATH[-1])
+
+
+def test_contour_with_empty_path_still_builds():
+    fig = figures.contour_figure(ALPHAS, BETAS, Z, np.zeros((0, 2)))
+    assert isinstance(fig.data[0], go.Contour)
+
+
+# --- 3-D surface ----------------------------------------------------------------------------
+
+def test_surface3d_traces_scale_and_transpose():
+    fig = figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS)
+    s, p = fig.data[0], fig.data[1]
+    assert isinstance(s, go.Surface) and isinstance(p, go.Scatter3d)
+    assert _is_viridis(s)
+    np.testing.assert_array_equal(np.array(s.z), Z.T)
+    assert list(p.x) == PATH[:, 0].tolist() and list(p.y) == PATH[:, 1].tolist()
+    assert list(p.z) == PATH_LOSS.tolist()
+
+
+def test_surface3d_log_z_transforms_surface_and_path():
+    fig = figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS, log_z=True)
+    np.testing.assert_allclose(np.array(fig.data[0].z), np.log10(Z).T, rtol=1e-12)
+    np.testing.assert_allclose(np.array(fig.data[1].z), np.log10(PATH_LOSS), rtol=1e-12)
+    assert "log" in fig.layout.scene.zaxis.title.text
+
+
+def test_surface3d_axis_titles_have_units():
+    # The issue asks for axis titles with units ("α (direction 1)") on the surface plots.
+    scene = figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS).layout.scene
+    assert scene.xaxis.title.text == "α (direction 1)"
+    assert scene.yaxis.title.text == "β (direction 2)"
+
+
+def test_placeholder_3d_is_a_surface():
+    assert isinstance(figures.placeholder_3d().data[0], go.Surface)
+
+
+# --- curves ---------------------------------------------------------------------------------
+
+def test_curves_traces_say_train_and_test():
+    fig = figures.curves_figure(HISTORY, "accuracy")
+    assert len(fig.data) == 4 and all(isinstance(t, go.Scatter) for t in fig.data)
+    names = [t.name for t in fig.data]
+    # Order used by streaming: 0 train loss, 1 test loss, 2 train metric, 3 test metric.
+    assert "train" in names[0] and "loss" in names[0]
+    assert "test" in names[1] and "loss" in names[1]
+    assert "train" in names[2] and "accuracy" in names[2]
+    assert "test" in names[3] and "accuracy" in names[3]
+    for t, key in zip(fig.data, ("train_loss", "test_loss", "train_metric", "test_metric")):
+        assert list(t.x) == HISTORY["step"] and list(t.y) == HISTORY[key]
+    assert fig.data[0].line.color != fig.data[1].line.color
+    assert fig.layout.yaxis2.title.text == "accuracy"
+
+
+def test_curves_data_are_python_lists_for_extend_data():
+    data = figures.curves_figure(HISTORY, "R²").to_plotly_json()["data"]
+    for t in data:
+        assert type(t["x"]) is list and type(t["y"]) is list
+
+
+def test_curves_empty_history_builds_four_empty_traces():
+    data = figures.curves_figure({}, "accuracy").to_plotly_json()["data"]
+    assert len(data) == 4
+    assert all(type(t["x"]) is list and t["x"] == [] for t in data)
+
+
+def test_curves_log_loss_axis():
+    assert figures.curves_figure(HISTORY, "accuracy", log_loss=True).layout.yaxis.type == "log"
+    assert figures.curves_figure(HISTORY, "accuracy").layout.yaxis.type == "linear"
+
+
+@pytest.mark.parametrize("start", [0, 2, 5])
+def test_stream_points_sends_only_new_points(start):
+    out = figures.stream_points(HISTORY, start)
+    assert out["x"] == [HISTORY["step"][start:]] * 4
+    assert out["y"] == [HISTORY[k][start:] for k in ("train_loss", "test_loss", "train_metric", "test_metric")]
+    assert all(type(v) is list for v in out["x"] + out["y"])
+
+
+# --- data views -----------------------------------------------------------------------------
+
+def _regions(k, seed=0):
+    rng = np.random.default_rng(seed)
+    xx, yy = np.linspace(-2, 2, 7), np.linspace(-1, 1, 5)
+    logits = rng.normal(size=(len(yy), len(xx), k))
+    prob = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    return xx, yy, prob
+
+
+@pytest.mark.parametrize("k", [2, 3, 10])
+def test_classification_figure_heatmap_and_valid_colourscale(k):
+    xx, yy, prob = _regions(k)
+    fig = figures.classification_figure(xx, yy, prob, _points(k))
+    h = fig.data[0]
+    assert isinstance(h, go.Heatmap)
+    assert all(isinstance(t, go.Scatter) for t in fig.data[1:])
+    pos = [s[0] for s in h.colorscale]
+    assert pos[0] == 0 and pos[-1] == 1
+    assert all(a < b for a, b in zip(pos, pos[1:]))
+    # Each cell's value lies in its predicted class's band [c, c+1) of zmin=0 .. zmax=k.
+    z = np.array(h.z)
+    assert z.shape == (len(yy), len(xx))
+    np.testing.assert_array_equal(np.floor(z), prob.argmax(-1))
+    assert (h.zmin, h.zmax) == (0, k)
+    assert list(h.x) == xx.tolist() and list(h.y) == yy.tolist()
+
+
+def test_classification_figure_points_cover_every_class_and_split():
+    k = 3
+    pts = _points(k)
+    fig = figures.classification_figure(*_regions(k), pts)
+    scat = fig.data[1:]
+    n_train = sum(len(t.x) for t in scat if "train" in t.name)
+    n_test = sum(len(t.x) for t in scat if "test" in t.name)
+    assert n_train == len(pts["y_train"]) and n_test == len(pts["y_test"])
+
+
+def test_projected_classes_figure_axes_and_points():
+    pts = _points(3)
+    pred_tr, pred_te = np.zeros(len(pts["y_train"]), int), np.ones(len(pts["y_test"]), int)
+    fig = figures.projected_classes_figure(pts, pred_tr, pred_te, 3)
+    assert all(isinstance(t, go.Scatter) for t in fig.data)
+    assert sum(len(t.x) for t in fig.data) == len(pred_tr) + len(pred_te)
+    assert "component 1" in fig.layout.xaxis.title.text
+
+
+def test_regression_curve_figure():
+    pts = {"X_train": np.array([[0.0], [1.0]]), "y_train": np.array([0.0, 1.0]),
+           "X_test": np.array([[0.5]]), "y_test": np.array([0.4])}
+    fig = figures.regression_curve_figure(np.linspace(0, 1, 5), np.linspace(0, 1, 5) ** 2, pts)
+    names = [t.name for t in fig.data]
+    assert any("train" in n for n in names) and any("test" in n for n in names)
+    line = [t for t in fig.data if t.mode == "lines"]
+    assert len(line) == 1 and list(line[0].y) == (np.linspace(0, 1, 5) ** 2).tolist()
+
+
+def test_predicted_vs_actual_figure_has_diagonal_over_all_targets():
+    pts = {"X_train": np.zeros((3, 4)), "y_train": np.array([-1.0, 0.0, 2.0]),
+           "X_test": np.zeros((2, 4)), "y_test": np.array([-3.0, 1.0])}
+    fig = figures.predicted_vs_actual_figure(pts, np.array([0.1, 0.2, 0.3]), np.array([0.4, 0.5]))
+    diag = [t for t in fig.data if t.mode == "lines"]
+    assert len(diag) == 1
+    assert list(diag[0].x) == [-3.0, 2.0] and list(diag[0].y) == [-3.0, 2.0]
+    names = [t.name for t in fig.data]
+    assert "train" in names and "test" in names
+
+
+def test_message_figure_shows_text():
+    fig = figures.message_figure("press Train to start", "Data")
+    assert [a.text for a in fig.layout.annotations] == ["press Train to start"]
+    assert fig.layout.title.text == "Data"
+    assert not fig.data
+
+
+@pytest.mark.parametrize("build", [
+    lambda: figures.contour_figure(ALPHAS, BETAS, Z, PATH),
+    lambda: figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS),
+    lambda: figures.curves_figure(HISTORY, "accuracy"),
+    lambda: figures.classification_figure(*_regions(2), _points(2)),
+    lambda: figures.message_figure("x"),
+])
+def test_fonts_are_large_enough_for_a_projector(build):
+    assert build().layout.font.size >= 14

@@ -1,0 +1,186 @@
+"""Tests for app.views: the landscape plane through a run's weights and the data views."""
+import numpy as np
+import pytest
+
+import lossviz
+from app.runs import advance_run, new_run
+from app.views import data_view, landscape
+from lossviz import RunConfig
+
+MOONS = RunConfig(dataset="moons", n_samples=120, hidden=(6, 5), epochs=40)
+
+
+def loss_at(tr, params):
+    """The data loss on the training split at ``params``, from the engine's own pieces."""
+    c, d = tr.config, tr.data
+    out = tr.net.forward(params, d.X_train)
+    return float(tr.loss.value(out, d.y_train, d.task, c.huber_delta))
+
+
+def softmax(a):
+    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    state = new_run(MOONS)
+    advance_run(state, 25)
+    return state
+
+
+# --- landscape ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("config, steps", [
+    (MOONS, 0),
+    (MOONS, 15),
+    (MOONS.replace(l2=0.1, loss="mse"), 10),  # the surface is the data loss, like train_loss
+    (RunConfig(dataset="sine", loss="huber", n_samples=100, hidden=(8,), epochs=20), 12),
+])
+def test_center_of_the_plane_is_the_current_train_loss(config, steps):
+    state = new_run(config)
+    advance_run(state, steps)
+    view = landscape(state, grid=5, span=1.0)
+    assert view["alphas"][2] == 0 and view["betas"][2] == 0
+    train_loss = state.trainer.evaluate().train_loss
+    np.testing.assert_allclose(view["z"][2, 2], train_loss, rtol=1e-5)
+    np.testing.assert_allclose(view["path_loss"][-1], train_loss, rtol=1e-5)
+    assert state.history["train_loss"][-1] == pytest.approx(train_loss, rel=1e-12)
+
+
+def test_random_plane_shapes_and_axes(trained):
+    view = landscape(trained, grid=7, span=0.5)
+    np.testing.assert_allclose(view["alphas"], np.linspace(-0.5, 0.5, 7))
+    np.testing.assert_allclose(view["betas"], np.linspace(-0.5, 0.5, 7))
+    assert view["z"].shape == (7, 7)
+    assert np.all(np.isfinite(view["z"]))
+    t = len(trained.trainer.trajectory)
+    assert view["path"].shape == (t, 2) and view["path_loss"].shape == (t,)
+    assert view["mode"] == "random" and np.all(np.isnan(view["explained"]))
+
+
+def test_random_plane_z_is_indexed_alpha_then_beta(trained):
+    tr = trained.trainer
+    view = landscape(trained, grid=5, span=1.0)
+    d1, d2 = lossviz.random_directions(tr.params, tr.net, tr.config.seed, "filter")
+    for i, j in ((0, 4), (4, 0), (1, 3)):
+        a, b = view["alphas"][i], view["betas"][j]
+        expected = loss_at(tr, tr.params + a * d1 + b * d2)
+        np.testing.assert_allclose(view["z"][i, j], expected, rtol=1e-5)
+
+
+def test_random_path_ends_at_the_origin(trained):
+    path = landscape(trained, grid=5, span=1.0)["path"]
+    np.testing.assert_allclose(path[-1], [0.0, 0.0], atol=1e-9)
+    assert np.ptp(path, axis=0).max() > 0  # the earlier rows are elsewhere
+
+
+def test_landscape_does_not_move_the_weights(trained):
+    before = trained.trainer.params.copy()
+    traj = trained.trainer.trajectory.copy()
+    landscape(trained, grid=5, span=1.0)
+    landscape(trained, grid=5, span=1.0, mode="pca")
+    np.testing.assert_array_equal(trained.trainer.params, before)
+    np.testing.assert_array_equal(trained.trainer.trajectory, traj)
+
+
+def test_landscape_is_reproducible(trained):
+    a = landscape(trained, grid=5, span=1.0)
+    b = landscape(trained, grid=5, span=1.0)
+    np.testing.assert_array_equal(a["z"], b["z"])
+    np.testing.assert_array_equal(a["path"], b["path"])
+
+
+def test_pca_plane_holds_the_whole_path(trained):
+    view = landscape(trained, grid=9, span=1.0, mode="pca")
+    path, al, be = view["path"], view["alphas"], view["betas"]
+    assert view["mode"] == "pca" and view["z"].shape == (9, 9)
+    assert len(al) == len(be) == 9
+    assert np.all(np.diff(al) > 0) and np.all(np.diff(be) > 0)
+    assert al[0] < path[:, 0].min() and path[:, 0].max() < al[-1]
+    assert be[0] < path[:, 1].min() and path[:, 1].max() < be[-1]
+    np.testing.assert_allclose(path[-1], [0.0, 0.0], atol=1e-9)
+    e = view["explained"]
+    assert np.all((0 <= e) & (e <= 1 + 1e-12)) and e[0] >= e[1] and e.sum() <= 1 + 1e-9
+
+
+def test_pca_path_loss_matches_the_losses_along_the_path(trained):
+    tr = trained.trainer
+    view = landscape(trained, grid=5, span=1.0, mode="pca")
+    d1, d2, _ = lossviz.pca_directions(tr.trajectory)
+    for k in (0, len(view["path"]) // 2):
+        a, b = view["path"][k]
+        np.testing.assert_allclose(view["path_loss"][k], loss_at(tr, tr.params + a * d1 + b * d2), rtol=1e-5)
+
+
+# --- data views -----------------------------------------------------------------------------
+
+def _view(config, steps=5):
+    state = new_run(config)
+    advance_run(state, steps)
+    return state, data_view(state)
+
+
+def test_moons_regions_are_probabilities_over_the_data():
+    state, v = _view(MOONS)
+    tr = state.trainer
+    assert v["kind"] == "regions" and v["k"] == 2
+    xx, yy, prob = v["xx"], v["yy"], v["prob"]
+    assert prob.shape == (len(yy), len(xx), 2)
+    np.testing.assert_allclose(prob.sum(axis=-1), 1.0, rtol=1e-9)
+    X = np.vstack([tr.data.X_train, tr.data.X_test])
+    assert xx[0] <= X[:, 0].min() and X[:, 0].max() <= xx[-1]
+    assert yy[0] <= X[:, 1].min() and X[:, 1].max() <= yy[-1]
+    # Rows are y, columns x: the cell (row 5, column 3) is the point (xx[3], yy[5]).
+    point = np.array([[xx[3], yy[5]]])
+    np.testing.assert_allclose(prob[5, 3], softmax(tr.net.forward(tr.params, point))[0], rtol=1e-9)
+    np.testing.assert_array_equal(v["points"]["X_train"], tr.data.X_train)
+
+
+def test_three_class_regions():
+    _, v = _view(RunConfig(dataset="blobs", n_samples=90, hidden=(5,), epochs=5))
+    assert v["kind"] == "regions" and v["prob"].shape[-1] == 3 == v["k"]
+
+
+def test_iris_is_a_projected_view_with_predictions():
+    state, v = _view(RunConfig(dataset="iris", n_samples=150, hidden=(6,), epochs=10))
+    tr = state.trainer
+    assert v["kind"] == "projected" and v["k"] == 3
+    pts = v["points"]
+    assert pts["X_train"].shape == (len(tr.data.y_train), 2)
+    assert pts["X_test"].shape == (len(tr.data.y_test), 2)
+    np.testing.assert_array_equal(v["pred_train"], tr.net.forward(tr.params, tr.data.X_train).argmax(-1))
+    np.testing.assert_array_equal(v["pred_test"], tr.net.forward(tr.params, tr.data.X_test).argmax(-1))
+    # The first axis is the direction of most spread: its variance is the largest.
+    var = pts["X_train"].var(axis=0)
+    assert var[0] >= var[1]
+    total = tr.data.X_train.var(axis=0).sum()
+    assert var.sum() <= total + 1e-9
+
+
+def test_sine_is_a_curve_over_the_points():
+    state, v = _view(RunConfig(dataset="sine", loss="mse", n_samples=100, hidden=(8,), epochs=10))
+    tr = state.trainer
+    assert v["kind"] == "curve"
+    x = v["x_line"]
+    assert x.ndim == 1 and np.all(np.diff(x) > 0)
+    allx = np.concatenate([tr.data.X_train[:, 0], tr.data.X_test[:, 0]])
+    assert x[0] <= allx.min() and allx.max() <= x[-1]
+    np.testing.assert_allclose(v["y_line"], tr.net.forward(tr.params, x[:, None])[:, 0], rtol=1e-12)
+
+
+def test_diabetes_is_predicted_against_actual():
+    state, v = _view(RunConfig(dataset="diabetes", loss="mse", hidden=(8,), epochs=10))
+    tr = state.trainer
+    assert v["kind"] == "scatter"
+    np.testing.assert_allclose(v["pred_train"], tr.net.forward(tr.params, tr.data.X_train)[:, 0])
+    assert v["pred_test"].shape == tr.data.y_test.shape
+
+
+def test_diverged_run_still_gives_finite_views():
+    state = new_run(RunConfig(dataset="sine", loss="mse", optimizer="sgd", lr=100.0,
+                              n_samples=100, epochs=50))
+    advance_run(state, 50)
+    assert state.trainer.status == "diverged"
+    v = data_view(state)
+    assert np.all(np.isfinite(v["y_line"]))
