@@ -22,6 +22,7 @@ from lossviz import DATASETS, RunConfig
 from lossviz.landscape import validate_grid, validate_span
 
 from . import figures, ids
+from .layout import LR_MAX_EXP, LR_MIN_EXP
 from .controls import CONTROLS, SPEEDS, loss_options, parse_controls, visible_fields
 from .runs import RunState, RunStore, advance_run, new_run
 from .views import data_view, landscape
@@ -29,6 +30,7 @@ from .views import data_view, landscape
 log = logging.getLogger("lossviz.app")
 TICK_BUDGET_S = 0.12
 SURFACE_3D_EVERY_S = 1.5
+DATA_EVERY_S = 0.9
 
 
 def guarded(message_id: str):
@@ -111,7 +113,7 @@ def register(app, store: RunStore) -> None:
                   Input(ids.LR, "value"), Input(ids.LR_SLIDER, "value"), prevent_initial_call=True)
     def sync_learning_rate(text, exponent):
         if ctx.triggered_id == ids.LR_SLIDER:
-            if not _is_number(exponent) or not -20 <= exponent <= 20:
+            if not _is_number(exponent) or not LR_MIN_EXP <= exponent <= LR_MAX_EXP:
                 raise PreventUpdate
             return f"{10 ** exponent:.3g}", no_update
         try:
@@ -120,7 +122,8 @@ def register(app, store: RunStore) -> None:
             raise PreventUpdate
         if not (math.isfinite(value) and value > 0):
             raise PreventUpdate
-        return no_update, math.log10(value)
+        exponent = math.log10(value)
+        return no_update, (exponent if LR_MIN_EXP <= exponent <= LR_MAX_EXP else no_update)
 
     @app.callback(Output(ids.LOSS, "value"), Output(ids.NOISE, "value"), Input(ids.DATASET, "value"),
                   State(ids.LOSS, "value"), prevent_initial_call=True)
@@ -150,18 +153,20 @@ def register(app, store: RunStore) -> None:
                   Output(ids.STORE_CURSOR, "data"), Output(ids.STATUS, "children"),
                   Input(ids.STORE_CONFIG, "data"), Input(ids.TRAIN, "n_clicks"), Input(ids.PAUSE, "n_clicks"),
                   Input(ids.STEP, "n_clicks"), Input(ids.RESET, "n_clicks"), Input(ids.TOGGLE, "n_clicks"),
-                  State(ids.STORE_RUN, "data"))
+                  State(ids.STORE_RUN, "data"), State(ids.CONFIG_ERROR, "children"))
     @guarded(ids.STATUS)
-    def control_run(config_dict, _train, _pause, _step, _reset, _toggle, run):
+    def control_run(config_dict, _train, _pause, _step, _reset, _toggle, run, config_error):
         if config_dict is None:
             raise PreventUpdate
         config = RunConfig.from_dict(config_dict)
         trigger = ctx.triggered_id
         state = store.get((run or {}).get("run_id"))
         running = bool((run or {}).get("running"))
-        fresh = state is None or state.config != config or trigger == ids.RESET
         if trigger == ids.TOGGLE:
             trigger = ids.PAUSE if running else ids.TRAIN
+        if config_error and trigger in (ids.TRAIN, ids.STEP):
+            return (no_update,) * 5 + (f"Fix the settings first — {config_error}",)
+        fresh = state is None or state.config != config or trigger == ids.RESET
         if not fresh and trigger == ids.TRAIN and state.trainer.finished:
             fresh = True  # Train after the end starts the same run again
         if fresh:
@@ -256,39 +261,78 @@ def _as_float(text) -> float:
 
 def _draw(store: RunStore, state: RunState, grid: int, span: float, directions: str, log_z: bool,
           display: str, running: bool, drawn: dict):
-    """Figures for the landscape and data plots, re-using a cached landscape when it exists."""
+    """Landscape and data plots for the current run, sending as little as possible.
+
+    A cached landscape is re-used when nothing it depends on changed; while the figure's shape
+    (run, plane, log scale) stays the same only the changing arrays go out as a ``Patch``; the
+    3-D surface (slow to paint in software WebGL) and the data plot redraw less often.
+    """
     mode, note = directions, ""
     if mode == "pca" and len(state.trainer.trajectory) < 3:
         mode, note = "random", "The path (PCA) plane needs a path: train a few steps first."
-    key = [state.run_id, state.version, grid, span, mode]
-    now = time.time()
-    due_3d = (not running) or now - drawn.get("t3d", 0) >= SURFACE_3D_EVERY_S or drawn.get("run_id") != state.run_id
-    want_3d = display != "2d" and (drawn.get("key3d") != key or drawn.get("log3d") != log_z)
-    draw_3d = want_3d and due_3d
-    contour_current = drawn.get("key") == key and drawn.get("log_z") == log_z
-    if contour_current and not draw_3d:
+    key, shape, now = [state.run_id, state.version, grid, span, mode], [state.run_id, mode, log_z], time.time()
+    settled = (not running) or drawn.get("run_id") != state.run_id
+    want_3d = display != "2d" and (drawn.get("key3d") != key or drawn.get("shape3d") != shape)
+    draw_3d = want_3d and (settled or now - drawn.get("t3d", 0) >= SURFACE_3D_EVERY_S)
+    draw_2d = drawn.get("key") != key or drawn.get("shape") != shape
+    draw_data = drawn.get("data_key") != key[:2] and (settled or now - drawn.get("t_data", 0) >= DATA_EVERY_S)
+    if not (draw_2d or draw_3d or draw_data):
         raise PreventUpdate
     view = store.get_result(tuple(key))
     if view is None:
         view = landscape(state, grid, span, mode)
         store.put_result(tuple(key), view)
-    if mode == "pca":
-        e = view["explained"]
-        note = f"Path plane: directions 1 and 2 hold {100 * e[0]:.0f}% and {100 * e[1]:.0f}% of the path's movement."
-    elif state.trainer.step_count and np.ptp(view["path"], axis=0).max() < 0.1 * span:
-        note = ("The path looks short: random directions are almost perpendicular to it in a space of "
-                f"{state.trainer.net.n_params} weights. Switch to “Path (PCA) plane” to see the whole route.")
-    title = "Loss around the weights" + (" (path plane)" if mode == "pca" else "")
-    contour = (no_update if contour_current else
-               figures.contour_figure(view["alphas"], view["betas"], view["z"], view["path"], log_z=log_z, title=title))
-    surface = (figures.surface3d_figure(view["alphas"], view["betas"], view["z"], view["path"], view["path_loss"],
-                                        log_z=log_z) if draw_3d else no_update)
-    new_data = drawn.get("data_version") != [state.run_id, state.version]
-    data_fig = _data_figure(data_view(state)) if new_data else no_update
-    meta = {"key": key, "log_z": log_z, "run_id": state.run_id, "data_version": [state.run_id, state.version],
-            "t3d": now if draw_3d else drawn.get("t3d", 0),
-            "key3d": key if draw_3d else drawn.get("key3d"), "log3d": log_z if draw_3d else drawn.get("log3d")}
+    note = note or _landscape_note(state, view, span)
+    contour = _contour(view, log_z, drawn.get("shape") == shape) if draw_2d else no_update
+    surface = _surface(view, log_z, drawn.get("shape3d") == shape) if draw_3d else no_update
+    data_fig = _data_output(data_view(state), drawn.get("data_key", [None])[0] == state.run_id) if draw_data else no_update
+    meta = dict(drawn, key=key, shape=shape, run_id=state.run_id)
+    if draw_3d:
+        meta.update(key3d=key, shape3d=shape, t3d=now)
+    if draw_data:
+        meta.update(data_key=key[:2], t_data=now)
     return contour, surface, data_fig, meta, "", note
+
+
+def _landscape_note(state: RunState, view: dict, span: float) -> str:
+    if view["mode"] == "pca":
+        e = view["explained"]
+        return f"Path plane: directions 1 and 2 hold {100 * e[0]:.0f}% and {100 * e[1]:.0f}% of the path's movement."
+    if state.trainer.step_count and np.ptp(view["path"], axis=0).max() < 0.1 * span:
+        return ("The path looks short: random directions are almost perpendicular to it in a space of "
+                f"{state.trainer.net.n_params} weights. Switch to “Path (PCA) plane” to see the whole route.")
+    return ""
+
+
+def _as_patch(updates: dict[tuple, object]) -> Patch:
+    patch = Patch()
+    for path, value in updates.items():
+        node = patch
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+    return patch
+
+
+def _contour(view: dict, log_z: bool, same_shape: bool):
+    args = (view["alphas"], view["betas"], view["z"], view["path"])
+    if same_shape:
+        return _as_patch(figures.contour_updates(*args, log_z=log_z))
+    title = "Loss around the weights" + (" (path plane)" if view["mode"] == "pca" else "")
+    return figures.contour_figure(*args, log_z=log_z, title=title)
+
+
+def _surface(view: dict, log_z: bool, same_shape: bool):
+    args = (view["alphas"], view["betas"], view["z"], view["path"], view["path_loss"])
+    if same_shape:
+        return _as_patch(figures.surface3d_updates(*args, log_z=log_z))
+    return figures.surface3d_figure(*args, log_z=log_z)
+
+
+def _data_output(view: dict, same_run: bool):
+    if same_run and view["kind"] == "regions":
+        return _as_patch({("data", 0, "z"): figures.region_values(view["prob"]).tolist()})
+    return _data_figure(view)
 
 
 def _data_figure(view: dict):

@@ -86,7 +86,7 @@ CONTROLS: tuple[Control, ...] = (
     Control("momentum", ids.MOMENTUM, "Momentum", "How much of the last step carries over (0 to 0.99).",
             "text", DEFAULT.momentum, _number(float, 0, 0.999)),
     Control("lr", ids.LR, "Learning rate", "Step size: too small crawls, too big diverges.",
-            "text", DEFAULT.lr, _number(float, 1e-12, 1e12)),
+            "text", DEFAULT.lr, _number(float, 1e-6, 100)),
     Control("batch_size", ids.BATCH, "Batch size", "Points per step; 0 means all of them (full batch).",
             "text", DEFAULT.batch_size, _number(int, 0, 20000)),
     Control("epochs", ids.EPOCHS, "Epochs", "Passes over the training data.",

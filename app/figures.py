@@ -71,6 +71,33 @@ def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: n
     return fig
 
 
+def contour_updates(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,
+                    *, log_z: bool = False) -> dict[tuple, object]:
+    """What changes in :func:`contour_figure` as training goes on, keyed by property path.
+
+    Sending only these (as a ``Patch``) keeps the trace, its colour bar and the user's zoom,
+    and costs a fraction of a whole figure.
+    """
+    path = np.asarray(path, dtype=float).reshape(-1, 2)
+    cur = path[-1] if len(path) else np.zeros(2)
+    return {("data", 0, "x"): list(map(float, alphas)), ("data", 0, "y"): list(map(float, betas)),
+            ("data", 0, "z"): loss_for_display(z, log_z).T.tolist(),
+            ("data", 1, "x"): path[:, 0].tolist(), ("data", 1, "y"): path[:, 1].tolist(),
+            ("data", 2, "x"): [float(cur[0])], ("data", 2, "y"): [float(cur[1])],
+            ("layout", "xaxis", "range"): [float(alphas[0]), float(alphas[-1])],
+            ("layout", "yaxis", "range"): [float(betas[0]), float(betas[-1])]}
+
+
+def surface3d_updates(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,
+                      path_loss: np.ndarray, *, log_z: bool = False) -> dict[tuple, object]:
+    """What changes in :func:`surface3d_figure` as training goes on (see contour_updates)."""
+    path = np.asarray(path, dtype=float).reshape(-1, 2)
+    return {("data", 0, "x"): list(map(float, alphas)), ("data", 0, "y"): list(map(float, betas)),
+            ("data", 0, "z"): loss_for_display(z, log_z).T.tolist(),
+            ("data", 1, "x"): path[:, 0].tolist(), ("data", 1, "y"): path[:, 1].tolist(),
+            ("data", 1, "z"): loss_for_display(np.asarray(path_loss, float), log_z).tolist()}
+
+
 def surface3d_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,
                      path_loss: np.ndarray, *, log_z: bool = False,
                      title: str = "Loss surface (3-D)") -> go.Figure:
@@ -83,9 +110,12 @@ def surface3d_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path:
                                colorbar=dict(title=dict(text=_z_title(log_z)), thickness=14)))
     fig.add_trace(go.Scatter3d(x=path[:, 0].tolist(), y=path[:, 1].tolist(), z=pz.tolist(),
                                mode="lines", name="path", line=dict(color="#E69F00", width=6)))
-    _base_layout(fig, title, showlegend=False, margin=dict(l=0, r=0, t=40, b=0))
-    fig.update_scenes(xaxis_title_text=ALPHA_TITLE, yaxis_title_text=BETA_TITLE, zaxis_title_text=_z_title(log_z),
-                      aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.7))
+    _base_layout(fig, title, showlegend=False, margin=dict(l=0, r=0, t=40, b=0),
+                 scene_camera=dict(eye=dict(x=1.6, y=1.6, z=1.0)))
+    axis = dict(nticks=4, tickfont=dict(size=11), title_font=dict(size=13))
+    fig.update_scenes(xaxis=dict(title_text=ALPHA_TITLE, **axis), yaxis=dict(title_text=BETA_TITLE, **axis),
+                      zaxis=dict(title_text=_z_title(log_z), **axis),
+                      aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6))
     return fig
 
 
@@ -135,18 +165,25 @@ def classification_figure(xx: np.ndarray, yy: np.ndarray, prob: np.ndarray, poin
     points: {"X_train" (n, 2), "y_train" (n,), "X_test", "y_test"} in the same coordinates.
     """
     k = prob.shape[-1]
-    cls = prob.argmax(axis=-1)
-    conf = prob.max(axis=-1)
-    # One colour per class, paler where the network is unsure (confidence 1/K -> white).
-    value = cls + np.clip((conf - 1.0 / k) / (1 - 1.0 / k), 0, 0.999)
-    fig = go.Figure(go.Heatmap(x=xx.tolist(), y=yy.tolist(), z=value.tolist(),
+    fig = go.Figure(go.Heatmap(x=xx.tolist(), y=yy.tolist(), z=region_values(prob).tolist(),
                                colorscale=_class_scale(k), zmin=0, zmax=k, showscale=False,
                                hoverinfo="skip", name="prediction"))
     _add_class_points(fig, points, k)
-    _base_layout(fig, title, legend=dict(orientation="h", y=-0.18))
+    _base_layout(fig, title, legend=dict(orientation="h", y=-0.2, yanchor="top"),
+                 margin=dict(l=60, r=20, t=44, b=30))
     fig.update_xaxes(title_text=axis_titles[0], range=[float(xx[0]), float(xx[-1])])
     fig.update_yaxes(title_text=axis_titles[1], range=[float(yy[0]), float(yy[-1])])
     return fig
+
+
+def region_values(prob: np.ndarray) -> np.ndarray:
+    """Heatmap values (Gy, Gx) for class probabilities (Gy, Gx, K): class index plus confidence.
+
+    One colour per class, paler where the network is unsure (confidence 1/K -> near white).
+    """
+    k = prob.shape[-1]
+    conf = prob.max(axis=-1)
+    return prob.argmax(axis=-1) + np.clip((conf - 1.0 / k) / (1 - 1.0 / k), 0, 0.999)
 
 
 def _class_scale(k: int) -> list:
@@ -186,7 +223,8 @@ def projected_classes_figure(points: dict, pred_train: np.ndarray, pred_test: np
     fig = go.Figure()
     _add_class_points(fig, {"X_train": points["X_train"], "y_train": pred_train,
                             "X_test": points["X_test"], "y_test": pred_test}, k)
-    _base_layout(fig, title, legend=dict(orientation="h", y=-0.18))
+    _base_layout(fig, title, legend=dict(orientation="h", y=-0.2, yanchor="top"),
+                 margin=dict(l=60, r=20, t=44, b=30))
     fig.update_xaxes(title_text="principal component 1")
     fig.update_yaxes(title_text="principal component 2")
     return fig
@@ -203,7 +241,8 @@ def regression_curve_figure(x_line: np.ndarray, y_line: np.ndarray, points: dict
                                  name=f"{split} points", marker=dict(color=colour, size=7, symbol=symbol)))
     fig.add_trace(go.Scatter(x=np.ravel(x_line).tolist(), y=np.ravel(y_line).tolist(), mode="lines",
                              name="network", line=dict(color="black", width=3)))
-    _base_layout(fig, title, legend=dict(orientation="h", y=-0.18))
+    _base_layout(fig, title, legend=dict(orientation="h", y=-0.2, yanchor="top"),
+                 margin=dict(l=60, r=20, t=44, b=30))
     fig.update_xaxes(title_text=axis_titles[0])
     fig.update_yaxes(title_text=axis_titles[1])
     return fig
@@ -220,7 +259,8 @@ def predicted_vs_actual_figure(points: dict, pred_train: np.ndarray, pred_test: 
     hi = float(max(np.max(points["y_train"]), np.max(points["y_test"])))
     fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect",
                              line=dict(color="black", dash="dot")))
-    _base_layout(fig, title, legend=dict(orientation="h", y=-0.18))
+    _base_layout(fig, title, legend=dict(orientation="h", y=-0.2, yanchor="top"),
+                 margin=dict(l=60, r=20, t=44, b=30))
     fig.update_xaxes(title_text="actual (standardized)")
     fig.update_yaxes(title_text="predicted")
     return fig

@@ -144,7 +144,7 @@ def _plots():
 def _stores():
     return [dcc.Store(id=ids.STORE_CONFIG), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
             dcc.Store(id=ids.STORE_CURSOR), dcc.Store(id=ids.STORE_DRAWN),
-            dcc.Interval(id=ids.INTERVAL_TRAIN, interval=200, disabled=True),
+            dcc.Interval(id=ids.INTERVAL_TRAIN, interval=150, disabled=True),
             dcc.Interval(id=ids.INTERVAL_VIEW, interval=400, disabled=True)]
 
 

@@ -1,0 +1,166 @@
+"""Fixtures for the real-browser tests (``@pytest.mark.browser``): the served app and Chromium.
+
+The app runs as a real server in a subprocess (``python -m app.main``) on a free port with its
+own cache directory; Playwright drives Debian's ``/usr/bin/chromium`` (never a downloaded
+browser). Every page is opened with the network closed except 127.0.0.1, and records console
+errors, page errors, HTTP errors and any attempt to reach another host, so the tests can assert
+that the page needs no CDN and no callback fails.
+
+Playwright is imported inside the fixtures: the other test modules do not need it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run"]
+VIEWPORT = {"width": 1366, "height": 768}
+LOCAL_HOST = "127.0.0.1"
+# Every request to a host other than 127.0.0.1 is routed to the blocker (and recorded).
+NOT_LOCAL = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
+SKIP_REASON = f"{CHROMIUM} is missing: `make test` installs Debian's chromium first (`make browser`)"
+# Chromium's software-WebGL performance notes are warnings, never errors; kept as a guard.
+BENIGN_CONSOLE = ("GL Driver Message", "GPU stall due to ReadPixels", "willReadFrequently")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOCAL_HOST, 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_answering(url: str, proc: subprocess.Popen, log_path: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited with code {proc.returncode}:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the app did not answer at {url} within {timeout} s:\n{log_path.read_text()}")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``browser`` need Debian's Chromium; skip them (saying so) only without it."""
+    if os.path.exists(CHROMIUM):
+        return
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
+
+
+@pytest.fixture(scope="session")
+def lossviz_url(tmp_path_factory):
+    """The real app served by ``python -m app.main`` on a free port; stopped at the end."""
+    tmp = tmp_path_factory.mktemp("lossviz-server")
+    port = _free_port()
+    log_path = tmp / "server.log"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "app.main", "--host", LOCAL_HOST, "--port", str(port),
+                                 "--cache-dir", str(tmp / "cache")], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://{LOCAL_HOST}:{port}/"
+    try:
+        _wait_until_answering(url, proc, log_path)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Headless Debian Chromium driven by Playwright (one per session)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(SKIP_REASON)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class PageLog:
+    """What a page did that a test may want to forbid."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    http_errors: list[str] = field(default_factory=list)
+    outside_requests: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        return ([f"console error: {m}" for m in self.console_errors]
+                + [f"page error: {m}" for m in self.page_errors]
+                + [f"HTTP error: {m}" for m in self.http_errors]
+                + [f"outside request: {m}" for m in self.outside_requests])
+
+
+@pytest.fixture
+def app_page(chromium, lossviz_url):
+    """A fresh browser context at 1366x768 with the app loaded and only 127.0.0.1 reachable.
+
+    Yields ``(page, log)``; ``log`` is a PageLog filled while the test runs. Any page opened
+    this way is a new session of the app (its own run).
+    """
+    context = chromium.new_context(viewport=VIEWPORT, service_workers="block")
+    log = PageLog()
+
+    def block(route):
+        if route.request.url not in log.outside_requests:
+            log.outside_requests.append(route.request.url)
+        route.abort("blockedbyclient")
+
+    context.route(NOT_LOCAL, block)
+    page = context.new_page()
+
+    def on_console(msg):
+        if msg.type == "error" and not any(s in msg.text for s in BENIGN_CONSOLE):
+            log.console_errors.append(msg.text)
+
+    def on_request(req):
+        log.requests.append(req.url)
+        url = urlparse(req.url)
+        if url.scheme in ("http", "https", "ws", "wss") and url.hostname != LOCAL_HOST \
+                and req.url not in log.outside_requests:
+            log.outside_requests.append(req.url)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: log.page_errors.append(str(exc)))
+    page.on("request", on_request)
+    page.on("response", lambda r: r.status >= 400 and log.http_errors.append(f"{r.status} {r.url}"))
+    page.set_default_timeout(20_000)
+    page.goto(lossviz_url, wait_until="load")
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=30_000)
+    try:
+        yield page, log
+    finally:
+        context.close()
