@@ -75,6 +75,10 @@ def main(argv: list[str]) -> int:
         _reply({"error": f"{type(exc).__name__}: {exc}"})
         return 0
 
+    # The same allocator warm-up as bench_surface.py (raises glibc's mmap threshold), so that
+    # neither side pays page faults for its per-point temporaries by chance.
+    block = np.empty(30 * 2**20 // 8)
+    del block
     data = np.load(argv[1], allow_pickle=False)
     flat = np.asarray(data["params"], dtype=np.float64)
     layer_sizes = [int(s) for s in data["layer_sizes"]]

@@ -45,13 +45,15 @@ except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import lossviz
 
+from _machine import Settler, busy_note, others_busy, warm_allocator  # noqa: E402 (bench/ on sys.path)
+
 HERE = Path(__file__).resolve().parent
 PEER = HERE / "_torch_peer.py"
 GRID = 51
 MEMORY_FLOOR_MIB = 256
 FAST_VS_F64 = 1e-5
 F64_VS_NAIVE = 1e-9
-SETTLE_S = 0.1  # pause before each timed call, so no other thread is still spinning
+SETTLER = Settler(budget_s=30)  # before each timed call: a pause, and a quiet CPU if one comes
 
 
 @dataclass
@@ -166,7 +168,7 @@ class TorchPeer:
 # ------------------------------------------------------------------ measuring
 def timed(fn):
     gc.collect()
-    time.sleep(SETTLE_S)
+    SETTLER.settle()
     t0 = time.perf_counter()
     out = fn()
     return time.perf_counter() - t0, out
@@ -195,6 +197,10 @@ def ms(seconds: float | None) -> str:
     if seconds is None:
         return "n/a"
     return f"{seconds * 1e3:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def times_fmt(x: float) -> str:
+    return f"{x:.1f}x" if x < 10 else f"{x:.0f}x"
 
 
 def verdict(ok: bool) -> str:
@@ -231,7 +237,7 @@ def bench_case(case: Case, torch_python: str | None, workdir: Path) -> tuple[lis
     results = {"fast": methods["fast"](), "float64": methods["float64"]()}
     peak = peak_mib(methods["fast"])
 
-    peer, peer_note = None, ""
+    peer, peer_note, peer_info = None, "", {}
     if torch_python is not None:
         npz = workdir / f"case_{case.key}.npz"
         np.savez(npz, params=params, layer_sizes=np.array(layer_sizes), activation=case.activation,
@@ -239,6 +245,8 @@ def bench_case(case: Case, torch_python: str | None, workdir: Path) -> tuple[lis
         peer = TorchPeer(torch_python, npz)
         if peer.error:
             peer_note, peer = peer.error, None
+        else:
+            peer_info = peer.info
 
     times: dict[str, list[float]] = {m: [] for m in [*methods, "loss-landscapes"]}
     torch_ok = True
@@ -248,7 +256,7 @@ def bench_case(case: Case, torch_python: str | None, workdir: Path) -> tuple[lis
             t, results[name] = timed(methods[name])
             times[name].append(t)
         if peer is not None:
-            time.sleep(SETTLE_S)
+            SETTLER.settle()
             reply = peer.run(GRID, seed=r)
             if "seconds" in reply:
                 times["loss-landscapes"].append(reply["seconds"])
@@ -290,15 +298,17 @@ def bench_case(case: Case, torch_python: str | None, workdir: Path) -> tuple[lis
         f"loss range {results['float64'].min():.3g}..{results['float64'].max():.3g}")
     layout_ok = True
     if ll:
-        info = peer.info if peer is not None else {}
+        info = peer_info
         c_err = abs(info.get("center_loss_float64", math.nan) - center) / abs(center)
         layout_ok = c_err <= F64_VS_NAIVE and torch_ok
         lines.append(
             f"    loss-landscapes {info.get('loss_landscapes', '?')} random_plane(steps={GRID}, "
             f"normalization='filter'): {ms(ll)} best of {len(times['loss-landscapes'])} "
             f"(torch {info.get('torch', '?')}, float32, {info.get('threads', '?')} threads, own "
-            f"process) = {ll / best['fast']:.0f}x the fast path; same weights: torch float64 "
+            f"process) = {times_fmt(ll / best['fast'])} the fast path; same weights: torch float64 "
             f"loss at the centre vs lossviz rel {c_err:.1e} {verdict(layout_ok)}")
+        if peer_note:
+            lines.append(f"    loss-landscapes stopped early: {peer_note}")
     else:
         lines.append(f"    loss-landscapes: skipped ({peer_note or 'disabled'}); "
                      "install with: pip install -e '.[bench]'")
@@ -323,9 +333,11 @@ def main(argv=None) -> int:
 
     blas = ", ".join(f"{i['internal_api']} {i.get('version') or ''} x{i['num_threads']}".strip()
                      for i in threadpoolctl.threadpool_info())
-    print(f"lossviz surface benchmark: numpy {np.__version__}, {os.cpu_count()} CPUs ({blas}); "
-          f"{GRID}x{GRID} grid on [-1, 1]^2, filter-normalized random directions, "
-          "cross-entropy; interleaved, best of N", flush=True)
+    warm_allocator()
+    busy = others_busy()
+    print(f"lossviz surface benchmark: numpy {np.__version__}, {os.cpu_count()} CPUs ({blas}), "
+          f"busy with other work {busy_note(busy)}; {GRID}x{GRID} grid on [-1, 1]^2, "
+          "filter-normalized random directions, cross-entropy; interleaved, best of N", flush=True)
     t_start = time.perf_counter()
     ok = True
     with tempfile.TemporaryDirectory(prefix="lossviz-bench-") as tmp:
@@ -339,7 +351,7 @@ def main(argv=None) -> int:
                                         Path(tmp))
             ok &= case_ok
             print("\n".join(lines), flush=True)
-    print(f"total {time.perf_counter() - t_start:.0f} s; correctness "
+    print(f"total {time.perf_counter() - t_start:.0f} s; {SETTLER.summary()}; correctness "
           f"{'OK' if ok else 'FAILED'} (timing floors never change the exit status)")
     return 0 if ok else 1
 

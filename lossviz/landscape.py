@@ -190,36 +190,36 @@ def _buffer(workspace: dict, key: str, shape: tuple[int, ...], dt) -> Array:
 
 def _stack_planes(p: _Problem, dt) -> list[Array]:
     """Per layer, a (3, ...) stack of (value, d1 part, d2 part): a grid point's layer is
-    ``coef @ stack`` with ``coef = (1, alpha, beta)``.
+    ``coef @ stack`` with ``coef = (1, alpha, beta)``. Activations are feature-major
+    (units, N), so elementwise work runs along long rows of samples.
 
-    - Layer 1: pre-activations A, B, C, (3, N * (width + 1)).
-    - Hidden layers after it: transposed weights (3, (fan_in + 1) * (fan_out + 1)).
-    - Output layer: weights (3 * K', fan_in + 1), applied by one matmul for a whole chunk.
+    - Layer 1: pre-activations A, B, C, (3, (width + 1) * N).
+    - Hidden layers after it: weights (3, (fan_out + 1) * (fan_in + 1)).
+    - Output layer: weights (3 * K', fan_in + 1), applied by one matmul per chunk.
 
-    Biases ride along as an extra constant unit: layer 1 gets a column of ones, which the
+    Biases ride along as an extra constant unit: layer 1 gets a row of ones, which the
     activation maps to act(1) != 0 for every registered activation, so each bias is stored as
     the weight bias / act(1) of that unit, and the unit is carried on with weight 1 / act(1).
-    This saves a broadcast bias add (slow over short rows) per layer.
     For classification the output keeps K' = K - 1 logits minus logit 0: softmax, and so every
     loss and the accuracy, only see differences of logits.
     """
     layers = list(zip(p.net.unflatten(p.params), p.net.unflatten(p.d1), p.net.unflatten(p.d2)))
     if len(layers) == 1:
-        return [np.stack([(p.X @ W.T + b).ravel() for W, b in layers[0]]).astype(dt)]
+        return [np.stack([(W @ p.X.T + b[:, None]).ravel() for W, b in layers[0]]).astype(dt)]
     inv = 1.0 / float(get_activation(p.net.activation).value(np.array(1.0)))
     n, h = p.X.shape[0], layers[0][0][0].shape[0]
-    first = np.zeros((3, n, h + 1))
+    first = np.zeros((3, h + 1, n))
     for j, (W, b) in enumerate(layers[0]):
-        first[j, :, :h] = p.X @ W.T + b
-    first[0, :, h] = 1.0
+        first[j, :h] = W @ p.X.T + b[:, None]
+    first[0, h] = 1.0
     planes = [first.reshape(3, -1).astype(dt)]
     for layer in layers[1:-1]:
         fan_out, fan_in = layer[0][0].shape
-        m = np.zeros((3, fan_in + 1, fan_out + 1))
+        m = np.zeros((3, fan_out + 1, fan_in + 1))
         for j, (W, b) in enumerate(layer):
-            m[j, :fan_in, :fan_out] = W.T
-            m[j, fan_in, :fan_out] = b * inv
-        m[0, fan_in, fan_out] = inv
+            m[j, :fan_out, :fan_in] = W
+            m[j, :fan_out, fan_in] = b * inv
+        m[0, fan_out, fan_in] = inv
         planes.append(m.reshape(3, -1).astype(dt))
     out = [np.column_stack([W, b * inv]) for W, b in layers[-1]]
     if p.task == "classification":
@@ -233,27 +233,27 @@ def _chunk_logits(planes: list[Array], act, coef: Array, n: int, task: str,
     """Class-major outputs (K, c, N) at c grid points, coefficient rows (1, a, b) (c, 3)."""
     c, dt = coef.shape[0], coef.dtype
     z = np.matmul(coef, planes[0], out=_buffer(workspace, "z0", (c, planes[0].shape[1]), dt))
-    z = z.reshape(c, n, -1)
+    z = z.reshape(c, -1, n)  # (c, units, N)
     if len(planes) == 1:  # no hidden layer: the first layer is the output
-        return np.ascontiguousarray(np.moveaxis(z, -1, 0))
+        return np.ascontiguousarray(np.moveaxis(z, 1, 0))
     for i, w in enumerate(planes[1:-1], 1):
         act(z)
-        W = (coef @ w).reshape(c, z.shape[-1], -1)
-        z = np.matmul(z, W, out=_buffer(workspace, f"z{i}", (c, n, W.shape[-1]), dt))
+        M = (coef @ w).reshape(c, -1, z.shape[1])  # (c, fan_out + 1, fan_in + 1)
+        z = np.matmul(M, z, out=_buffer(workspace, f"z{i}", (c, M.shape[1], n), dt))
     act(z)
     w = planes[-1]
     k = w.shape[0] // 3
-    # The output layer is linear in (a, b) too: one matmul gives all three parts, (c N, 3 K').
-    r = np.matmul(z.reshape(c * n, -1), w.T, out=_buffer(workspace, "r", (c * n, 3 * k), dt))
+    # The output layer is linear in (a, b) too: one matmul gives all three parts, (c, 3 K', N).
+    r = np.matmul(w, z, out=_buffer(workspace, "r", (c, 3 * k, n), dt))
     a, b = coef[:, 1:2], coef[:, 2:3]
     first = 1 if task == "classification" else 0
     logits = _buffer(workspace, "logits", (k + first, c, n), dt)
     logits[:first] = 0  # classification: logit 0 is the reference, 0
     for j in range(k):
         row = logits[first + j]
-        np.multiply(a, r[:, k + j].reshape(c, n), out=row)
-        row += r[:, j].reshape(c, n)
-        row += b * r[:, 2 * k + j].reshape(c, n)
+        np.multiply(a, r[:, k + j], out=row)
+        row += r[:, j]
+        row += b * r[:, 2 * k + j]
     return logits
 
 

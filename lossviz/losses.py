@@ -157,9 +157,9 @@ def _ce_value_and_grad(out: Array, y: Array, task: str, delta: float) -> tuple[f
     """Value and dL/d(out) of cross-entropy for one output (N, K), sharing the softmax."""
     _require_classification(task)
     n, rows = out.shape[0], np.arange(out.shape[0])
-    s = out - out.max(axis=1, keepdims=True)
+    s = out - _reduce_last(np.maximum, out)
     e = np.exp(s)
-    total = e.sum(axis=1, keepdims=True)
+    total = _reduce_last(np.add, e)
     value = float((np.log(total[:, 0]) - s[rows, y]).mean())
     g = e / total
     g[rows, y] -= 1  # exact for softmax + cross-entropy only

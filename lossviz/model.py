@@ -128,7 +128,7 @@ class Network:
         for i in range(len(layers) - 1, -1, -1):
             L, (W, _) = self.layers[i], layers[i]
             grad[L.w_start:L.b_start] = (delta.T @ acts[i]).ravel()
-            grad[L.b_start:L.end] = delta.sum(axis=0)
+            np.matmul(np.ones(delta.shape[0]), delta, out=grad[L.b_start:L.end])  # = sum over rows
             if i:
                 z, a = cache[i - 1]
                 delta = (delta @ W) * self._act.derivative(z, a)

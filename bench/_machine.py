@@ -1,0 +1,78 @@
+"""Small helpers shared by the bench scripts: how busy the machine is, and a warmed allocator."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields), idle
+
+
+def others_busy(seconds: float = 0.5) -> float | None:
+    """Fraction of all CPUs busy over ``seconds`` while this process sleeps (Linux; else None)."""
+    a = _cpu_times()
+    time.sleep(seconds)
+    b = _cpu_times()
+    if a is None or b is None or b[0] == a[0]:
+        return None
+    return 1.0 - (b[1] - a[1]) / (b[0] - a[0])
+
+
+def busy_note(frac: float | None) -> str:
+    return "n/a" if frac is None else f"{100 * frac:.0f}%"
+
+
+def warm_allocator() -> None:
+    """Free one large block, as any process that has held a big array has done.
+
+    glibc's malloc serves blocks above its mmap threshold (128 KiB at start) with mmap and gives
+    them back on free, so every fresh 1 MiB temporary costs ~256 page faults -- until the first
+    free of a larger mmapped block raises the threshold (up to 32 MiB). A naive loop that
+    allocates (N, width) temporaries per grid point runs up to ~5x slower before that happens,
+    so whether it happened must not be left to chance: it is made to happen here, which favours
+    the naive loop (the conservative side for the naive/fast floors).
+    """
+    block = np.empty(30 * 2**20 // 8)  # 30 MiB, below glibc's 32 MiB DEFAULT_MMAP_THRESHOLD_MAX
+    del block
+
+
+class Settler:
+    """Pause before each timed call until the other CPUs' load drops, within a time budget.
+
+    Before every timed call ``settle()`` samples /proc/stat for ``sample`` seconds (this process
+    sleeping, so what it sees is other work); while more than ``threshold`` of the CPUs are busy
+    it samples again, until the budget for the whole script is spent. Timings taken while the
+    machine was busy anyway are counted, and ``summary()`` says so.
+    """
+
+    def __init__(self, threshold: float = 0.10, budget_s: float = 60.0, sample: float = 0.1):
+        self.threshold, self.budget_s, self.sample = threshold, budget_s, sample
+        self.waited = 0.0
+        self.calls = 0
+        self.busy_calls = 0
+
+    def settle(self) -> None:
+        self.calls += 1
+        busy = others_busy(self.sample)
+        while busy is not None and busy > self.threshold and self.waited < self.budget_s:
+            t0 = time.perf_counter()
+            busy = others_busy(0.25)
+            self.waited += time.perf_counter() - t0
+        if busy is not None and busy > self.threshold:
+            self.busy_calls += 1
+
+    def summary(self) -> str:
+        s = f"waited {self.waited:.0f} s for a quiet machine"
+        if self.busy_calls:
+            s += (f"; {self.busy_calls} of {self.calls} timed calls started with other work "
+                  f"above {100 * self.threshold:.0f}% of the CPUs: those times may be too high")
+        return s
