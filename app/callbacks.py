@@ -29,8 +29,9 @@ from .views import data_view, landscape
 
 log = logging.getLogger("lossviz.app")
 TICK_BUDGET_S = 0.12
-SURFACE_3D_EVERY_S = 1.5
+SURFACE_3D_EVERY_S = 2.5  # each 3-D repaint blocks a software-WebGL page for ~0.3 s
 DATA_EVERY_S = 0.9
+SURFACE_3D_LIVE_MAX = 21  # grid points per axis of the 3-D mesh while training
 
 
 def guarded(message_id: str):
@@ -271,9 +272,12 @@ def _draw(store: RunStore, state: RunState, grid: int, span: float, directions: 
     if mode == "pca" and len(state.trainer.trajectory) < 3:
         mode, note = "random", "The path (PCA) plane needs a path: train a few steps first."
     key, shape, now = [state.run_id, state.version, grid, span, mode], [state.run_id, mode, log_z], time.time()
-    settled = (not running) or drawn.get("run_id") != state.run_id
-    want_3d = display != "2d" and (drawn.get("key3d") != key or drawn.get("shape3d") != shape)
-    draw_3d = want_3d and (settled or now - drawn.get("t3d", 0) >= SURFACE_3D_EVERY_S)
+    settled = not running
+    want_3d = display != "2d" and (drawn.get("key3d") != key or drawn.get("shape3d") != shape
+                                   or drawn.get("coarse3d", False) != (not settled))
+    shown_3d = drawn.get("key3d") or [None, 0]
+    first_live = shown_3d[0] != state.run_id or shown_3d[1] == 0  # 3-D still shows the start
+    draw_3d = want_3d and (settled or first_live or now - drawn.get("t3d", 0) >= SURFACE_3D_EVERY_S)
     draw_2d = drawn.get("key") != key or drawn.get("shape") != shape
     draw_data = drawn.get("data_key") != key[:2] and (settled or now - drawn.get("t_data", 0) >= DATA_EVERY_S)
     if not (draw_2d or draw_3d or draw_data):
@@ -284,11 +288,11 @@ def _draw(store: RunStore, state: RunState, grid: int, span: float, directions: 
         store.put_result(tuple(key), view)
     note = note or _landscape_note(state, view, span)
     contour = _contour(view, log_z, drawn.get("shape") == shape) if draw_2d else no_update
-    surface = _surface(view, log_z, drawn.get("shape3d") == shape) if draw_3d else no_update
+    surface = _surface(view, log_z, drawn.get("shape3d") == shape, coarse=not settled) if draw_3d else no_update
     data_fig = _data_output(data_view(state), drawn.get("data_key", [None])[0] == state.run_id) if draw_data else no_update
     meta = dict(drawn, key=key, shape=shape, run_id=state.run_id)
     if draw_3d:
-        meta.update(key3d=key, shape3d=shape, t3d=now)
+        meta.update(key3d=key, shape3d=shape, t3d=now, coarse3d=not settled)
     if draw_data:
         meta.update(data_key=key[:2], t_data=now)
     return contour, surface, data_fig, meta, "", note
@@ -322,11 +326,20 @@ def _contour(view: dict, log_z: bool, same_shape: bool):
     return figures.contour_figure(*args, log_z=log_z, title=title)
 
 
-def _surface(view: dict, log_z: bool, same_shape: bool):
-    args = (view["alphas"], view["betas"], view["z"], view["path"], view["path_loss"])
+def _surface(view: dict, log_z: bool, same_shape: bool, coarse: bool = False):
+    a, b, z = view["alphas"], view["betas"], view["z"]
+    if coarse:  # while training: a lighter mesh, because each 3-D repaint blocks the page
+        ia, ib = _thin(len(a), SURFACE_3D_LIVE_MAX), _thin(len(b), SURFACE_3D_LIVE_MAX)
+        a, b, z = a[ia], b[ib], z[np.ix_(ia, ib)]
+    args = (a, b, z, view["path"], view["path_loss"])
     if same_shape:
         return _as_patch(figures.surface3d_updates(*args, log_z=log_z))
     return figures.surface3d_figure(*args, log_z=log_z)
+
+
+def _thin(n: int, most: int) -> np.ndarray:
+    """At most ``most`` evenly spread indices of range(n), first and last included."""
+    return np.unique(np.linspace(0, n - 1, min(n, most)).round().astype(int))
 
 
 def _data_output(view: dict, same_run: bool):

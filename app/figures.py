@@ -111,7 +111,7 @@ def surface3d_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path:
     fig.add_trace(go.Scatter3d(x=path[:, 0].tolist(), y=path[:, 1].tolist(), z=pz.tolist(),
                                mode="lines", name="path", line=dict(color="#E69F00", width=6)))
     _base_layout(fig, title, showlegend=False, margin=dict(l=0, r=0, t=40, b=0),
-                 scene_camera=dict(eye=dict(x=1.6, y=1.6, z=1.0)))
+                 scene_camera=dict(eye=dict(x=1.4, y=1.4, z=0.95)))
     axis = dict(nticks=4, tickfont=dict(size=11), title_font=dict(size=13))
     fig.update_scenes(xaxis=dict(title_text=ALPHA_TITLE, **axis), yaxis=dict(title_text=BETA_TITLE, **axis),
                       zaxis=dict(title_text=_z_title(log_z), **axis),
