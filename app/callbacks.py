@@ -278,23 +278,32 @@ def _draw(store: RunStore, state: RunState, grid: int, span: float, directions: 
     shown_3d = drawn.get("key3d") or [None, 0]
     first_live = shown_3d[0] != state.run_id or shown_3d[1] == 0  # 3-D still shows the start
     draw_3d = want_3d and (settled or first_live or now - drawn.get("t3d", 0) >= SURFACE_3D_EVERY_S)
-    draw_2d = drawn.get("key") != key or drawn.get("shape") != shape
+    # A big network's landscape can take most of a second: while training, leave the server
+    # at least as much time for training as the last landscape took to compute.
+    paced = settled or now - drawn.get("t2d", 0) >= 2 * drawn.get("cost", 0)
+    draw_2d = (drawn.get("key") != key or drawn.get("shape") != shape) and paced
     draw_data = drawn.get("data_key") != key[:2] and (settled or now - drawn.get("t_data", 0) >= DATA_EVERY_S)
     if not (draw_2d or draw_3d or draw_data):
         raise PreventUpdate
-    view = store.get_result(tuple(key))
-    if view is None:
-        view = landscape(state, grid, span, mode)
-        store.put_result(tuple(key), view)
-    note = note or _landscape_note(state, view, span)
-    contour = _contour(view, log_z, drawn.get("shape") == shape) if draw_2d else no_update
-    surface = _surface(view, log_z, drawn.get("shape3d") == shape, coarse=not settled) if draw_3d else no_update
-    data_fig = _data_output(data_view(state), drawn.get("data_key", [None])[0] == state.run_id) if draw_data else no_update
-    meta = dict(drawn, key=key, shape=shape, run_id=state.run_id)
+    meta, contour, surface, data_fig = dict(drawn, run_id=state.run_id), no_update, no_update, no_update
+    if draw_2d or draw_3d:
+        view = store.get_result(tuple(key))
+        if view is None:
+            view = landscape(state, grid, span, mode)
+            store.put_result(tuple(key), view)
+            meta["cost"] = time.time() - now
+        note = note or _landscape_note(state, view, span)
+    if draw_2d:
+        contour = _contour(view, log_z, drawn.get("shape") == shape)
+        meta.update(key=key, shape=shape, t2d=now)
     if draw_3d:
+        surface = _surface(view, log_z, drawn.get("shape3d") == shape, coarse=not settled)
         meta.update(key3d=key, shape3d=shape, t3d=now, coarse3d=not settled)
     if draw_data:
+        data_fig = _data_output(data_view(state), drawn.get("data_key", [None])[0] == state.run_id)
         meta.update(data_key=key[:2], t_data=now)
+    if not (draw_2d or draw_3d):
+        note = no_update
     return contour, surface, data_fig, meta, "", note
 
 
