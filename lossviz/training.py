@@ -8,7 +8,7 @@ Divergence (NaN, inf, a loss that explodes) ends the run with a status, never an
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterator
 
@@ -34,6 +34,8 @@ class Snapshot:
     Losses are data losses (no penalty); ``objective`` adds the L1/L2 penalty. ``train_metric``
     and ``test_metric`` are accuracy in [0, 1] (classification) or R^2 (regression).
     ``status`` is ``"running"``, ``"done"`` or ``"diverged"``; ``message`` says why in words.
+    ``params`` (n_params,) is a copy of the parameter vector on trajectory steps (step 0, every
+    ``Trainer.record_every`` steps, the last step), else None.
     """
 
     step: int
@@ -46,6 +48,7 @@ class Snapshot:
     grad_norm: float
     status: str = "running"
     message: str = ""
+    params: Array | None = field(default=None, repr=False, compare=False)
 
 
 @lru_cache(maxsize=16)
@@ -189,8 +192,14 @@ class Trainer:
             rows = rows + [self.params.copy()]
         return np.array(rows)
 
+    @property
+    def on_trajectory_step(self) -> bool:
+        """True where the trajectory records a row: step 0, every record_every steps, the end."""
+        return self.step_count % self.record_every == 0 or self.finished
+
     def evaluate(self) -> Snapshot:
-        """Losses and metrics on both splits at the current parameters."""
+        """Losses and metrics on both splits at the current parameters (and the parameters
+        themselves on trajectory steps)."""
         d, c = self.data, self.config
         with np.errstate(all="ignore"):
             out_tr = self.net.forward(self.params, d.X_train)
@@ -201,13 +210,15 @@ class Trainer:
             m_tr, m_te = metric_value(out_tr, d.y_train, d.task), metric_value(out_te, d.y_test, d.task)
         status = "done" if self.status == "running" and self.finished else self.status
         message = self.message or ("finished" if status == "done" else "")
+        params = self.params.copy() if self.on_trajectory_step else None
         return Snapshot(self.step_count, self.step_count / self.steps_per_epoch, tr, te, m_tr, m_te,
-                        tr + pen, self._last_grad_norm, status, message)
+                        tr + pen, self._last_grad_norm, status, message, params)
 
 
 def train(config: RunConfig, *, every: int | None = None,
           params_init: Array | None = None) -> Iterator[Snapshot]:
-    """Train ``config`` to the end, yielding a Snapshot every ``every`` steps (default: each epoch).
+    """Train ``config`` to the end, yielding a Snapshot every ``every`` steps (default: each
+    epoch) and on every trajectory step (those carry ``params``: at most about 500 of them).
 
     The first snapshot is at step 0 (before training); the last has status "done" or "diverged".
     """
@@ -215,5 +226,6 @@ def train(config: RunConfig, *, every: int | None = None,
     every = every or trainer.steps_per_epoch
     yield trainer.evaluate()
     while not trainer.finished:
-        trainer.advance(every)
+        step, k = trainer.step_count, trainer.record_every
+        trainer.advance(min(every - step % every, k - step % k))
         yield trainer.evaluate()

@@ -15,7 +15,8 @@ SMALL = dict(dataset="moons", n_samples=100, hidden=(5, 4), epochs=20)
 
 def nan_safe(snapshot):
     """Snapshot fields with NaN replaced (step 0 has no gradient yet), for comparisons."""
-    return tuple("nan" if isinstance(v, float) and math.isnan(v) else v for v in astuple(snapshot))
+    return tuple("nan" if isinstance(v, float) and math.isnan(v) else
+                 (v.tobytes() if isinstance(v, np.ndarray) else v) for v in astuple(snapshot))
 
 
 def accuracy(net, params, X, y):
@@ -126,10 +127,23 @@ def test_snapshot_stream_starts_at_zero_and_ends_done():
     assert snaps[-1].status == "done" and snaps[-1].step == 20
     assert all(s.status == "running" for s in snaps[:-1])
     steps = [s.step for s in snaps]
-    assert steps == sorted(steps) and steps == [0, 3, 6, 9, 12, 15, 18, 20]
+    k = Trainer(config).record_every
+    expected = sorted({0, 20} | set(range(0, 21, 3)) | set(range(0, 21, k)))
+    assert steps == expected
     for s in snaps:
         assert 0.0 <= s.train_metric <= 1.0 and 0.0 <= s.test_metric <= 1.0
         assert math.isfinite(s.train_loss) and math.isfinite(s.test_loss)
+
+
+def test_snapshot_stream_carries_the_trajectory():
+    config = RunConfig(**{**SMALL, "epochs": 1200})
+    snaps = list(train(config, every=100))
+    rows = np.array([s.params for s in snaps if s.params is not None])
+    trainer = Trainer(config)
+    trainer.advance(1200)
+    assert 2 < len(rows) <= 501
+    np.testing.assert_array_equal(rows[0], trainer.params_init)
+    np.testing.assert_array_equal(rows, trainer.trajectory)
 
 
 def test_snapshot_values_are_the_real_losses():
