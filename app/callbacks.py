@@ -102,7 +102,9 @@ def register(app, store: RunStore) -> None:
                   Input(ids.OPTIMIZER, "value"), Input(ids.LAYERS, "value"))
     @guarded(ids.CONFIG_ERROR)
     def show_relevant_controls(dataset, loss, optimizer, n_layers):
-        shown = visible_fields(dataset, loss, optimizer)
+        shown = visible_fields(dataset, loss, optimizer) | {"widths"}
+        if not n_layers:  # a linear model: no widths, no activation
+            shown -= {"widths", "activation"}
         rows = [{} if o["id"]["index"] in shown else {"display": "none"} for o in ctx.outputs_list[0]]
         widths = [{} if o["id"]["index"] < (n_layers or 0) else {"display": "none"} for o in ctx.outputs_list[1]]
         spec = DATASETS.get(dataset)
@@ -294,13 +296,13 @@ def _draw(store: RunStore, state: RunState, grid: int, span: float, directions: 
             meta["cost"] = time.time() - now
         note = note or _landscape_note(state, view, span)
     if draw_2d:
-        contour = _contour(view, log_z, drawn.get("shape") == shape)
+        contour = _contour(view, log_z, drawn.get("shape") == shape, str(shape))
         meta.update(key=key, shape=shape, t2d=now)
     if draw_3d:
-        surface = _surface(view, log_z, drawn.get("shape3d") == shape, coarse=not settled)
+        surface = _surface(view, log_z, drawn.get("shape3d") == shape, str(shape), coarse=not settled)
         meta.update(key3d=key, shape3d=shape, t3d=now, coarse3d=not settled)
     if draw_data:
-        data_fig = _data_output(data_view(state), drawn.get("data_key", [None])[0] == state.run_id)
+        data_fig = _data_output(data_view(state), drawn.get("data_key", [None])[0] == state.run_id, state.run_id)
         meta.update(data_key=key[:2], t_data=now)
     if not (draw_2d or draw_3d):
         note = no_update
@@ -327,15 +329,15 @@ def _as_patch(updates: dict[tuple, object]) -> Patch:
     return patch
 
 
-def _contour(view: dict, log_z: bool, same_shape: bool):
+def _contour(view: dict, log_z: bool, same_shape: bool, revision: str):
     args = (view["alphas"], view["betas"], view["z"], view["path"])
     if same_shape:
         return _as_patch(figures.contour_updates(*args, log_z=log_z))
     title = "Loss around the weights" + (" (path plane)" if view["mode"] == "pca" else "")
-    return figures.contour_figure(*args, log_z=log_z, title=title)
+    return _fresh_axes(figures.contour_figure(*args, log_z=log_z, title=title), revision)
 
 
-def _surface(view: dict, log_z: bool, same_shape: bool, coarse: bool = False):
+def _surface(view: dict, log_z: bool, same_shape: bool, revision: str, coarse: bool = False):
     a, b, z = view["alphas"], view["betas"], view["z"]
     if coarse:  # while training: a lighter mesh, because each 3-D repaint blocks the page
         ia, ib = _thin(len(a), SURFACE_3D_LIVE_MAX), _thin(len(b), SURFACE_3D_LIVE_MAX)
@@ -343,7 +345,7 @@ def _surface(view: dict, log_z: bool, same_shape: bool, coarse: bool = False):
     args = (a, b, z, view["path"], view["path_loss"])
     if same_shape:
         return _as_patch(figures.surface3d_updates(*args, log_z=log_z))
-    return figures.surface3d_figure(*args, log_z=log_z)
+    return _fresh_axes(figures.surface3d_figure(*args, log_z=log_z), revision)
 
 
 def _thin(n: int, most: int) -> np.ndarray:
@@ -351,10 +353,16 @@ def _thin(n: int, most: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, min(n, most)).round().astype(int))
 
 
-def _data_output(view: dict, same_run: bool):
+def _data_output(view: dict, same_run: bool, revision: str):
     if same_run and view["kind"] == "regions":
         return _as_patch({("data", 0, "z"): figures.region_values(view["prob"]).tolist()})
-    return _data_figure(view)
+    return _fresh_axes(_data_figure(view), revision)
+
+
+def _fresh_axes(fig, revision: str):
+    """Zoom and camera persist while ``revision`` (run, plane, scale) stays; a new one resets."""
+    fig.update_layout(uirevision=revision)
+    return fig
 
 
 def _data_figure(view: dict):

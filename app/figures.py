@@ -210,9 +210,12 @@ def _add_class_points(fig: go.Figure, points: dict, k: int) -> None:
             if not sel.any():
                 continue
             colour = CLASS_COLOURS[c % len(CLASS_COLOURS)]
+            many = k > 3  # a legend entry per class and split would crowd the plot
             fig.add_trace(go.Scatter(
                 x=X[sel, 0].tolist(), y=X[sel, 1].tolist(), mode="markers",
-                name=f"class {c} ({split})", legendgroup=split, showlegend=c == 0 or k <= 3,
+                name=f"{split} (colour: class)" if many else f"class {c} ({split})", legendgroup=split,
+                showlegend=not many or not any(t.legendgroup == split and t.showlegend is not False
+                                               for t in fig.data if isinstance(t, go.Scatter)),
                 marker=dict(size=7 if split == "train" else 9, color=colour, symbol=symbol,
                             line=dict(width=0.6 if split == "train" else 1.6, color="black" if split == "train" else colour))))
 

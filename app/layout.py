@@ -50,7 +50,7 @@ def _network_rows():
                                  style={} if i < 2 else {"display": "none"},
                                  name=f"width-{i + 1}", placeholder=f"layer {i + 1}")
                        for i in range(MAX_HIDDEN_LAYERS)], className="widths")
-    return [_row("Hidden layers", LAYERS_TOOLTIP, layers), _row("Widths", WIDTH_TOOLTIP, widths),
+    return [_row("Hidden layers", LAYERS_TOOLTIP, layers), _row("Widths", WIDTH_TOOLTIP, widths, "widths"),
             _control_row("activation")]
 
 
