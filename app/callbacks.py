@@ -277,14 +277,18 @@ def _draw(store: RunStore, state: RunState, grid: int, span: float, directions: 
     settled = not running
     want_3d = display != "2d" and (drawn.get("key3d") != key or drawn.get("shape3d") != shape
                                    or drawn.get("coarse3d", False) != (not settled))
-    shown_3d = drawn.get("key3d") or [None, 0]
-    first_live = shown_3d[0] != state.run_id or shown_3d[1] == 0  # 3-D still shows the start
+    shown_3d, shown_2d = drawn.get("key3d") or [None, 0], drawn.get("key") or [None, 0]
+    # The 3-D view's first live update comes one tick after the contour's, so the page never
+    # paints both (plus the data plot) in one blocking go.
+    first_live = (shown_3d[0] != state.run_id or shown_3d[1] == 0) and shown_2d[:2] != [state.run_id, 0]
     draw_3d = want_3d and (settled or first_live or now - drawn.get("t3d", 0) >= SURFACE_3D_EVERY_S)
     # A big network's landscape can take most of a second: while training, leave the server
     # at least as much time for training as the last landscape took to compute.
     paced = settled or now - drawn.get("t2d", 0) >= 2 * drawn.get("cost", 0)
     draw_2d = (drawn.get("key") != key or drawn.get("shape") != shape) and paced
-    draw_data = drawn.get("data_key") != key[:2] and (settled or now - drawn.get("t_data", 0) >= DATA_EVERY_S)
+    data_shown = (drawn.get("data_key") or [None])[0] == state.run_id
+    draw_data = drawn.get("data_key") != key[:2] and (
+        settled or not data_shown or (now - drawn.get("t_data", 0) >= DATA_EVERY_S and not draw_3d))
     if not (draw_2d or draw_3d or draw_data):
         raise PreventUpdate
     meta, contour, surface, data_fig = dict(drawn, run_id=state.run_id), no_update, no_update, no_update
