@@ -32,7 +32,8 @@ class Snapshot:
     """The state of a run after ``step`` optimizer steps.
 
     Losses are data losses (no penalty); ``objective`` adds the L1/L2 penalty. ``train_metric``
-    and ``test_metric`` are accuracy in [0, 1] (classification) or R^2 (regression).
+    and ``test_metric`` are accuracy in [0, 1] (classification) or R^2 (regression), also
+    readable as ``train_accuracy``/``test_accuracy`` or ``train_r2``/``test_r2`` (None otherwise).
     ``status`` is ``"running"``, ``"done"`` or ``"diverged"``; ``message`` says why in words.
     ``params`` (n_params,) is a copy of the parameter vector on trajectory steps (step 0, every
     ``Trainer.record_every`` steps, the last step), else None.
@@ -49,6 +50,23 @@ class Snapshot:
     status: str = "running"
     message: str = ""
     params: Array | None = field(default=None, repr=False, compare=False)
+    task: str = "classification"
+
+    @property
+    def train_accuracy(self) -> float | None:
+        return self.train_metric if self.task == "classification" else None
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self.test_metric if self.task == "classification" else None
+
+    @property
+    def train_r2(self) -> float | None:
+        return self.train_metric if self.task == "regression" else None
+
+    @property
+    def test_r2(self) -> float | None:
+        return self.test_metric if self.task == "regression" else None
 
 
 @lru_cache(maxsize=16)
@@ -212,7 +230,7 @@ class Trainer:
         message = self.message or ("finished" if status == "done" else "")
         params = self.params.copy() if self.on_trajectory_step else None
         return Snapshot(self.step_count, self.step_count / self.steps_per_epoch, tr, te, m_tr, m_te,
-                        tr + pen, self._last_grad_norm, status, message, params)
+                        tr + pen, self._last_grad_norm, status, message, params, d.task)
 
 
 def train(config: RunConfig, *, every: int | None = None,

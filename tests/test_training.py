@@ -296,3 +296,10 @@ def test_evaluating_a_diverged_run_emits_no_numpy_warning():
         warnings.simplefilter("error")
         snap = t.evaluate()
     assert snap.status == "diverged"
+
+
+def test_snapshot_names_its_metric_by_task():
+    cls = list(train(RunConfig(**SMALL)))[-1]
+    reg = list(train(RunConfig(dataset="sine", n_samples=60, hidden=(4,), loss="mse", epochs=5)))[-1]
+    assert cls.train_accuracy == cls.train_metric and cls.test_r2 is None
+    assert reg.test_r2 == reg.test_metric and reg.train_accuracy is None
