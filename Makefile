@@ -28,10 +28,11 @@ browser:
 test: venv browser
 	HOME=$$(mktemp -d) $(BIN)/python -m pytest -q
 
-bench: venv
+bench: venv browser
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/bench_surface.py
 	$(BIN)/python bench/bench_training.py
+	HOME=$$(mktemp -d) $(BIN)/python bench/bench_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
