@@ -314,6 +314,19 @@ def _draw(store: RunStore, state: RunState, grid: int, span: float, directions: 
 
 
 def _landscape_note(state: RunState, view: dict, span: float) -> str:
+    return " ".join(filter(None, [_path_note(state, view, span), _budget_note(view)]))
+
+
+def _budget_note(view: dict) -> str:
+    parts = []
+    if view.get("n_points", 0) < view.get("n_train", 0):
+        parts.append(f"on {view['n_points']:,} of the {view['n_train']:,} training points")
+    if view.get("grid", 0) < view.get("grid_asked", 0):
+        parts.append(f"on a {view['grid']}×{view['grid']} grid")
+    return f"For speed, this network's landscape is computed {' and '.join(parts)}." if parts else ""
+
+
+def _path_note(state: RunState, view: dict, span: float) -> str:
     if view["mode"] == "pca":
         e = view["explained"]
         return f"Path plane: directions 1 and 2 hold {100 * e[0]:.0f}% and {100 * e[1]:.0f}% of the path's movement."

@@ -16,6 +16,8 @@ from .runs import RunState
 Array = np.ndarray
 DIRECTION_MODES = ("random", "pca")
 DATA_GRID = 90
+SURFACE_BUDGET_MACS = 2e10  # about half a second of float32 work on two cores
+MIN_POINTS = 256
 
 
 def landscape(state: RunState, grid: int, span: float, mode: str = "random") -> dict:
@@ -41,12 +43,31 @@ def landscape(state: RunState, grid: int, span: float, mode: str = "random") -> 
         alphas = betas = lossviz.landscape.grid_axis(grid, span)
     kw = dict(layer_sizes=tr.net.layer_sizes, activation=tr.config.activation,
               loss=tr.config.loss, huber_delta=tr.config.huber_delta)
-    X, y = tr.data.X_train, tr.data.y_train
+    n_use, grid_use = live_budget(tr.net.layer_sizes, tr.data.X_train.shape[0], grid)
+    if grid_use < grid:
+        alphas, betas = np.linspace(alphas[0], alphas[-1], grid_use), np.linspace(betas[0], betas[-1], grid_use)
+    rows = np.sort(np.random.default_rng(tr.config.seed).permutation(tr.data.X_train.shape[0])[:n_use])
+    X, y = tr.data.X_train[rows], tr.data.y_train[rows]
     with np.errstate(all="ignore"):
         z = lossviz.surface(center, d1, d2, alphas, betas, X, y, **kw)
         path_loss = lossviz.trajectory_losses(path, center, d1, d2, X, y, **kw)
     return dict(alphas=alphas, betas=betas, z=z, path=path, path_loss=path_loss,
-                explained=explained, mode=mode)
+                explained=explained, mode=mode, n_points=n_use, n_train=tr.data.X_train.shape[0],
+                grid=grid_use, grid_asked=grid)
+
+
+def live_budget(layer_sizes, n_train: int, grid: int) -> tuple[int, int]:
+    """Training points and grid size that keep one live landscape near a second of work.
+
+    The cost is about grid^2 * points * (multiply-adds of one forward pass per point). Big
+    networks on big data use a seeded subsample of the training points (at least
+    ``MIN_POINTS``), then, if still too costly, a coarser grid (at least 11).
+    """
+    per_point = sum((fi + 1) * fo for fi, fo in zip(layer_sizes[:-1], layer_sizes[1:]))
+    n_use = min(n_train, max(MIN_POINTS, int(SURFACE_BUDGET_MACS / (grid * grid * per_point))))
+    if grid * grid * n_use * per_point > SURFACE_BUDGET_MACS:
+        grid = max(11, int(np.sqrt(SURFACE_BUDGET_MACS / (n_use * per_point))) | 1)
+    return n_use, grid
 
 
 def _axes_around(path: Array, grid: int) -> tuple[Array, Array]:

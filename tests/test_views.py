@@ -184,3 +184,25 @@ def test_diverged_run_still_gives_finite_views():
     assert state.trainer.status == "diverged"
     v = data_view(state)
     assert np.all(np.isfinite(v["y_line"]))
+
+
+def test_live_budget_keeps_small_problems_whole_and_bounds_big_ones():
+    from app.views import SURFACE_BUDGET_MACS, live_budget
+
+    assert live_budget((2, 16, 16, 2), 400, 41) == (400, 41)
+    n, g = live_budget((64, 512, 512, 512, 512, 10), 16000, 101)
+    per_point = 65 * 512 + 3 * 513 * 512 + 513 * 10
+    assert n < 16000 and g < 101
+    assert g * g * n * per_point <= SURFACE_BUDGET_MACS or (n, g) == (256, 11)
+
+
+def test_big_network_landscape_says_it_used_a_subsample():
+    from app.callbacks import _landscape_note
+    from app.runs import new_run
+    from app.views import landscape
+
+    state = new_run(RunConfig(dataset="moons", hidden=(64, 64, 64, 64), n_samples=20000, epochs=1))
+    view = landscape(state, 41, 1.0)
+    assert view["n_points"] < view["n_train"] == state.trainer.data.X_train.shape[0]
+    assert view["z"].shape == (view["grid"], view["grid"])
+    assert "training points" in _landscape_note(state, view, 1.0)
