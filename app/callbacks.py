@@ -373,6 +373,8 @@ def _thin(n: int, most: int) -> np.ndarray:
 def _data_output(view: dict, same_run: bool, revision: str):
     if same_run and view["kind"] == "regions":
         return _as_patch({("data", 0, "z"): figures.region_values(view["prob"]).tolist()})
+    if same_run and view["kind"] == "curve":
+        return _as_patch(figures.regression_curve_updates(view["y_line"]))
     return _fresh_axes(_data_figure(view), revision)
 
 

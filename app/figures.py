@@ -251,6 +251,11 @@ def regression_curve_figure(x_line: np.ndarray, y_line: np.ndarray, points: dict
     return fig
 
 
+def regression_curve_updates(y_line: np.ndarray) -> dict[tuple, object]:
+    """What changes in :func:`regression_curve_figure` as training goes on: the curve."""
+    return {("data", 2, "y"): np.ravel(y_line).tolist()}
+
+
 def predicted_vs_actual_figure(points: dict, pred_train: np.ndarray, pred_test: np.ndarray,
                                *, title: str = "Predicted vs actual") -> go.Figure:
     """Multi-feature regression: predictions against targets, with the ideal diagonal."""

@@ -6,6 +6,8 @@ the figure builders. Costly results are cached by the callbacks under their inpu
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 import lossviz
@@ -18,6 +20,7 @@ DIRECTION_MODES = ("random", "pca")
 DATA_GRID = 90
 SURFACE_BUDGET_MACS = 2e10  # about half a second of float32 work on two cores
 MIN_POINTS = 256
+MAX_SHOWN = 2000  # data points drawn in the data plot
 
 
 def landscape(state: RunState, grid: int, span: float, mode: str = "random") -> dict:
@@ -82,7 +85,7 @@ def data_view(state: RunState) -> dict:
     (classification with more features, PCA view), "curve" (1-D regression) or "scatter"
     (regression with more features: predicted vs actual)."""
     tr = state.trainer
-    d, net, params = tr.data, tr.net, tr.params
+    d, net, params = _shown_points(tr.data, tr.config.seed), tr.net, tr.params
     points = dict(X_train=d.X_train, y_train=d.y_train, X_test=d.X_test, y_test=d.y_test)
     with np.errstate(all="ignore"):
         if d.task == "classification" and d.n_features == 2:
@@ -105,6 +108,18 @@ def data_view(state: RunState) -> dict:
         return dict(kind="scatter", points=points,
                     pred_train=_finite(net.forward(params, d.X_train)[:, 0]),
                     pred_test=_finite(net.forward(params, d.X_test)[:, 0]))
+
+
+def _shown_points(data, seed: int):
+    """The data with at most MAX_SHOWN train and MAX_SHOWN / 4 test points (a seeded sample):
+    a browser draws a few thousand markers quickly, twenty thousand slowly."""
+    def pick(n: int, most: int) -> Array:
+        return np.sort(np.random.default_rng(seed).permutation(n)[:most]) if n > most else slice(None)
+
+    tr, te = pick(len(data.y_train), MAX_SHOWN), pick(len(data.y_test), MAX_SHOWN // 4)
+    return SimpleNamespace(X_train=data.X_train[tr], y_train=data.y_train[tr], X_test=data.X_test[te],
+                           y_test=data.y_test[te], task=data.task, n_classes=data.n_classes,
+                           n_features=data.n_features)
 
 
 def _finite(a: Array) -> Array:
