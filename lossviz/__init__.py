@@ -19,7 +19,7 @@ from .landscape import surface, surface_naive, surface_with_metric
 from .losses import LOSSES, get_loss, loss_grad, loss_value
 from .model import Network
 from .optimizers import OPTIMIZERS, make_optimizer
-from .paths import interpolate, project_trajectory, trajectory_losses
+from .paths import interpolate, project_trajectory, trajectory_losses, trajectory_on_plane
 from .training import Snapshot, Trainer, make_run, train
 
 __all__ = [
@@ -28,6 +28,6 @@ __all__ = [
     "get_activation", "get_loss", "interpolate", "load_dataset", "loss_grad", "loss_value",
     "make_optimizer", "make_run", "pca_directions", "project_trajectory", "random_direction",
     "random_directions", "surface", "surface_naive", "surface_with_metric", "train",
-    "trajectory_losses",
+    "trajectory_losses", "trajectory_on_plane",
 ]
 __version__ = "0.1.0"

@@ -69,3 +69,19 @@ def trajectory_losses(coords: Array, center: Array, d1: Array, d2: Array, X: Arr
         out[s:s + chunk] = lossfn.value(p.net.forward_many(thetas[s:s + chunk], p.X), p.y, p.task,
                                         p.huber_delta)
     return out
+
+
+def trajectory_on_plane(trajectory: Array, center: Array, d1: Array, d2: Array, X: Array, y: Array, *,
+                        layer_sizes: Sequence[int], activation: str, loss: str,
+                        huber_delta: float = 1.0) -> tuple[Array, Array]:
+    """A trajectory projected onto the plane, and the data loss at each projected point.
+
+    Returns
+    -------
+    coords : (T, 2) (alpha, beta) per row (least squares, see :func:`project_trajectory`)
+    losses : (T,) data loss at center + alpha d1 + beta d2
+    """
+    coords = project_trajectory(trajectory, center, d1, d2)
+    losses = trajectory_losses(coords, center, d1, d2, X, y, layer_sizes=layer_sizes,
+                               activation=activation, loss=loss, huber_delta=huber_delta)
+    return coords, losses

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
+import lossviz
 import lossviz.landscape as landscape
 from lossviz import (ACTIVATIONS, LOSSES, NORMALIZATIONS, Network, RunConfig, Trainer,
                      interpolate, pca_directions, project_trajectory, random_direction,
@@ -330,3 +331,18 @@ def test_trajectory_losses_at_projected_points():
                             loss=loss, chunk=2)
     want = [ref_loss_at(center + a * d1 + b * d2, X, y, sizes, act, loss) for a, b in coords]
     np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_trajectory_on_plane_gives_coordinates_and_the_loss_there():
+    t = lossviz.Trainer(lossviz.RunConfig(dataset="moons", n_samples=100, hidden=(6,), epochs=15))
+    t.advance(15)
+    d1, d2, _ = lossviz.pca_directions(t.trajectory)
+    kw = dict(layer_sizes=t.net.layer_sizes, activation="tanh", loss="cross_entropy")
+    coords, losses = lossviz.trajectory_on_plane(t.trajectory, t.params, d1, d2, t.data.X_train,
+                                                 t.data.y_train, **kw)
+    assert coords.shape == (len(t.trajectory), 2) and losses.shape == (len(t.trajectory),)
+    a, b = coords[0]
+    direct = lossviz.loss_value("cross_entropy", t.net.forward(t.params + a * d1 + b * d2, t.data.X_train),
+                                t.data.y_train, "classification")
+    assert losses[0] == pytest.approx(direct, rel=1e-10)
+    assert losses[-1] == pytest.approx(t.evaluate().train_loss, rel=1e-10)
