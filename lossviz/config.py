@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from .activations import ACTIVATIONS
-from .losses import LOSSES, get_loss
+from .losses import get_loss
 from .model import MAX_LAYERS, MAX_WIDTH
 from .optimizers import OPTIMIZERS
 from .registry import lookup

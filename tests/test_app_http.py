@@ -13,7 +13,7 @@ import dash
 import pytest
 from dash._utils import split_callback_id, stringify_id
 
-from app import callbacks, ids, main as app_main
+from app import drawing, ids, main as app_main
 from app.main import create_app
 
 GARBAGE = [None, "abc", "", -1, 1e308, [], {"a": 1}, True]
@@ -366,8 +366,8 @@ def test_draw_views_after_train(page):
 
 def test_view_options_redraw_without_recomputing(page, monkeypatch):
     computed = []
-    real = callbacks.landscape
-    monkeypatch.setattr(callbacks, "landscape", lambda *a, **k: computed.append(a[1:]) or real(*a, **k))
+    real = drawing.landscape
+    monkeypatch.setattr(drawing, "landscape", lambda *a, **k: computed.append(a[1:]) or real(*a, **k))
     run, _, _ = started_run(page)
     status, data = draw(page, run, grid=11)
     drawn = updates(data)[ids.STORE_DRAWN]["data"]

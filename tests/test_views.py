@@ -197,7 +197,7 @@ def test_live_budget_keeps_small_problems_whole_and_bounds_big_ones():
 
 
 def test_big_network_landscape_says_it_used_a_subsample():
-    from app.callbacks import _landscape_note
+    from app.drawing import _landscape_note
     from app.runs import new_run
     from app.views import landscape
 

@@ -1,0 +1,157 @@
+"""What the landscape, 3-D and data plots show next, and how little can be sent for it.
+
+``draw`` decides, from what the browser already shows (kept in ``store-drawn``), which plots
+need a repaint: a cached landscape is re-used when nothing it depends on changed; while a
+figure's shape (run, plane, log scale) stays the same only the changing arrays go out as a
+``Patch``; the 3-D surface (slow to paint in software WebGL) and the data plot repaint less often
+while training, never in the same tick, and a big network's landscape paces itself by its cost.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from dash import Patch, no_update
+from dash.exceptions import PreventUpdate
+
+from . import figures
+from .runs import RunState, RunStore
+from .views import data_view, landscape
+
+SURFACE_3D_EVERY_S = 2.5  # each 3-D repaint blocks a software-WebGL page for ~0.2 s
+DATA_EVERY_S = 0.9
+SURFACE_3D_LIVE_MAX = 21  # grid points per axis of the 3-D mesh while training
+
+
+def draw(store: RunStore, state: RunState, grid: int, span: float, directions: str, log_z: bool,
+          display: str, running: bool, drawn: dict):
+    """Landscape and data plots for the current run, sending as little as possible.
+
+    A cached landscape is re-used when nothing it depends on changed; while the figure's shape
+    (run, plane, log scale) stays the same only the changing arrays go out as a ``Patch``; the
+    3-D surface (slow to paint in software WebGL) and the data plot redraw less often.
+    """
+    mode, note = directions, ""
+    if mode == "pca" and len(state.trainer.trajectory) < 3:
+        mode, note = "random", "The path (PCA) plane needs a path: train a few steps first."
+    key, shape, now = [state.run_id, state.version, grid, span, mode], [state.run_id, mode, log_z], time.time()
+    settled = not running
+    want_3d = display != "2d" and (drawn.get("key3d") != key or drawn.get("shape3d") != shape
+                                   or drawn.get("coarse3d", False) != (not settled))
+    shown_3d, shown_2d = drawn.get("key3d") or [None, 0], drawn.get("key") or [None, 0]
+    # The 3-D view's first live update comes one tick after the contour's, so the page never
+    # paints both (plus the data plot) in one blocking go.
+    first_live = (shown_3d[0] != state.run_id or shown_3d[1] == 0) and shown_2d[:2] != [state.run_id, 0]
+    draw_3d = want_3d and (settled or first_live or now - drawn.get("t3d", 0) >= SURFACE_3D_EVERY_S)
+    # A big network's landscape can take most of a second: while training, leave the server
+    # at least as much time for training as the last landscape took to compute.
+    paced = settled or now - drawn.get("t2d", 0) >= 2 * drawn.get("cost", 0)
+    draw_2d = (drawn.get("key") != key or drawn.get("shape") != shape) and paced
+    data_shown = (drawn.get("data_key") or [None])[0] == state.run_id
+    draw_data = drawn.get("data_key") != key[:2] and (
+        settled or not data_shown or (now - drawn.get("t_data", 0) >= DATA_EVERY_S and not draw_3d))
+    if not (draw_2d or draw_3d or draw_data):
+        raise PreventUpdate
+    meta, contour, surface, data_fig = dict(drawn, run_id=state.run_id), no_update, no_update, no_update
+    if draw_2d or draw_3d:
+        view = store.get_result(tuple(key))
+        if view is None:
+            view = landscape(state, grid, span, mode)
+            store.put_result(tuple(key), view)
+            meta["cost"] = time.time() - now
+        note = note or _landscape_note(state, view, span)
+    if draw_2d:
+        contour = _contour(view, log_z, drawn.get("shape") == shape, str(shape))
+        meta.update(key=key, shape=shape, t2d=now)
+    if draw_3d:
+        surface = _surface(view, log_z, drawn.get("shape3d") == shape, str(shape), coarse=not settled)
+        meta.update(key3d=key, shape3d=shape, t3d=now, coarse3d=not settled)
+    if draw_data:
+        data_fig = _data_output(data_view(state), drawn.get("data_key", [None])[0] == state.run_id, state.run_id)
+        meta.update(data_key=key[:2], t_data=now)
+    if not (draw_2d or draw_3d):
+        note = no_update
+    return contour, surface, data_fig, meta, "", note
+
+
+def _landscape_note(state: RunState, view: dict, span: float) -> str:
+    return " ".join(filter(None, [_path_note(state, view, span), _budget_note(view)]))
+
+
+def _budget_note(view: dict) -> str:
+    parts = []
+    if view.get("n_points", 0) < view.get("n_train", 0):
+        parts.append(f"on {view['n_points']:,} of the {view['n_train']:,} training points")
+    if view.get("grid", 0) < view.get("grid_asked", 0):
+        parts.append(f"on a {view['grid']}×{view['grid']} grid")
+    return f"For speed, this network's landscape is computed {' and '.join(parts)}." if parts else ""
+
+
+def _path_note(state: RunState, view: dict, span: float) -> str:
+    if view["mode"] == "pca":
+        e = view["explained"]
+        return f"Path plane: directions 1 and 2 hold {100 * e[0]:.0f}% and {100 * e[1]:.0f}% of the path's movement."
+    if state.trainer.step_count and np.ptp(view["path"], axis=0).max() < 0.1 * span:
+        return ("The path looks short: random directions are almost perpendicular to it in a space of "
+                f"{state.trainer.net.n_params} weights. Switch to “Path (PCA) plane” to see the whole route.")
+    return ""
+
+
+def _as_patch(updates: dict[tuple, object]) -> Patch:
+    patch = Patch()
+    for path, value in updates.items():
+        node = patch
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = value
+    return patch
+
+
+def _contour(view: dict, log_z: bool, same_shape: bool, revision: str):
+    args = (view["alphas"], view["betas"], view["z"], view["path"])
+    if same_shape:
+        return _as_patch(figures.contour_updates(*args, log_z=log_z))
+    title = "Loss around the weights" + (" (path plane)" if view["mode"] == "pca" else "")
+    return _fresh_axes(figures.contour_figure(*args, log_z=log_z, title=title), revision)
+
+
+def _surface(view: dict, log_z: bool, same_shape: bool, revision: str, coarse: bool = False):
+    a, b, z = view["alphas"], view["betas"], view["z"]
+    if coarse:  # while training: a lighter mesh, because each 3-D repaint blocks the page
+        ia, ib = _thin(len(a), SURFACE_3D_LIVE_MAX), _thin(len(b), SURFACE_3D_LIVE_MAX)
+        a, b, z = a[ia], b[ib], z[np.ix_(ia, ib)]
+    args = (a, b, z, view["path"], view["path_loss"])
+    if same_shape:
+        return _as_patch(figures.surface3d_updates(*args, log_z=log_z))
+    return _fresh_axes(figures.surface3d_figure(*args, log_z=log_z), revision)
+
+
+def _thin(n: int, most: int) -> np.ndarray:
+    """At most ``most`` evenly spread indices of range(n), first and last included."""
+    return np.unique(np.linspace(0, n - 1, min(n, most)).round().astype(int))
+
+
+def _data_output(view: dict, same_run: bool, revision: str):
+    if same_run and view["kind"] == "regions":
+        return _as_patch({("data", 0, "z"): figures.region_values(view["prob"]).tolist()})
+    if same_run and view["kind"] == "curve":
+        return _as_patch(figures.regression_curve_updates(view["y_line"]))
+    return _fresh_axes(_data_figure(view), revision)
+
+
+def _fresh_axes(fig, revision: str):
+    """Zoom and camera persist while ``revision`` (run, plane, scale) stays; a new one resets."""
+    fig.update_layout(uirevision=revision)
+    return fig
+
+
+def _data_figure(view: dict):
+    kind = view["kind"]
+    if kind == "regions":
+        return figures.classification_figure(view["xx"], view["yy"], view["prob"], view["points"])
+    if kind == "projected":
+        return figures.projected_classes_figure(view["points"], view["pred_train"], view["pred_test"], view["k"])
+    if kind == "curve":
+        return figures.regression_curve_figure(view["x_line"], view["y_line"], view["points"])
+    return figures.predicted_vs_actual_figure(view["points"], view["pred_train"], view["pred_test"])
