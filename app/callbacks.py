@@ -181,37 +181,42 @@ def register(app, store: RunStore) -> None:
         data = _run_data(state, running)
         return data, not data["running"], not data["running"], fig, cursor, status_text(state, data["running"])
 
-    @app.callback(Output(ids.STORE_STREAM, "data"), Output(ids.STATUS, "children", allow_duplicate=True),
-                  Output(ids.STORE_RUN, "data", allow_duplicate=True),
-                  Output(ids.INTERVAL_TRAIN, "disabled", allow_duplicate=True),
-                  Output(ids.INTERVAL_VIEW, "disabled", allow_duplicate=True),
-                  Input(ids.INTERVAL_TRAIN, "n_intervals"), State(ids.STORE_RUN, "data"),
-                  State(ids.SPEED, "value"), State(ids.STORE_CURSOR, "data"), prevent_initial_call=True)
+    @app.callback(Output(ids.STORE_STREAM, "data"), Input(ids.INTERVAL_TRAIN, "n_intervals"),
+                  State(ids.STORE_RUN, "data"), State(ids.SPEED, "value"), State(ids.STORE_CURSOR, "data"),
+                  prevent_initial_call=True)
     @guarded(ids.STATUS)
     def train_tick(_n, run, speed, cursor):
+        """Advance the run; send the new curve points, the status and whether it ended.
+
+        A client-side callback applies them only if the page still shows this run, running:
+        a tick that lands after Pause, Reset or new settings changes nothing.
+        """
         if not run or not run.get("running"):
             raise PreventUpdate
         with store.locked(run["run_id"]):
             state = store.get(run["run_id"])
             if state is None:
                 raise ValueError("This run has expired; press Reset to start again.")
-            if not state.running:  # paused meanwhile: a late tick must not say "training…"
-                raise PreventUpdate
-            steps = SPEEDS.get(speed, SPEEDS["normal"])[1]
-            advance_run(state, steps if steps is not None else 10 ** 9, TICK_BUDGET_S)
-            state.running = not state.trainer.finished
-            store.put(state)
+            # Paused or finished meanwhile: still answer (the renderer drops an answer that a
+            # newer tick overtook, so the last word must be repeatable), but train no further.
+            if state.running:
+                steps = SPEEDS.get(speed, SPEEDS["normal"])[1]
+                advance_run(state, steps if steps is not None else 10 ** 9, TICK_BUDGET_S)
+                state.running = not state.trainer.finished
+                store.put(state)
         start = (cursor or {}).get("n", 0) if (cursor or {}).get("run_id") == state.run_id else state.n_points
-        stream = {"run_id": state.run_id, "start": start, **figures.stream_points(state.history, start)}
-        data = _run_data(state, True)
-        done = not data["running"]
-        stop = (data, True, True) if done else (no_update, no_update, no_update)
-        return stream, status_text(state, data["running"]), *stop
+        return {"run_id": state.run_id, "start": start, **figures.stream_points(state.history, start),
+                "done": not state.running, "version": state.version,
+                "status": status_text(state, state.running)}
 
     app.clientside_callback(
-        "function(stream, cursor) { return window.lossviz.applyStream(stream, cursor); }",
+        "function(stream, cursor, run) { return window.lossviz.applyStream(stream, cursor, run); }",
         Output(ids.GRAPH_CURVES, "extendData"), Output(ids.STORE_CURSOR, "data", allow_duplicate=True),
-        Input(ids.STORE_STREAM, "data"), State(ids.STORE_CURSOR, "data"), prevent_initial_call=True)
+        Output(ids.STATUS, "children", allow_duplicate=True), Output(ids.STORE_RUN, "data", allow_duplicate=True),
+        Output(ids.INTERVAL_TRAIN, "disabled", allow_duplicate=True),
+        Output(ids.INTERVAL_VIEW, "disabled", allow_duplicate=True),
+        Input(ids.STORE_STREAM, "data"), State(ids.STORE_CURSOR, "data"), State(ids.STORE_RUN, "data"),
+        prevent_initial_call=True)
 
     @app.callback(Output(ids.GRAPH_CURVES, "figure", allow_duplicate=True), Input(ids.LOG_LOSS, "value"),
                   prevent_initial_call=True)

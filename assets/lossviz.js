@@ -1,20 +1,37 @@
 // Client-side helpers for lossviz: exactly-once curve streaming and the Space shortcut.
 window.lossviz = {
-  // Append the streamed points the graph does not have yet. `stream.start` is the index of the
-  // first point sent; `cursor.n` is how many the graph holds. Duplicated or overlapping ticks
-  // (an interval can fire before the last answer is back) append nothing twice.
-  applyStream: function (stream, cursor) {
+  // Apply one training tick's answer, if the page still shows that run.
+  //   stream: {run_id, start, x, y, status, done, version}; cursor: {run_id, n} = points the
+  //   graph holds; run: {run_id, running, version} = what the page is showing.
+  // Returns [extendData, cursor, status, run, train interval disabled, view interval disabled].
+  // Points are appended exactly once: an interval can fire before the last answer is back, so
+  // answers may overlap. A tick that lands after Pause, Reset or new settings changes nothing
+  // but the curve points of its own run.
+  applyStream: function (stream, cursor, run) {
     var none = window.dash_clientside.no_update;
-    if (!stream || !cursor || stream.run_id !== cursor.run_id) { return [none, none]; }
-    var skip = cursor.n - stream.start;
-    var count = stream.x[0].length - skip;
-    if (skip < 0 || count <= 0) { return [none, none]; }
-    var xs = [], ys = [];
-    for (var i = 0; i < stream.x.length; i++) {
-      xs.push(stream.x[i].slice(skip));
-      ys.push(stream.y[i].slice(skip).map(function (v) { return v === null ? NaN : v; }));
+    var out = [none, none, none, none, none, none];
+    if (!stream || !run || stream.run_id !== run.run_id) { return out; }
+    if (cursor && stream.run_id === cursor.run_id) {
+      var skip = cursor.n - stream.start;
+      var count = stream.x[0].length - skip;
+      if (skip >= 0 && count > 0) {
+        var xs = [], ys = [];
+        for (var i = 0; i < stream.x.length; i++) {
+          xs.push(stream.x[i].slice(skip));
+          ys.push(stream.y[i].slice(skip).map(function (v) { return v === null ? NaN : v; }));
+        }
+        out[0] = [{x: xs, y: ys}, [0, 1, 2, 3]];
+        out[1] = {run_id: cursor.run_id, n: cursor.n + count};
+      }
     }
-    return [[{x: xs, y: ys}, [0, 1, 2, 3]], {run_id: cursor.run_id, n: cursor.n + count}];
+    if (!run.running) { return out; }  // paused meanwhile: keep the paused status
+    out[2] = stream.status;
+    if (stream.done) {
+      out[3] = Object.assign({}, run, {running: false, version: stream.version});
+      out[4] = true;
+      out[5] = true;
+    }
+    return out;
   }
 };
 

@@ -299,7 +299,7 @@ def test_tick_streams_only_new_points(page):
     assert stream["run_id"] == run["run_id"] and stream["start"] == cursor["n"] == 1
     assert stream["x"] == [[1.0]] * 4  # one step at "slow" speed: the point of step 1 only
     assert len(stream["y"]) == 4 and all(len(y) == 1 for y in stream["y"])
-    assert "Step 1 " in up[ids.STATUS]["children"]
+    assert "Step 1 " in stream["status"] and stream["done"] is False
     # The next tick, with the cursor moved on by the browser, starts where this one ended.
     status, data = tick(page, run, {"run_id": run["run_id"], "n": 2}, speed="normal")
     stream = updates(data)[ids.STORE_STREAM]["data"]
@@ -449,9 +449,9 @@ def test_a_diverging_run_stops_and_says_why_in_plain_words(page):
     status, data = tick(page, run, cursor, speed="fast")
     assert status == 200
     up = updates(data)
-    assert up[ids.STORE_RUN]["data"]["running"] is False
-    assert up[ids.INTERVAL_TRAIN]["disabled"] is True and up[ids.INTERVAL_VIEW]["disabled"] is True
-    line = up[ids.STATUS]["children"]
+    stream = up[ids.STORE_STREAM]["data"]
+    assert stream["done"] is True  # the page then stops both intervals (assets/lossviz.js)
+    line = stream["status"]
     assert "diverged" in line and "lower the learning rate" in line
     assert "became exploded" not in line  # reads as a sentence: "the loss exploded"
     assert all(v is None or v == v for ys in up[ids.STORE_STREAM]["data"]["y"] for v in ys)

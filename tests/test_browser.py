@@ -304,3 +304,27 @@ def test_3d_surface_has_default_grid_after_train(app_page):
     assert page.locator("#graph-surface .js-plotly-plot").is_visible()
     assert page.locator("#graph-surface canvas").count() >= 1, "no WebGL canvas for the 3-D surface"
     assert_clean(log)
+
+
+def test_train_again_at_the_end_and_reset_while_training_keep_working(app_page):
+    """Late answers from a finished or replaced run must not stop the new one."""
+    page, log = app_page
+    page.get_by_label("Max", exact=True).check()
+    button(page, "Train").click()
+    wait_for(page, lambda s: "finished" in s["status"], timeout=20, what="the first run to finish")
+    for _ in range(3):  # Train right at the end starts the same run again; click fast
+        button(page, "Train").click()
+        page.wait_for_timeout(150)
+    wait_for(page, lambda s: "finished" in s["status"] and step(s["status"]) == 200, timeout=20,
+             what="the restarted run to reach step 200 and finish")
+    type_into(page, "#input-epochs", "3000")
+    page.get_by_label("Normal", exact=True).check()
+    settle(page)
+    button(page, "Train").click()
+    wait_for(page, lambda s: step(s["status"]) > 20, timeout=10, what="training to get going")
+    button(page, "Reset").click()
+    button(page, "Train").click()
+    s = wait_for(page, lambda s: step(s["status"]) > 30 and "training" in s["status"], timeout=15,
+                 what="a run trained right after Reset to progress")
+    assert s["curve_n"] > 10
+    assert_clean(log)
