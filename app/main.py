@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
 import sys
 from pathlib import Path
@@ -26,6 +27,15 @@ def create_app(cache_dir: str | None = None):
     return app
 
 
+def _limit_malloc_arenas(n: int = 2) -> None:
+    """Each request thread may get its own glibc malloc arena, which keeps freed NumPy buffers;
+    a few shared arenas keep a long-running server's memory flat (no-op off glibc)."""
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-8, n)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
 def _serve(argv: Sequence[str]) -> int:
     p = argparse.ArgumentParser(prog="lossviz", description="Start the lossviz app "
                                 "(or run `lossviz export --help` to write a run to an .npz).")
@@ -36,6 +46,7 @@ def _serve(argv: Sequence[str]) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    _limit_malloc_arenas()
     app = create_app(args.cache_dir)
     print(f"lossviz is running at http://{args.host}:{args.port}/  (Ctrl+C to stop)", flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug, threaded=True, use_reloader=False,

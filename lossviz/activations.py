@@ -52,7 +52,7 @@ def _sigmoid(z: Array) -> Array:
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)
 def _zeros(dtype: np.dtype, size: int) -> Array:
     out = np.zeros(size, dtype=dtype)
     out.flags.writeable = False  # shared, read-only
@@ -61,6 +61,8 @@ def _zeros(dtype: np.dtype, size: int) -> Array:
 
 def _relu_inplace(z: Array) -> Array:
     # max against a zeros array stays on NumPy's SIMD path; against the scalar 0 it is ~4x slower.
+    if z.size > 1 << 22:  # big: fresh calloc'd zeros cost nothing to read
+        return np.maximum(z, np.zeros(z.shape, z.dtype), out=z)
     size = 1 << max(16, (z.size - 1).bit_length())
     return np.maximum(z, _zeros(z.dtype, size)[:z.size].reshape(z.shape), out=z)
 
