@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from functools import wraps
 
 from dash import ALL, Input, Output, Patch, State, ctx, no_update, set_props
@@ -27,6 +28,7 @@ from .runs import RunState, RunStore, advance_run, new_run
 
 log = logging.getLogger("lossviz.app")
 TICK_BUDGET_S = 0.12
+SLOW_CALLBACK_S = 0.4
 
 
 def guarded(message_id: str):
@@ -35,6 +37,7 @@ def guarded(message_id: str):
     def decorate(fn):
         @wraps(fn)
         def wrapper(*args):
+            start = time.perf_counter()
             try:
                 return fn(*args)
             except PreventUpdate:
@@ -45,6 +48,9 @@ def guarded(message_id: str):
                 log.exception("callback %s failed", fn.__name__)
                 set_props(message_id, {"children": f"Something went wrong ({type(exc).__name__}); "
                                                    "try Reset or other settings."})
+            finally:
+                if (spent := time.perf_counter() - start) > SLOW_CALLBACK_S:
+                    log.info("slow callback %s: %.2f s", fn.__name__, spent)
             return no_update  # (PreventUpdate would drop the message set above)
 
         return wrapper
@@ -64,7 +70,7 @@ def status_text(state: RunState, running: bool) -> str:
 
     pct = tr.data.task == "classification"
     epoch = tr.step_count / tr.steps_per_epoch
-    parts = [f"Step {tr.step_count} / {tr.total_steps}", f"epoch {epoch:.3g}",
+    parts = [f"Step {tr.step_count} / {tr.total_steps}", f"epoch {epoch:.3g}" if epoch < 100 else f"epoch {epoch:.0f}",
              f"loss {fmt(h['train_loss'][-1])} train, {fmt(h['test_loss'][-1])} test",
              f"{metric} {fmt(h['train_metric'][-1], pct)} train, {fmt(h['test_metric'][-1], pct)} test"]
     if tr.status == "diverged":
@@ -73,7 +79,7 @@ def status_text(state: RunState, running: bool) -> str:
         word = "finished"
     else:
         word = "training…" if running else ("paused" if tr.step_count else "ready: press Train")
-    return " · ".join(parts) + " · " + word
+    return word + " · " + " · ".join(parts)
 
 
 def _run_data(state: RunState, running: bool) -> dict:
@@ -81,9 +87,10 @@ def _run_data(state: RunState, running: bool) -> dict:
             "version": state.version}
 
 
-def _fresh_curves(state: RunState):
+def _fresh_curves(state: RunState, log_loss: bool = False):
     metric = "accuracy" if state.trainer.data.task == "classification" else "R²"
-    return figures.curves_figure(state.history, metric), {"run_id": state.run_id, "n": state.n_points}
+    fig = figures.curves_figure(state.history, metric, log_loss=log_loss)
+    return fig, {"run_id": state.run_id, "n": state.n_points}
 
 
 def register(app, store: RunStore) -> None:
@@ -120,8 +127,7 @@ def register(app, store: RunStore) -> None:
             raise PreventUpdate
         if not (math.isfinite(value) and value > 0):
             raise PreventUpdate
-        exponent = math.log10(value)
-        return no_update, (exponent if LR_MIN_EXP <= exponent <= LR_MAX_EXP else no_update)
+        return no_update, min(max(math.log10(value), LR_MIN_EXP), LR_MAX_EXP)
 
     @app.callback(Output(ids.LOSS, "value"), Output(ids.NOISE, "value"), Input(ids.DATASET, "value"),
                   State(ids.LOSS, "value"), prevent_initial_call=True)
@@ -151,9 +157,9 @@ def register(app, store: RunStore) -> None:
                   Output(ids.STORE_CURSOR, "data"), Output(ids.STATUS, "children"),
                   Input(ids.STORE_CONFIG, "data"), Input(ids.TRAIN, "n_clicks"), Input(ids.PAUSE, "n_clicks"),
                   Input(ids.STEP, "n_clicks"), Input(ids.RESET, "n_clicks"), Input(ids.TOGGLE, "n_clicks"),
-                  State(ids.STORE_RUN, "data"), State(ids.CONFIG_ERROR, "children"))
+                  State(ids.STORE_RUN, "data"), State(ids.CONFIG_ERROR, "children"), State(ids.LOG_LOSS, "value"))
     @guarded(ids.STATUS)
-    def control_run(config_dict, _train, _pause, _step, _reset, _toggle, run, config_error):
+    def control_run(config_dict, _train, _pause, _step, _reset, _toggle, run, config_error, log_loss):
         if config_dict is None:
             raise PreventUpdate
         config = RunConfig.from_dict(config_dict)
@@ -177,7 +183,7 @@ def register(app, store: RunStore) -> None:
             state.running = running and not state.trainer.finished
             store.put(state)
         redraw = fresh or trigger == ids.STEP
-        fig, cursor = _fresh_curves(state) if redraw else (no_update, no_update)
+        fig, cursor = _fresh_curves(state, bool(log_loss)) if redraw else (no_update, no_update)
         data = _run_data(state, running)
         return data, not data["running"], not data["running"], fig, cursor, status_text(state, data["running"])
 
@@ -193,13 +199,15 @@ def register(app, store: RunStore) -> None:
         """
         if not run or not run.get("running"):
             raise PreventUpdate
-        with store.locked(run["run_id"]):
+        # A tick that finds another one still training (a big network, a busy server) answers
+        # at once with what is stored: the renderer drops answers that a newer tick overtook,
+        # so ticks that queued up behind each other would leave the page with no answer at all.
+        with store.try_locked(run["run_id"]) as mine:
             state = store.get(run["run_id"])
             if state is None:
                 raise ValueError("This run has expired; press Reset to start again.")
-            # Paused or finished meanwhile: still answer (the renderer drops an answer that a
-            # newer tick overtook, so the last word must be repeatable), but train no further.
-            if state.running:
+            # Paused or finished meanwhile: still answer (the last word must be repeatable).
+            if mine and state.running:
                 steps = SPEEDS.get(speed, SPEEDS["normal"])[1]
                 advance_run(state, steps if steps is not None else 10 ** 9, TICK_BUDGET_S)
                 state.running = not state.trainer.finished
@@ -248,7 +256,10 @@ def register(app, store: RunStore) -> None:
         state = store.get(run["run_id"])
         if state is None:
             raise PreventUpdate
-        return draw(store, state, grid, span, directions, bool(log_z), display, run.get("running"), drawn or {})
+        try:
+            return draw(store, state, grid, span, directions, bool(log_z), display, run.get("running"), drawn or {})
+        except PreventUpdate:  # nothing to repaint; still clear a message about a fixed input
+            return no_update, no_update, no_update, no_update, "", no_update
 
 
 def _is_number(v) -> bool:

@@ -45,7 +45,8 @@ def _number(kind: type, lo: float, hi: float) -> Callable[[Any, str], Any]:
         if kind is int and not value.is_integer():
             raise ValueError(f"{label}: needs a whole number, got '{text}'")
         if not lo <= value <= hi:
-            raise ValueError(f"{label}: must be between {lo:g} and {hi:g}, got '{text}'")
+            show = (lambda v: f"{v:,}") if kind is int else (lambda v: f"{v:g}")
+            raise ValueError(f"{label}: must be between {show(lo)} and {show(hi)}, got '{text}'")
         return kind(value)
 
     return parse
@@ -83,7 +84,7 @@ CONTROLS: tuple[Control, ...] = (
             DEFAULT.huber_delta, _number(float, 1e-6, 1e6)),
     Control("optimizer", ids.OPTIMIZER, "Optimizer", "The rule that turns gradients into steps.",
             "dropdown", DEFAULT.optimizer, options=_registry_options(OPTIMIZERS)),
-    Control("momentum", ids.MOMENTUM, "Momentum", "How much of the last step carries over (0 to 0.99).",
+    Control("momentum", ids.MOMENTUM, "Momentum", "How much of the last step carries over (0 to 0.999).",
             "text", DEFAULT.momentum, _number(float, 0, 0.999)),
     Control("lr", ids.LR, "Learning rate", "Step size: too small crawls, too big diverges.",
             "text", DEFAULT.lr, _number(float, 1e-6, 100)),

@@ -35,7 +35,8 @@ def draw(store: RunStore, state: RunState, grid: int, span: float, directions: s
     mode, note = directions, ""
     if mode == "pca" and len(state.trainer.trajectory) < 3:
         mode, note = "random", "The path (PCA) plane needs a path: train a few steps first."
-    key, shape, now = [state.run_id, state.version, grid, span, mode], [state.run_id, mode, log_z], time.time()
+    key, now = [state.run_id, state.version, grid, span, mode], time.time()
+    shape = [state.run_id, mode, log_z, directions]  # asked-for plane too: its note must show
     settled = not running
     want_3d = display != "2d" and (drawn.get("key3d") != key or drawn.get("shape3d") != shape
                                    or drawn.get("coarse3d", False) != (not settled))
@@ -43,10 +44,10 @@ def draw(store: RunStore, state: RunState, grid: int, span: float, directions: s
     # The 3-D view's first live update comes one tick after the contour's, so the page never
     # paints both (plus the data plot) in one blocking go.
     first_live = (shown_3d[0] != state.run_id or shown_3d[1] == 0) and shown_2d[:2] != [state.run_id, 0]
-    draw_3d = want_3d and (settled or first_live or now - drawn.get("t3d", 0) >= SURFACE_3D_EVERY_S)
     # A big network's landscape can take most of a second: while training, leave the server
-    # at least as much time for training as the last landscape took to compute.
-    paced = settled or now - drawn.get("t2d", 0) >= 2 * drawn.get("cost", 0)
+    # at least twice as much time for training as the last landscape took to compute.
+    paced = settled or now - max(drawn.get("t2d", 0), drawn.get("t3d", 0)) >= 2 * drawn.get("cost", 0)
+    draw_3d = want_3d and (settled or (paced and (first_live or now - drawn.get("t3d", 0) >= SURFACE_3D_EVERY_S)))
     draw_2d = (drawn.get("key") != key or drawn.get("shape") != shape) and paced
     data_shown = (drawn.get("data_key") or [None])[0] == state.run_id
     draw_data = drawn.get("data_key") != key[:2] and (
@@ -55,12 +56,10 @@ def draw(store: RunStore, state: RunState, grid: int, span: float, directions: s
         raise PreventUpdate
     meta, contour, surface, data_fig = dict(drawn, run_id=state.run_id), no_update, no_update, no_update
     if draw_2d or draw_3d:
-        view = store.get_result(tuple(key))
-        if view is None:
-            view = landscape(state, grid, span, mode)
-            store.put_result(tuple(key), view)
-            meta["cost"] = time.time() - now
+        view, key, cost = _landscape_for(store, state, key, grid, span, mode, running)
+        meta["cost"] = cost
         note = note or _landscape_note(state, view, span)
+        draw_2d = draw_2d and (drawn.get("key") != key or drawn.get("shape") != shape)
     if draw_2d:
         contour = _contour(view, log_z, drawn.get("shape") == shape, str(shape))
         meta.update(key=key, shape=shape, t2d=now)
@@ -73,6 +72,32 @@ def draw(store: RunStore, state: RunState, grid: int, span: float, directions: s
     if not (draw_2d or draw_3d):
         note = no_update
     return contour, surface, data_fig, meta, "", note
+
+
+def _landscape_for(store: RunStore, state: RunState, key: list, grid: int, span: float, mode: str,
+                   running: bool) -> tuple[dict, list, float]:
+    """The landscape for ``key`` (cached by its inputs), its key and what it cost to compute.
+
+    While training, the run's latest landscape stands in for a new one when computing it now
+    would crowd out training (it is younger than twice its cost) or when another request is
+    computing one right now: overlapping view ticks then cost nothing.
+    """
+    view = store.get_result(tuple(key))
+    last = store.get_result(("last", state.run_id))
+    usable = running and last is not None and last["key"][2:] == key[2:]
+    if view is not None:
+        return view, key, last["cost"] if last else 0.0
+    if usable and time.time() - last["t"] < 2 * last["cost"]:
+        return last["view"], last["key"], last["cost"]
+    with store.try_locked(f"draw:{state.run_id}") as mine:
+        if not mine and usable:
+            return last["view"], last["key"], last["cost"]
+        start = time.time()
+        view = landscape(state, grid, span, mode)
+        cost = time.time() - start
+        store.put_result(tuple(key), view)
+        store.put_result(("last", state.run_id), {"t": time.time(), "cost": cost, "key": key, "view": view})
+    return view, key, cost
 
 
 def _landscape_note(state: RunState, view: dict, span: float) -> str:

@@ -103,6 +103,17 @@ class RunStore:
         with diskcache.Lock(self.cache, ("lock", run_id), expire=30):
             yield
 
+    @contextmanager
+    def try_locked(self, run_id: str) -> Iterator[bool]:
+        """Like :meth:`locked` but never waits: yields False when someone else holds the lock."""
+        key = ("lock", run_id)
+        got = self.cache.add(key, None, expire=30)
+        try:
+            yield got
+        finally:
+            if got:
+                self.cache.delete(key)
+
     def get_result(self, key: tuple):
         return self.cache.get(("result",) + key)
 
