@@ -110,8 +110,12 @@ def register(app, store: RunStore) -> None:
         rows = [{} if o["id"]["index"] in shown else {"display": "none"} for o in ctx.outputs_list[0]]
         widths = [{} if o["id"]["index"] < (n_layers or 0) else {"display": "none"} for o in ctx.outputs_list[1]]
         spec = DATASETS.get(dataset)
-        note = ("Cross-entropy is off: regression targets are numbers, not classes."
-                if spec is not None and spec.task == "regression" else "")
+        note = ""
+        if spec is not None and spec.task == "regression":
+            note = "Cross-entropy is off: regression targets are numbers, not classes."
+        elif loss == "huber":
+            note = ("On class probabilities a residual is at most 1: with δ ≥ 1 Huber is half the "
+                    "squared error; try δ = 0.1.")
         return rows, widths, loss_options(dataset), note
 
     @app.callback(Output(ids.LR, "value"), Output(ids.LR_SLIDER, "value"),
