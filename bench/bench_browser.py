@@ -13,8 +13,8 @@ A ``requestAnimationFrame`` loop in the page compares the Plotly graph divs' dat
 and stores timestamps in ``window.__marks``; a change counts as drawn two frames after it is
 seen, so the (blocking) software-WebGL paint of the 3-D surface is inside the time. The clock
 starts in a capture-phase listener on the Train button's click. Each repeat uses a fresh
-Chromium; the app is served by ``python -m app.main`` unless ``--url`` is given. It also saves a
-screenshot of the app mid-training (1366x768) unless ``--screenshot ''``.
+Chromium; the app is served by ``python -m app.main`` unless ``--url`` is given. With
+``--screenshot PATH`` it also saves a screenshot of the app mid-training (1366x768).
 
     python bench/bench_browser.py [--repeat 3] [--window 5] [--url http://127.0.0.1:8050/]
 """
@@ -210,8 +210,8 @@ def main(argv=None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--window", type=float, default=5.0, help="seconds of curve updates to count")
     p.add_argument("--epochs", type=int, default=2000)
-    p.add_argument("--screenshot", default=str(ROOT / "docs" / "screenshot.png"),
-                   help="PNG of the app mid-training, taken in the last repeat ('' to skip)")
+    p.add_argument("--screenshot", default="",
+                   help="save a PNG of the app mid-training here, taken in the last repeat")
     args = p.parse_args(argv)
     if not os.path.exists(CHROMIUM):
         print(f"{CHROMIUM} is missing: install Debian's chromium (`make browser`)", file=sys.stderr)
