@@ -41,6 +41,21 @@ class Optimizer:
     def _update(self, params: Array, grad: Array) -> None:
         raise NotImplementedError
 
+    def state_dict(self) -> dict:
+        """The step count and every buffer (arrays of shape (n_params,)), copied: enough to
+        continue exactly where this optimizer stopped (as ``torch.optim``'s state_dict)."""
+        return {"t": self.t, **{k: v.copy() for k, v in vars(self).items() if isinstance(v, np.ndarray)}}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` returned (ValueError on a missing or misshapen buffer)."""
+        for key, value in vars(self).items():
+            if isinstance(value, np.ndarray):
+                buf = np.asarray(state.get(key), dtype=np.float64)
+                if buf.shape != value.shape:
+                    raise ValueError(f"optimizer state {key!r} must have shape {value.shape}, got {buf.shape}")
+                value[:] = buf
+        self.t = int(state["t"])
+
 
 class SGD(Optimizer):
     def _update(self, params: Array, grad: Array) -> None:

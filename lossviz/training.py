@@ -141,6 +141,43 @@ class Trainer:
         self.data = dataset_for(self.config)
         self.loss = get_loss(self.config.loss, self.data.task)
 
+    # --- saving and restoring ---------------------------------------------------------
+    def state_dict(self) -> dict:
+        """Everything that moves during training, as arrays and plain scalars (no pickle needed).
+
+        ``Trainer.from_state_dict(config, d)`` continues bit for bit where this one stopped:
+        params and params_init (P,), trajectory (rows, P), the minibatch order (n_train,) and its
+        RNG state, the optimizer's buffers, the step count, status and divergence baseline.
+        """
+        return {"params": self.params.copy(), "params_init": self.params_init.copy(),
+                "trajectory": np.array(self._trajectory), "order": self._order.copy(),
+                "rng": self._rng.bit_generator.state, "optimizer": self.optimizer.state_dict(),
+                "step_count": self.step_count, "status": self.status, "message": self.message,
+                "last_grad_norm": self._last_grad_norm, "first_loss": self._first_loss}
+
+    @classmethod
+    def from_state_dict(cls, config: RunConfig, state: dict,
+                        trajectory_bytes: int | None = None) -> "Trainer":
+        """A trainer for ``config`` restored from :meth:`state_dict` (ValueError on a mismatch)."""
+        trainer = cls(config, state["params_init"], trajectory_bytes)
+        params = np.array(state["params"], dtype=np.float64)
+        traj = np.asarray(state["trajectory"], dtype=np.float64)
+        order = np.asarray(state["order"])
+        if params.shape != trainer.params.shape or traj.ndim != 2 or traj.shape[1] != params.shape[0] \
+                or sorted(order.tolist()) != list(range(trainer._order.shape[0])):
+            raise ValueError("saved trainer state does not match this configuration")
+        trainer.params = params
+        trainer._trajectory = list(traj.copy())
+        trainer._order = order.astype(trainer._order.dtype)
+        trainer._rng.bit_generator.state = state["rng"]
+        trainer.optimizer.load_state_dict(state["optimizer"])
+        trainer.step_count = int(state["step_count"])
+        trainer.status, trainer.message = str(state["status"]), str(state["message"])
+        trainer._last_grad_norm = float(state["last_grad_norm"])
+        first = state["first_loss"]
+        trainer._first_loss = None if first is None else float(first)
+        return trainer
+
     # --- stepping ---------------------------------------------------------------------
     @property
     def finished(self) -> bool:
