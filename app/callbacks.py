@@ -1,10 +1,12 @@
 """Callbacks: read inputs, call lossviz (through app.runs / app.views), call a figure builder.
 
-Live training is a server-side job stepped by an interval: each tick loads the run named in the
-browser's store, advances it for a bounded time, saves it, and streams only the new curve
-points (a client-side callback appends them exactly once, by cursor). The landscape has its own
-slower interval and redraws only when the run or a computing option changed; view-only options
-re-draw from the cached result. No callback lets an exception reach the browser.
+Buttons only send commands; a job (``app.jobs``) trains the run outside the request. Ticks only
+read: each one reads the run's small record and streams the new curve points (a client-side
+callback appends them exactly once, by cursor) until the job has acknowledged the page's last
+command. The landscape has its own slower interval and redraws only when the weights or a
+computing option changed; view-only options re-draw from the cached result. Every run belongs
+to the page session that made it (a secret made per page load). No callback lets an exception
+reach the browser.
 """
 
 from __future__ import annotations
@@ -24,7 +26,11 @@ from . import figures, ids
 from .controls import CONTROLS, SPEEDS, loss_options, parse_controls, visible_fields
 from .drawing import draw
 from .layout import LR_MAX_EXP, LR_MIN_EXP
-from .runs import RunState, RunStore, advance_run, new_run
+from . import caps
+from .jobs import send
+from .runs import create_run, history_of, load_view
+from .services import Services
+from .store import LEASE_TTL_S, owner_of
 
 log = logging.getLogger("lossviz.app")
 TICK_BUDGET_S = 0.12
@@ -42,8 +48,8 @@ def guarded(message_id: str):
                 return fn(*args)
             except PreventUpdate:
                 raise
-            except ValueError as exc:
-                set_props(message_id, {"children": str(exc)})
+            except (ValueError, LookupError, PermissionError) as exc:
+                set_props(message_id, {"children": _sentence(exc)})
             except Exception as exc:  # noqa: BLE001 - the page must keep working
                 log.exception("callback %s failed", fn.__name__)
                 set_props(message_id, {"children": f"Something went wrong ({type(exc).__name__}); "
@@ -58,43 +64,76 @@ def guarded(message_id: str):
     return decorate
 
 
-def status_text(state: RunState, running: bool) -> str:
-    """One line: step, epoch, losses, metric and a plain-words state."""
-    tr, h = state.trainer, state.history
-    metric = "accuracy" if tr.data.task == "classification" else "R²"
+def status_text(hot: dict, pending: str = "") -> str:
+    """One line: a plain-words state, then step, epoch, losses and the metric."""
+    metric = "accuracy" if hot["task"] == "classification" else "R²"
+    last = hot["last"]
 
     def fmt(v, pct=False):
         if v is None or not math.isfinite(v):
             return "—"
         return f"{100 * v:.1f}%" if pct else f"{v:.4g}"
 
-    pct = tr.data.task == "classification"
-    epoch = tr.step_count / tr.steps_per_epoch
-    parts = [f"Step {tr.step_count} / {tr.total_steps}", f"epoch {epoch:.3g}" if epoch < 100 else f"epoch {epoch:.0f}",
-             f"loss {fmt(h['train_loss'][-1])} train, {fmt(h['test_loss'][-1])} test",
-             f"{metric} {fmt(h['train_metric'][-1], pct)} train, {fmt(h['test_metric'][-1], pct)} test"]
-    if tr.status == "diverged":
-        word = tr.message
-    elif tr.finished:
-        word = "finished"
-    else:
-        word = "training…" if running else ("paused" if tr.step_count else "ready: press Train")
+    pct = hot["task"] == "classification"
+    epoch = hot["step"] / hot["steps_per_epoch"]
+    parts = [f"Step {hot['step']} / {hot['total_steps']}", f"epoch {epoch:.3g}" if epoch < 100 else f"epoch {epoch:.0f}",
+             f"loss {fmt(last[1])} train, {fmt(last[2])} test",
+             f"{metric} {fmt(last[3], pct)} train, {fmt(last[4], pct)} test"]
+    word = pending or hot["message"] or {"ready": "ready: press Train", "training": "training…",
+                                         "paused": "paused", "finished": "finished"}.get(hot["state"], hot["state"])
     return word + " · " + " · ".join(parts)
 
 
-def _run_data(state: RunState, running: bool) -> dict:
-    return {"run_id": state.run_id, "running": running and not state.trainer.finished,
-            "version": state.version}
+def _fresh_curves(hot: dict, points: list, log_loss: bool = False):
+    metric = "accuracy" if hot["task"] == "classification" else "R²"
+    fig = figures.curves_figure(history_of(points), metric, log_loss=log_loss)
+    return fig, {"run_id": hot["run_id"], "n": len(points)}
 
 
-def _fresh_curves(state: RunState, log_loss: bool = False):
-    metric = "accuracy" if state.trainer.data.task == "classification" else "R²"
-    fig = figures.curves_figure(state.history, metric, log_loss=log_loss)
-    return fig, {"run_id": state.run_id, "n": state.n_points}
+def _own_run(services: Services, run, session) -> dict | None:
+    """The hot record of the page's run, if it exists and belongs to this page's session."""
+    hot = services.store.hot((run or {}).get("run_id")) if isinstance(run, dict) else None
+    if hot is not None and hot["owner"] != owner_of(session):
+        raise PermissionError("This run belongs to another session: reload the page.")
+    return hot
 
 
-def register(app, store: RunStore) -> None:
-    """Attach every callback to ``app``; ``store`` holds the runs (shared by workers)."""
+def start_run(services: Services, config: RunConfig, owner: str, speed) -> dict:
+    """A new run at step 0 for this session; the session's older runs stop training (the page
+    no longer shows them: Reset and new settings cancel their jobs)."""
+    store = services.store
+    hot = create_run(store, config, owner)
+    store.put_speed(hot["run_id"], speed if speed in SPEEDS else "normal")
+    for run_id in store.session_runs(owner):
+        if store.hot(run_id) is not None:
+            send(store, run_id, "stop")
+    store.put_session_runs(owner, [hot["run_id"]])
+    return hot
+
+
+def command(services: Services, run_id: str, action: str) -> tuple[int, str]:
+    """Send ``action``; start a job for train/step. Returns (sequence number, a refusal or "")."""
+    seq = send(services.store, run_id, action)
+    if action in ("train", "step") and not services.runner.submit(run_id):
+        seq = send(services.store, run_id, "pause")
+        return seq, (f"busy: {int(caps.limit('server_jobs'))} runs are training on this server "
+                     "(its 'server_jobs' cap) — press Train again in a moment")
+    return seq, ""
+
+
+def revive(services: Services, hot: dict) -> None:
+    """A run that should be training but has no job (its worker died, a submit was lost):
+    start one. The lease makes this safe to repeat."""
+    store, rid = services.store, hot["run_id"]
+    ctl = store.control(rid)
+    stale = time.time() - max(hot["updated"], ctl.get("t", 0)) > LEASE_TTL_S
+    if stale and (hot["state"] == "training" or ctl["seq"] > hot["acked"]) and not store.leased(rid):
+        log.warning("run %s had no job: starting one", rid)
+        services.runner.submit(rid)
+
+
+def register(app, services: Services) -> None:
+    """Attach every callback to ``app``; ``services`` holds the run store and the job runner."""
     control_inputs = [Input(c.id, "value") for c in CONTROLS]
 
     @app.callback(Output({"type": ids.ROW, "index": ALL}, "style"),
@@ -161,65 +200,72 @@ def register(app, store: RunStore) -> None:
                   Output(ids.STORE_CURSOR, "data"), Output(ids.STATUS, "children"),
                   Input(ids.STORE_CONFIG, "data"), Input(ids.TRAIN, "n_clicks"), Input(ids.PAUSE, "n_clicks"),
                   Input(ids.STEP, "n_clicks"), Input(ids.RESET, "n_clicks"), Input(ids.TOGGLE, "n_clicks"),
-                  State(ids.STORE_RUN, "data"), State(ids.CONFIG_ERROR, "children"), State(ids.LOG_LOSS, "value"))
+                  State(ids.STORE_RUN, "data"), State(ids.CONFIG_ERROR, "children"), State(ids.LOG_LOSS, "value"),
+                  State(ids.STORE_SESSION, "data"), State(ids.SPEED, "value"))
     @guarded(ids.STATUS)
-    def control_run(config_dict, _train, _pause, _step, _reset, _toggle, run, config_error, log_loss):
-        if config_dict is None:
+    def control_run(config_dict, _train, _pause, _step, _reset, _toggle, run, config_error, log_loss, session, speed):
+        """Buttons only send commands: a job trains; the page then polls until it is acknowledged."""
+        if not isinstance(config_dict, dict):
             raise PreventUpdate
         config = RunConfig.from_dict(config_dict)
-        trigger = ctx.triggered_id
-        state = store.get((run or {}).get("run_id"))
-        running = bool((run or {}).get("running"))
+        caps.check_config(config)  # the request's own settings, whatever the widgets allowed
+        owner, trigger = owner_of(session), ctx.triggered_id
+        hot, running = _own_run(services, run, session), bool((run or {}).get("running"))
         if trigger == ids.TOGGLE:
             trigger = ids.PAUSE if running else ids.TRAIN
         if config_error and trigger in (ids.TRAIN, ids.STEP):
             return (no_update,) * 5 + (f"Fix the settings first — {config_error}",)
-        fresh = state is None or state.config != config or trigger == ids.RESET
-        if not fresh and trigger == ids.TRAIN and state.trainer.finished:
-            fresh = True  # Train after the end starts the same run again
+        fresh = hot is None or hot["config"] != config.to_dict() or trigger == ids.RESET or (
+            trigger == ids.TRAIN and hot["state"] in ("finished", "diverged"))  # Train at the end: again
         if fresh:
-            state = new_run(config)
-        running = trigger == ids.TRAIN or (running and trigger not in (ids.PAUSE, ids.STEP) and not fresh)
-        with store.locked(state.run_id):  # a tick in flight finishes first, then sees the flag
-            state = (None if fresh else store.get(state.run_id)) or state
-            if trigger == ids.STEP:
-                advance_run(state, 1)
-            state.running = running and not state.trainer.finished
-            store.put(state)
-        redraw = fresh or trigger == ids.STEP
-        fig, cursor = _fresh_curves(state, bool(log_loss)) if redraw else (no_update, no_update)
-        data = _run_data(state, running)
-        return data, not data["running"], not data["running"], fig, cursor, status_text(state, data["running"])
+            hot = start_run(services, config, owner, speed)
+        action = {ids.TRAIN: "train", ids.PAUSE: "pause", ids.STEP: "step"}.get(trigger)
+        running = action == "train" or (running and not fresh and action is None)
+        seq, word = (run or {}).get("seq", 0) if not fresh else 0, ""
+        if action:
+            seq, word = command(services, hot["run_id"], action)
+            running = running and not word
+        points = hot["tail"] if fresh else None
+        fig, cursor = _fresh_curves(hot, points, bool(log_loss)) if fresh else (no_update, no_update)
+        waiting = running or (bool(action) and not word)
+        data = {"run_id": hot["run_id"], "running": running, "seq": seq}
+        pending = word or {"train": "training…", "pause": "pausing…", "step": "stepping…"}.get(action, "")
+        return data, not waiting, not waiting, fig, cursor, status_text(hot, pending)
 
     @app.callback(Output(ids.STORE_STREAM, "data"), Input(ids.INTERVAL_TRAIN, "n_intervals"),
-                  State(ids.STORE_RUN, "data"), State(ids.SPEED, "value"), State(ids.STORE_CURSOR, "data"),
+                  State(ids.STORE_RUN, "data"), State(ids.STORE_CURSOR, "data"), State(ids.STORE_SESSION, "data"),
                   prevent_initial_call=True)
     @guarded(ids.STATUS)
-    def train_tick(_n, run, speed, cursor):
-        """Advance the run; send the new curve points, the status and whether it ended.
+    def train_tick(_n, run, cursor, session):
+        """Only reads: the run's new curve points, its status, and whether the page may stop asking.
 
-        A client-side callback applies them only if the page still shows this run, running:
-        a tick that lands after Pause, Reset or new settings changes nothing.
+        A client-side callback applies them only if the page still shows this run: a tick that
+        lands after Pause, Reset or new settings changes nothing.
         """
-        if not run or not run.get("running"):
+        if not isinstance(run, dict) or not run.get("run_id"):
             raise PreventUpdate
-        # A tick that finds another one still training (a big network, a busy server) answers
-        # at once with what is stored: the renderer drops answers that a newer tick overtook,
-        # so ticks that queued up behind each other would leave the page with no answer at all.
-        with store.try_locked(run["run_id"]) as mine:
-            state = store.get(run["run_id"])
-            if state is None:
-                raise ValueError("This run has expired; press Reset to start again.")
-            # Paused or finished meanwhile: still answer (the last word must be repeatable).
-            if mine and state.running:
-                steps = SPEEDS.get(speed, SPEEDS["normal"])[1]
-                advance_run(state, steps if steps is not None else 10 ** 9, TICK_BUDGET_S)
-                state.running = not state.trainer.finished
-                store.put(state)
-        start = (cursor or {}).get("n", 0) if (cursor or {}).get("run_id") == state.run_id else state.n_points
-        return {"run_id": state.run_id, "start": start, **figures.stream_points(state.history, start),
-                "done": not state.running, "version": state.version,
-                "status": status_text(state, state.running)}
+        hot = _own_run(services, run, session)
+        if hot is None:
+            raise ValueError("This run has expired; press Reset to start again.")
+        services.store.mark_seen(hot["run_id"])
+        revive(services, hot)
+        ours = isinstance(cursor, dict) and cursor.get("run_id") == hot["run_id"]
+        start = int(cursor.get("n", 0)) if ours and _is_number(cursor.get("n")) else hot["n_points"]
+        points = services.store.points_since(hot, start)
+        seq = run.get("seq", 0) if _is_number(run.get("seq")) else 0
+        done = hot["acked"] >= seq and hot["state"] != "training"
+        return {"run_id": hot["run_id"], "start": start, **figures.stream_points(history_of(points), 0),
+                "done": done, "seq": seq, "version": hot["version"], "status": status_text(hot)}
+
+    @app.callback(Output(ids.STATUS, "children", allow_duplicate=True), Input(ids.SPEED, "value"),
+                  State(ids.STORE_RUN, "data"), State(ids.STORE_SESSION, "data"), prevent_initial_call=True)
+    @guarded(ids.STATUS)
+    def change_speed(speed, run, session):
+        hot = _own_run(services, run, session)
+        if hot is None or speed not in SPEEDS:
+            raise PreventUpdate
+        services.store.put_speed(hot["run_id"], speed)
+        raise PreventUpdate
 
     app.clientside_callback(
         "function(stream, cursor, run) { return window.lossviz.applyStream(stream, cursor, run); }",
@@ -248,22 +294,33 @@ def register(app, store: RunStore) -> None:
                   Output(ids.VIEW_ERROR, "children"), Output(ids.LANDSCAPE_NOTE, "children"),
                   Input(ids.INTERVAL_VIEW, "n_intervals"), Input(ids.STORE_RUN, "data"),
                   Input(ids.GRID, "value"), Input(ids.RANGE, "value"), Input(ids.DIRECTIONS, "value"),
-                  Input(ids.LOG_Z, "value"), Input(ids.DISPLAY, "value"), State(ids.STORE_DRAWN, "data"))
+                  Input(ids.LOG_Z, "value"), Input(ids.DISPLAY, "value"), State(ids.STORE_DRAWN, "data"),
+                  State(ids.STORE_SESSION, "data"))
     @guarded(ids.VIEW_ERROR)
-    def draw_views(_n, run, grid, span_text, directions, log_z, display, drawn):
+    def draw_views(_n, run, grid, span_text, directions, log_z, display, drawn, session):
         if not run:
             raise PreventUpdate
         try:
             grid, span = validate_grid(grid), validate_span(_as_float(span_text))
+            caps.check("grid", grid)
         except ValueError as exc:
             return no_update, no_update, no_update, no_update, str(exc), no_update
-        state = store.get(run["run_id"])
-        if state is None:
+        hot = _own_run(services, run, session)
+        if hot is None:
             raise PreventUpdate
+        services.store.mark_seen(hot["run_id"])
+        view = load_view(services.store, hot)
+        directions = directions if directions in ("random", "pca") else "random"
         try:
-            return draw(store, state, grid, span, directions, bool(log_z), display, run.get("running"), drawn or {})
+            return draw(services, view, grid, span, directions, bool(log_z), display,
+                        hot["state"] == "training", drawn if isinstance(drawn, dict) else {})
         except PreventUpdate:  # nothing to repaint; still clear a message about a fixed input
             return no_update, no_update, no_update, no_update, "", no_update
+
+
+def _sentence(exc: Exception) -> str:
+    text = str(exc).strip("'\"")
+    return text[:1].upper() + text[1:] if text else type(exc).__name__
 
 
 def _is_number(v) -> bool:

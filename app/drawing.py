@@ -16,7 +16,8 @@ from dash import Patch, no_update
 from dash.exceptions import PreventUpdate
 
 from . import figures
-from .runs import RunState, RunStore
+from .runs import RunView
+from .services import Services
 from .views import data_view, landscape
 
 SURFACE_3D_EVERY_S = 2.5  # each 3-D repaint blocks a software-WebGL page for ~0.2 s
@@ -24,7 +25,7 @@ DATA_EVERY_S = 0.9
 SURFACE_3D_LIVE_MAX = 21  # grid points per axis of the 3-D mesh while training
 
 
-def draw(store: RunStore, state: RunState, grid: int, span: float, directions: str, log_z: bool,
+def draw(services: Services, state: RunView, grid: int, span: float, directions: str, log_z: bool,
           display: str, running: bool, drawn: dict):
     """Landscape and data plots for the current run, sending as little as possible.
 
@@ -33,7 +34,7 @@ def draw(store: RunStore, state: RunState, grid: int, span: float, directions: s
     3-D surface (slow to paint in software WebGL) and the data plot redraw less often.
     """
     mode, note = directions, ""
-    if mode == "pca" and len(state.trainer.trajectory) < 3:
+    if mode == "pca" and len(state.trajectory) < 3:
         mode, note = "random", "The path (PCA) plane needs a path: train a few steps first."
     key, now = [state.run_id, state.version, grid, span, mode], time.time()
     shape = [state.run_id, mode, log_z, directions]  # asked-for plane too: its note must show
@@ -55,11 +56,17 @@ def draw(store: RunStore, state: RunState, grid: int, span: float, directions: s
     if not (draw_2d or draw_3d or draw_data):
         raise PreventUpdate
     meta, contour, surface, data_fig = dict(drawn, run_id=state.run_id), no_update, no_update, no_update
+    view = None
     if draw_2d or draw_3d:
-        view, key, cost = _landscape_for(store, state, key, grid, span, mode, running)
+        view, key, cost = _landscape_for(services, state, key, grid, span, mode, running)
+        if view is None:  # the server is busy and there is nothing to show yet: ask again soon
+            draw_2d = draw_3d = False
+            if not draw_data:
+                raise PreventUpdate
         meta["cost"] = cost
-        note = note or _landscape_note(state, view, span)
-        draw_2d = draw_2d and (drawn.get("key") != key or drawn.get("shape") != shape)
+        if view is not None:
+            note = note or _landscape_note(state, view, span)
+            draw_2d = draw_2d and (drawn.get("key") != key or drawn.get("shape") != shape)
     if draw_2d:
         contour = _contour(view, log_z, drawn.get("shape") == shape, str(shape))
         meta.update(key=key, shape=shape, t2d=now)
@@ -74,14 +81,17 @@ def draw(store: RunStore, state: RunState, grid: int, span: float, directions: s
     return contour, surface, data_fig, meta, "", note
 
 
-def _landscape_for(store: RunStore, state: RunState, key: list, grid: int, span: float, mode: str,
-                   running: bool) -> tuple[dict, list, float]:
+def _landscape_for(services: Services, state: RunView, key: list, grid: int, span: float, mode: str,
+                   running: bool) -> tuple[dict | None, list, float]:
     """The landscape for ``key`` (cached by its inputs), its key and what it cost to compute.
 
     While training, the run's latest landscape stands in for a new one when computing it now
-    would crowd out training (it is younger than twice its cost) or when another request is
-    computing one right now: overlapping view ticks then cost nothing.
+    would crowd out training (it is younger than twice its cost), when another request computes
+    one for this run, or when this process is already computing one for someone (the page
+    degrades to a slower landscape refresh under load, never to queued requests). With nothing
+    to stand in, a busy server answers None at once and the page asks again on its next tick.
     """
+    store = services.store
     view = store.get_result(tuple(key))
     last = store.get_result(("last", state.run_id))
     usable = running and last is not None and last["key"][2:] == key[2:]
@@ -89,18 +99,27 @@ def _landscape_for(store: RunStore, state: RunState, key: list, grid: int, span:
         return view, key, last["cost"] if last else 0.0
     if usable and time.time() - last["t"] < 2 * last["cost"]:
         return last["view"], last["key"], last["cost"]
-    with store.try_locked(f"draw:{state.run_id}") as mine:
-        if not mine and usable:
-            return last["view"], last["key"], last["cost"]
-        start = time.time()
-        view = landscape(state, grid, span, mode)
-        cost = time.time() - start
+    claim = f"draw:{state.run_id}"
+    if not store.claim(claim):
+        return (last["view"], last["key"], last["cost"]) if usable else (None, key, 0.0)
+    try:
+        # Settled views (paused, finished, a new option) wait their turn; live ones never do.
+        if not services.view_slots.acquire(timeout=None if not running else 0.0):
+            return (last["view"], last["key"], last["cost"]) if usable else (None, key, 0.0)
+        try:
+            start = time.time()
+            view = landscape(state, grid, span, mode)
+            cost = time.time() - start
+        finally:
+            services.view_slots.release()
         store.put_result(tuple(key), view)
         store.put_result(("last", state.run_id), {"t": time.time(), "cost": cost, "key": key, "view": view})
+    finally:
+        store.release_claim(claim)
     return view, key, cost
 
 
-def _landscape_note(state: RunState, view: dict, span: float) -> str:
+def _landscape_note(state: RunView, view: dict, span: float) -> str:
     return " ".join(filter(None, [_path_note(state, view, span), _budget_note(view)]))
 
 
@@ -113,13 +132,13 @@ def _budget_note(view: dict) -> str:
     return f"For speed, this network's landscape is computed {' and '.join(parts)}." if parts else ""
 
 
-def _path_note(state: RunState, view: dict, span: float) -> str:
+def _path_note(state: RunView, view: dict, span: float) -> str:
     if view["mode"] == "pca":
         e = view["explained"]
         return f"Path plane: directions 1 and 2 hold {100 * e[0]:.0f}% and {100 * e[1]:.0f}% of the path's movement."
-    if state.trainer.step_count and np.ptp(view["path"], axis=0).max() < 0.1 * span:
+    if state.step_count and np.ptp(view["path"], axis=0).max() < 0.1 * span:
         return ("The path looks short: random directions are almost perpendicular to it in a space of "
-                f"{state.trainer.net.n_params} weights. Switch to “Path (PCA) plane” to see the whole route.")
+                f"{state.net.n_params} weights. Switch to “Path (PCA) plane” to see the whole route.")
     return ""
 
 

@@ -60,3 +60,4 @@ STORE_RUN = "store-run"
 STORE_STREAM = "store-stream"
 STORE_CURSOR = "store-cursor"
 STORE_DRAWN = "store-drawn"
+STORE_SESSION = "store-session"  # this page's session secret: its runs answer only to it

@@ -11,6 +11,7 @@ import math
 from dash import dcc, html
 
 from . import figures, ids
+from .store import new_secret
 from .controls import (CONTROLS, LAYERS_TOOLTIP, MAX_HIDDEN_LAYERS, SPEEDS, VIEW_DEFAULTS,
                        WIDTH_TOOLTIP, Control, loss_options, visible_fields)
 
@@ -142,7 +143,7 @@ def _plots():
 
 
 def _stores():
-    return [dcc.Store(id=ids.STORE_CONFIG), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
+    return [dcc.Store(id=ids.STORE_SESSION, data=new_secret()), dcc.Store(id=ids.STORE_CONFIG), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
             dcc.Store(id=ids.STORE_CURSOR), dcc.Store(id=ids.STORE_DRAWN),
             dcc.Interval(id=ids.INTERVAL_TRAIN, interval=150, disabled=True),
             dcc.Interval(id=ids.INTERVAL_VIEW, interval=400, disabled=True)]

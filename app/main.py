@@ -1,29 +1,52 @@
-"""The ``lossviz`` console script: serve the app, or ``lossviz export`` a run to an .npz."""
+"""The ``lossviz`` console script: serve the app, run a job worker, or export a run.
+
+    lossviz [--workers N] [--host H] [--port P]   serve (gunicorn, N processes)
+    lossviz worker [--concurrency N]              a Celery worker (needs LOSSVIZ_REDIS_URL)
+    lossviz export ...                            write a run to an .npz (see --help)
+
+Without ``LOSSVIZ_REDIS_URL`` the app trains runs on threads of its own processes and keeps
+them in a private folder on this disk; with it, runs live in Redis and ``lossviz worker``
+processes (on this machine or others) train them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import ctypes
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+REDIS_ENV = "LOSSVIZ_REDIS_URL"
+CACHE_ENV = "LOSSVIZ_CACHE_DIR"
 
 
-def create_app(cache_dir: str | None = None):
-    """Build the Dash app. Runs live in a diskcache under ``cache_dir`` (shared by workers)."""
+def create_app(cache_dir: str | None = None, redis_url: str | None = None):
+    """Build the Dash app. Runs live under ``cache_dir`` (or in Redis at ``redis_url``, trained
+    by Celery workers); without Redis they train on threads of this process."""
     import dash
 
-    from . import callbacks
+    from . import callbacks, guard
+    from .jobs import CeleryRunner, ThreadRunner
     from .layout import serve_layout
-    from .runs import RunStore
+    from .services import Services
+    from .store import RunStore
 
+    store = RunStore.open(cache_dir, redis_url)
+    if redis_url:
+        from .worker import make_celery
+
+        runner = CeleryRunner(make_celery(redis_url))
+    else:
+        runner = ThreadRunner(store)
     app = dash.Dash(__name__, title="lossviz — loss landscape explorer", assets_folder=str(ASSETS),
                     update_title=None, serve_locally=True)
     app.layout = serve_layout
-    callbacks.register(app, RunStore(cache_dir))
+    callbacks.register(app, Services(store, runner))
+    guard.protect(app.server)
     return app
 
 
@@ -38,19 +61,34 @@ def _limit_malloc_arenas(n: int = 2) -> None:
 
 def _serve(argv: Sequence[str]) -> int:
     p = argparse.ArgumentParser(prog="lossviz", description="Start the lossviz app "
-                                "(or run `lossviz export --help` to write a run to an .npz).")
+                                "(`lossviz worker --help`: a Celery job worker; `lossviz export --help`: "
+                                "write a run to an .npz).")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8050)
-    p.add_argument("--debug", action="store_true", help="Dash debug mode (dev tools, reloader off)")
-    p.add_argument("--cache-dir", default=None, help="where runs are stored (default: a temp dir)")
+    p.add_argument("--workers", type=int, default=2, help="server processes (gunicorn); default 2")
+    p.add_argument("--threads", type=int, default=4, help="request threads per process; default 4")
+    p.add_argument("--debug", action="store_true", help="Dash's development server with dev tools (one process)")
+    p.add_argument("--cache-dir", default=None, help=f"where runs are stored (default: ${CACHE_ENV} or a "
+                                                     "private folder in the temp dir)")
     args = p.parse_args(argv)
+    if not 1 <= args.workers <= 64 or not 1 <= args.threads <= 64:
+        p.error("--workers and --threads must be between 1 and 64")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     _limit_malloc_arenas()
-    app = create_app(args.cache_dir)
-    print(f"lossviz is running at http://{args.host}:{args.port}/  (Ctrl+C to stop)", flush=True)
-    app.run(host=args.host, port=args.port, debug=args.debug, threaded=True, use_reloader=False,
-            dev_tools_disable_version_check=True)
+    if args.cache_dir:
+        os.environ[CACHE_ENV] = os.path.abspath(args.cache_dir)
+    redis_url = os.environ.get(REDIS_ENV) or None
+    print(f"lossviz is running at http://{args.host}:{args.port}/  (Ctrl+C to stop)"
+          + (f"; runs in Redis, trained by `lossviz worker`" if redis_url else ""), flush=True)
+    if args.debug:
+        app = create_app(args.cache_dir, redis_url)
+        app.run(host=args.host, port=args.port, debug=True, threaded=True, use_reloader=False,
+                dev_tools_disable_version_check=True)
+        return 0
+    from .serve import serve
+
+    serve(args.host, args.port, args.workers, args.threads)
     return 0
 
 
@@ -60,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from lossviz.export import main as export_main
 
         return export_main(argv[1:])
+    if argv[:1] == ["worker"]:
+        from .worker import main as worker_main
+
+        return worker_main(argv[1:])
     return _serve(argv)
 
 

@@ -1,42 +1,41 @@
-"""Runs as values keyed by an id, kept in a store shared by every worker process.
+"""Runs as values keyed by an id: made by a request, trained by a job, read by ticks and views.
 
-A run is a ``RunState``: the engine's ``Trainer`` plus the curve history the browser streams.
-Nothing lives in module globals: each callback loads the run it names, advances or reads it,
-and (when it changed it) saves it back under a per-run lock. Several users, several workers
-and, later, two runs per session (compare mode) all fit this shape.
+In memory (inside the one job that trains it) a run is a ``RunState``: the engine's ``Trainer``
+plus its curve history. In the store it is a few small records (``app.store``). This module
+turns one into the other: ``create_run`` (a request makes a run at step 0), ``restore``/
+``publish``/``save_model`` (the job), ``load_view`` (what the plots read: weights and path).
 """
 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
 
-import diskcache
+import numpy as np
 
 from lossviz import RunConfig, Trainer
+from lossviz.datasets import Dataset
+from lossviz.model import Network
+from lossviz.training import dataset_for
+
+from .store import CURVE_CHUNK, CURVE_KEYS, RunStore, traj_rows_per_chunk
 
 MAX_CURVE_POINTS = 2000
-RUN_TTL_S = 6 * 3600
-TRAJECTORY_BYTES = 4 * 2 ** 20  # a stored run is re-read every tick: keep its path small
-CURVE_KEYS = ("step", "train_loss", "test_loss", "train_metric", "test_metric")
+TRAJECTORY_BYTES = 2 * 2 ** 20  # the path a landscape projects: about 500 rows of a small net
+TAIL_MAX = 3 * CURVE_CHUNK
 
 
 @dataclass
 class RunState:
-    """One run: the trainer, its streamed curve history and a version bumped on every change."""
+    """One run in memory: the trainer, its curve history and a version bumped on every change."""
 
     run_id: str
     trainer: Trainer
     curve_every: int
     history: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in CURVE_KEYS})
     version: int = 0
-    running: bool = False  # set by Train/Pause; a training tick only advances a running run
 
     @property
     def config(self) -> RunConfig:
@@ -45,6 +44,10 @@ class RunState:
     @property
     def n_points(self) -> int:
         return len(self.history["step"])
+
+    def points(self, start: int = 0) -> list[list]:
+        """Curve points from ``start`` as rows [step, train_loss, test_loss, train_metric, test_metric]."""
+        return [list(row) for row in zip(*(self.history[k][start:] for k in CURVE_KEYS))]
 
 
 def new_run(config: RunConfig, run_id: str | None = None) -> RunState:
@@ -81,41 +84,124 @@ def advance_run(state: RunState, n_steps: int, budget_s: float | None = None) ->
     return taken
 
 
-def default_cache_dir() -> str:
-    return os.environ.get("LOSSVIZ_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "lossviz-cache")
+def history_of(points: list[list]) -> dict[str, list]:
+    """Curve rows back to lists by key (what ``figures.curves_figure`` draws)."""
+    return {k: [row[i] for row in points] for i, k in enumerate(CURVE_KEYS)}
 
 
-class RunStore:
-    """Runs and costly results in a diskcache shared by processes (keyed by run id)."""
+def run_state_word(trainer: Trainer) -> str:
+    if trainer.status == "diverged":
+        return "diverged"
+    return "finished" if trainer.finished else ("paused" if trainer.step_count else "ready")
 
-    def __init__(self, directory: str | None = None) -> None:
-        self.cache = diskcache.Cache(directory or default_cache_dir(), size_limit=2 ** 30)
 
-    def get(self, run_id: str | None) -> RunState | None:
-        return self.cache.get(("run", run_id)) if run_id else None
+# --- the store side ------------------------------------------------------------------------
 
-    def put(self, state: RunState) -> None:
-        self.cache.set(("run", state.run_id), state, expire=RUN_TTL_S)
+def create_run(store: RunStore, config: RunConfig, owner: str) -> dict:
+    """Make a run at step 0 in the store, owned by ``owner``; returns its hot record."""
+    state = new_run(config)
+    tr = state.trainer
+    hot = {"run_id": state.run_id, "owner": owner, "config": config.to_dict(), "task": tr.data.task,
+           "total_steps": tr.total_steps, "steps_per_epoch": tr.steps_per_epoch,
+           "curve_every": state.curve_every, "n_params": tr.net.n_params,
+           "traj_per_chunk": traj_rows_per_chunk(tr.net.n_params), "state": "ready", "message": "",
+           "step": 0, "version": 0, "acked": 0, "chunks": 0, "tail": state.points(), "last": state.points()[0], "n_points": 1,
+           "traj_chunks": 0, "updated": time.time()}
+    save_model(store, state, hot)
+    store.put_params(state.run_id, 0, tr.params, np.array(tr._trajectory), 0)
+    store.put_hot(hot)
+    return hot
 
-    @contextmanager
-    def locked(self, run_id: str) -> Iterator[None]:
-        """Serialize writers of one run (a tick and a button press never interleave)."""
-        with diskcache.Lock(self.cache, ("lock", run_id), expire=30):
-            yield
 
-    @contextmanager
-    def try_locked(self, run_id: str) -> Iterator[bool]:
-        """Like :meth:`locked` but never waits: yields False when someone else holds the lock."""
-        key = ("lock", run_id)
-        got = self.cache.add(key, None, expire=30)
-        try:
-            yield got
-        finally:
-            if got:
-                self.cache.delete(key)
+def publish(store: RunStore, state: RunState, hot: dict, status: str, message: str = "") -> dict:
+    """Write what changed since ``hot`` (new curve chunks, trajectory chunks, the hot record)."""
+    tr, rid = state.trainer, state.run_id
+    done = hot["chunks"]
+    while (done + 1) * CURVE_CHUNK <= state.n_points:
+        store.put_curve_chunk(rid, done, state.points(done * CURVE_CHUNK)[:CURVE_CHUNK])
+        done += 1
+    rows, per = tr._trajectory, hot["traj_per_chunk"]
+    traj_done = hot["traj_chunks"]
+    while (traj_done + 1) * per <= len(rows):
+        store.put_traj_chunk(rid, traj_done, np.array(rows[traj_done * per:(traj_done + 1) * per]))
+        traj_done += 1
+    hot = dict(hot, state=status, message=message, step=tr.step_count, version=state.version,
+               chunks=done, tail=state.points(done * CURVE_CHUNK), last=state.points(state.n_points - 1)[0],
+               n_points=state.n_points,
+               traj_chunks=traj_done, updated=time.time())
+    store.put_hot(hot)
+    return hot
 
-    def get_result(self, key: tuple):
-        return self.cache.get(("result",) + key)
 
-    def put_result(self, key: tuple, value) -> None:
-        self.cache.set(("result",) + key, value, expire=RUN_TTL_S)
+def save_params(store: RunStore, state: RunState, hot: dict) -> None:
+    """The current weights and the path rows not yet in a chunk (what the plots read)."""
+    tr = state.trainer
+    start = hot["traj_chunks"] * hot["traj_per_chunk"]
+    tail = np.array(tr._trajectory[start:]).reshape(-1, tr.net.n_params)
+    store.put_params(state.run_id, tr.step_count, tr.params, tail, start)
+
+
+def save_model(store: RunStore, state: RunState, hot: dict) -> None:
+    """The trainer's whole state; the path is kept in chunks, so only the unchunked rows go here."""
+    d = state.trainer.state_dict()
+    start = hot["traj_chunks"] * hot["traj_per_chunk"]
+    d.update(trajectory=d["trajectory"][start:], traj_start=start, n_points=state.n_points,
+             curve_every=state.curve_every, version=state.version)
+    store.put_model(state.run_id, d)
+
+
+def restore(store: RunStore, hot: dict) -> RunState:
+    """The run in memory again, as the last saved model left it (LookupError when expired)."""
+    rid = hot["run_id"]
+    d = store.model(rid)
+    if d is None:
+        raise LookupError("this run has expired")
+    per = hot["traj_per_chunk"]
+    chunks = store.trajectory(rid, d["traj_start"] // per)
+    d["trajectory"] = np.concatenate(chunks + [d["trajectory"]]) if chunks else d["trajectory"]
+    config = RunConfig.from_dict(hot["config"])
+    trainer = Trainer.from_state_dict(config, d, trajectory_bytes=TRAJECTORY_BYTES)
+    state = RunState(rid, trainer, int(d["curve_every"]), version=int(d["version"]))
+    state.history = history_of(store.points_since(hot, 0)[:int(d["n_points"])])
+    return state
+
+
+@dataclass(frozen=True)
+class RunView:
+    """What the plots need of a run, read from the store: weights, path, data and network."""
+
+    run_id: str
+    version: int  # the step the weights are from: a cache key for what is drawn of them
+    config: RunConfig
+    data: Dataset
+    net: Network
+    params: np.ndarray
+    trajectory: np.ndarray
+
+    @property
+    def step_count(self) -> int:
+        return self.version
+
+    @classmethod
+    def of_state(cls, state: RunState) -> "RunView":
+        """The view of a run in memory (the job's own, or one made in a notebook or test)."""
+        tr = state.trainer
+        return cls(state.run_id, tr.step_count, tr.config, tr.data, tr.net, tr.params.copy(), tr.trajectory)
+
+
+def load_view(store: RunStore, hot: dict) -> RunView:
+    """The run's latest saved weights and path (LookupError when expired)."""
+    rid, p = hot["run_id"], store.params(hot["run_id"])
+    if p is None:
+        raise LookupError("this run has expired")
+    # The tail was saved with the weights, starting where the chunks complete at that moment
+    # ended; those chunks never change, so chunks + tail is the path up to those weights.
+    chunks = store.trajectory(rid, int(p["traj_start"]) // hot["traj_per_chunk"])
+    traj = np.concatenate(chunks + [p["traj_tail"]])
+    if not len(traj) or not np.array_equal(traj[-1], p["params"]):
+        traj = np.vstack([traj, p["params"][None]])
+    config = RunConfig.from_dict(hot["config"])
+    data = dataset_for(config)
+    out = data.n_classes if data.task == "classification" else 1
+    net = Network((data.X_train.shape[1], *config.hidden, out), config.activation)
+    return RunView(rid, int(p["step"]), config, data, net, p["params"], traj)

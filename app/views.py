@@ -13,7 +13,7 @@ import numpy as np
 import lossviz
 from lossviz.losses import softmax
 
-from .runs import RunState
+from .runs import RunView
 
 Array = np.ndarray
 DIRECTION_MODES = ("random", "pca")
@@ -23,7 +23,7 @@ MIN_POINTS = 256
 MAX_SHOWN = 2000  # data points drawn in the data plot
 
 
-def landscape(state: RunState, grid: int, span: float, mode: str = "random") -> dict:
+def landscape(run: RunView, grid: int, span: float, mode: str = "random") -> dict:
     """Loss over a plane through the current weights, with the path projected onto it.
 
     mode "random": two filter-normalized Gaussian directions (seeded by the run's seed),
@@ -33,7 +33,7 @@ def landscape(state: RunState, grid: int, span: float, mode: str = "random") -> 
     Returns a dict: alphas (Ga,), betas (Gb,), z (Ga, Gb), path (T, 2), path_loss (T,),
     explained (2,) (PCA only, else NaN), mode.
     """
-    tr = state.trainer
+    tr = run
     center, traj = tr.params.copy(), tr.trajectory
     explained = np.full(2, np.nan)
     if mode == "pca":
@@ -80,11 +80,11 @@ def _axes_around(path: Array, grid: int) -> tuple[Array, Array]:
     return np.linspace(lo[0] - pad[0], hi[0] + pad[0], grid), np.linspace(lo[1] - pad[1], hi[1] + pad[1], grid)
 
 
-def data_view(state: RunState) -> dict:
+def data_view(run: RunView) -> dict:
     """Arrays for the data plot, by kind: "regions" (2-D classification), "projected"
     (classification with more features, PCA view), "curve" (1-D regression) or "scatter"
     (regression with more features: predicted vs actual)."""
-    tr = state.trainer
+    tr = run
     d, net, params = _shown_points(tr.data, tr.config.seed), tr.net, tr.params
     points = dict(X_train=d.X_train, y_train=d.y_train, X_test=d.X_test, y_test=d.y_test)
     with np.errstate(all="ignore"):

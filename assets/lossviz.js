@@ -1,12 +1,14 @@
 // Client-side helpers for lossviz: exactly-once curve streaming and the Space shortcut.
 window.lossviz = {
   // Apply one training tick's answer, if the page still shows that run.
-  //   stream: {run_id, start, x, y, status, done, version}; cursor: {run_id, n} = points the
-  //   graph holds; run: {run_id, running, version} = what the page is showing.
+  //   stream: {run_id, start, x, y, status, done, seq, version}; cursor: {run_id, n} = points
+  //   the graph holds; run: {run_id, running, seq} = what the page is showing, and the number
+  //   of the last command it sent.
   // Returns [extendData, cursor, status, run, train interval disabled, view interval disabled].
   // Points are appended exactly once: an interval can fire before the last answer is back, so
-  // answers may overlap. A tick that lands after Pause, Reset or new settings changes nothing
-  // but the curve points of its own run.
+  // answers may overlap. An answer about an older command (a tick that lands after Pause,
+  // Reset or new settings) changes nothing but the curve points of its own run; the page stops
+  // asking once the server has acknowledged its last command and nothing is training.
   applyStream: function (stream, cursor, run) {
     var none = window.dash_clientside.no_update;
     var out = [none, none, none, none, none, none];
@@ -24,7 +26,7 @@ window.lossviz = {
         out[1] = {run_id: cursor.run_id, n: cursor.n + count};
       }
     }
-    if (!run.running) { return out; }  // paused meanwhile: keep the paused status
+    if (stream.seq !== (run.seq || 0)) { return out; }
     out[2] = stream.status;
     if (stream.done) {
       out[3] = Object.assign({}, run, {running: false, version: stream.version});

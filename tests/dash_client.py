@@ -156,25 +156,54 @@ def config_for(page, values=SMALL_RUN):
     return data["response"][ids.STORE_CONFIG]["data"]
 
 
-def press(page, button, config, run=None):
+def press(page, button, config, run=None, speed="normal"):
     dep = page.find(ids.STORE_RUN, "data")
-    values = {(ids.STORE_CONFIG, "data"): config, (button, "n_clicks"): 1, (ids.STORE_RUN, "data"): run}
+    values = {(ids.STORE_CONFIG, "data"): config, (button, "n_clicks"): 1, (ids.STORE_RUN, "data"): run,
+              (ids.SPEED, "value"): speed}
     return page.call(dep, values, changed=[f"{button}.n_clicks"])
 
 
-def started_run(page):
+def started_run(page, speed="normal", values=SMALL_RUN):
     """A small run, Train pressed: (run data, cursor, response updates)."""
-    status, data = press(page, ids.TRAIN, config_for(page))
+    status, data = press(page, ids.TRAIN, config_for(page, values), speed=speed)
     assert status == 200, status
     up = updates(data)
     return up[ids.STORE_RUN]["data"], up[ids.STORE_CURSOR]["data"], up
 
 
-def tick(page, run, cursor, speed="normal"):
+def ready_run(page, values=SMALL_RUN):
+    """A small run made by new settings alone (step 0, not training): its run data."""
+    status, data = page.call(page.find(ids.STORE_RUN, "data"), {(ids.STORE_CONFIG, "data"): config_for(page, values)},
+                             changed=[f"{ids.STORE_CONFIG}.data"])
+    assert status == 200, status
+    return updates(data)[ids.STORE_RUN]["data"]
+
+
+def tick(page, run, cursor):
+    """One training tick, as the page's interval sends it (it only reads)."""
     dep = page.find(ids.STORE_STREAM, "data")
     values = {(ids.INTERVAL_TRAIN, "n_intervals"): 1, (ids.STORE_RUN, "data"): run,
-              (ids.SPEED, "value"): speed, (ids.STORE_CURSOR, "data"): cursor}
+              (ids.STORE_CURSOR, "data"): cursor}
     return page.call(dep, values)
+
+
+def follow(page, run, cursor, timeout=30.0, until=None):
+    """Tick every 50 ms, moving the cursor on as the browser does, until the stream says done
+    (or ``until(stream)``). Returns (last stream, every step received, final cursor)."""
+    import time
+
+    steps, deadline = [], time.monotonic() + timeout
+    while True:
+        status, data = tick(page, run, cursor)
+        assert status == 200, status
+        stream = updates(data)[ids.STORE_STREAM]["data"]
+        skip = (cursor or {}).get("n", 0) - stream["start"]
+        new = stream["x"][0][max(0, skip):]
+        steps += new
+        cursor = {"run_id": run["run_id"], "n": (cursor or {}).get("n", 0) + len(new)}
+        if (until(stream) if until else stream["done"]) or time.monotonic() > deadline:
+            return stream, steps, cursor
+        time.sleep(0.05)
 
 
 def draw(page, run, drawn=None, **view):

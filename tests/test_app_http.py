@@ -13,7 +13,8 @@ import pytest
 from dash._utils import stringify_id
 
 from app import drawing, ids, main as app_main
-from dash_client import (app, config_for, draw, page, press, settings, started_run,  # noqa: F401 (fixtures)
+from dash_client import (SMALL_RUN, app, config_for, draw, follow, page, press, ready_run, settings,  # noqa: F401
+                         started_run,
                          tick, updates)
 
 
@@ -60,13 +61,16 @@ def test_layout_has_the_buttons_and_every_control(page):
         assert stringify_id(c.id) in page.props, c.id
 
 
-def test_debug_mode_is_off_unless_asked(monkeypatch, tmp_path):
-    calls = []
-    monkeypatch.setattr(dash.Dash, "run", lambda self, **kw: calls.append(kw))
-    assert app_main.main(["--cache-dir", str(tmp_path), "--port", "8123"]) == 0
+def test_serving_is_gunicorn_and_debug_only_when_asked(monkeypatch, tmp_path):
+    from app import serve
+
+    served, ran = [], []
+    monkeypatch.setattr(serve, "serve", lambda *args: served.append(args))
+    monkeypatch.setattr(dash.Dash, "run", lambda self, **kw: ran.append(kw))
+    assert app_main.main(["--cache-dir", str(tmp_path), "--port", "8123", "--workers", "4"]) == 0
+    assert served == [("127.0.0.1", 8123, 4, 4)] and ran == []
     assert app_main.main(["--cache-dir", str(tmp_path), "--debug"]) == 0
-    assert calls[0]["debug"] is False and calls[0]["port"] == 8123 and calls[0]["host"] == "127.0.0.1"
-    assert calls[1]["debug"] is True
+    assert ran[0]["debug"] is True and len(served) == 1
 
 
 # --- settings -------------------------------------------------------------------------------
@@ -118,53 +122,62 @@ def test_a_new_config_alone_makes_a_paused_run(page):
     assert up[ids.INTERVAL_TRAIN]["disabled"] is True
 
 
-def test_tick_streams_only_new_points(page):
-    run, cursor, _ = started_run(page)
-    status, data = tick(page, run, cursor, speed="slow")
-    assert status == 200
-    up = updates(data)
-    stream = up[ids.STORE_STREAM]["data"]
-    assert stream["run_id"] == run["run_id"] and stream["start"] == cursor["n"] == 1
-    assert stream["x"] == [[1.0]] * 4  # one step at "slow" speed: the point of step 1 only
-    assert len(stream["y"]) == 4 and all(len(y) == 1 for y in stream["y"])
-    assert "Step 1 " in stream["status"] and stream["done"] is False
-    # The next tick, with the cursor moved on by the browser, starts where this one ended.
-    status, data = tick(page, run, {"run_id": run["run_id"], "n": 2}, speed="normal")
-    stream = updates(data)[ids.STORE_STREAM]["data"]
-    assert stream["start"] == 2 and stream["x"][0] == [2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+def test_ticks_stream_every_point_exactly_once_until_the_end(page):
+    run, cursor, _ = started_run(page, speed="fast")
+    stream, steps, cursor = follow(page, run, cursor)
+    assert stream["done"] is True and "finished" in stream["status"] and "Step 100 / 100" in stream["status"]
+    assert steps == [float(s) for s in range(1, 101)]  # step 0 came with the Train answer
+    # A tick that repeats an old cursor gets the same points again (ticks are idempotent).
+    status, data = tick(page, run, {"run_id": run["run_id"], "n": 95})
+    again = updates(data)[ids.STORE_STREAM]["data"]
+    assert again["start"] == 95 and again["x"][0] == [95.0, 96.0, 97.0, 98.0, 99.0, 100.0]
 
 
-def test_tick_without_a_running_run_does_nothing(page):
-    run, cursor, _ = started_run(page)
-    assert tick(page, {**run, "running": False}, cursor)[0] == 204
+def test_ticks_only_read(page):
+    run, cursor, _ = started_run(page, speed="slow")
+    follow(page, run, cursor, until=lambda s: "Step 2 " in s["status"])
+    press(page, ids.PAUSE, config_for(page), run)
+    stream, _, _ = follow(page, {**run, "seq": 2, "running": False}, cursor)
+    step = stream["status"]
+    for _ in range(5):  # many ticks on a paused run: the step does not move
+        status, data = tick(page, {**run, "seq": 2}, cursor)
+        assert updates(data)[ids.STORE_STREAM]["data"]["status"] == step
+
+
+def test_tick_without_a_run_does_nothing(page):
+    _, cursor, _ = started_run(page)
     assert tick(page, None, cursor)[0] == 204
+    assert tick(page, {"running": True}, cursor)[0] == 204
 
 
 def test_tick_on_an_expired_run_says_so(page):
     # A run missing from the store (expired, or a restarted server with a new cache) must
     # tell the user, not fail silently: the message reaches the status line.
-    status, data = tick(page, {"run_id": "no-such-run", "running": True, "version": 3}, None)
+    status, data = tick(page, {"run_id": "nosuchrun", "running": True, "seq": 3}, None)
     assert status == 200, status
     assert "expired" in updates(data)[ids.STATUS]["children"]
 
 
 def test_pause_then_step_then_reset(page):
-    run, cursor, _ = started_run(page)
+    run, cursor, _ = started_run(page, speed="slow")
     config = config_for(page)
-    tick(page, run, cursor, speed="fast")
+    follow(page, run, cursor, until=lambda s: "Step 3 " in s["status"])
     status, data = press(page, ids.PAUSE, config, run)
     assert status == 200
     paused = updates(data)[ids.STORE_RUN]["data"]
-    assert paused["run_id"] == run["run_id"] and paused["running"] is False
-    assert "paused" in updates(data)[ids.STATUS]["children"]
+    assert paused["run_id"] == run["run_id"] and paused["running"] is False and paused["seq"] == 2
+    stream, _, cursor = follow(page, paused, cursor)
+    assert stream["status"].startswith("paused") and stream["done"]
+    at = int(stream["status"].split("Step ")[1].split(" ")[0])
 
     status, data = press(page, ids.STEP, config, paused)
-    up = updates(data)
-    assert up[ids.STORE_RUN]["data"]["running"] is False
-    assert "Step 31 " in up[ids.STATUS]["children"]
-    assert len(up[ids.GRAPH_CURVES]["figure"]["data"][0]["x"]) == 32
+    stepped = updates(data)[ids.STORE_RUN]["data"]
+    assert stepped["running"] is False and stepped["seq"] == 3
+    assert updates(data)[ids.INTERVAL_TRAIN]["disabled"] is False  # the page waits for the step
+    stream, steps, _ = follow(page, stepped, cursor)
+    assert f"Step {at + 1} " in stream["status"] and steps[-1] == at + 1
 
-    status, data = press(page, ids.RESET, config, paused)
+    status, data = press(page, ids.RESET, config, stepped)
     up = updates(data)
     assert up[ids.STORE_RUN]["data"]["run_id"] != run["run_id"]
     assert "Step 0 " in up[ids.STATUS]["children"]
@@ -196,7 +209,7 @@ def test_view_options_redraw_without_recomputing(page, monkeypatch):
     computed = []
     real = drawing.landscape
     monkeypatch.setattr(drawing, "landscape", lambda *a, **k: computed.append(a[1:]) or real(*a, **k))
-    run, _, _ = started_run(page)
+    run = ready_run(page, {**SMALL_RUN, (ids.SEED, "value"): "5"})
     status, data = draw(page, run, grid=11)
     drawn = updates(data)[ids.STORE_DRAWN]["data"]
     assert len(computed) == 1

@@ -6,7 +6,7 @@ import pytest
 from dash._utils import stringify_id
 
 from app import ids
-from dash_client import (GARBAGE, _is_wildcard, _parse_id, app, config_for, draw, page,  # noqa: F401 (fixtures)
+from dash_client import (GARBAGE, _is_wildcard, _parse_id, app, config_for, draw, follow, page,  # noqa: F401
                          press, settings, started_run, tick, updates)
 
 
@@ -75,13 +75,10 @@ def test_a_diverging_run_stops_and_says_why_in_plain_words(page):
                                (ids.OPTIMIZER, "value"): "sgd", (ids.LR, "value"): "100",
                                (ids.SAMPLES, "value"): "100", (ids.EPOCHS, "value"): "50"})
     run, cursor = (lambda up: (up[ids.STORE_RUN]["data"], up[ids.STORE_CURSOR]["data"]))(
-        updates(press(page, ids.TRAIN, config)[1]))
-    status, data = tick(page, run, cursor, speed="fast")
-    assert status == 200
-    up = updates(data)
-    stream = up[ids.STORE_STREAM]["data"]
+        updates(press(page, ids.TRAIN, config, speed="fast")[1]))
+    stream, _, _ = follow(page, run, cursor, timeout=10)
     assert stream["done"] is True  # the page then stops both intervals (assets/lossviz.js)
     line = stream["status"]
     assert "diverged" in line and "lower the learning rate" in line
     assert "became exploded" not in line  # reads as a sentence: "the loss exploded"
-    assert all(v is None or v == v for ys in up[ids.STORE_STREAM]["data"]["y"] for v in ys)
+    assert all(v is None or v == v for ys in stream["y"] for v in ys)

@@ -1,12 +1,10 @@
-"""Tests for app.runs: new runs, advancing them with curve points, and the shared run store."""
+"""Tests for app.runs in memory: new runs, advancing them with curve points (the store: test_store.py)."""
 import math
-import threading
-import time
 
 import numpy as np
 import pytest
 
-from app.runs import CURVE_KEYS, MAX_CURVE_POINTS, RunStore, advance_run, new_run
+from app.runs import CURVE_KEYS, MAX_CURVE_POINTS, advance_run, new_run
 from lossviz import RunConfig, Trainer
 
 SMALL = RunConfig(dataset="moons", n_samples=100, hidden=(6, 5), epochs=30)
@@ -128,104 +126,3 @@ def test_diverged_run_stops_with_json_safe_history():
     assert taken < 50
     assert advance_run(state, 5) == 0
     assert_consistent(state)
-
-
-# --- the store ------------------------------------------------------------------------------
-
-@pytest.fixture
-def store(tmp_path):
-    s = RunStore(str(tmp_path / "cache"))
-    yield s
-    s.cache.close()
-
-
-def test_store_round_trip(store):
-    state = new_run(MINIBATCH, run_id="abc")
-    advance_run(state, 7)
-    store.put(state)
-    back = store.get("abc")
-    assert back is not state
-    assert back.run_id == "abc" and back.version == state.version and back.config == state.config
-    np.testing.assert_array_equal(back.trainer.params, state.trainer.params)
-    np.testing.assert_array_equal(back.trainer.trajectory, state.trainer.trajectory)
-    assert back.history == state.history
-    np.testing.assert_array_equal(back.trainer.data.X_train, state.trainer.data.X_train)
-
-
-def test_store_misses_are_none(store):
-    assert store.get(None) is None
-    assert store.get("") is None
-    assert store.get("no-such-run") is None
-
-
-def test_stored_run_continues_exactly_like_an_unstored_one(store):
-    stored = new_run(MINIBATCH, run_id="s")
-    advance_run(stored, 7)  # mid-epoch: the shuffled order and Adam's moments must survive
-    store.put(stored)
-    stored = store.get("s")
-    advance_run(stored, 13)
-    store.put(stored)
-    stored = store.get("s")
-
-    plain = new_run(MINIBATCH)
-    advance_run(plain, 7)
-    advance_run(plain, 13)
-    np.testing.assert_array_equal(stored.trainer.params, plain.trainer.params)
-    assert stored.history == plain.history
-    assert stored.trainer.step_count == plain.trainer.step_count == 20
-
-
-def test_two_stores_on_one_directory_share_runs(tmp_path):
-    # Several worker processes open the same cache directory.
-    a, b = RunStore(str(tmp_path)), RunStore(str(tmp_path))
-    try:
-        state = new_run(SMALL, run_id="shared")
-        advance_run(state, 3)
-        a.put(state)
-        np.testing.assert_array_equal(b.get("shared").trainer.params, state.trainer.params)
-    finally:
-        a.cache.close()
-        b.cache.close()
-
-
-def test_results_round_trip(store):
-    value = {"z": np.arange(6.0).reshape(2, 3), "mode": "random"}
-    key = ("run", 3, 41, 1.0, "random")
-    assert store.get_result(key) is None
-    store.put_result(key, value)
-    back = store.get_result(key)
-    np.testing.assert_array_equal(back["z"], value["z"])
-    assert back["mode"] == "random"
-    assert store.get("run") is None  # results and runs do not collide
-
-
-def test_locked_serializes_writers(store):
-    events = []
-
-    def other_writer():
-        with store.locked("r"):
-            events.append(("other", time.perf_counter()))
-
-    with store.locked("r"):
-        t = threading.Thread(target=other_writer)
-        t.start()
-        time.sleep(0.15)
-        released = time.perf_counter()
-        assert events == []  # still waiting for us
-    t.join(timeout=5)
-    assert not t.is_alive()
-    assert len(events) == 1 and events[0][1] >= released
-
-
-def test_locks_of_different_runs_are_independent(store):
-    done = []
-
-    def other_run_writer():
-        with store.locked("r2"):
-            done.append(True)
-
-    with store.locked("r1"):
-        t = threading.Thread(target=other_run_writer)
-        t.start()
-        t.join(timeout=2)
-        assert not t.is_alive() and done

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import lossviz
-from app.runs import advance_run, new_run
+from app.runs import RunView, advance_run, new_run
 from app.views import data_view, landscape
 from lossviz import RunConfig
 
@@ -40,7 +40,7 @@ def trained():
 def test_center_of_the_plane_is_the_current_train_loss(config, steps):
     state = new_run(config)
     advance_run(state, steps)
-    view = landscape(state, grid=5, span=1.0)
+    view = landscape(RunView.of_state(state), grid=5, span=1.0)
     assert view["alphas"][2] == 0 and view["betas"][2] == 0
     train_loss = state.trainer.evaluate().train_loss
     np.testing.assert_allclose(view["z"][2, 2], train_loss, rtol=1e-5)
@@ -49,7 +49,7 @@ def test_center_of_the_plane_is_the_current_train_loss(config, steps):
 
 
 def test_random_plane_shapes_and_axes(trained):
-    view = landscape(trained, grid=7, span=0.5)
+    view = landscape(RunView.of_state(trained), grid=7, span=0.5)
     np.testing.assert_allclose(view["alphas"], np.linspace(-0.5, 0.5, 7))
     np.testing.assert_allclose(view["betas"], np.linspace(-0.5, 0.5, 7))
     assert view["z"].shape == (7, 7)
@@ -61,7 +61,7 @@ def test_random_plane_shapes_and_axes(trained):
 
 def test_random_plane_z_is_indexed_alpha_then_beta(trained):
     tr = trained.trainer
-    view = landscape(trained, grid=5, span=1.0)
+    view = landscape(RunView.of_state(trained), grid=5, span=1.0)
     d1, d2 = lossviz.random_directions(tr.params, tr.net, tr.config.seed, "filter")
     for i, j in ((0, 4), (4, 0), (1, 3)):
         a, b = view["alphas"][i], view["betas"][j]
@@ -70,7 +70,7 @@ def test_random_plane_z_is_indexed_alpha_then_beta(trained):
 
 
 def test_random_path_ends_at_the_origin(trained):
-    path = landscape(trained, grid=5, span=1.0)["path"]
+    path = landscape(RunView.of_state(trained), grid=5, span=1.0)["path"]
     np.testing.assert_allclose(path[-1], [0.0, 0.0], atol=1e-9)
     assert np.ptp(path, axis=0).max() > 0  # the earlier rows are elsewhere
 
@@ -78,21 +78,21 @@ def test_random_path_ends_at_the_origin(trained):
 def test_landscape_does_not_move_the_weights(trained):
     before = trained.trainer.params.copy()
     traj = trained.trainer.trajectory.copy()
-    landscape(trained, grid=5, span=1.0)
-    landscape(trained, grid=5, span=1.0, mode="pca")
+    landscape(RunView.of_state(trained), grid=5, span=1.0)
+    landscape(RunView.of_state(trained), grid=5, span=1.0, mode="pca")
     np.testing.assert_array_equal(trained.trainer.params, before)
     np.testing.assert_array_equal(trained.trainer.trajectory, traj)
 
 
 def test_landscape_is_reproducible(trained):
-    a = landscape(trained, grid=5, span=1.0)
-    b = landscape(trained, grid=5, span=1.0)
+    a = landscape(RunView.of_state(trained), grid=5, span=1.0)
+    b = landscape(RunView.of_state(trained), grid=5, span=1.0)
     np.testing.assert_array_equal(a["z"], b["z"])
     np.testing.assert_array_equal(a["path"], b["path"])
 
 
 def test_pca_plane_holds_the_whole_path(trained):
-    view = landscape(trained, grid=9, span=1.0, mode="pca")
+    view = landscape(RunView.of_state(trained), grid=9, span=1.0, mode="pca")
     path, al, be = view["path"], view["alphas"], view["betas"]
     assert view["mode"] == "pca" and view["z"].shape == (9, 9)
     assert len(al) == len(be) == 9
@@ -106,7 +106,7 @@ def test_pca_plane_holds_the_whole_path(trained):
 
 def test_pca_path_loss_matches_the_losses_along_the_path(trained):
     tr = trained.trainer
-    view = landscape(trained, grid=5, span=1.0, mode="pca")
+    view = landscape(RunView.of_state(trained), grid=5, span=1.0, mode="pca")
     d1, d2, _ = lossviz.pca_directions(tr.trajectory)
     for k in (0, len(view["path"]) // 2):
         a, b = view["path"][k]
@@ -118,7 +118,7 @@ def test_pca_path_loss_matches_the_losses_along_the_path(trained):
 def _view(config, steps=5):
     state = new_run(config)
     advance_run(state, steps)
-    return state, data_view(state)
+    return state, data_view(RunView.of_state(state))
 
 
 def test_moons_regions_are_probabilities_over_the_data():
@@ -182,7 +182,7 @@ def test_diverged_run_still_gives_finite_views():
                               n_samples=100, epochs=50))
     advance_run(state, 50)
     assert state.trainer.status == "diverged"
-    v = data_view(state)
+    v = data_view(RunView.of_state(state))
     assert np.all(np.isfinite(v["y_line"]))
 
 
@@ -202,7 +202,7 @@ def test_big_network_landscape_says_it_used_a_subsample():
     from app.views import landscape
 
     state = new_run(RunConfig(dataset="moons", hidden=(64, 64, 64, 64), n_samples=20000, epochs=1))
-    view = landscape(state, 41, 1.0)
+    view = landscape(RunView.of_state(state), 41, 1.0)
     assert view["n_points"] < view["n_train"] == state.trainer.data.X_train.shape[0]
     assert view["z"].shape == (view["grid"], view["grid"])
-    assert "training points" in _landscape_note(state, view, 1.0)
+    assert "training points" in _landscape_note(RunView.of_state(state), view, 1.0)

@@ -1,0 +1,86 @@
+"""One table of caps: how much work one request, one run, one page and one server may ask for.
+
+The server enforces them where a request enters (``check_config`` on every command, the view
+options in the view callback, the body size in Flask), not only in the widgets; anything over
+a cap gets a message naming it. The widgets and their tooltips read their limits from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lossviz import RunConfig
+from lossviz.datasets import N_SAMPLES_RANGE
+from lossviz.landscape import GRID_RANGE
+
+
+@dataclass(frozen=True)
+class Cap:
+    """One limit: its name (used in messages and tests), the number, and what it counts."""
+
+    name: str
+    limit: float
+    counts: str
+
+    def message(self, asked: float | str) -> str:
+        asked = f"{asked:,.0f}" if isinstance(asked, (int, float)) else asked
+        return f"Over the '{self.name}' cap: at most {self.limit:,.0f} {self.counts} (asked for {asked})."
+
+
+CAPS: dict[str, Cap] = {c.name: c for c in [
+    Cap("hidden_layers", 4, "hidden layers"),
+    Cap("width", 512, "neurons in a hidden layer"),
+    Cap("samples", N_SAMPLES_RANGE[1], "samples"),
+    Cap("epochs", 100_000, "epochs"),
+    Cap("parameters", 300_000, "weights in one network"),
+    # One evaluation of the network on every sample: weights × samples multiply-adds. It bounds
+    # the time of one step (so a cancelled job stops within half a second) and a job's memory.
+    Cap("work_per_step", 2e8, "weight·samples in one pass over the data"),
+    Cap("grid", min(GRID_RANGE[1], 101), "grid points per axis"),
+    Cap("range", 100, "direction units of landscape range"),
+    Cap("request_bytes", 256 * 1024, "bytes in one request"),
+    Cap("session_jobs", 2, "runs training at once for one page"),
+    Cap("server_jobs", 16, "runs training at once in one server process"),
+    Cap("job_seconds", 600, "seconds of training per press of Train"),
+    Cap("idle_seconds", 60, "seconds without a sign of the page before its training stops"),
+]}
+
+
+def limit(name: str) -> float:
+    return CAPS[name].limit
+
+
+class CapExceeded(ValueError):
+    """A request asked for more than a cap allows (the message names the cap)."""
+
+
+def check(name: str, asked: float) -> None:
+    if asked > CAPS[name].limit:
+        raise CapExceeded(CAPS[name].message(asked))
+
+
+def check_config(config: RunConfig, n_params: int | None = None) -> None:
+    """Every cap a run's settings touch (CapExceeded naming the first one exceeded)."""
+    check("hidden_layers", len(config.hidden))
+    check("width", max(config.hidden, default=0))
+    check("samples", config.n_samples)
+    check("epochs", config.epochs)
+    if n_params is None:
+        n_params = network_size(config)
+    check("parameters", n_params)
+    work = n_params * config.n_samples
+    if work > CAPS["work_per_step"].limit:
+        raise CapExceeded(CAPS["work_per_step"].message(work)[:-1]
+                          + f": {n_params:,} weights × {config.n_samples:,} samples). "
+                            "Use fewer samples or a smaller network.")
+
+
+def network_size(config: RunConfig) -> int:
+    """Weights and biases of the config's network (input and output widths from its dataset)."""
+    from lossviz import DATASETS
+
+    spec = DATASETS[config.dataset]
+    n_in = spec.n_features
+    n_out = max(spec.n_classes, 2) if spec.task == "classification" else 1
+    sizes = (n_in, *config.hidden, n_out)
+    return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))

@@ -1,0 +1,203 @@
+"""Training outside the request: commands in, one job per run, small records out.
+
+A button press only writes a command (``send``) and asks a runner to start a job for the run.
+The job (``run_job``) takes the run's lease — so exactly one job trains a run, whatever the
+timing — restores the trainer, trains in short slices at the asked speed, and after each slice
+publishes the small records a tick reads, checks for a new command, a silent page or its time
+limit, and renews its lease. A job that loses the race for the lease simply ends: the holder
+sees the command. After releasing the lease a job looks at the commands once more, so a press
+that arrived while it was stopping is never lost.
+
+Runners: ``ThreadRunner`` (in-process threads: the embedded default, no server needed) and
+``CeleryRunner`` (jobs sent to ``lossviz worker`` processes through Redis).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from . import caps
+from .runs import RunState, advance_run, publish, restore, run_state_word, save_model, save_params
+from .store import LEASE_TTL_S, RunStore
+
+log = logging.getLogger("lossviz.jobs")
+
+SLICE_S = 0.08  # between looks at the commands: a cancelled job stops within a slice and a step
+# Optimizer steps per second by speed (the page used to take 1/6/30 steps per 150 ms tick).
+SPEED_RATES = {"slow": 1 / 0.15, "normal": 6 / 0.15, "fast": 30 / 0.15, "max": float("inf")}
+PARAMS_EVERY_S = 0.25  # the weights the plots read: at least this often while training
+MODEL_EVERY_S = 5.0  # the whole trainer, for a job that dies: at least this often
+RENEW_EVERY_S = LEASE_TTL_S / 4
+SEEN_EVERY_S = 5.0
+ACTIONS = ("train", "pause", "step", "stop")
+
+
+def send(store: RunStore, run_id: str, action: str) -> int:
+    """Record a command for ``run_id``; returns its sequence number (the page waits for it)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown command {action!r}; choose one of {', '.join(ACTIONS)}")
+    ctl = store.control(run_id)
+    seq = int(ctl["seq"]) + 1
+    steps = int(ctl.get("steps", 0)) + (action == "step")  # every press of Step is one step
+    store.put_control(run_id, {"seq": seq, "action": action, "steps": steps, "t": time.time()})
+    return seq
+
+
+@dataclass
+class _Slice:
+    """What a job keeps between slices."""
+
+    state: RunState
+    hot: dict
+    acked: int
+    training: bool
+    owed: float = 0.0
+    saved_params: float = 0.0
+    saved_model: float = 0.0
+    renewed: float = 0.0
+    checked_seen: float = 0.0
+
+
+def run_job(store: RunStore, run_id: str, time_limit_s: float | None = None) -> str:
+    """Train ``run_id`` while its commands ask for it; returns why the job ended."""
+    token = secrets.token_hex(12)
+    outcome = "busy"
+    while store.acquire(run_id, token):
+        try:
+            outcome = _train(store, run_id, token, time_limit_s or caps.limit("job_seconds"))
+        except Exception:  # noqa: BLE001 - a job must leave the run in a readable state
+            log.exception("job for run %s failed", run_id)
+            _mark_failed(store, run_id)
+            outcome = "failed"
+        finally:
+            store.release(run_id, token)
+        hot = store.hot(run_id)
+        if outcome in ("failed", "expired") or hot is None or store.control(run_id)["seq"] <= hot["acked"]:
+            break
+        # A command came in while this job was stopping: take the lease again and serve it.
+    return outcome
+
+
+def _train(store: RunStore, run_id: str, token: str, time_limit_s: float) -> str:
+    hot = store.hot(run_id)
+    if hot is None:
+        return "expired"
+    ctl = store.control(run_id)
+    if ctl["seq"] <= hot["acked"] and hot["state"] != "training":
+        return "nothing to do"
+    job = _Slice(restore(store, hot), hot, hot["acked"], hot["state"] == "training")
+    start = now = time.monotonic()
+    job.renewed = job.checked_seen = now
+    why, message = "paused", ""
+    while True:
+        ctl = store.control(run_id)
+        if ctl["seq"] > job.acked:
+            job.acked = ctl["seq"]
+            job.training = ctl["action"] == "train"
+            presses = int(ctl.get("steps", 0))
+            if presses > job.hot.get("steps_done", 0):
+                advance_run(job.state, presses - job.hot.get("steps_done", 0))
+                job.hot["steps_done"] = presses
+        if not job.training or job.state.trainer.finished:
+            break
+        now = time.monotonic()
+        if now - start > time_limit_s:
+            why, message = "time limit", (f"paused: one press of Train trains for at most "
+                                          f"{time_limit_s / 60:.0f} min — press Train to go on")
+            break
+        if now - job.checked_seen > SEEN_EVERY_S:
+            job.checked_seen = now
+            seen = store.seen(run_id)
+            if seen is not None and time.time() - seen > caps.limit("idle_seconds"):
+                why, message = "page gone", "paused: the page was closed"
+                break
+        _train_slice(store, job, now)
+        if now - job.renewed > RENEW_EVERY_S:
+            job.renewed = now
+            if not store.renew(run_id, token):
+                return "lost lease"
+    _finish(store, job, message)
+    return run_state_word(job.state.trainer) if job.state.trainer.finished else why
+
+
+def _train_slice(store: RunStore, job: _Slice, now: float) -> None:
+    """Train for one slice at the asked speed, publish, then sleep out the rest of the slice."""
+    rate = SPEED_RATES.get(store.speed(job.state.run_id) or "normal", SPEED_RATES["normal"])
+    t0 = time.monotonic()
+    if rate == float("inf"):
+        advance_run(job.state, 10 ** 9, SLICE_S)
+    else:
+        job.owed = min(job.owed + rate * SLICE_S, max(1.0, rate * SLICE_S))
+        taken = advance_run(job.state, int(job.owed), SLICE_S) if job.owed >= 1 else 0
+        job.owed -= taken
+    job.hot = publish(store, job.state, dict(job.hot, acked=job.acked), "training")
+    t1 = time.monotonic()
+    if t1 - job.saved_params > PARAMS_EVERY_S:
+        job.saved_params = t1
+        save_params(store, job.state, job.hot)
+    if t1 - job.saved_model > MODEL_EVERY_S:
+        job.saved_model = t1
+        save_model(store, job.state, job.hot)
+    rest = SLICE_S - (time.monotonic() - t0)
+    if rest > 0:
+        time.sleep(rest)
+
+
+def _finish(store: RunStore, job: _Slice, message: str) -> None:
+    """Leave the run readable and resumable: weights, whole state, final record, fresh TTLs."""
+    tr = job.state.trainer
+    word = run_state_word(tr)
+    hot = publish(store, job.state, dict(job.hot, acked=job.acked), word, tr.message or message)
+    save_params(store, job.state, hot)
+    save_model(store, job.state, hot)
+    store.keep(hot)
+
+
+def _mark_failed(store: RunStore, run_id: str) -> None:
+    hot = store.hot(run_id)
+    if hot is not None:
+        acked = store.control(run_id)["seq"]
+        store.put_hot(dict(hot, state="paused", acked=acked,
+                           message="paused: training stopped on an error — press Reset"))
+
+
+class ThreadRunner:
+    """Jobs on threads of this process (the embedded default: no other server needed).
+
+    At most ``max_jobs`` jobs run at once in this process; ``submit`` says False beyond that.
+    """
+
+    def __init__(self, store: RunStore, max_jobs: int | None = None) -> None:
+        self.store = store
+        self.max_jobs = int(max_jobs or caps.limit("server_jobs"))
+        self._slots = threading.BoundedSemaphore(self.max_jobs)
+
+    def submit(self, run_id: str) -> bool:
+        if not self._slots.acquire(blocking=False):
+            return False
+        thread = threading.Thread(target=self._run, args=(run_id,), name=f"lossviz-job-{run_id[:8]}", daemon=True)
+        thread.start()
+        return True
+
+    def _run(self, run_id: str) -> None:
+        try:
+            run_job(self.store, run_id)
+        except Exception:  # noqa: BLE001 - logged; the run's record says what happened
+            log.exception("job thread for %s failed", run_id)
+        finally:
+            self._slots.release()
+
+
+class CeleryRunner:
+    """Jobs sent through Redis to Celery workers (``lossviz worker``), on this or other machines."""
+
+    def __init__(self, celery_app) -> None:
+        self.celery_app = celery_app
+
+    def submit(self, run_id: str) -> bool:
+        self.celery_app.send_task("lossviz.train", args=[run_id])
+        return True

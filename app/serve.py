@@ -1,0 +1,51 @@
+"""Serve the app with gunicorn: several processes, each with a few request threads.
+
+Each process builds its own app after the fork (no threads exist before it), warms it with one
+request of each kind (Dash 4.4 has a first-request race with threaded workers), and from then
+on shares runs with the others only through the store.
+"""
+
+from __future__ import annotations
+
+import os
+
+from gunicorn.app.base import BaseApplication
+
+
+
+
+def make_server():
+    """The Flask server of a fresh, warmed app (configured from the environment)."""
+    from .main import CACHE_ENV, REDIS_ENV, create_app
+
+    app = create_app(os.environ.get(CACHE_ENV) or None, os.environ.get(REDIS_ENV) or None)
+    client = app.server.test_client()
+    for path in ("/", "/_dash-layout", "/_dash-dependencies"):
+        client.get(path)
+    return app.server
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return make_server()
+
+
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Run gunicorn in the foreground until interrupted."""
+    _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "threads": threads,
+               "worker_class": "gthread", "timeout": 60, "graceful_timeout": 5, "keepalive": 5,
+               "limit_request_line": 8190, "limit_request_field_size": 8190,
+               "accesslog": None, "loglevel": "warning", "preload_app": False,
+               "control_socket_disable": True, "proc_name": "lossviz",
+               "raw_env": [], "max_requests": 0}).run()
+
+
+

@@ -1,0 +1,210 @@
+"""Where runs live on the server: small records per run, in a store shared by every process.
+
+A run is a handful of keys, each with one writer:
+
+* ``hot``: what a tick reads — settings, owner, state, step, version, the acknowledged command,
+  and the curve points not yet in a complete chunk (so a tick is one small read). Written when
+  the run is made, then only by the job that trains it.
+* ``ctl``: the last command (a sequence number and an action); written only by button presses.
+* ``speed``: steps per second asked for; written by the speed control.
+* ``curve:<c>``: complete chunks of ``CURVE_CHUNK`` curve points, each written once.
+* ``traj:<c>``: complete chunks of trajectory rows (the trajectory is appended, never rewritten).
+* ``params``: the current weights, saved at a pace (what the landscape and data plots read).
+* ``model``: the trainer's whole state (optimizer buffers, RNG), saved when a job stops and
+  every few seconds while it runs.
+* ``lease``: held by the one job that trains the run; ``seen``: the page's last heartbeat.
+
+Cached results (landscapes) live in a store of their own, so they never evict a run.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import codec
+from .kv import DiskKV, RedisKV, default_directory, private_directory
+
+RUN_TTL_S = 6 * 3600  # a paused run lives this long after its last change
+RESULT_TTL_S = 15 * 60  # a cached landscape
+RESULTS_BYTES = 256 * 2 ** 20
+LEASE_TTL_S = 10.0  # a job renews its lease every few seconds; a dead job's lease lapses
+CURVE_CHUNK = 50
+TRAJ_CHUNK_BYTES = 2 ** 19
+CURVE_KEYS = ("step", "train_loss", "test_loss", "train_metric", "test_metric")
+
+
+def owner_of(secret: Any) -> str:
+    """The owner tag of a session secret (a hash: the secret itself is never stored)."""
+    import hashlib
+
+    if not isinstance(secret, str) or not 20 <= len(secret) <= 100:
+        raise PermissionError("This page's session is missing or malformed: reload the page.")
+    return hashlib.sha256(secret.encode()).hexdigest()[:32]
+
+
+def new_secret() -> str:
+    """A random session secret (192 bits), made per page load."""
+    return secrets.token_urlsafe(24)
+
+
+def traj_rows_per_chunk(n_params: int) -> int:
+    return max(1, min(32, TRAJ_CHUNK_BYTES // (8 * n_params)))
+
+
+@dataclass
+class RunStore:
+    """Runs in ``runs`` (never evicted for size), results in ``results`` (size-bounded)."""
+
+    runs: Any
+    results: Any
+
+    @classmethod
+    def open(cls, directory: str | None = None, redis_url: str | None = None) -> "RunStore":
+        """Runs in Redis when ``redis_url`` is given (shared by machines), else on this disk;
+        results always on this machine's disk (they are recomputed where they are drawn)."""
+        directory = private_directory(directory or default_directory())
+        runs = RedisKV(redis_url) if redis_url else DiskKV(f"{directory}/runs")
+        return cls(runs, DiskKV(f"{directory}/results", RESULTS_BYTES))
+
+    def close(self) -> None:
+        self.runs.close()
+        self.results.close()
+
+    # --- small records ------------------------------------------------------------------
+    def _get(self, run_id: str, part: str):
+        raw = self.runs.get(f"run:{run_id}:{part}")
+        return None if raw is None else codec.decode(raw)
+
+    def _put(self, run_id: str, part: str, value, ttl: float = RUN_TTL_S) -> None:
+        self.runs.set(f"run:{run_id}:{part}", codec.encode(value), ttl)
+
+    def hot(self, run_id: Any) -> dict | None:
+        if not isinstance(run_id, str) or not run_id.isalnum() or len(run_id) > 64:
+            return None
+        return self._get(run_id, "hot")
+
+    def put_hot(self, hot: dict) -> None:
+        self._put(hot["run_id"], "hot", hot)
+
+    def control(self, run_id: str) -> dict:
+        return self._get(run_id, "ctl") or {"seq": 0, "action": "none"}
+
+    def put_control(self, run_id: str, ctl: dict) -> None:
+        self._put(run_id, "ctl", ctl)
+
+    def speed(self, run_id: str) -> str | None:
+        return self._get(run_id, "speed")
+
+    def put_speed(self, run_id: str, speed: str) -> None:
+        self._put(run_id, "speed", speed)
+
+    def seen(self, run_id: str) -> float | None:
+        return self._get(run_id, "seen")
+
+    def mark_seen(self, run_id: str, every_s: float = 5.0) -> None:
+        """The page is still open (written at most every ``every_s`` seconds)."""
+        now = time.time()
+        last = self.seen(run_id)
+        if last is None or now - last >= every_s:
+            self._put(run_id, "seen", now)
+
+    # --- curves and trajectory, in chunks ---------------------------------------------------
+    def put_curve_chunk(self, run_id: str, index: int, points: list) -> None:
+        self._put(run_id, f"curve:{index}", points)
+
+    def points_since(self, hot: dict, n: int) -> list:
+        """Curve points ``n`` onwards: from complete chunks, then the hot record's tail."""
+        n = max(0, int(n))
+        done = hot["chunks"] * CURVE_CHUNK
+        out: list = []
+        if n < done:
+            keys = [f"run:{hot['run_id']}:curve:{c}" for c in range(n // CURVE_CHUNK, hot["chunks"])]
+            for raw in self.runs.get_many(keys):
+                if raw is None:
+                    raise LookupError("this run's curve has expired")
+                out.extend(codec.decode(raw))
+            out = out[n - (n // CURVE_CHUNK) * CURVE_CHUNK:]
+        return out + hot["tail"][max(0, n - done):]
+
+    def put_traj_chunk(self, run_id: str, index: int, rows: np.ndarray) -> None:
+        self._put(run_id, f"traj:{index}", rows)
+
+    def trajectory(self, run_id: str, n_chunks: int) -> list[np.ndarray]:
+        raws = self.runs.get_many([f"run:{run_id}:traj:{c}" for c in range(n_chunks)])
+        if any(r is None for r in raws):
+            raise LookupError("this run's path has expired")
+        return [codec.decode(r) for r in raws]
+
+    def params(self, run_id: str) -> dict | None:
+        return self._get(run_id, "params")
+
+    def put_params(self, run_id: str, step: int, params: np.ndarray, traj_tail: np.ndarray,
+                   traj_start: int) -> None:
+        """Weights (P,) at ``step`` and the path rows from ``traj_start`` on (the rest is chunked)."""
+        self._put(run_id, "params", {"step": step, "params": params, "traj_tail": traj_tail,
+                                     "traj_start": traj_start})
+
+    def model(self, run_id: str) -> dict | None:
+        return self._get(run_id, "model")
+
+    def put_model(self, run_id: str, state: dict) -> None:
+        self._put(run_id, "model", state)
+
+    def keep(self, hot: dict) -> None:
+        """Restart every key's time to live (a paused run lives RUN_TTL_S from now)."""
+        rid = hot["run_id"]
+        parts = ["hot", "ctl", "speed", "params", "model", "seen"]
+        parts += [f"curve:{c}" for c in range(hot["chunks"])] + [f"traj:{c}" for c in range(hot["traj_chunks"])]
+        for part in parts:
+            self.runs.touch(f"run:{rid}:{part}", RUN_TTL_S)
+
+    # --- one job per run ------------------------------------------------------------------
+    def acquire(self, run_id: str, token: str) -> bool:
+        return self.runs.add(f"run:{run_id}:lease", token.encode(), LEASE_TTL_S)
+
+    def renew(self, run_id: str, token: str) -> bool:
+        return self.runs.renew_if(f"run:{run_id}:lease", token.encode(), LEASE_TTL_S)
+
+    def release(self, run_id: str, token: str) -> None:
+        self.runs.delete_if(f"run:{run_id}:lease", token.encode())
+
+    def leased(self, run_id: str) -> bool:
+        return self.runs.get(f"run:{run_id}:lease") is not None
+
+    # --- sessions -------------------------------------------------------------------------
+    def session_runs(self, owner: str) -> list[str]:
+        raw = self.runs.get(f"session:{owner}")
+        return [] if raw is None else codec.decode(raw)
+
+    def put_session_runs(self, owner: str, run_ids: list[str]) -> None:
+        self.runs.set(f"session:{owner}", codec.encode(run_ids), RUN_TTL_S)
+
+    # --- cached results -------------------------------------------------------------------
+    def get_result(self, key: tuple):
+        raw = self.results.get(_result_key(key))
+        return None if raw is None else codec.decode(raw)
+
+    def put_result(self, key: tuple, value, ttl: float = RESULT_TTL_S) -> None:
+        self.results.set(_result_key(key), codec.encode(value), ttl)
+
+    def claim(self, key: str, ttl: float = 30.0) -> bool:
+        """A short exclusive claim on a result being computed (``release_claim`` ends it)."""
+        return self.results.add(f"claim:{key}", b"1", ttl)
+
+    def release_claim(self, key: str) -> None:
+        self.results.delete(f"claim:{key}")
+
+
+def _result_key(key: tuple) -> str:
+    def part(v):
+        if isinstance(v, float):
+            return repr(v) if math.isfinite(v) else str(v)
+        return str(v)
+
+    return "result:" + "|".join(part(v) for v in key)

@@ -1,0 +1,57 @@
+"""``lossviz worker``: a Celery worker that trains runs sent through Redis.
+
+Jobs run on a pool of threads: a run at a normal speed spends most of its time waiting for its
+next slice, so one process trains many at once (a process per job would leave runs queued).
+The worker and the web processes share runs through Redis (``LOSSVIZ_REDIS_URL``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from typing import Sequence
+
+from .caps import limit
+
+TASK = "lossviz.train"
+
+
+def make_celery(redis_url: str):
+    """A Celery app on ``redis_url`` with the training task registered."""
+    from celery import Celery
+
+    celery_app = Celery("lossviz", broker=redis_url)
+    celery_app.conf.update(task_acks_late=False, worker_prefetch_multiplier=4, task_ignore_result=True,
+                           broker_connection_retry_on_startup=True, worker_hijack_root_logger=False,
+                           task_time_limit=limit("job_seconds") + 60)
+    state = {}
+
+    @celery_app.task(name=TASK)
+    def train(run_id: str) -> str:
+        from .jobs import run_job
+        from .main import CACHE_ENV
+        from .store import RunStore
+
+        if "store" not in state:  # one store per worker process, opened on its first job
+            state["store"] = RunStore.open(os.environ.get(CACHE_ENV) or None, redis_url)
+        return run_job(state["store"], str(run_id))
+
+    return celery_app
+
+
+def main(argv: Sequence[str]) -> int:
+    from .main import REDIS_ENV
+
+    p = argparse.ArgumentParser(prog="lossviz worker", description="Train lossviz runs sent through Redis "
+                                f"(set {REDIS_ENV}, e.g. redis://127.0.0.1:6379/0).")
+    p.add_argument("--concurrency", type=int, default=int(limit("server_jobs")) * 2,
+                   help="runs trained at once (threads); default %(default)s")
+    args = p.parse_args(argv)
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        p.error(f"{REDIS_ENV} is not set: the worker takes its jobs from Redis")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    make_celery(url).worker_main(["worker", "--pool", "threads", "--concurrency", str(args.concurrency),
+                                  "--loglevel", "INFO", "--without-gossip", "--without-mingle"])
+    return 0
