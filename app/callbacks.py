@@ -207,6 +207,7 @@ def register(app, services: Services) -> None:
         """Buttons only send commands: a job trains; the page then polls until it is acknowledged."""
         if not isinstance(config_dict, dict):
             raise PreventUpdate
+        caps.check_settings(config_dict)
         config = RunConfig.from_dict(config_dict)
         caps.check_config(config)  # the request's own settings, whatever the widgets allowed
         owner, trigger = owner_of(session), ctx.triggered_id

@@ -59,6 +59,20 @@ def check(name: str, asked: float) -> None:
         raise CapExceeded(CAPS[name].message(asked))
 
 
+def check_settings(d: dict) -> None:
+    """The caps that raw settings (a dict as a client sent it) can be checked against before
+    they are parsed, so a message names the cap rather than the engine's own range."""
+    hidden = d.get("hidden")
+    if isinstance(hidden, (list, tuple)):
+        check("hidden_layers", len(hidden))
+        widths = [w for w in hidden if isinstance(w, (int, float)) and not isinstance(w, bool)]
+        check("width", max(widths, default=0))
+    for field, name in (("n_samples", "samples"), ("epochs", "epochs")):
+        v = d.get(field)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            check(name, v)
+
+
 def check_config(config: RunConfig, n_params: int | None = None) -> None:
     """Every cap a run's settings touch (CapExceeded naming the first one exceeded)."""
     check("hidden_layers", len(config.hidden))

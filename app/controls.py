@@ -11,9 +11,9 @@ from typing import Any, Callable
 
 from lossviz import ACTIVATIONS, DATASETS, LOSSES, OPTIMIZERS, RunConfig
 
-from . import ids
+from . import caps, ids
 
-MAX_HIDDEN_LAYERS = 4
+MAX_HIDDEN_LAYERS = int(caps.limit("hidden_layers"))
 DEFAULT = RunConfig()
 
 
@@ -71,7 +71,7 @@ CONTROLS: tuple[Control, ...] = (
     Control("noise", ids.NOISE, "Noise", "How much the points are jittered (0 = clean).",
             "text", 0.2, _number(float, 0, 5)),
     Control("n_samples", ids.SAMPLES, "Samples", "How many points (20 to 20,000), 80% for training.",
-            "text", DEFAULT.n_samples, _number(int, 20, 20000)),
+            "text", DEFAULT.n_samples, _number(int, 20, int(caps.limit("samples")))),
     Control("outlier_fraction", ids.OUTLIERS, "Outliers",
             "Fraction of training points moved far off the line (0 to 0.5).",
             "text", DEFAULT.outlier_fraction, _number(float, 0, 0.5)),
@@ -89,9 +89,9 @@ CONTROLS: tuple[Control, ...] = (
     Control("lr", ids.LR, "Learning rate", "Step size: too small crawls, too big diverges.",
             "text", DEFAULT.lr, _number(float, 1e-6, 100)),
     Control("batch_size", ids.BATCH, "Batch size", "Points per step; 0 means all of them (full batch).",
-            "text", DEFAULT.batch_size, _number(int, 0, 20000)),
+            "text", DEFAULT.batch_size, _number(int, 0, int(caps.limit("samples")))),
     Control("epochs", ids.EPOCHS, "Epochs", "Passes over the training data.",
-            "text", DEFAULT.epochs, _number(int, 1, 100000)),
+            "text", DEFAULT.epochs, _number(int, 1, int(caps.limit("epochs")))),
     Control("l2", ids.L2, "L2", "Weight decay: pulls weights towards zero (0 = off).",
             "text", DEFAULT.l2, _number(float, 0, 10)),
     Control("l1", ids.L1, "L1", "Pushes small weights to exactly zero (0 = off).",
@@ -101,13 +101,16 @@ CONTROLS: tuple[Control, ...] = (
 )
 BY_FIELD = {c.field: c for c in CONTROLS}
 LAYERS_TOOLTIP = "Hidden layers between input and output (0 = a linear model)."
-WIDTH_TOOLTIP = "Neurons in each hidden layer (1 to 512)."
+WIDTH_TOOLTIP = f"Neurons in each hidden layer (1 to {caps.limit('width'):.0f})."
 
 
 def parse_hidden(n_layers: Any, widths: list[Any]) -> tuple[int, ...]:
     """Hidden widths from the layer-count dropdown and the width boxes."""
+    if isinstance(n_layers, bool) or not isinstance(n_layers, (int, float, type(None))):
+        raise ValueError("Hidden layers: please pick a number")
     n = int(n_layers or 0)
-    parse = _number(int, 1, 512)
+    caps.check("hidden_layers", n)
+    parse = _number(int, 1, int(caps.limit("width")))
     return tuple(parse(w, f"Width of layer {i + 1}") for i, w in enumerate(widths[:n]))
 
 
@@ -118,7 +121,9 @@ def parse_controls(values: dict[str, Any], n_layers: Any, widths: list[Any]) -> 
     task = DATASETS[fields["dataset"]].task if fields["dataset"] in DATASETS else None
     if task == "regression" and fields["loss"] == "cross_entropy":
         raise ValueError("Cross-entropy needs classes: pick MSE or Huber for regression data")
-    return RunConfig(**fields)
+    config = RunConfig(**fields)
+    caps.check_config(config)  # said now, beside the settings, not only when Train is pressed
+    return config
 
 
 def visible_fields(dataset: str, loss: str, optimizer: str) -> set[str]:

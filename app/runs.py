@@ -72,7 +72,8 @@ def advance_run(state: RunState, n_steps: int, budget_s: float | None = None) ->
     deadline = None if budget_s is None else time.perf_counter() + budget_s
     while taken < n_steps and not trainer.finished:
         to_next = state.curve_every - trainer.step_count % state.curve_every
-        done = trainer.advance(min(to_next, n_steps - taken))
+        # With a time budget, one step at a time: a big network's step can take tens of ms.
+        done = trainer.advance(1 if deadline is not None else min(to_next, n_steps - taken))
         taken += done
         on_grid = trainer.step_count % state.curve_every == 0
         if (done == 0 or on_grid or trainer.finished) and state.history["step"][-1] != trainer.step_count:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -67,28 +68,104 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(no_chromium)
 
 
-@pytest.fixture(scope="session")
-def lossviz_url(tmp_path_factory):
-    """The real app served by ``python -m app.main`` on a free port; stopped at the end."""
-    tmp = tmp_path_factory.mktemp("lossviz-server")
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _serve_app(tmp: Path, env: dict, workers: int = 2):
+    """Start ``python -m app.main`` (gunicorn, ``workers`` processes) on a free port."""
     port = _free_port()
     log_path = tmp / "server.log"
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
     with open(log_path, "w") as log:
         proc = subprocess.Popen([sys.executable, "-m", "app.main", "--host", LOCAL_HOST, "--port", str(port),
-                                 "--cache-dir", str(tmp / "cache")], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
+                                 "--workers", str(workers), "--cache-dir", str(tmp / "cache")], cwd=ROOT,
+                                env=dict(env, PYTHONUNBUFFERED="1"), stdout=log, stderr=subprocess.STDOUT)
     url = f"http://{LOCAL_HOST}:{port}/"
     try:
         _wait_until_answering(url, proc, log_path)
+    except Exception:
+        _stop(proc)
+        raise
+    return url, proc
+
+
+@pytest.fixture(scope="session")
+def lossviz_url(tmp_path_factory):
+    """The real app served by ``python -m app.main`` on a free port (embedded job runner)."""
+    env = {k: v for k, v in os.environ.items() if k != "LOSSVIZ_REDIS_URL"}
+    url, proc = _serve_app(tmp_path_factory.mktemp("lossviz-server"), env)
+    try:
         yield url
     finally:
-        proc.terminate()
+        _stop(proc)
+
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+REDIS_SKIP = f"{REDIS_SERVER} is missing: `make test` installs Debian's redis-server first"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A private Redis server on a free port (no persistence), stopped at the end."""
+    if not os.path.exists(REDIS_SERVER):
+        pytest.skip(REDIS_SKIP)
+    tmp = tmp_path_factory.mktemp("redis")
+    port = _free_port()
+    proc = subprocess.Popen([REDIS_SERVER, "--bind", LOCAL_HOST, "--port", str(port), "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp)],
+                            stdout=open(tmp / "redis.log", "w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while True:
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            with socket.create_connection((LOCAL_HOST, port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            _stop(proc)
+            raise RuntimeError(f"redis-server did not start: {(tmp / 'redis.log').read_text()}")
+        time.sleep(0.1)
+    try:
+        yield f"redis://{LOCAL_HOST}:{port}/0"
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(redis_url, tmp_path_factory):
+    """One ``lossviz worker`` (Celery, thread pool) taking jobs from the test Redis."""
+    tmp = tmp_path_factory.mktemp("worker")
+    env = dict(os.environ, LOSSVIZ_REDIS_URL=redis_url, LOSSVIZ_CACHE_DIR=str(tmp / "cache"), PYTHONUNBUFFERED="1")
+    log_path = tmp / "worker.log"
+    proc = subprocess.Popen([sys.executable, "-m", "app.main", "worker", "--concurrency", "8"], cwd=ROOT, env=env,
+                            stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while "ready" not in log_path.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            _stop(proc)
+            raise RuntimeError(f"lossviz worker did not start:\n{log_path.read_text()}")
+        time.sleep(0.2)
+    try:
+        yield proc
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def lossviz_redis_url(redis_url, celery_worker, tmp_path_factory):
+    """The real app with runs in Redis, trained by the Celery worker (the scale-out path)."""
+    url, proc = _serve_app(tmp_path_factory.mktemp("lossviz-redis"), dict(os.environ, LOSSVIZ_REDIS_URL=redis_url))
+    try:
+        yield url
+    finally:
+        _stop(proc)
 
 
 @pytest.fixture(scope="session")
@@ -128,6 +205,17 @@ def app_page(chromium, lossviz_url):
     Yields ``(page, log)``; ``log`` is a PageLog filled while the test runs. Any page opened
     this way is a new session of the app (its own run).
     """
+    yield from open_page(chromium, lossviz_url)
+
+
+@pytest.fixture
+def redis_app_page(chromium, lossviz_redis_url):
+    """Like ``app_page``, on the app whose runs live in Redis and train in a Celery worker."""
+    yield from open_page(chromium, lossviz_redis_url)
+
+
+def open_page(chromium, url):
+    """A fresh context and page on ``url``, guarded and logged (a generator: yields (page, log))."""
     context = chromium.new_context(viewport=VIEWPORT, service_workers="block")
     log = PageLog()
 
@@ -155,7 +243,7 @@ def app_page(chromium, lossviz_url):
     page.on("request", on_request)
     page.on("response", lambda r: r.status >= 400 and log.http_errors.append(f"{r.status} {r.url}"))
     page.set_default_timeout(20_000)
-    page.goto(lossviz_url, wait_until="load")
+    page.goto(url, wait_until="load")
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=30_000)
     try:
         yield page, log

@@ -1,0 +1,102 @@
+"""Serving a class over HTTP: sessions own their runs, caps are enforced at the door (named in
+the message), and malformed or oversized requests get a 4xx, never a 500."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app import caps, ids
+from app.main import create_app
+from dash_client import (SMALL_RUN, Page, config_for, draw, follow, page, press, started_run,  # noqa: F401
+                         tick, updates)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    return create_app(str(tmp_path_factory.mktemp("serving")))
+
+
+def test_each_page_load_gets_its_own_strong_secret(app):
+    a, b = Page(app.server.test_client()), Page(app.server.test_client())
+    sa, sb = a.value(ids.STORE_SESSION, "data"), b.value(ids.STORE_SESSION, "data")
+    assert sa != sb and len(sa) >= 32  # 24 random bytes, url-safe: 192 bits
+
+
+def test_a_run_answers_only_to_the_session_that_made_it(app):
+    alice, mallory = Page(app.server.test_client()), Page(app.server.test_client())
+    run, cursor, _ = started_run(alice, speed="slow")
+    status, data = tick(mallory, run, cursor)
+    assert status == 200
+    up = updates(data)
+    assert ids.STORE_STREAM not in up and "another session" in up[ids.STATUS]["children"]
+    status, data = press(mallory, ids.PAUSE, config_for(mallory), run)
+    assert "another session" in updates(data)[ids.STATUS]["children"]
+    status, data = draw(mallory, run)
+    assert "another session" in updates(data)[ids.VIEW_ERROR]["children"]
+    # Alice's run was not paused by Mallory's press.
+    stream, _, _ = follow(alice, run, cursor, until=lambda s: "Step 2 " in s["status"])
+    assert "training" in stream["status"]
+    press(alice, ids.PAUSE, config_for(alice), run)
+
+
+@pytest.mark.parametrize("change, cap", [({"hidden": [16] * 5}, "hidden_layers"),
+                                         ({"hidden": [16] * 7}, "hidden_layers"),
+                                         ({"hidden": [600]}, "width"),
+                                         ({"hidden": [512, 512, 512]}, "parameters"),
+                                         ({"hidden": [256, 256], "n_samples": 20000}, "work_per_step")])
+def test_caps_are_enforced_on_the_request_not_only_in_the_widgets(page, change, cap):
+    config = {**config_for(page), **change}  # as a hostile client would send it
+    status, data = press(page, ids.TRAIN, config)
+    assert status == 200
+    up = updates(data)
+    assert ids.STORE_RUN not in up
+    assert f"'{cap}' cap" in up[ids.STATUS]["children"] or "at most" in up[ids.STATUS]["children"]
+
+
+def test_the_settings_say_a_cap_before_train(page):
+    status, data = page.call(page.find(ids.STORE_CONFIG, "data"),
+                             {**SMALL_RUN, (ids.SAMPLES, "value"): "20000", (ids.LAYERS, "value"): 2,
+                              ({"type": ids.WIDTH, "index": 0}, "value"): "256",
+                              ({"type": ids.WIDTH, "index": 1}, "value"): "256"},
+                             changed=[f"{ids.SAMPLES}.value"])
+    assert status == 200
+    assert "'work_per_step' cap" in updates(data)[ids.CONFIG_ERROR]["children"]
+
+
+def test_the_grid_cap_is_named(page):
+    run, _, _ = started_run(page, speed="slow")
+    status, data = draw(page, run, grid=151)
+    assert "'grid' cap" in updates(data)[ids.VIEW_ERROR]["children"]
+    press(page, ids.PAUSE, config_for(page), run)
+
+
+def test_an_oversized_body_gets_413_naming_the_cap(app):
+    client = app.server.test_client()
+    body = json.dumps({"output": "x", "outputs": {}, "inputs": [{"id": "input-lr", "property": "value",
+                                                                   "value": "1" * 50_000_000}]})
+    r = client.post("/_dash-update-component", data=body, content_type="application/json")
+    assert r.status_code == 413
+    assert "request_bytes" in r.get_data(as_text=True)
+    assert len(r.get_data()) < 1000  # never echoes the body back
+
+
+MALFORMED = [b"", b"not json", b"[]", b"null", b"{}", b'{"output": 3}',
+             b'{"output": "x", "outputs": {}, "inputs": 7}',
+             b'{"output": "x", "outputs": {}, "inputs": [{"id": "a"}]}',
+             b'{"output": "x", "outputs": {}, "inputs": [], "changedPropIds": [1]}',
+             b'{"output": "nosuch.children", "outputs": {"id": "nosuch", "property": "children"}, "inputs": []}',
+             b'{"output": "text-status.children", "outputs": {"id": "text-status", "property": "children"},'
+             b' "inputs": [{"id": "input-lr", "property": "value", "value": 1}], "changedPropIds": ["input-lr.value"]}']
+
+
+@pytest.mark.parametrize("body", MALFORMED)
+def test_malformed_callback_bodies_get_400_not_500(app, body):
+    r = app.server.test_client().post("/_dash-update-component", data=body, content_type="application/json")
+    assert 400 <= r.status_code < 500 or r.status_code == 204, (r.status_code, body)
+
+
+def test_cap_table_names_every_limit():
+    for name in ("hidden_layers", "width", "samples", "epochs", "grid", "range", "request_bytes",
+                 "work_per_step", "session_jobs", "server_jobs", "job_seconds", "idle_seconds"):
+        assert name in caps.CAPS and f"'{name}'" in caps.CAPS[name].message(1e12)

@@ -1,0 +1,185 @@
+"""Jobs: exactly one trains a run whatever the timing; commands, cancellation, time limits,
+a silent page, and the runner's cap."""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from app import jobs
+from app.jobs import ThreadRunner, run_job, send
+from app.runs import advance_run, create_run, new_run, restore
+from app.store import RunStore
+from lossviz import RunConfig, Trainer
+
+SMALL = RunConfig(dataset="moons", n_samples=100, hidden=(6, 5), epochs=400)
+HEAVY = RunConfig(dataset="moons", n_samples=4000, hidden=(128, 128), epochs=100_000)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = RunStore.open(str(tmp_path / "store"))
+    yield s
+    s.close()
+
+
+def wait_for(predicate, timeout=20.0, every=0.01):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(every)
+
+
+def settled(store, run_id, seq):
+    hot = store.hot(run_id)
+    return hot["acked"] >= seq and hot["state"] != "training" and not store.leased(run_id)
+
+
+def test_a_job_trains_to_the_end_and_leaves_a_readable_run(store):
+    hot = create_run(store, SMALL.replace(epochs=30), "o" * 32)
+    store.put_speed(hot["run_id"], "max")
+    send(store, hot["run_id"], "train")
+    assert run_job(store, hot["run_id"]) == "finished"
+    hot = store.hot(hot["run_id"])
+    assert hot["state"] == "finished" and hot["step"] == 30 and hot["acked"] == 1
+    plain = new_run(SMALL.replace(epochs=30))
+    advance_run(plain, 30)
+    assert store.points_since(hot, 0) == plain.points()
+    np.testing.assert_array_equal(restore(store, hot).trainer.params, plain.trainer.params)
+    assert not store.leased(hot["run_id"])
+
+
+def test_one_trainer_per_run_under_concurrent_presses(store, monkeypatch):
+    """Presses from many threads (as from several server processes) never train a run twice at
+    once, and the run ends exactly where one uninterrupted trainer ends."""
+    active, most = [0], [0]
+    lock = threading.Lock()
+    real = Trainer.advance
+
+    def counting(self, n=1):
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        try:
+            time.sleep(0.001)  # widen any window where two jobs could overlap
+            return real(self, n)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    monkeypatch.setattr(Trainer, "advance", counting)
+    config = SMALL.replace(epochs=120)
+    hot = create_run(store, config, "o" * 32)
+    rid = hot["run_id"]
+    store.put_speed(rid, "fast")
+    runner = ThreadRunner(store, max_jobs=64)
+
+    def presser(i):
+        for k in range(6):
+            send(store, rid, "train" if (i + k) % 3 else "pause")
+            runner.submit(rid)
+            time.sleep(0.01 * ((i * 7 + k) % 5))
+
+    threads = [threading.Thread(target=presser, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seq = send(store, rid, "train")
+    runner.submit(rid)
+    wait_for(lambda: settled(store, rid, seq))
+    assert most[0] == 1
+    hot = store.hot(rid)
+    assert hot["state"] == "finished" and hot["step"] == 120
+    plain = Trainer(config)
+    real(plain, 120)
+    np.testing.assert_array_equal(restore(store, hot).trainer.params, plain.params)
+    steps = [p[0] for p in store.points_since(hot, 0)]
+    assert steps == sorted(set(steps)) and steps[-1] == 120
+
+
+def test_pause_stops_a_busy_job_within_half_a_second(store):
+    hot = create_run(store, HEAVY, "o" * 32)
+    rid = hot["run_id"]
+    store.put_speed(rid, "max")
+    runner = ThreadRunner(store)
+    send(store, rid, "train")
+    runner.submit(rid)
+    wait_for(lambda: store.hot(rid)["step"] >= 3)
+    start = time.monotonic()
+    seq = send(store, rid, "pause")
+    wait_for(lambda: store.hot(rid)["acked"] >= seq, every=0.005)
+    assert time.monotonic() - start < 0.5
+    wait_for(lambda: settled(store, rid, seq))
+    step = store.hot(rid)["step"]
+    time.sleep(0.3)
+    assert store.hot(rid)["step"] == step and store.hot(rid)["state"] == "paused"
+
+
+def test_steps_are_counted_per_press(store):
+    hot = create_run(store, SMALL, "o" * 32)
+    rid = hot["run_id"]
+    for _ in range(3):
+        send(store, rid, "step")
+    run_job(store, rid)
+    assert store.hot(rid)["step"] == 3 and store.hot(rid)["state"] == "paused"
+    send(store, rid, "step")
+    run_job(store, rid)
+    assert store.hot(rid)["step"] == 4
+
+
+def test_a_job_stops_at_its_time_limit(store):
+    hot = create_run(store, SMALL.replace(epochs=100_000), "o" * 32)
+    rid = hot["run_id"]
+    send(store, rid, "train")
+    start = time.monotonic()
+    assert run_job(store, rid, time_limit_s=0.3) == "time limit"
+    assert time.monotonic() - start < 0.8
+    hot = store.hot(rid)
+    assert hot["state"] == "paused" and "Train" in hot["message"] and hot["step"] > 0
+
+
+def test_a_silent_page_stops_its_job(store, monkeypatch):
+    monkeypatch.setattr(jobs, "SEEN_EVERY_S", 0.05)
+    hot = create_run(store, SMALL.replace(epochs=100_000), "o" * 32)
+    rid = hot["run_id"]
+    store._put(rid, "seen", time.time() - 61)  # the page's last sign of life, a minute ago
+    send(store, rid, "train")
+    start = time.monotonic()
+    assert run_job(store, rid) == "page gone"
+    assert time.monotonic() - start < 1.0
+    assert "closed" in store.hot(rid)["message"]
+
+
+def test_a_command_sent_while_a_job_stops_is_served(store):
+    hot = create_run(store, SMALL, "o" * 32)
+    rid = hot["run_id"]
+    store.put_speed(rid, "fast")
+    runner = ThreadRunner(store)
+    for _ in range(30):  # press Pause then Train at once, many times: training must go on
+        send(store, rid, "train")
+        runner.submit(rid)
+        time.sleep(0.02)
+        send(store, rid, "pause")
+        seq = send(store, rid, "train")
+        runner.submit(rid)
+    wait_for(lambda: store.hot(rid)["acked"] >= seq and store.hot(rid)["state"] in ("training", "finished"))
+    wait_for(lambda: store.hot(rid)["step"] >= 5)
+
+
+def test_runner_refuses_beyond_its_cap(store):
+    runs = [create_run(store, SMALL.replace(epochs=100_000), "o" * 32)["run_id"] for _ in range(3)]
+    runner = ThreadRunner(store, max_jobs=2)
+    for rid in runs:
+        send(store, rid, "train")
+    assert runner.submit(runs[0]) and runner.submit(runs[1])
+    assert not runner.submit(runs[2])
+    for rid in runs[:2]:
+        seq = send(store, rid, "pause")
+        wait_for(lambda: settled(store, rid, seq))
+    wait_for(lambda: runner.submit(runs[2]))
+
+
+def test_an_expired_run_ends_its_job(store):
+    assert run_job(store, "nosuchrun") == "expired"
