@@ -6,18 +6,21 @@ A ``RunConfig`` is a frozen, validated value. Two configs that are equal describ
 
 from __future__ import annotations
 
-import math
+import itertools
+from collections.abc import Iterable, Mapping, Set, Sized
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from .activations import ACTIVATIONS
-from .losses import get_loss
+from .checks import finite_real, short, whole
+from .losses import LOSSES, get_loss
 from .model import MAX_LAYERS, MAX_WIDTH
 from .optimizers import OPTIMIZERS
 from .registry import lookup
 
 MAX_EPOCHS = 100_000
 MAX_LR = 100.0
+MAX_SEED = 2**64 - 1
 
 
 @dataclass(frozen=True)
@@ -43,15 +46,18 @@ class RunConfig:
     epochs: int = 200
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hidden", tuple(_whole(h, "hidden width") for h in self.hidden))
+        object.__setattr__(self, "hidden", _widths(self.hidden))
         for name in ("n_samples", "seed", "batch_size", "epochs"):
             object.__setattr__(self, name, _whole(getattr(self, name), name))
         from .datasets import DATASETS  # late import: datasets pulls in scikit-learn
 
         spec = lookup(DATASETS, self.dataset, "dataset")
         lookup(ACTIVATIONS, self.activation, "activation")
-        get_loss(self.loss, spec.task)  # also: cross-entropy is not for regression data
         lookup(OPTIMIZERS, self.optimizer, "optimizer")
+        if spec.task not in get_loss(self.loss).tasks:  # cross-entropy is not for regression data
+            fits = ", ".join(name for name, loss in LOSSES.items() if spec.task in loss.tasks)
+            raise ValueError(f"loss {self.loss!r} is not defined for {spec.task} data such as "
+                             f"dataset {self.dataset!r}; choose one of: {fits}")
         self._check_ranges()
         self._check_data_options()
 
@@ -67,27 +73,39 @@ class RunConfig:
             v = getattr(self, name)
             if name == "noise" and v is None:
                 continue
-            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi):
-                raise ValueError(f"{name} must be a number between {lo:g} and {hi:g}, got {v!r}")
+            f = finite_real(v)
+            if f is None or not lo <= f <= hi:
+                raise ValueError(f"{name} must be a number between {lo:g} and {hi:g}, got {short(v)}")
+            object.__setattr__(self, name, f)
 
     def _check_ranges(self) -> None:
-        if len(self.hidden) + 1 > MAX_LAYERS:
-            raise ValueError(f"at most {MAX_LAYERS - 1} hidden layers, got {len(self.hidden)}")
         for h in self.hidden:
             if not 1 <= h <= MAX_WIDTH:
                 raise ValueError(f"hidden width must be between 1 and {MAX_WIDTH}, got {h}")
-        _positive(self.lr, "learning rate", MAX_LR)
-        _positive(self.huber_delta, "huber delta", 1e6)
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be a whole number from 0 to 2**64 - 1, got {self.seed}")
+        self._set_number("lr", "learning rate", MAX_LR, positive=True)
+        self._set_number("huber_delta", "huber delta", 1e6, positive=True)
         for name in ("l2", "l1"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and 0 <= v <= 10):
-                raise ValueError(f"{name} must be a number between 0 and 10, got {v!r}")
-        if not 0 <= self.momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
+            self._set_number(name, name, 10.0)
+        m = finite_real(self.momentum)
+        if m is None or not 0 <= m < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {short(self.momentum)}")
+        object.__setattr__(self, "momentum", m)
         if self.batch_size < 0:
             raise ValueError(f"batch size must be 0 (full batch) or positive, got {self.batch_size}")
         if not 1 <= self.epochs <= MAX_EPOCHS:
             raise ValueError(f"epochs must be between 1 and {MAX_EPOCHS}, got {self.epochs}")
+
+    def _set_number(self, name: str, words: str, upper: float, positive: bool = False) -> None:
+        """Check a float field is in (0, upper] (``positive``) or [0, upper]; store it as a float."""
+        v = getattr(self, name)
+        f = finite_real(v)
+        if positive and (f is None or not 0 < f <= upper):
+            raise ValueError(f"{words} must be a positive number up to {upper:g}, got {short(v)}")
+        if not positive and (f is None or not 0 <= f <= upper):
+            raise ValueError(f"{words} must be a number between 0 and {upper:g}, got {short(v)}")
+        object.__setattr__(self, name, f)
 
     def replace(self, **changes: Any) -> "RunConfig":
         """A copy with some fields changed (validated again)."""
@@ -99,21 +117,35 @@ class RunConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "RunConfig":
+    def from_dict(cls, d: Mapping[str, Any]) -> "RunConfig":
         """Build from a dict (unknown keys rejected with a clear message)."""
+        if not isinstance(d, Mapping):
+            raise ValueError(f"settings must be a dict of setting names to values, got {short(d)}")
         names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
+        unknown = sorted(short(k) for k in d if k not in names)
         if unknown:
-            raise ValueError(f"unknown setting(s) {sorted(unknown)}; known: {', '.join(sorted(names))}")
-        return cls(**{**d, "hidden": tuple(d.get("hidden", cls.hidden))})
+            raise ValueError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
+        return cls(**d)
 
 
 def _whole(v: Any, name: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not float(v).is_integer():
-        raise ValueError(f"{name} must be a whole number, got {v!r}")
-    return int(v)
+    n = whole(v)
+    if n is None:
+        raise ValueError(f"{name} must be a whole number, got {short(v)}")
+    return n
 
 
-def _positive(v: Any, name: str, upper: float) -> None:
-    if not (isinstance(v, (int, float)) and math.isfinite(v) and 0 < v <= upper):
-        raise ValueError(f"{name} must be a positive number up to {upper:g}, got {v!r}")
+def _widths(hidden: Any) -> tuple[int, ...]:
+    """Hidden widths as a tuple of ints; a huge or endless iterable is refused, never read out."""
+    if isinstance(hidden, (str, bytes, Mapping, Set)) or not isinstance(hidden, Iterable):
+        raise ValueError(f"hidden must be a list of whole numbers (one width per hidden layer), "
+                         f"got {short(hidden)}")
+    try:
+        widths = list(itertools.islice(hidden, MAX_LAYERS))
+    except TypeError:  # a 0-d array is Iterable but cannot be iterated
+        raise ValueError(f"hidden must be a list of whole numbers (one width per hidden layer), "
+                         f"got {short(hidden)}") from None
+    if len(widths) >= MAX_LAYERS:
+        count = len(hidden) if isinstance(hidden, Sized) else "more"
+        raise ValueError(f"at most {MAX_LAYERS - 1} hidden layers, got {count}")
+    return tuple(_whole(h, "hidden width") for h in widths)

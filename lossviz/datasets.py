@@ -6,7 +6,6 @@ messages and the tests are all built from that dict. Randomness comes only from
 """
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass
 from typing import Callable, Literal
@@ -14,6 +13,9 @@ from typing import Callable, Literal
 import numpy as np
 from sklearn import datasets as skd
 from sklearn.model_selection import train_test_split
+
+from .checks import finite_real, short
+from .registry import lookup
 
 Task = Literal["classification", "regression"]
 TASKS: tuple[str, ...] = ("classification", "regression")
@@ -190,10 +192,10 @@ def dataset_names(task: str | None = None) -> list[str]:
 # ---------------------------------------------------------------- validation
 def _check_number(name: str, value: object, lo: float, hi: float) -> float:
     """Return ``value`` as float if it is a finite real in ``[lo, hi]``, else raise."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not (ok and math.isfinite(value) and lo <= value <= hi):
-        raise ValueError(f"{name} must be a finite number in [{lo}, {hi}], got {value!r}")
-    return float(value)
+    f = finite_real(value)
+    if f is None or not lo <= f <= hi:
+        raise ValueError(f"{name} must be a finite number in [{lo}, {hi}], got {short(value)}")
+    return f
 
 
 def _check_int(name: str, value: object, lo: int, hi: int | None = None) -> int:
@@ -201,7 +203,7 @@ def _check_int(name: str, value: object, lo: int, hi: int | None = None) -> int:
     ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
     if not (ok and lo <= value and (hi is None or value <= hi)):
         span = f"in {lo}..{hi}" if hi is not None else f">= {lo}"
-        raise ValueError(f"{name} must be an integer {span}, got {value!r}")
+        raise ValueError(f"{name} must be an integer {span}, got {short(value)}")
     return int(value)
 
 
@@ -331,9 +333,7 @@ def load_dataset(name: str, *, n_samples: int = 500, noise: float | None = None,
         ``y_test`` (n_test,). Features are standardized with the training split's
         mean/std; ``diabetes`` also standardizes its target with training statistics.
     """
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
-    spec = DATASETS[name]
+    spec = lookup(DATASETS, name, "dataset")
     n_samples = _check_int("n_samples", n_samples, *N_SAMPLES_RANGE)
     noise = spec.default_noise if noise is None else _check_number("noise", noise, *NOISE_RANGE)
     test_fraction = _check_number("test_fraction", test_fraction, *TEST_FRACTION_RANGE)

@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .checks import integer, real_array, short, vector
 from .model import Network
 from .registry import lookup
 
@@ -72,17 +73,29 @@ NORMALIZATIONS: dict[str, Normalization] = {
 }
 
 
+def _checked_params(params: object, net: object) -> Array:
+    """``params`` as a finite (n_params,) vector of ``net``, after checking ``net`` is a Network."""
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a lossviz.Network, got {short(net)}")
+    return vector(params, "params", net.n_params, f" to match net.layer_sizes {net.layer_sizes}")
+
+
 def random_direction(params: Array, net: Network, rng: np.random.Generator,
                      normalization: str = "filter") -> Array:
     """One random direction (n_params,), Gaussian then normalized against ``params``."""
+    params = _checked_params(params, net)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
+                        f"got {short(rng)}")
     norm = lookup(NORMALIZATIONS, normalization, "direction normalization")
-    return norm.apply(rng.standard_normal(net.n_params), np.asarray(params, float), net)
+    return norm.apply(rng.standard_normal(net.n_params), params, net)
 
 
 def random_directions(params: Array, net: Network, seed: int = 0,
                       normalization: str = "filter") -> tuple[Array, Array]:
-    """Two random directions (n_params,) each, reproducible from ``seed``."""
-    rng = np.random.default_rng([seed, 3])
+    """Two random directions (n_params,) each, reproducible from ``seed`` (a whole number >= 0)."""
+    params = _checked_params(params, net)
+    rng = np.random.default_rng([integer(seed, "seed", 0), 3])
     return (random_direction(params, net, rng, normalization),
             random_direction(params, net, rng, normalization))
 
@@ -99,17 +112,22 @@ def pca_directions(trajectory: Array) -> tuple[Array, Array, Array]:
     d1, d2 : (n_params,) unit vectors (d2 zero if the path is a straight line)
     explained : (2,) fraction of the offsets' variance along d1 and d2
     """
-    traj = np.asarray(trajectory, dtype=np.float64)
-    if traj.ndim != 2 or traj.shape[0] < 2:
-        raise ValueError("PCA directions need a trajectory with at least two rows")
-    offsets = traj - traj[-1]
+    traj = real_array(trajectory, "trajectory")
+    if traj.ndim != 2 or traj.shape[0] < 2 or traj.shape[1] < 1:
+        raise ValueError(f"PCA directions need a trajectory of shape (T, n_params) with at least "
+                         f"two rows, got shape {traj.shape}")
+    # Scaled by a power of two to a largest entry below 1 (exact; the directions do not change):
+    # no overflow in the offsets or the squared singular values, whatever the weights' size.
+    _, exponent = np.frexp(max(traj.max(), -traj.min()))
+    offsets = np.ldexp(traj, -exponent)
+    offsets -= offsets[-1].copy()
     with threadpool_limits(1, user_api="blas"):  # OpenBLAS threads make this small SVD 100x slower
         _, s, vt = np.linalg.svd(offsets, full_matrices=False)
-    total = float((s * s).sum())
-    if total == 0:
+    if s[0] == 0:
         raise ValueError("PCA directions need a trajectory that moves")
+    s = s / s[0]
     var = np.zeros(2)
-    var[:min(2, s.size)] = (s[:2] ** 2) / total
+    var[:min(2, s.size)] = (s[:2] ** 2) / float((s * s).sum())
     d2 = vt[1] if vt.shape[0] > 1 and s[1] > _EPS * s[0] else np.zeros(traj.shape[1])
     d1 = vt[0]
     # Orient d1 so the path runs from negative to positive alpha: easier to read.

@@ -24,11 +24,13 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .activations import get_activation
+from .checks import finite_real, real_array, short, vector, whole
 from .losses import get_loss
 from .metrics import accuracy, r_squared
 from .model import Network
 
 Array = np.ndarray
+MAX_GRID_POINTS = 1_000_000  # 1000 x 1000; the app draws at most 201 x 201
 CACHE_BYTES = 2048 * 1024  # per-chunk activation budget: about a quarter of a core's L2
 WORKERS = min(4, os.cpu_count() or 1)
 
@@ -50,33 +52,62 @@ class _Problem:
     huber_delta: float
 
 
-def _prepare(params, d1, d2, alphas, betas, X, y, layer_sizes, activation, loss,
-             huber_delta) -> _Problem:
-    net = Network(tuple(layer_sizes), activation)
+def _prepare(params, d1, d2, alphas, betas, X, y, layer_sizes, activation, loss, huber_delta,
+             names: tuple[str, ...] = ("params", "d1", "d2", "alphas", "betas")) -> _Problem:
+    """Validate everything once; ``names`` are the caller's names for the first five arguments."""
+    net = Network(layer_sizes, activation)
     task = "regression" if net.layer_sizes[-1] == 1 else "classification"
-    get_loss(loss, task)
-    vecs = [_finite(np.asarray(v, dtype=np.float64), name) for v, name in
-            ((params, "params"), (d1, "d1"), (d2, "d2"))]
-    for v, name in zip(vecs, ("params", "d1", "d2")):
-        if v.shape != (net.n_params,):
-            raise ValueError(f"{name} must have shape ({net.n_params},), got {v.shape}")
-    alphas = _finite(np.atleast_1d(np.asarray(alphas, dtype=np.float64)), "alphas")
-    betas = _finite(np.atleast_1d(np.asarray(betas, dtype=np.float64)), "betas")
-    X = _finite(np.asarray(X, dtype=np.float64), "X")
-    if X.ndim != 2 or X.shape[1] != net.layer_sizes[0]:
-        raise ValueError(f"X must have shape (N, {net.layer_sizes[0]}), got {X.shape}")
-    y = np.asarray(y)
-    if y.shape != (X.shape[0],):
-        raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}")
-    if task == "classification":
-        y = y.astype(np.int64)
-        if y.min() < 0 or y.max() >= net.layer_sizes[-1]:
-            raise ValueError(f"class labels must be in 0..{net.layer_sizes[-1] - 1}")
-    else:
-        y = _finite(y.astype(np.float64), "y")
-    if not np.isfinite(huber_delta) or huber_delta <= 0:
-        raise ValueError(f"huber_delta must be a positive number, got {huber_delta!r}")
-    return _Problem(net, *vecs, alphas, betas, X, y, task, loss, float(huber_delta))
+    if task not in get_loss(loss).tasks:
+        raise ValueError(f"loss {loss!r} is not defined for regression: layer_sizes {net.layer_sizes} "
+                         f"end in one output; use mse or huber, or one output per class")
+    why = f" to match layer_sizes {net.layer_sizes}"
+    vecs = [vector(v, name, net.n_params, why) for v, name in zip((params, d1, d2), names)]
+    alphas, betas = (_axis(v, name) for v, name in zip((alphas, betas), names[3:]))
+    if alphas.size * betas.size > MAX_GRID_POINTS:
+        raise ValueError(f"the grid of {names[3]} x {names[4]} has {alphas.size} x {betas.size} "
+                         f"points; at most {MAX_GRID_POINTS} are allowed")
+    X = real_array(X, "X")
+    if X.ndim != 2 or X.shape[1] != net.layer_sizes[0] or X.shape[0] == 0:
+        raise ValueError(f"X must have shape (N, {net.layer_sizes[0]}) with N >= 1{why}, "
+                         f"got shape {X.shape}")
+    y = _targets(y, X.shape[0], task, net.layer_sizes[-1])
+    delta = finite_real(huber_delta)
+    if delta is None or delta <= 0:
+        raise ValueError(f"huber_delta must be a positive number, got {short(huber_delta)}")
+    return _Problem(net, *vecs, alphas, betas, X, y, task, loss, delta)
+
+
+def _axis(v: object, name: str) -> Array:
+    """Grid coordinates as a non-empty finite 1-D array (a single number is one coordinate)."""
+    a = np.atleast_1d(real_array(v, name))
+    if a.ndim != 1 or a.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D sequence of numbers, got shape {a.shape}")
+    return a
+
+
+def _targets(y: object, n: int, task: str, k: int) -> Array:
+    """``y`` (n,): int64 labels in 0..k-1 (classification) or finite floats (regression)."""
+    y = real_array(y, "y")
+    if y.shape != (n,):
+        raise ValueError(f"y must have shape ({n},), one value per row of X, got shape {y.shape}")
+    if task == "regression":
+        return y
+    if not (np.all(y == np.round(y)) and y.min() >= 0 and y.max() < k):
+        raise ValueError(f"y must hold class labels: whole numbers in 0..{k - 1} "
+                         f"(layer_sizes end in {k} outputs)")
+    return y.astype(np.int64)
+
+
+def _dtype(dtype: object) -> np.dtype:
+    """The hidden-layer dtype: float32 (None, the fast path) or float64 (exact)."""
+    try:
+        dt = np.dtype(np.float32 if dtype is None else dtype)
+        ok = dt in (np.dtype(np.float32), np.dtype(np.float64))
+    except (TypeError, ValueError, KeyError):
+        ok = False
+    if not ok:
+        raise ValueError(f"dtype must be None, numpy.float32 or numpy.float64, got {short(dtype)}")
+    return dt
 
 
 GRID_RANGE = (3, 201)
@@ -85,28 +116,23 @@ GRID_RANGE = (3, 201)
 def validate_grid(n: object) -> int:
     """Check a grid resolution (points per axis): a whole number in 3..201."""
     lo, hi = GRID_RANGE
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer, float)) or not float(n).is_integer() \
-            or not lo <= n <= hi:
-        raise ValueError(f"grid size must be a whole number between {lo} and {hi}, got {n!r}")
-    return int(n)
+    g = whole(n)
+    if g is None or not lo <= g <= hi:
+        raise ValueError(f"grid size must be a whole number between {lo} and {hi}, got {short(n)}")
+    return g
 
 
 def validate_span(r: object) -> float:
     """Check a plot range (half-width of the plane, in direction units): a number in (0, 100]."""
-    if isinstance(r, bool) or not isinstance(r, (int, float, np.floating)) or not 0 < r <= 100:
-        raise ValueError(f"range must be a number greater than 0 and at most 100, got {r!r}")
-    return float(r)
+    f = finite_real(r)
+    if f is None or not 0 < f <= 100:
+        raise ValueError(f"range must be a number greater than 0 and at most 100, got {short(r)}")
+    return f
 
 
 def grid_axis(n: int, span: float) -> Array:
     """Coordinates (n,) from -span to span, after validating both."""
     return np.linspace(-validate_span(span), validate_span(span), validate_grid(n))
-
-
-def _finite(a: Array, name: str) -> Array:
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return a
 
 
 def surface(params: Array, d1: Array, d2: Array, alphas: Sequence[float], betas: Sequence[float],
@@ -128,7 +154,7 @@ def surface(params: Array, d1: Array, d2: Array, alphas: Sequence[float], betas:
     (Ga, Gb) float64 array of data losses (no L1/L2 penalty).
     """
     prob = _prepare(params, d1, d2, alphas, betas, X, y, layer_sizes, activation, loss, huber_delta)
-    return _evaluate(prob, dtype, with_metric=False)[0]
+    return _evaluate(prob, _dtype(dtype), with_metric=False)[0]
 
 
 def surface_with_metric(params: Array, d1: Array, d2: Array, alphas, betas, X: Array, y: Array, *,
@@ -136,11 +162,10 @@ def surface_with_metric(params: Array, d1: Array, d2: Array, alphas, betas, X: A
                         huber_delta: float = 1.0, dtype=None) -> tuple[Array, Array]:
     """Like :func:`surface`, also returning accuracy (classification) or R^2 per grid point."""
     prob = _prepare(params, d1, d2, alphas, betas, X, y, layer_sizes, activation, loss, huber_delta)
-    return _evaluate(prob, dtype, with_metric=True)
+    return _evaluate(prob, _dtype(dtype), with_metric=True)
 
 
-def _evaluate(p: _Problem, dtype, with_metric: bool) -> tuple[Array, Array | None]:
-    dt = np.dtype(np.float32 if dtype is None else dtype)
+def _evaluate(p: _Problem, dt: np.dtype, with_metric: bool) -> tuple[Array, Array | None]:
     ga, gb = p.alphas.size, p.betas.size
     coef = np.stack([np.ones(ga * gb), np.repeat(p.alphas, gb), np.tile(p.betas, ga)], axis=1)
     coef = coef.astype(dt)

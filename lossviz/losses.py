@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from .checks import number, real_array, short
 from .registry import lookup
 
 Array = np.ndarray
@@ -170,7 +171,7 @@ def _ce_value_and_grad(out: Array, y: Array, task: str, delta: float) -> tuple[f
 def _require_classification(task: str) -> None:
     if task != "classification":
         raise ValueError(
-            "cross_entropy is not defined for regression (it needs class labels); "
+            "loss 'cross_entropy' is not defined for the regression task (it needs class labels); "
             "use mse or huber for regression data"
         )
 
@@ -227,18 +228,53 @@ def get_loss(name: str, task: str | None = None) -> Loss:
     """Return the loss called ``name``; with ``task``, check the loss is defined for it."""
     loss = lookup(LOSSES, name, "loss")
     if task is not None:
-        if task not in TASKS:
+        if not isinstance(task, str) or task not in TASKS:
             raise ValueError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
         if task not in loss.tasks:
             _require_classification(task)
     return loss
 
 
+def _checked(name: object, out: object, y: object, task: object,
+             huber_delta: object) -> tuple[Loss, Array, Array, float]:
+    """Validate the public arguments once: (loss, out (..., N, K), y (N,), delta).
+
+    ``out`` may hold NaN or inf (a diverged network): its loss is then NaN or inf, not an error.
+    """
+    loss = get_loss(name, task)
+    out = real_array(out, "out", finite=False)
+    if out.ndim < 2 or 0 in out.shape[-2:]:
+        raise ValueError(f"out must have shape (..., N, K) with N, K >= 1, got shape {out.shape}")
+    k = out.shape[-1]
+    if task == "regression" and k != 1:
+        raise ValueError(f"out must have one column (K = 1) for regression, got shape {out.shape}")
+    if task == "classification" and k < 2:
+        raise ValueError(f"out must have one column per class (K >= 2) for classification, "
+                         f"got shape {out.shape}")
+    y = real_array(y, "y")
+    if y.shape != out.shape[-2:-1]:
+        raise ValueError(f"y must have shape ({out.shape[-2]},), one value per row of out, "
+                         f"got shape {y.shape}")
+    if task == "classification":
+        if not (np.all(y == np.round(y)) and y.min() >= 0 and y.max() < k):
+            raise ValueError(f"y must hold class labels: whole numbers in 0..{k - 1}")
+        y = y.astype(np.int64)
+    delta = number(huber_delta, "huber_delta")
+    if delta <= 0:
+        raise ValueError(f"huber_delta must be a positive number, got {short(huber_delta)}")
+    return loss, out, y, delta
+
+
 def loss_value(name: str, out: Array, y: Array, task: str, huber_delta: float = 1.0) -> Array:
-    """Data loss of network output ``out`` (..., N, K) against ``y`` (N,). See module doc."""
-    return get_loss(name, task).value(out, y, task, huber_delta)
+    """Data loss of network output ``out`` (..., N, K) against ``y`` (N,). See module doc.
+
+    Returns shape ``out.shape[:-2]`` (a NumPy scalar for a 2-D ``out``).
+    """
+    loss, out, y, delta = _checked(name, out, y, task, huber_delta)
+    return loss.value(out, y, task, delta)
 
 
 def loss_grad(name: str, out: Array, y: Array, task: str, huber_delta: float = 1.0) -> Array:
     """dL/d(out) for the loss called ``name``; shape of ``out``."""
-    return get_loss(name, task).grad(out, y, task, huber_delta)
+    loss, out, y, delta = _checked(name, out, y, task, huber_delta)
+    return loss.grad(out, y, task, delta)

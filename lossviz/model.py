@@ -14,10 +14,13 @@ from functools import cached_property
 import numpy as np
 
 from .activations import Activation, get_activation
+from .checks import real_array, short, whole
 
 Array = np.ndarray
 MAX_WIDTH = 512
 MAX_LAYERS = 8
+MAX_INPUT_WIDTH = 10_000
+MAX_OUTPUT_WIDTH = 1_000
 
 
 @dataclass(frozen=True)
@@ -32,20 +35,29 @@ class LayerSlice:
 
 
 def validate_layer_sizes(layer_sizes) -> tuple[int, ...]:
-    """Check a layer-size list (input width first, output width last) and return it as a tuple."""
-    try:
-        sizes = tuple(int(s) for s in layer_sizes)
-    except (TypeError, ValueError):
-        raise ValueError(f"layer sizes must be whole numbers, got {layer_sizes!r}") from None
+    """Check a layer-size list (input width first, output width last) and return it as a tuple.
+
+    Widths are bounded (hidden by ``MAX_WIDTH``, input by ``MAX_INPUT_WIDTH``, output by
+    ``MAX_OUTPUT_WIDTH``), so a network's parameter vector always fits in memory.
+    """
+    if isinstance(layer_sizes, np.ndarray) and layer_sizes.ndim == 1:
+        layer_sizes = layer_sizes.tolist()
+    if not isinstance(layer_sizes, (list, tuple)):
+        raise ValueError(f"layer_sizes must be a list of whole numbers, got {short(layer_sizes)}")
+    if len(layer_sizes) - 1 > MAX_LAYERS:
+        raise ValueError(f"layer_sizes may hold at most {MAX_LAYERS} layers (weight matrices), "
+                         f"got {len(layer_sizes) - 1}")
+    sizes = tuple(whole(s) for s in layer_sizes)
+    if None in sizes:
+        raise ValueError(f"layer_sizes must be whole numbers, got {short(layer_sizes)}")
     if len(sizes) < 2:
-        raise ValueError("layer sizes need at least an input and an output width")
-    if len(sizes) - 1 > MAX_LAYERS:
-        raise ValueError(f"at most {MAX_LAYERS} layers (weight matrices), got {len(sizes) - 1}")
+        raise ValueError("layer_sizes need at least an input and an output width")
     for s in sizes[1:-1]:
         if not 1 <= s <= MAX_WIDTH:
-            raise ValueError(f"hidden width must be between 1 and {MAX_WIDTH}, got {s}")
-    if sizes[0] < 1 or sizes[-1] < 1:
-        raise ValueError("input and output widths must be at least 1")
+            raise ValueError(f"layer_sizes: a hidden width must be between 1 and {MAX_WIDTH}, got {s}")
+    for s, what, hi in ((sizes[0], "input", MAX_INPUT_WIDTH), (sizes[-1], "output", MAX_OUTPUT_WIDTH)):
+        if not 1 <= s <= hi:
+            raise ValueError(f"layer_sizes: the {what} width must be between 1 and {hi}, got {s}")
     return sizes
 
 
@@ -96,6 +108,9 @@ class Network:
 
     def init_params(self, rng: np.random.Generator) -> Array:
         """Fresh parameters: He or Glorot normal weights (suited to the activation), zero biases."""
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
+                            f"got {short(rng)}")
         params = np.zeros(self.n_params)
         last = len(self.layers) - 1
         for i, L in enumerate(self.layers):
@@ -105,7 +120,15 @@ class Network:
         return params
 
     def forward(self, params: Array, X: Array) -> Array:
-        """Network output (N, K) for inputs X (N, d)."""
+        """Network output (N, K) for inputs X (N, d). NaN or inf in, NaN or inf out."""
+        params = real_array(params, "params", finite=False)
+        if params.shape != (self.n_params,):
+            raise ValueError(f"params must have shape ({self.n_params},) to match layer_sizes "
+                             f"{self.layer_sizes}, got shape {params.shape}")
+        X = real_array(X, "X", finite=False)
+        if X.ndim != 2 or X.shape[1] != self.layer_sizes[0]:
+            raise ValueError(f"X must have shape (N, {self.layer_sizes[0]}) to match layer_sizes "
+                             f"{self.layer_sizes}, got shape {X.shape}")
         return self.forward_cache(params, X)[0]
 
     def forward_cache(self, params: Array, X: Array) -> tuple[Array, list[tuple[Array, Array]]]:

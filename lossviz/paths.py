@@ -7,10 +7,12 @@ from typing import Sequence
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .landscape import _finite, _prepare, surface
+from .checks import integer, real_array, vector
+from .landscape import _dtype, _evaluate, _prepare
 from .losses import get_loss
 
 Array = np.ndarray
+MAX_CHUNK = 4096  # points per batched forward pass (memory: chunk x N x width)
 
 
 def interpolate(theta_a: Array, theta_b: Array, ts: Sequence[float], X: Array, y: Array, *,
@@ -27,10 +29,16 @@ def interpolate(theta_a: Array, theta_b: Array, ts: Sequence[float], X: Array, y
     -------
     (T,) data losses.
     """
-    theta_a = np.asarray(theta_a, dtype=np.float64)
-    d = np.asarray(theta_b, dtype=np.float64) - theta_a
-    return surface(theta_a, d, np.zeros_like(d), ts, [0.0], X, y, layer_sizes=layer_sizes,
-                   activation=activation, loss=loss, huber_delta=huber_delta, dtype=dtype)[:, 0]
+    a, b = real_array(theta_a, "theta_a"), real_array(theta_b, "theta_b")
+    if b.shape != a.shape:
+        raise ValueError(f"theta_b must have the shape of theta_a {a.shape}, got shape {b.shape}")
+    with np.errstate(over="ignore"):
+        d = b - a
+    if not np.isfinite(d).all():
+        raise ValueError("theta_b - theta_a overflows: the endpoints are too far apart")
+    p = _prepare(a, d, np.zeros_like(d), ts, [0.0], X, y, layer_sizes, activation, loss,
+                 huber_delta, names=("theta_a", "theta_b", "theta_b", "ts", "betas"))
+    return _evaluate(p, _dtype(dtype), with_metric=False)[0][:, 0]
 
 
 def project_trajectory(trajectory: Array, center: Array, d1: Array, d2: Array) -> Array:
@@ -47,27 +55,51 @@ def project_trajectory(trajectory: Array, center: Array, d1: Array, d2: Array) -
     -------
     (T, 2) array of (alpha, beta).
     """
-    basis = np.stack([np.asarray(d1, float), np.asarray(d2, float)], axis=1)  # (n_params, 2)
-    offsets = np.atleast_2d(np.asarray(trajectory, float)) - np.asarray(center, float)
+    traj = np.atleast_2d(real_array(trajectory, "trajectory"))
+    if traj.ndim != 2 or 0 in traj.shape:
+        raise ValueError(f"trajectory must have shape (T, n_params) with T, n_params >= 1, "
+                         f"got shape {traj.shape}")
+    n = traj.shape[1]
+    why = f" (one entry per column of trajectory, {n})"
+    center, d1, d2 = (vector(v, name, n, why)
+                      for v, name in zip((center, d1, d2), ("center", "d1", "d2")))
+    # Scaled by powers of two (exact): offsets stay finite for any finite input, even 1e308 - -1e308.
+    so, sb = _binary_exponent(traj, center), _binary_exponent(d1, d2)
+    offsets = np.ldexp(traj, -so)
+    offsets -= np.ldexp(center, -so)
+    basis = np.stack([np.ldexp(d1, -sb), np.ldexp(d2, -sb)], axis=1)  # (n_params, 2)
     with threadpool_limits(1, user_api="blas"):  # small problem: threads only add latency
         coords, *_ = np.linalg.lstsq(basis, offsets.T, rcond=None)
-    return coords.T
+    with np.errstate(over="ignore"):  # a coordinate beyond 1e308 is honestly infinite
+        return np.ldexp(coords.T, so - sb)
+
+
+def _binary_exponent(*arrays: Array) -> int:
+    """The binary exponent e of the largest magnitude: every entry divided by 2**e is below 1."""
+    return int(np.frexp(max(max(a.max(), -a.min()) for a in arrays))[1])
 
 
 def trajectory_losses(coords: Array, center: Array, d1: Array, d2: Array, X: Array, y: Array, *,
                       layer_sizes: Sequence[int], activation: str, loss: str,
                       huber_delta: float = 1.0, chunk: int = 32) -> Array:
-    """Data loss (T,) at each projected point center + a d1 + b d2, for coords (T, 2)."""
-    p = _prepare(center, d1, d2, [0.0], [0.0], X, y, layer_sizes, activation, loss, huber_delta)
+    """Data loss (T,) at each projected point center + a d1 + b d2, for coords (T, 2).
+
+    ``chunk`` (1..4096) points are evaluated per batched forward pass.
+    """
+    p = _prepare(center, d1, d2, [0.0], [0.0], X, y, layer_sizes, activation, loss, huber_delta,
+                 names=("center", "d1", "d2", "alphas", "betas"))
     lossfn = get_loss(p.loss, p.task)
-    coords = _finite(np.atleast_2d(np.asarray(coords, dtype=np.float64)), "coords")
-    if coords.shape[1] != 2:
-        raise ValueError(f"coords must have shape (T, 2), got {coords.shape}")
-    thetas = p.params + coords @ np.stack([p.d1, p.d2])
+    coords = np.atleast_2d(real_array(coords, "coords"))
+    if coords.ndim != 2 or coords.shape[1] != 2:
+        raise ValueError(f"coords must have shape (T, 2), got shape {coords.shape}")
+    chunk = integer(chunk, "chunk", 1, MAX_CHUNK)
+    basis = np.stack([p.d1, p.d2])
     out = np.empty(coords.shape[0])
-    for s in range(0, thetas.shape[0], chunk):
-        out[s:s + chunk] = lossfn.value(p.net.forward_many(thetas[s:s + chunk], p.X), p.y, p.task,
-                                        p.huber_delta)
+    with np.errstate(over="ignore", invalid="ignore"):  # far-off points: inf or NaN loss, no error
+        for s in range(0, coords.shape[0], chunk):
+            thetas = p.params + coords[s:s + chunk] @ basis  # per chunk: memory chunk x n_params
+            out[s:s + chunk] = lossfn.value(p.net.forward_many(thetas, p.X), p.y, p.task,
+                                            p.huber_delta)
     return out
 
 
