@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from contextlib import contextmanager
 from functools import wraps
 
 from dash import ALL, Input, Output, Patch, State, ctx, no_update, set_props
@@ -25,7 +26,7 @@ from lossviz.landscape import validate_grid, validate_span
 from . import figures, ids
 from .controls import CONTROLS, SPEEDS, loss_options, parse_controls, visible_fields
 from .drawing import draw
-from .layout import LR_MAX_EXP, LR_MIN_EXP
+from .layout import LR_MAX_EXP, LR_MIN_EXP, VIEW_MS
 from . import caps
 from .jobs import send
 from .runs import create_run, history_of, load_view
@@ -33,7 +34,6 @@ from .services import Services
 from .store import LEASE_TTL_S, owner_of
 
 log = logging.getLogger("lossviz.app")
-TICK_BUDGET_S = 0.12
 SLOW_CALLBACK_S = 0.4
 
 
@@ -125,11 +125,30 @@ def revive(services: Services, hot: dict) -> None:
     """A run that should be training but has no job (its worker died, a submit was lost):
     start one. The lease makes this safe to repeat."""
     store, rid = services.store, hot["run_id"]
+    if time.time() - hot["updated"] <= LEASE_TTL_S:
+        return  # a job wrote lately (most ticks stop here: no extra reads)
     ctl = store.control(rid)
-    stale = time.time() - max(hot["updated"], ctl.get("t", 0)) > LEASE_TTL_S
+    stale = time.time() - ctl.get("t", 0) > LEASE_TTL_S
     if stale and (hot["state"] == "training" or ctl["seq"] > hot["acked"]) and not store.leased(rid):
         log.warning("run %s had no job: starting one", rid)
         services.runner.submit(rid)
+
+
+@contextmanager
+def one_view_at_a_time(services: Services, run_id: str, timer: bool):
+    """While one view request of a run is being answered, a timer's next one answers nothing
+    at once (the page's interval fires on schedule, and an overtaken answer would carry
+    what the page showed before: the same figures built twice). A request for a changed
+    option waits its turn instead, briefly."""
+    with services.view_locks.hold(run_id, None if timer else 3.0) as got:
+        if not got and timer:
+            raise PreventUpdate
+        # A timer's requests come on schedule even when answers take longer than that: an
+        # answer sent less than a view period ago may not be on the page yet, and the next one
+        # would be built from what the page showed before (whole figures again, not patches).
+        if timer and not services.view_pacer.due(run_id, 0.75 * VIEW_MS / 1000 * services.load.slowdown()):
+            raise PreventUpdate
+        yield
 
 
 def register(app, services: Services) -> None:
@@ -309,14 +328,14 @@ def register(app, services: Services) -> None:
         hot = _own_run(services, run, session)
         if hot is None:
             raise PreventUpdate
-        services.store.mark_seen(hot["run_id"])
-        view = load_view(services.store, hot)
         directions = directions if directions in ("random", "pca") else "random"
-        try:
-            return draw(services, view, grid, span, directions, bool(log_z), display,
-                        hot["state"] == "training", drawn if isinstance(drawn, dict) else {})
-        except PreventUpdate:  # nothing to repaint; still clear a message about a fixed input
-            return no_update, no_update, no_update, no_update, "", no_update
+        with one_view_at_a_time(services, hot["run_id"], ctx.triggered_id == ids.INTERVAL_VIEW):
+            view = load_view(services.store, hot)
+            try:
+                return draw(services, view, grid, span, directions, bool(log_z), display,
+                            hot["state"] == "training", drawn if isinstance(drawn, dict) else {})
+            except PreventUpdate:  # nothing to repaint; still clear a message about a fixed input
+                return no_update, no_update, no_update, no_update, "", no_update
 
 
 def _sentence(exc: Exception) -> str:

@@ -63,6 +63,8 @@ def decode(data: bytes) -> Any:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError("not an encoded value") from exc
     base = _HEAD.size + n
+    if base == len(data):  # no arrays: the JSON is the value (most records a tick reads)
+        return head
 
     def walk(v: Any) -> Any:
         if isinstance(v, dict):

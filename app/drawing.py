@@ -22,6 +22,7 @@ from .views import data_view, landscape
 
 SURFACE_3D_EVERY_S = 2.5  # each 3-D repaint blocks a software-WebGL page for ~0.2 s
 DATA_EVERY_S = 0.9
+CONTOUR_EVERY_S = 0.3  # live contour; all three live paces stretch when the machine is busy
 SURFACE_3D_LIVE_MAX = 21  # grid points per axis of the 3-D mesh while training
 
 
@@ -47,12 +48,14 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
     first_live = (shown_3d[0] != state.run_id or shown_3d[1] == 0) and shown_2d[:2] != [state.run_id, 0]
     # A big network's landscape can take most of a second: while training, leave the server
     # at least twice as much time for training as the last landscape took to compute.
-    paced = settled or now - max(drawn.get("t2d", 0), drawn.get("t3d", 0)) >= 2 * drawn.get("cost", 0)
-    draw_3d = want_3d and (settled or (paced and (first_live or now - drawn.get("t3d", 0) >= SURFACE_3D_EVERY_S)))
-    draw_2d = (drawn.get("key") != key or drawn.get("shape") != shape) and paced
+    slow = 1.0 if settled else services.load.slowdown()
+    last_drawn = max(drawn.get("t2d", 0), drawn.get("t3d", 0))
+    paced = settled or now - last_drawn >= max(2 * drawn.get("cost", 0), CONTOUR_EVERY_S * slow)
+    draw_3d = want_3d and (settled or (paced and (first_live or now - drawn.get("t3d", 0) >= SURFACE_3D_EVERY_S * slow)))
+    draw_2d = (drawn.get("key") != key or drawn.get("shape") != shape) and (paced or drawn.get("shape") != shape)
     data_shown = (drawn.get("data_key") or [None])[0] == state.run_id
     draw_data = drawn.get("data_key") != key[:2] and (
-        settled or not data_shown or (now - drawn.get("t_data", 0) >= DATA_EVERY_S and not draw_3d))
+        settled or not data_shown or (now - drawn.get("t_data", 0) >= DATA_EVERY_S * slow and not draw_3d))
     if not (draw_2d or draw_3d or draw_data):
         raise PreventUpdate
     meta, contour, surface, data_fig = dict(drawn, run_id=state.run_id), no_update, no_update, no_update
@@ -86,8 +89,8 @@ def _landscape_for(services: Services, state: RunView, key: list, grid: int, spa
     """The landscape for ``key`` (cached by its inputs), its key and what it cost to compute.
 
     While training, the run's latest landscape stands in for a new one when computing it now
-    would crowd out training (it is younger than twice its cost), when another request computes
-    one for this run, or when this process is already computing one for someone (the page
+    would crowd out training (it is younger than twice its cost), or when this process is
+    already computing one for someone (the page
     degrades to a slower landscape refresh under load, never to queued requests). With nothing
     to stand in, a busy server answers None at once and the page asks again on its next tick.
     """
@@ -99,23 +102,17 @@ def _landscape_for(services: Services, state: RunView, key: list, grid: int, spa
         return view, key, last["cost"] if last else 0.0
     if usable and time.time() - last["t"] < 2 * last["cost"]:
         return last["view"], last["key"], last["cost"]
-    claim = f"draw:{state.run_id}"
-    if not store.claim(claim):
+    # Settled views (paused, finished, a new option) wait their turn; live ones never do.
+    if not services.view_slots.acquire(timeout=None if not running else 0.0):
         return (last["view"], last["key"], last["cost"]) if usable else (None, key, 0.0)
     try:
-        # Settled views (paused, finished, a new option) wait their turn; live ones never do.
-        if not services.view_slots.acquire(timeout=None if not running else 0.0):
-            return (last["view"], last["key"], last["cost"]) if usable else (None, key, 0.0)
-        try:
-            start = time.time()
-            view = landscape(state, grid, span, mode)
-            cost = time.time() - start
-        finally:
-            services.view_slots.release()
-        store.put_result(tuple(key), view)
-        store.put_result(("last", state.run_id), {"t": time.time(), "cost": cost, "key": key, "view": view})
+        start = time.time()
+        view = landscape(state, grid, span, mode)
+        cost = time.time() - start
     finally:
-        store.release_claim(claim)
+        services.view_slots.release()
+    store.put_result(tuple(key), view)
+    store.put_result(("last", state.run_id), {"t": time.time(), "cost": cost, "key": key, "view": view})
     return view, key, cost
 
 

@@ -15,6 +15,7 @@ Runners: ``ThreadRunner`` (in-process threads: the embedded default, no server n
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 import time
@@ -26,14 +27,16 @@ from .store import LEASE_TTL_S, RunStore
 
 log = logging.getLogger("lossviz.jobs")
 
-SLICE_S = 0.08  # between looks at the commands: a cancelled job stops within a slice and a step
+SLICE_S = 0.15  # between looks at the commands (a cancelled job stops within a slice and a step);
+# one publish per slice, about one per page tick
 # Optimizer steps per second by speed (the page used to take 1/6/30 steps per 150 ms tick).
 SPEED_RATES = {"slow": 1 / 0.15, "normal": 6 / 0.15, "fast": 30 / 0.15, "max": float("inf")}
-PARAMS_EVERY_S = 0.25  # the weights the plots read: at least this often while training
+PARAMS_EVERY_S = 0.3  # the weights the plots read: at least this often while training
 MODEL_EVERY_S = 5.0  # the whole trainer, for a job that dies: at least this often
 RENEW_EVERY_S = LEASE_TTL_S / 4
 SEEN_EVERY_S = 5.0
 ACTIONS = ("train", "pause", "step", "stop")
+JOB_NICENESS = 10
 
 
 def send(store: RunStore, run_id: str, action: str) -> int:
@@ -190,6 +193,84 @@ class ThreadRunner:
             log.exception("job thread for %s failed", run_id)
         finally:
             self._slots.release()
+
+
+class ProcessRunner:
+    """Jobs on threads of a child process (one per server process): training never holds the
+    request threads' interpreter lock, and the OS shares the cores between the two.
+
+    The child starts with the runner (``spawn``: nothing of the parent's threads or open files
+    is inherited), opens its own store on the same folder, and ends with its parent. At most
+    ``max_jobs`` jobs run at once; ``submit`` says False beyond that. A child that died is
+    started again on the next submit (its runs' leases lapse; a tick revives them).
+    """
+
+    def __init__(self, directory: str, max_jobs: int | None = None) -> None:
+        import multiprocessing
+
+        self.directory = directory
+        self.max_jobs = int(max_jobs or caps.limit("server_jobs"))
+        self._mp = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._proc = self._queue = self._active = None
+        self._start()
+
+    def _start(self) -> None:
+        self._queue, self._active = self._mp.Queue(), self._mp.Value("i", 0)
+        self._proc = self._mp.Process(target=_job_process, name="lossviz-jobs", daemon=True,
+                                      args=(self._queue, self._active, self.directory, self.max_jobs, os.getpid()))
+        self._proc.start()
+
+    def submit(self, run_id: str) -> bool:
+        with self._lock:
+            if not self._proc.is_alive():
+                log.warning("the job process had ended: starting it again")
+                self._start()
+            if self._active.value >= self.max_jobs:
+                return False
+            self._queue.put(run_id)
+            return True
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.is_alive():
+            self._queue.put(None)
+            self._proc.join(timeout=5)
+
+
+def _job_process(queue, active, directory: str, max_jobs: int, parent: int) -> None:
+    """The child's loop: each run id taken from ``queue`` becomes a job on a thread."""
+    import queue as queue_module
+
+    from .store import RunStore
+
+    # Below the server's request threads: when the cores are busy, training slows down a
+    # little and the page's ticks keep their pace (curves never stall behind training).
+    os.nice(JOB_NICENESS)
+    store = RunStore.open(directory)
+    slots = threading.BoundedSemaphore(max_jobs)
+
+    def job(run_id: str) -> None:
+        try:
+            run_job(store, run_id)
+        except Exception:  # noqa: BLE001 - logged; the run's record says what happened
+            log.exception("job for %s failed", run_id)
+        finally:
+            with active.get_lock():
+                active.value -= 1
+            slots.release()
+
+    while os.getppid() == parent:  # ends with the server process that started it
+        try:
+            run_id = queue.get(timeout=1.0)
+        except queue_module.Empty:
+            continue
+        if run_id is None:
+            break
+        if not slots.acquire(blocking=False):
+            continue  # over the cap (the parent checks first): the run's tick revives it later
+        with active.get_lock():
+            active.value += 1
+        threading.Thread(target=job, args=(run_id,), name=f"lossviz-job-{run_id[:8]}", daemon=True).start()
 
 
 class CeleryRunner:

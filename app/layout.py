@@ -18,6 +18,7 @@ from .controls import (CONTROLS, LAYERS_TOOLTIP, MAX_HIDDEN_LAYERS, SPEEDS, VIEW
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
                 "toImageButtonOptions": {"format": "png", "scale": 2}}
 LR_MIN_EXP, LR_MAX_EXP = -4, 1
+TICK_MS, VIEW_MS = 150, 400  # the page's timers: curves and status, then landscape and data
 
 
 def _row(label: str, tooltip: str, widget, field: str | None = None, hidden: bool = False):
@@ -145,8 +146,8 @@ def _plots():
 def _stores():
     return [dcc.Store(id=ids.STORE_SESSION, data=new_secret()), dcc.Store(id=ids.STORE_CONFIG), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
             dcc.Store(id=ids.STORE_CURSOR), dcc.Store(id=ids.STORE_DRAWN),
-            dcc.Interval(id=ids.INTERVAL_TRAIN, interval=150, disabled=True),
-            dcc.Interval(id=ids.INTERVAL_VIEW, interval=400, disabled=True)]
+            dcc.Interval(id=ids.INTERVAL_TRAIN, interval=TICK_MS, disabled=True),
+            dcc.Interval(id=ids.INTERVAL_VIEW, interval=VIEW_MS, disabled=True)]
 
 
 def serve_layout():

@@ -22,15 +22,18 @@ from typing import Sequence
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 REDIS_ENV = "LOSSVIZ_REDIS_URL"
 CACHE_ENV = "LOSSVIZ_CACHE_DIR"
+BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def create_app(cache_dir: str | None = None, redis_url: str | None = None):
+def create_app(cache_dir: str | None = None, redis_url: str | None = None, job_process: bool = False):
     """Build the Dash app. Runs live under ``cache_dir`` (or in Redis at ``redis_url``, trained
-    by Celery workers); without Redis they train on threads of this process."""
+    by Celery workers); without Redis they train on threads of this process, or with
+    ``job_process`` on threads of a child process (what the server uses)."""
     import dash
 
     from . import callbacks, guard
-    from .jobs import CeleryRunner, ThreadRunner
+    from .jobs import CeleryRunner, ProcessRunner, ThreadRunner
+    from .kv import default_directory
     from .layout import serve_layout
     from .services import Services
     from .store import RunStore
@@ -40,6 +43,8 @@ def create_app(cache_dir: str | None = None, redis_url: str | None = None):
         from .worker import make_celery
 
         runner = CeleryRunner(make_celery(redis_url))
+    elif job_process:
+        runner = ProcessRunner(cache_dir or default_directory())
     else:
         runner = ThreadRunner(store)
     app = dash.Dash(__name__, title="lossviz — loss landscape explorer", assets_folder=str(ASSETS),
@@ -76,6 +81,8 @@ def _serve(argv: Sequence[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     _limit_malloc_arenas()
+    for var in BLAS_THREAD_VARS:  # several processes share the cores: one BLAS thread each
+        os.environ.setdefault(var, "1")
     if args.cache_dir:
         os.environ[CACHE_ENV] = os.path.abspath(args.cache_dir)
     redis_url = os.environ.get(REDIS_ENV) or None

@@ -18,7 +18,7 @@ def make_server():
     """The Flask server of a fresh, warmed app (configured from the environment)."""
     from .main import CACHE_ENV, REDIS_ENV, create_app
 
-    app = create_app(os.environ.get(CACHE_ENV) or None, os.environ.get(REDIS_ENV) or None)
+    app = create_app(os.environ.get(CACHE_ENV) or None, os.environ.get(REDIS_ENV) or None, job_process=True)
     client = app.server.test_client()
     for path in ("/", "/_dash-layout", "/_dash-dependencies"):
         client.get(path)

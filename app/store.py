@@ -193,13 +193,6 @@ class RunStore:
     def put_result(self, key: tuple, value, ttl: float = RESULT_TTL_S) -> None:
         self.results.set(_result_key(key), codec.encode(value), ttl)
 
-    def claim(self, key: str, ttl: float = 30.0) -> bool:
-        """A short exclusive claim on a result being computed (``release_claim`` ends it)."""
-        return self.results.add(f"claim:{key}", b"1", ttl)
-
-    def release_claim(self, key: str) -> None:
-        self.results.delete(f"claim:{key}")
-
 
 def _result_key(key: tuple) -> str:
     def part(v):

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+
+from .blas import single_threaded_blas
 
 from .checks import integer, real_array, short, vector
 from .model import Network
@@ -121,7 +122,7 @@ def pca_directions(trajectory: Array) -> tuple[Array, Array, Array]:
     _, exponent = np.frexp(max(traj.max(), -traj.min()))
     offsets = np.ldexp(traj, -exponent)
     offsets -= offsets[-1].copy()
-    with threadpool_limits(1, user_api="blas"):  # OpenBLAS threads make this small SVD 100x slower
+    with single_threaded_blas():  # OpenBLAS threads make this small SVD 100x slower
         _, s, vt = np.linalg.svd(offsets, full_matrices=False)
     if s[0] == 0:
         raise ValueError("PCA directions need a trajectory that moves")

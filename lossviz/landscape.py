@@ -21,7 +21,8 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+
+from .blas import single_threaded_blas
 
 from .activations import get_activation
 from .checks import finite_real, real_array, short, vector, whole
@@ -195,7 +196,7 @@ def _evaluate(p: _Problem, dt: np.dtype, with_metric: bool) -> tuple[Array, Arra
     blocks = [starts[w::workers] for w in range(workers)]
     # Small BLAS calls run fastest single-threaded (OpenBLAS' thread hand-off costs more than
     # the work); the chunks themselves are spread over the cores instead (NumPy frees the GIL).
-    with threadpool_limits(1, user_api="blas"):
+    with single_threaded_blas():
         if workers > 1:
             with ThreadPoolExecutor(workers) as pool:
                 list(pool.map(run, blocks))

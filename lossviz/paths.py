@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+
+from .blas import single_threaded_blas
 
 from .checks import integer, real_array, vector
 from .landscape import _dtype, _evaluate, _prepare
@@ -68,7 +69,7 @@ def project_trajectory(trajectory: Array, center: Array, d1: Array, d2: Array) -
     offsets = np.ldexp(traj, -so)
     offsets -= np.ldexp(center, -so)
     basis = np.stack([np.ldexp(d1, -sb), np.ldexp(d2, -sb)], axis=1)  # (n_params, 2)
-    with threadpool_limits(1, user_api="blas"):  # small problem: threads only add latency
+    with single_threaded_blas():  # small problem: threads only add latency
         coords, *_ = np.linalg.lstsq(basis, offsets.T, rcond=None)
     with np.errstate(over="ignore"):  # a coordinate beyond 1e308 is honestly infinite
         return np.ldexp(coords.T, so - sb)

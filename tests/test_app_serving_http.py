@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from dash._utils import stringify_id
 
 from app import caps, ids
 from app.main import create_app
@@ -57,8 +58,8 @@ def test_caps_are_enforced_on_the_request_not_only_in_the_widgets(page, change, 
 def test_the_settings_say_a_cap_before_train(page):
     status, data = page.call(page.find(ids.STORE_CONFIG, "data"),
                              {**SMALL_RUN, (ids.SAMPLES, "value"): "20000", (ids.LAYERS, "value"): 2,
-                              ({"type": ids.WIDTH, "index": 0}, "value"): "256",
-                              ({"type": ids.WIDTH, "index": 1}, "value"): "256"},
+                              (stringify_id({"type": ids.WIDTH, "index": 0}), "value"): "256",
+                              (stringify_id({"type": ids.WIDTH, "index": 1}), "value"): "256"},
                              changed=[f"{ids.SAMPLES}.value"])
     assert status == 200
     assert "'work_per_step' cap" in updates(data)[ids.CONFIG_ERROR]["children"]
