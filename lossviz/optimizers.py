@@ -18,7 +18,10 @@ from typing import Callable
 
 import numpy as np
 
+from .checks import integer, number
 from .registry import lookup
+
+MAX_PARAMS = 10 ** 8  # parameters of one network: beyond this an optimizer's buffers would not fit
 
 Array = np.ndarray
 
@@ -150,4 +153,11 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
 def make_optimizer(name: str, n_params: int, lr: float, momentum: float = 0.9) -> Optimizer:
     """Build the optimizer called ``name`` for a vector of ``n_params`` parameters."""
     spec = lookup(OPTIMIZERS, name, "optimizer")
+    n_params = integer(n_params, "n_params", 1, MAX_PARAMS)
+    lr = number(lr, "lr (learning rate)", 0.0)
+    if lr <= 0:
+        raise ValueError(f"lr (learning rate) must be a positive number, got {lr!r}")
+    momentum = number(momentum, "momentum", 0.0, 1.0)
+    if momentum >= 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
     return spec.factory(n_params, lr, momentum=momentum)

@@ -14,6 +14,7 @@ from typing import Iterator
 
 import numpy as np
 
+from .checks import integer, short, vector
 from .config import RunConfig
 from .datasets import Dataset, load_dataset
 from .losses import get_loss
@@ -86,6 +87,8 @@ def dataset_for(config: RunConfig) -> Dataset:
 
 def make_run(config: RunConfig) -> tuple[Dataset, Network, Array]:
     """Data, network and initial parameters for a config (deterministic in its seed)."""
+    if not isinstance(config, RunConfig):
+        raise TypeError(f"config must be a lossviz.RunConfig, got {short(config)}")
     data = dataset_for(config)
     get_loss(config.loss, data.task)  # cross-entropy on regression fails here, clearly
     out = data.n_classes if data.task == "classification" else 1
@@ -106,9 +109,9 @@ class Trainer:
         self.config = config
         self.data, self.net, params = make_run(config)
         if params_init is not None:
-            params = np.array(params_init, dtype=np.float64)
-            if params.shape != (self.net.n_params,):
-                raise ValueError(f"params_init must have shape ({self.net.n_params},)")
+            params = vector(params_init, "params_init", self.net.n_params, " (the network's parameter count)").copy()
+        if trajectory_bytes is not None:
+            trajectory_bytes = integer(trajectory_bytes, "trajectory_bytes", 0)
         self.params_init = params.copy()
         self.params = params
         self.loss = get_loss(config.loss, self.data.task)
@@ -208,6 +211,7 @@ class Trainer:
 
     def advance(self, n_steps: int = 1) -> int:
         """Take up to ``n_steps`` optimizer steps; return how many were taken."""
+        n_steps = integer(n_steps, "n_steps", 0)
         taken = 0
         with np.errstate(all="ignore"):  # divergence is detected below, not raised by NumPy
             while taken < n_steps and not self.finished:
@@ -278,7 +282,7 @@ def train(config: RunConfig, *, every: int | None = None,
     The first snapshot is at step 0 (before training); the last has status "done" or "diverged".
     """
     trainer = Trainer(config, params_init)
-    every = every or trainer.steps_per_epoch
+    every = trainer.steps_per_epoch if every is None else integer(every, "every", 0) or trainer.steps_per_epoch
     yield trainer.evaluate()
     while not trainer.finished:
         step, k = trainer.step_count, trainer.record_every

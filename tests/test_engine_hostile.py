@@ -6,10 +6,6 @@ wrong type or shape, an unknown name -- the call either succeeds with output of 
 shape, or raises ValueError/TypeError whose message is a sentence naming that argument. Any
 other exception (IndexError, OverflowError, MemoryError, AttributeError, ...) fails the test, and
 so do a hang and a huge allocation.
-
-Tests marked ``xfail(strict=True)`` track holes in training.py/optimizers.py (files owned by
-someone else at the time of writing); each one turns into a failure once the hole is fixed,
-so its mark gets removed then.
 """
 from __future__ import annotations
 
@@ -338,17 +334,7 @@ def test_loss_value_and_grad(arg, value, name, task):
 
 # --- optimizers (optimizers.py) ------------------------------------------------------------------
 
-OPTIMIZERS_XFAIL = pytest.mark.xfail(strict=True, reason=(
-    "optimizers.py: make_optimizer/Optimizer do not validate n_params, lr and momentum at the "
-    "door (a string lr raises numpy's 'ufunc isfinite not supported', n_params=-1 'negative "
-    "dimensions', n_params=10**12 MemoryError or is accepted by SGD, momentum=None a bare "
-    "comparison TypeError, bools are accepted as numbers); fix: lossviz.checks.integer/number "
-    "in make_optimizer, then remove this mark"))
-
-
-@pytest.mark.parametrize("arg", ["name", pytest.param("n_params", marks=OPTIMIZERS_XFAIL),
-                                 pytest.param("lr", marks=OPTIMIZERS_XFAIL),
-                                 pytest.param("momentum", marks=OPTIMIZERS_XFAIL)])
+@pytest.mark.parametrize("arg", ["name", "n_params", "lr", "momentum"])
 @HOSTILE_SETTINGS
 @given(value=HOSTILE)
 @example(value="abc")
@@ -611,7 +597,6 @@ def test_trajectory_on_plane(arg, value, task):
 # --- training (training.py) ------------------------------------------------------------------------
 
 SMALL = RunConfig(n_samples=20, hidden=(3,), epochs=2)
-TRAINING_XFAIL = "training.py: {}; once fixed at the door (lossviz.checks), remove this mark"
 
 
 @st.composite
@@ -661,9 +646,6 @@ def test_training_any_valid_config(config):
         assert_snapshot(snap)
 
 
-@pytest.mark.xfail(strict=True, reason=TRAINING_XFAIL.format(
-    "make_run/Trainer/train accept any object as config and fail inside with AttributeError "
-    "(fix: make_run raises TypeError unless isinstance(config, RunConfig))"))
 @HOSTILE_SETTINGS
 @given(value=st.one_of(HOSTILE, st.just(SMALL.to_dict())))
 @example(value=None)
@@ -673,10 +655,6 @@ def test_training_entry_points_need_a_run_config(value):
         assert attempt(call, "config") is REFUSED
 
 
-@pytest.mark.xfail(strict=True, reason=TRAINING_XFAIL.format(
-    "Trainer does not check params_init's type ('abc' raises NumPy's 'could not convert string "
-    "to float', range(10**12) MemoryError) nor trajectory_bytes' ('abc' raises a bare '//' "
-    "TypeError) (fix: checks.real_array and checks.integer(..., 0))"))
 @pytest.mark.parametrize("arg", ["params_init", "trajectory_bytes"])
 @HOSTILE_SETTINGS
 @given(value=HOSTILE)
@@ -690,9 +668,6 @@ def test_trainer_arguments(arg, value):
         assert_snapshot(trainer.evaluate())
 
 
-@pytest.mark.xfail(strict=True, reason=TRAINING_XFAIL.format(
-    "Trainer.advance does not check n_steps ('3' raises a bare comparison TypeError) "
-    "(fix: n_steps = checks.integer(n_steps, 'n_steps', 0))"))
 @HOSTILE_SETTINGS
 @given(value=HOSTILE)
 @example(value="3")
@@ -704,10 +679,6 @@ def test_trainer_advance(value):
         assert_snapshot(trainer.evaluate())
 
 
-@pytest.mark.xfail(strict=True, reason=TRAINING_XFAIL.format(
-    "train(every=...) does not check every: every=-1 or NaN loops forever (advance takes 0 "
-    "steps), every='2' raises a bare '%' TypeError (fix: checks.integer(every, 'every', 1) "
-    "unless None)"))
 @HOSTILE_SETTINGS
 @given(value=HOSTILE)
 @example(value=-1)
