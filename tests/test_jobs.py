@@ -16,9 +16,11 @@ SMALL = RunConfig(dataset="moons", n_samples=100, hidden=(6, 5), epochs=400)
 HEAVY = RunConfig(dataset="moons", n_samples=4000, hidden=(128, 128), epochs=100_000)
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = RunStore.open(str(tmp_path / "store"))
+@pytest.fixture(params=["disk", "redis"])
+def store(request, tmp_path):
+    """The run store on this disk, and in Redis (the scale-out path; needs redis-server)."""
+    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    s = RunStore.open(str(tmp_path / "store"), url)
     yield s
     s.close()
 
