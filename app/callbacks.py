@@ -111,14 +111,30 @@ def start_run(services: Services, config: RunConfig, owner: str, speed) -> dict:
     return hot
 
 
-def command(services: Services, run_id: str, action: str) -> tuple[int, str]:
+def command(services: Services, run_id: str, action: str, owner: str) -> tuple[int, str]:
     """Send ``action``; start a job for train/step. Returns (sequence number, a refusal or "")."""
+    if action == "train":
+        store, cap = services.store, int(caps.limit("session_jobs"))
+        others = [r for r in store.session_runs(owner) if r != run_id]
+        busy = [r for r in others if _training(store, r)]
+        if len(busy) >= cap:
+            return int(store.control(run_id)["seq"]), (
+                f"Over the 'session_jobs' cap: at most {cap} runs train at once for one page — pause one first")
     seq = send(services.store, run_id, action)
     if action in ("train", "step") and not services.runner.submit(run_id):
         seq = send(services.store, run_id, "pause")
         return seq, (f"busy: {int(caps.limit('server_jobs'))} runs are training on this server "
                      "(its 'server_jobs' cap) — press Train again in a moment")
     return seq, ""
+
+
+def _training(store, run_id: str) -> bool:
+    """The run trains, or will as soon as its job reads the Train press already sent."""
+    hot = store.hot(run_id)
+    if hot is None:
+        return False
+    ctl = store.control(run_id)
+    return hot["state"] == "training" or store.leased(run_id) or (ctl["action"] == "train" and ctl["seq"] > hot["acked"])
 
 
 def revive(services: Services, hot: dict) -> None:
@@ -243,7 +259,7 @@ def register(app, services: Services) -> None:
         running = action == "train" or (running and not fresh and action is None)
         seq, word = (run or {}).get("seq", 0) if not fresh else 0, ""
         if action:
-            seq, word = command(services, hot["run_id"], action)
+            seq, word = command(services, hot["run_id"], action, owner)
             running = running and not word
         points = hot["tail"] if fresh else None
         fig, cursor = _fresh_curves(hot, points, bool(log_loss)) if fresh else (no_update, no_update)

@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 
 from . import caps
+from .memory import IdleTrimmer, limit_arenas, trim
 from .runs import RunState, advance_run, publish, restore, run_state_word, save_model, save_params
 from .store import LEASE_TTL_S, RunStore
 
@@ -246,8 +247,13 @@ def _job_process(queue, active, directory: str, max_jobs: int, parent: int) -> N
     # Below the server's request threads: when the cores are busy, training slows down a
     # little and the page's ticks keep their pace (curves never stall behind training).
     os.nice(JOB_NICENESS)
+    limit_arenas()
     store = RunStore.open(directory)
     slots = threading.BoundedSemaphore(max_jobs)
+
+    trimmer = IdleTrimmer().start()
+    _warm_up()
+    trim()
 
     def job(run_id: str) -> None:
         try:
@@ -258,6 +264,7 @@ def _job_process(queue, active, directory: str, max_jobs: int, parent: int) -> N
             with active.get_lock():
                 active.value -= 1
             slots.release()
+            trimmer.touch()
 
     while os.getppid() == parent:  # ends with the server process that started it
         try:
@@ -271,6 +278,15 @@ def _job_process(queue, active, directory: str, max_jobs: int, parent: int) -> N
         with active.get_lock():
             active.value += 1
         threading.Thread(target=job, args=(run_id,), name=f"lossviz-job-{run_id[:8]}", daemon=True).start()
+
+
+def _warm_up() -> None:
+    """Train a tiny run once, so what the first job would load lazily is loaded at start."""
+    from lossviz import RunConfig
+
+    from .runs import new_run
+
+    advance_run(new_run(RunConfig(n_samples=40, hidden=(4,), epochs=3)), 3)
 
 
 class CeleryRunner:

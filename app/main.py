@@ -12,12 +12,13 @@ processes (on this machine or others) train them.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import logging
 import os
 import sys
 from pathlib import Path
 from typing import Sequence
+
+from .memory import limit_arenas
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 REDIS_ENV = "LOSSVIZ_REDIS_URL"
@@ -50,18 +51,11 @@ def create_app(cache_dir: str | None = None, redis_url: str | None = None, job_p
     app = dash.Dash(__name__, title="lossviz — loss landscape explorer", assets_folder=str(ASSETS),
                     update_title=None, serve_locally=True)
     app.layout = serve_layout
-    callbacks.register(app, Services(store, runner))
+    services = Services(store, runner)
+    callbacks.register(app, services)
+    app.lossviz_services = services  # for tests and tools: the store and runner this app uses
     guard.protect(app.server)
     return app
-
-
-def _limit_malloc_arenas(n: int = 2) -> None:
-    """Each request thread may get its own glibc malloc arena, which keeps freed NumPy buffers;
-    a few shared arenas keep a long-running server's memory flat (no-op off glibc)."""
-    try:
-        ctypes.CDLL("libc.so.6").mallopt(-8, n)  # M_ARENA_MAX
-    except (OSError, AttributeError):
-        pass
 
 
 def _serve(argv: Sequence[str]) -> int:
@@ -80,7 +74,7 @@ def _serve(argv: Sequence[str]) -> int:
         p.error("--workers and --threads must be between 1 and 64")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    _limit_malloc_arenas()
+    limit_arenas()
     for var in BLAS_THREAD_VARS:  # several processes share the cores: one BLAS thread each
         os.environ.setdefault(var, "1")
     if args.cache_dir:

@@ -11,6 +11,8 @@ import os
 
 from gunicorn.app.base import BaseApplication
 
+from .memory import IdleTrimmer, trim
+
 
 
 
@@ -19,10 +21,32 @@ def make_server():
     from .main import CACHE_ENV, REDIS_ENV, create_app
 
     app = create_app(os.environ.get(CACHE_ENV) or None, os.environ.get(REDIS_ENV) or None, job_process=True)
+    trimmer = IdleTrimmer().start()
+    app.server.before_request(trimmer.touch)
     client = app.server.test_client()
     for path in ("/", "/_dash-layout", "/_dash-dependencies"):
         client.get(path)
+    _warm_views()
+    trim()
     return app.server
+
+
+def _warm_views() -> None:
+    """Compute and draw one small landscape, so what the first page would load lazily (BLAS,
+    the figure code) is loaded before the server says it is ready."""
+    from lossviz import RunConfig
+
+    from . import drawing
+    from .runs import RunView, advance_run, new_run
+    from .views import data_view, landscape
+
+    state = new_run(RunConfig(n_samples=60, hidden=(4,), epochs=3))
+    advance_run(state, 3)
+    view = RunView.of_state(state)
+    drawn = landscape(view, 11, 1.0)
+    drawing._contour(drawn, False, False, "warm")
+    drawing._surface(drawn, False, False, "warm")
+    drawing._data_output(data_view(view), False, "warm")
 
 
 class _Gunicorn(BaseApplication):

@@ -52,6 +52,9 @@ def main(argv: Sequence[str]) -> int:
     if not url:
         p.error(f"{REDIS_ENV} is not set: the worker takes its jobs from Redis")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from .jobs import JOB_NICENESS
+
+    os.nice(JOB_NICENESS)  # beside a web server on one machine, the page's requests come first
     make_celery(url).worker_main(["worker", "--pool", "threads", "--concurrency", str(args.concurrency),
                                   "--loglevel", "INFO", "--without-gossip", "--without-mingle"])
     return 0

@@ -101,3 +101,25 @@ def test_cap_table_names_every_limit():
     for name in ("hidden_layers", "width", "samples", "epochs", "grid", "range", "request_bytes",
                  "work_per_step", "session_jobs", "server_jobs", "job_seconds", "idle_seconds"):
         assert name in caps.CAPS and f"'{name}'" in caps.CAPS[name].message(1e12)
+
+
+def test_the_session_jobs_cap_is_enforced_and_named(app):
+    from app.callbacks import command
+    from app.runs import create_run
+    from app.store import owner_of
+
+    page = Page(app.server.test_client())
+    services = app.lossviz_services
+    owner = owner_of(page.value(ids.STORE_SESSION, "data"))
+    config = {**config_for(page), "epochs": 100000}
+    from lossviz import RunConfig
+
+    runs = [create_run(services.store, RunConfig.from_dict(config), owner)["run_id"] for _ in range(3)]
+    services.store.put_session_runs(owner, runs)
+    for rid in runs[:2]:
+        seq, word = command(services, rid, "train", owner)
+        assert word == "", word
+    seq, word = command(services, runs[2], "train", owner)
+    assert "'session_jobs' cap" in word
+    for rid in runs[:2]:
+        command(services, rid, "pause", owner)
