@@ -252,7 +252,7 @@ def _job_process(queue, active, directory: str, max_jobs: int, parent: int) -> N
     slots = threading.BoundedSemaphore(max_jobs)
 
     trimmer = IdleTrimmer().start()
-    _warm_up()
+    warm_up()
     trim()
 
     def job(run_id: str) -> None:
@@ -280,7 +280,7 @@ def _job_process(queue, active, directory: str, max_jobs: int, parent: int) -> N
         threading.Thread(target=job, args=(run_id,), name=f"lossviz-job-{run_id[:8]}", daemon=True).start()
 
 
-def _warm_up() -> None:
+def warm_up() -> None:
     """Train a tiny run once, so what the first job would load lazily is loaded at start."""
     from lossviz import RunConfig
 

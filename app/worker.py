@@ -13,6 +13,8 @@ import os
 from typing import Sequence
 
 from .caps import limit
+from .jobs import JOB_NICENESS, warm_up
+from .memory import IdleTrimmer, limit_arenas, trim
 
 TASK = "lossviz.train"
 
@@ -25,7 +27,7 @@ def make_celery(redis_url: str):
     celery_app.conf.update(task_acks_late=False, worker_prefetch_multiplier=4, task_ignore_result=True,
                            broker_connection_retry_on_startup=True, worker_hijack_root_logger=False,
                            task_time_limit=limit("job_seconds") + 60)
-    state = {}
+    state = {"trimmer": IdleTrimmer()}
 
     @celery_app.task(name=TASK)
     def train(run_id: str) -> str:
@@ -35,8 +37,12 @@ def make_celery(redis_url: str):
 
         if "store" not in state:  # one store per worker process, opened on its first job
             state["store"] = RunStore.open(os.environ.get(CACHE_ENV) or None, redis_url)
-        return run_job(state["store"], str(run_id))
+        try:
+            return run_job(state["store"], str(run_id))
+        finally:
+            state["trimmer"].touch()
 
+    celery_app.lossviz_trimmer = state["trimmer"]
     return celery_app
 
 
@@ -52,9 +58,12 @@ def main(argv: Sequence[str]) -> int:
     if not url:
         p.error(f"{REDIS_ENV} is not set: the worker takes its jobs from Redis")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from .jobs import JOB_NICENESS
-
     os.nice(JOB_NICENESS)  # beside a web server on one machine, the page's requests come first
-    make_celery(url).worker_main(["worker", "--pool", "threads", "--concurrency", str(args.concurrency),
-                                  "--loglevel", "INFO", "--without-gossip", "--without-mingle"])
+    limit_arenas()
+    warm_up()  # what the first job would load lazily is loaded before the worker says ready
+    trim()
+    celery_app = make_celery(url)
+    celery_app.lossviz_trimmer.start()
+    celery_app.worker_main(["worker", "--pool", "threads", "--concurrency", str(args.concurrency),
+                            "--loglevel", "INFO", "--without-gossip", "--without-mingle"])
     return 0
