@@ -1,0 +1,81 @@
+"""Hostile input to every callback, property-based: whatever one input or the whole body holds,
+the server answers 2xx or 4xx — never a 500, never a traceback, never a hang."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from dash._utils import stringify_id
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from app import ids
+from dash_client import _is_wildcard, _parse_id, app, config_for, page, updates  # noqa: F401 (fixtures)
+
+JSON_LEAF = st.one_of(st.none(), st.booleans(), st.integers(-2 ** 70, 2 ** 70),
+                      st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=40),
+                      st.sampled_from(["nan", "inf", "-1e400", "1e400", "0", "", " ", "16,16", "../x"]))
+JUNK = st.recursive(JSON_LEAF, lambda kids: st.one_of(st.lists(kids, max_size=4),
+                                                      st.dictionaries(st.text(max_size=8), kids, max_size=4)),
+                    max_leaves=12)
+SETTINGS = settings(max_examples=15, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def _answer_is_clean(status: int, data) -> None:
+    assert status in (200, 204) or 400 <= status < 500, status
+    text = json.dumps(data or {})
+    assert "Traceback" not in text and 'File "' not in text
+
+
+def _inputs(page):
+    """(callback, key, changed id) for every input and state of every server callback."""
+    out = []
+    for dep in page.server_callbacks():
+        for spec in dep["inputs"] + dep["state"]:
+            id_ = _parse_id(spec["id"])
+            cids = page._matching(id_)[:1] if _is_wildcard(id_) else [id_]
+            for cid in cids:
+                key = (stringify_id(cid) if isinstance(cid, dict) else cid, spec["property"])
+                out.append((dep, key))
+    return out
+
+
+def test_every_callback_input_takes_any_junk(page):
+    cases = _inputs(page)
+    assert len(cases) > 30  # every callback, every input
+
+    @settings(SETTINGS, max_examples=200)
+    @given(index=st.integers(0, len(cases) - 1), junk=JUNK)
+    def one(index, junk):
+        dep, key = cases[index]
+        status, data = page.call(dep, {key: junk}, changed=[f"{key[0]}.{key[1]}"])
+        _answer_is_clean(status, data)
+
+    one()
+
+
+@settings(SETTINGS, max_examples=100)
+@given(body=JUNK)
+def test_any_json_body_gets_a_4xx_not_a_500(app, body):
+    r = app.server.test_client().post("/_dash-update-component", data=json.dumps(body),
+                                      content_type="application/json")
+    assert r.status_code < 500, (r.status_code, body)
+
+
+@settings(SETTINGS, max_examples=60)
+@given(settings_=st.dictionaries(st.sampled_from(["dataset", "n_samples", "noise", "hidden", "activation", "loss",
+                                                  "lr", "epochs", "batch_size", "seed", "optimizer", "l2", "bogus"]),
+                                 JUNK, max_size=4))
+def test_hostile_settings_sent_straight_to_train(page, settings_):
+    """A client that skips the widgets and sends its own settings dict with Train."""
+    config = {**config_for(page), **settings_}
+    dep = page.find(ids.STORE_RUN, "data")
+    status, data = page.call(dep, {(ids.STORE_CONFIG, "data"): config, (ids.TRAIN, "n_clicks"): 1},
+                             changed=[f"{ids.TRAIN}.n_clicks"])
+    _answer_is_clean(status, data)
+    up = updates(data)
+    if ids.STORE_RUN not in up:  # refused: a plain message on the status line
+        assert up[ids.STATUS]["children"], up
+    else:  # accepted: stop it again
+        page.call(dep, {(ids.STORE_CONFIG, "data"): config, (ids.PAUSE, "n_clicks"): 1,
+                        (ids.STORE_RUN, "data"): up[ids.STORE_RUN]["data"]}, changed=[f"{ids.PAUSE}.n_clicks"])
