@@ -181,9 +181,9 @@ def _data_output(view: dict, same_run: bool, revision: str):
     return _fresh_axes(_data_figure(view), revision)
 
 
-def _fresh_axes(fig, revision: str):
+def _fresh_axes(fig: figures.Figure, revision: str) -> figures.Figure:
     """Zoom and camera persist while ``revision`` (run, plane, scale) stays; a new one resets."""
-    fig.update_layout(uirevision=revision)
+    fig["layout"]["uirevision"] = revision
     return fig
 
 

@@ -1,20 +1,27 @@
-"""Figure builders: pure functions from arrays to ``go.Figure``. No model, no metrics here.
+"""Figure builders: pure functions from arrays to plain-dict Plotly figures. No model, no metrics.
+
+A figure is ``{"data": [trace dicts], "layout": {...}}``, which ``dcc.Graph`` takes as is: built
+from literals it costs a few hundredths of a millisecond, where ``go.Figure`` spent 10-20 ms per
+figure validating paths (most of a busy server's time). Every array is a Python list: the
+browser streams into some traces with ``extendData``, which cannot extend typed arrays.
 
 Readable on a projector: large fonts, a colour-blind-safe sequential scale (Viridis) for the
-loss, axis titles with units, and legends that say train vs test. Every trace that the browser
-streams into starts as a Python list (Plotly 7 sends NumPy arrays as typed arrays, which
-``extendData`` cannot extend).
+loss, axis titles with units, and legends that say train vs test.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-SURFACE_SCALE = "Viridis"
+Figure = dict[str, Any]  # {"data": [trace dicts], "layout": {...}}, as plotly.js reads it
+
+# plotly.py's 10-stop Viridis, spelled out: the name "Viridis" alone would make plotly.js use
+# its own 17-stop Viridis, a slightly different ramp from the one the figures have shown.
+VIRIDIS = [[i / 9, c] for i, c in enumerate(("#440154", "#482878", "#3e4989", "#31688e", "#26828e",
+                                              "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725"))]
+SURFACE_SCALE = VIRIDIS
 TRAIN_COLOUR = "#0072B2"  # Okabe-Ito blue / vermillion / green: colour-blind safe
 TEST_COLOUR = "#D55E00"
 PATH_COLOUR = "#ffffff"
@@ -23,13 +30,43 @@ CLASS_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9
 FONT = dict(size=15, family="Inter, Segoe UI, Helvetica, Arial, sans-serif")
 ALPHA_TITLE = "α (direction 1)"
 BETA_TITLE = "β (direction 2)"
+_MARGIN = dict(l=60, r=20, t=44, b=50)
+_BELOW = dict(legend=dict(orientation="h", y=-0.2, yanchor="top"), margin=dict(l=60, r=20, t=44, b=30))
+
+_CARTESIAN = dict(gridcolor="#EBF0F8", linecolor="#EBF0F8", ticks="", title=dict(standoff=15),
+                  zerolinecolor="#EBF0F8", automargin=True, zerolinewidth=2)
+_SCENE_AXIS = dict(backgroundcolor="white", gridcolor="#DFE8F3", linecolor="#EBF0F8", showbackground=True,
+                   ticks="", zerolinecolor="#EBF0F8", gridwidth=2)
+_COLORBAR = dict(colorbar=dict(outlinewidth=0, ticks=""))
+# What Plotly's "plotly_white" template sets for the traces and axes drawn here (the whole
+# template is 7 KB of JSON per figure; tests check these values against it).
+LIGHT = {
+    "layout": dict(autotypenumbers="strict", font=dict(color="#2a3f5f"), hovermode="closest",
+                   hoverlabel=dict(align="left"), paper_bgcolor="white", plot_bgcolor="white",
+                   colorway=["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3",
+                             "#FF6692", "#B6E880", "#FF97FF", "#FECB52"],
+                   xaxis=_CARTESIAN, yaxis=_CARTESIAN,
+                   scene=dict(xaxis=_SCENE_AXIS, yaxis=_SCENE_AXIS, zaxis=_SCENE_AXIS),
+                   annotationdefaults=dict(arrowcolor="#2a3f5f", arrowhead=0, arrowwidth=1)),
+    "data": {kind: [dict(type=kind, **_COLORBAR)] for kind in ("contour", "heatmap", "surface")},
+}
 
 
-def _base_layout(fig: go.Figure, title: str, **kw) -> go.Figure:
-    kw.setdefault("margin", dict(l=60, r=20, t=44, b=50))
-    fig.update_layout(title=dict(text=title, x=0.02, font=dict(size=17)), font=FONT,
-                      template="plotly_white", uirevision="keep", **kw)
-    return fig
+def _fresh(value):
+    """A copy of nested dicts and lists, so no figure shares a mutable part with another."""
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    return value
+
+
+def _figure(data: list[dict], title: str, **layout) -> Figure:
+    """The figure with the shared look: title, projector fonts, light template, kept zoom."""
+    layout.setdefault("margin", dict(_MARGIN))
+    layout.update(title=dict(text=title, x=0.02, font=dict(size=17)), font=dict(FONT),
+                  template=_fresh(LIGHT), uirevision="keep")
+    return {"data": data, "layout": layout}
 
 
 def loss_for_display(z: np.ndarray, log_z: bool) -> np.ndarray:
@@ -42,33 +79,41 @@ def _z_title(log_z: bool) -> str:
     return "log₁₀ loss" if log_z else "loss"
 
 
+def _floats(values: np.ndarray) -> list[float]:
+    return list(map(float, values))
+
+
+def _list(values: np.ndarray) -> list:
+    return np.ravel(values).tolist()
+
+
 def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,
-                   *, log_z: bool = False, title: str = "Loss around the weights") -> go.Figure:
+                   *, log_z: bool = False, title: str = "Loss around the weights") -> Figure:
     """Filled contour of the loss over (α, β) with the optimizer's path and the current point.
 
     Parameters
     ----------
     alphas, betas : (Ga,), (Gb,) grid coordinates; z : (Ga, Gb) losses, z[i, j] at (alphas[i], betas[j])
     path : (T, 2) projected (α, β) of the trajectory; its last row is the current point
+
+    Returns
+    -------
+    Figure : traces 0 contour, 1 path, 2 current point (see :func:`contour_updates`)
     """
-    zz = loss_for_display(z, log_z).T  # plotly wants rows = y (β), columns = x (α)
-    fig = go.Figure(go.Contour(
-        x=list(map(float, alphas)), y=list(map(float, betas)), z=zz.tolist(),
-        colorscale=SURFACE_SCALE, ncontours=24, name="loss",
-        colorbar=dict(title=dict(text=_z_title(log_z)), thickness=14),
-        hovertemplate="α %{x:.3f}<br>β %{y:.3f}<br>" + _z_title(log_z) + " %{z:.4g}<extra></extra>"))
     path = np.asarray(path, dtype=float).reshape(-1, 2)
-    fig.add_trace(go.Scatter(x=path[:, 0].tolist(), y=path[:, 1].tolist(), mode="lines+markers",
-                             name="path", line=dict(color=PATH_COLOUR, width=2.5),
-                             marker=dict(size=4, color=PATH_COLOUR)))
     cur = path[-1] if len(path) else np.zeros(2)
-    fig.add_trace(go.Scatter(x=[float(cur[0])], y=[float(cur[1])], mode="markers", name="now",
-                             marker=dict(size=14, color="#E69F00", symbol="x",
-                                         line=dict(width=2, color="black"))))
-    _base_layout(fig, title, showlegend=False)
-    fig.update_xaxes(title_text=ALPHA_TITLE, range=[float(alphas[0]), float(alphas[-1])])
-    fig.update_yaxes(title_text=BETA_TITLE, range=[float(betas[0]), float(betas[-1])])
-    return fig
+    contour = dict(type="contour", x=_floats(alphas), y=_floats(betas),
+                   z=loss_for_display(z, log_z).T.tolist(),  # plotly wants rows = y (β), columns = x (α)
+                   colorscale=_fresh(SURFACE_SCALE), ncontours=24, name="loss",
+                   colorbar=dict(title=dict(text=_z_title(log_z)), thickness=14),
+                   hovertemplate="α %{x:.3f}<br>β %{y:.3f}<br>" + _z_title(log_z) + " %{z:.4g}<extra></extra>")
+    line = dict(type="scatter", x=path[:, 0].tolist(), y=path[:, 1].tolist(), mode="lines+markers",
+                name="path", line=dict(color=PATH_COLOUR, width=2.5), marker=dict(size=4, color=PATH_COLOUR))
+    now = dict(type="scatter", x=[float(cur[0])], y=[float(cur[1])], mode="markers", name="now",
+               marker=dict(size=14, color="#E69F00", symbol="x", line=dict(width=2, color="black")))
+    return _figure([contour, line, now], title, showlegend=False,
+                   xaxis=dict(title=dict(text=ALPHA_TITLE), range=[float(alphas[0]), float(alphas[-1])]),
+                   yaxis=dict(title=dict(text=BETA_TITLE), range=[float(betas[0]), float(betas[-1])]))
 
 
 def contour_updates(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,
@@ -100,53 +145,58 @@ def surface3d_updates(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path
 
 def surface3d_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,
                      path_loss: np.ndarray, *, log_z: bool = False,
-                     title: str = "Loss surface (3-D)") -> go.Figure:
-    """3-D surface of the loss with the path lifted onto it (path_loss (T,) at each row)."""
-    zz = loss_for_display(z, log_z).T
+                     title: str = "Loss surface (3-D)") -> Figure:
+    """3-D surface of the loss with the path lifted onto it (path_loss (T,) at each row).
+
+    Shapes as in :func:`contour_figure`; traces 0 surface, 1 path (see :func:`surface3d_updates`).
+    """
     path = np.asarray(path, dtype=float).reshape(-1, 2)
-    pz = loss_for_display(np.asarray(path_loss, float), log_z)
-    fig = go.Figure(go.Surface(x=list(map(float, alphas)), y=list(map(float, betas)),
-                               z=zz.tolist(), colorscale=SURFACE_SCALE, name="loss",
-                               colorbar=dict(title=dict(text=_z_title(log_z)), thickness=14)))
-    fig.add_trace(go.Scatter3d(x=path[:, 0].tolist(), y=path[:, 1].tolist(), z=pz.tolist(),
-                               mode="lines", name="path", line=dict(color="#E69F00", width=6)))
-    _base_layout(fig, title, showlegend=False, margin=dict(l=0, r=0, t=40, b=0),
-                 scene_camera=dict(eye=dict(x=1.4, y=1.4, z=0.95)))
-    axis = dict(nticks=4, tickfont=dict(size=11), title_font=dict(size=13))
-    fig.update_scenes(xaxis=dict(title_text=ALPHA_TITLE, **axis), yaxis=dict(title_text=BETA_TITLE, **axis),
-                      zaxis=dict(title_text=_z_title(log_z), **axis),
-                      aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6))
-    return fig
+    surface = dict(type="surface", x=_floats(alphas), y=_floats(betas), z=loss_for_display(z, log_z).T.tolist(),
+                   colorscale=_fresh(SURFACE_SCALE), name="loss",
+                   colorbar=dict(title=dict(text=_z_title(log_z)), thickness=14))
+    line = dict(type="scatter3d", x=path[:, 0].tolist(), y=path[:, 1].tolist(), mode="lines", name="path",
+                z=loss_for_display(np.asarray(path_loss, float), log_z).tolist(),
+                line=dict(color="#E69F00", width=6))
+
+    def axis(text: str) -> dict:
+        return dict(title=dict(text=text, font=dict(size=13)), tickfont=dict(size=11), nticks=4)
+
+    scene = dict(camera=dict(eye=dict(x=1.4, y=1.4, z=0.95)), xaxis=axis(ALPHA_TITLE), yaxis=axis(BETA_TITLE),
+                 zaxis=axis(_z_title(log_z)), aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6))
+    return _figure([surface, line], title, showlegend=False, margin=dict(l=0, r=0, t=40, b=0), scene=scene)
 
 
-def placeholder_3d(title: str = "Loss surface (3-D)") -> go.Figure:
+def placeholder_3d(title: str = "Loss surface (3-D)") -> Figure:
     """A tiny 3-D surface so the WebGL context exists before the first real one arrives."""
     return surface3d_figure(np.array([-1.0, 1.0]), np.array([-1.0, 1.0]), np.zeros((2, 2)),
                             np.zeros((1, 2)), np.zeros(1), title=title)
 
 
 def curves_figure(history: dict[str, Sequence[float]], metric_label: str,
-                  *, log_loss: bool = False) -> go.Figure:
+                  *, log_loss: bool = False) -> Figure:
     """Train/test loss (top) and train/test metric (bottom) against optimizer steps.
 
     history : lists under "step", "train_loss", "test_loss", "train_metric", "test_metric".
     Trace order (for streaming): 0 train loss, 1 test loss, 2 train metric, 3 test metric.
     """
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1)
     steps = list(history.get("step", []))
+    data = []
     for row, key, label in ((1, "loss", "loss"), (2, "metric", metric_label)):
         for split, colour in (("train", TRAIN_COLOUR), ("test", TEST_COLOUR)):
-            fig.add_trace(go.Scatter(x=list(steps), y=list(history.get(f"{split}_{key}", [])),
-                                     mode="lines", name=f"{split} {label}",
-                                     line=dict(color=colour, width=2.5,
-                                               dash="solid" if split == "train" else "dash"),
-                                     legendgroup=split), row=row, col=1)
-    _base_layout(fig, "Learning curves", legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1.0,
-                                                     xanchor="right", font=dict(size=13)))
-    fig.update_yaxes(title_text="loss", type="log" if log_loss else "linear", row=1, col=1)
-    fig.update_yaxes(title_text=metric_label, row=2, col=1)
-    fig.update_xaxes(title_text="optimizer step", row=2, col=1)
-    return fig
+            data.append(dict(type="scatter", x=list(steps), y=list(history.get(f"{split}_{key}", [])),
+                             mode="lines", name=f"{split} {label}", legendgroup=split,
+                             line=dict(color=colour, width=2.5, dash="solid" if split == "train" else "dash"),
+                             xaxis="x" if row == 1 else "x2", yaxis="y" if row == 1 else "y2"))
+    # Two rows sharing one step axis, as make_subplots(rows=2, shared_xaxes=True,
+    # vertical_spacing=0.1) lays them out: the top row's x follows the bottom row's.
+    return _figure(data, "Learning curves",
+                   legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1.0, xanchor="right",
+                               font=dict(size=13)),
+                   xaxis=dict(anchor="y", domain=[0.0, 1.0], matches="x2", showticklabels=False),
+                   yaxis=dict(anchor="x", domain=[0.55, 1.0], title=dict(text="loss"),
+                              type="log" if log_loss else "linear"),
+                   xaxis2=dict(anchor="y2", domain=[0.0, 1.0], title=dict(text="optimizer step")),
+                   yaxis2=dict(anchor="x2", domain=[0.0, 0.45], title=dict(text=metric_label)))
 
 
 def stream_points(history: dict[str, Sequence[float]], start: int) -> dict:
@@ -158,22 +208,20 @@ def stream_points(history: dict[str, Sequence[float]], start: int) -> dict:
 
 def classification_figure(xx: np.ndarray, yy: np.ndarray, prob: np.ndarray, points: dict,
                           *, title: str = "Data and decision regions",
-                          axis_titles: tuple[str, str] = ("x₁", "x₂")) -> go.Figure:
+                          axis_titles: tuple[str, str] = ("x₁", "x₂")) -> Figure:
     """Decision regions (predicted class over a grid) with the data points on top.
 
     xx (Gx,), yy (Gy,) grid axes; prob (Gy, Gx, K) predicted probabilities;
     points: {"X_train" (n, 2), "y_train" (n,), "X_test", "y_test"} in the same coordinates.
+    Trace 0 is the heatmap (its ``z`` is :func:`region_values`), then the points.
     """
     k = prob.shape[-1]
-    fig = go.Figure(go.Heatmap(x=xx.tolist(), y=yy.tolist(), z=region_values(prob).tolist(),
-                               colorscale=_class_scale(k), zmin=0, zmax=k, showscale=False,
-                               hoverinfo="skip", name="prediction"))
-    _add_class_points(fig, points, k)
-    _base_layout(fig, title, legend=dict(orientation="h", y=-0.2, yanchor="top"),
-                 margin=dict(l=60, r=20, t=44, b=30))
-    fig.update_xaxes(title_text=axis_titles[0], range=[float(xx[0]), float(xx[-1])])
-    fig.update_yaxes(title_text=axis_titles[1], range=[float(yy[0]), float(yy[-1])])
-    return fig
+    regions = dict(type="heatmap", x=xx.tolist(), y=yy.tolist(), z=region_values(prob).tolist(),
+                   colorscale=_class_scale(k), zmin=0, zmax=k, showscale=False, hoverinfo="skip",
+                   name="prediction")
+    return _figure([regions, *_class_points(points, k)], title, **_fresh(_BELOW),
+                   xaxis=dict(title=dict(text=axis_titles[0]), range=[float(xx[0]), float(xx[-1])]),
+                   yaxis=dict(title=dict(text=axis_titles[1]), range=[float(yy[0]), float(yy[-1])]))
 
 
 def region_values(prob: np.ndarray) -> np.ndarray:
@@ -202,53 +250,50 @@ def _pale(hex_colour: str, amount: float = 0.45) -> str:
     return "#%02x%02x%02x" % tuple(mix)
 
 
-def _add_class_points(fig: go.Figure, points: dict, k: int) -> None:
+def _class_points(points: dict, k: int) -> list[dict]:
+    """One marker trace per split and class present; train filled, test open."""
+    traces = []
+    many = k > 3  # a legend entry per class and split would crowd the plot: one per split
     for split, symbol in (("train", "circle"), ("test", "diamond-open")):
         X, y = np.asarray(points[f"X_{split}"]), np.asarray(points[f"y_{split}"])
+        first = True
         for c in range(k):
             sel = y == c
             if not sel.any():
                 continue
             colour = CLASS_COLOURS[c % len(CLASS_COLOURS)]
-            many = k > 3  # a legend entry per class and split would crowd the plot
-            fig.add_trace(go.Scatter(
-                x=X[sel, 0].tolist(), y=X[sel, 1].tolist(), mode="markers",
+            traces.append(dict(
+                type="scatter", x=X[sel, 0].tolist(), y=X[sel, 1].tolist(), mode="markers",
                 name=f"{split} (colour: class)" if many else f"class {c} ({split})", legendgroup=split,
-                showlegend=not many or not any(t.legendgroup == split and t.showlegend is not False
-                                               for t in fig.data if isinstance(t, go.Scatter)),
+                showlegend=not many or first,
                 marker=dict(size=7 if split == "train" else 9, color=colour, symbol=symbol,
-                            line=dict(width=0.6 if split == "train" else 1.6, color="black" if split == "train" else colour))))
+                            line=dict(width=0.6 if split == "train" else 1.6,
+                                      color="black" if split == "train" else colour))))
+            first = False
+    return traces
 
 
 def projected_classes_figure(points: dict, pred_train: np.ndarray, pred_test: np.ndarray, k: int,
-                             *, title: str = "Data (PCA view), coloured by prediction") -> go.Figure:
+                             *, title: str = "Data (PCA view), coloured by prediction") -> Figure:
     """Higher-dimensional classification: a 2-D PCA view coloured by the predicted class."""
-    fig = go.Figure()
-    _add_class_points(fig, {"X_train": points["X_train"], "y_train": pred_train,
-                            "X_test": points["X_test"], "y_test": pred_test}, k)
-    _base_layout(fig, title, legend=dict(orientation="h", y=-0.2, yanchor="top"),
-                 margin=dict(l=60, r=20, t=44, b=30))
-    fig.update_xaxes(title_text="principal component 1")
-    fig.update_yaxes(title_text="principal component 2")
-    return fig
+    data = _class_points({"X_train": points["X_train"], "y_train": pred_train,
+                          "X_test": points["X_test"], "y_test": pred_test}, k)
+    return _figure(data, title, **_fresh(_BELOW), xaxis=dict(title=dict(text="principal component 1")),
+                   yaxis=dict(title=dict(text="principal component 2")))
 
 
 def regression_curve_figure(x_line: np.ndarray, y_line: np.ndarray, points: dict,
                             *, title: str = "Data and fitted curve",
-                            axis_titles: tuple[str, str] = ("x", "y")) -> go.Figure:
-    """1-D regression: the points (train/test) and the network's curve over x."""
-    fig = go.Figure()
-    for split, colour, symbol in (("train", TRAIN_COLOUR, "circle"), ("test", TEST_COLOUR, "diamond-open")):
-        fig.add_trace(go.Scatter(x=np.ravel(points[f"X_{split}"]).tolist(),
-                                 y=np.ravel(points[f"y_{split}"]).tolist(), mode="markers",
-                                 name=f"{split} points", marker=dict(color=colour, size=7, symbol=symbol)))
-    fig.add_trace(go.Scatter(x=np.ravel(x_line).tolist(), y=np.ravel(y_line).tolist(), mode="lines",
-                             name="network", line=dict(color="black", width=3)))
-    _base_layout(fig, title, legend=dict(orientation="h", y=-0.2, yanchor="top"),
-                 margin=dict(l=60, r=20, t=44, b=30))
-    fig.update_xaxes(title_text=axis_titles[0])
-    fig.update_yaxes(title_text=axis_titles[1])
-    return fig
+                            axis_titles: tuple[str, str] = ("x", "y")) -> Figure:
+    """1-D regression: the points (train/test, traces 0-1) and the network's curve over x (trace 2)."""
+    data = [dict(type="scatter", x=_list(points[f"X_{split}"]), y=_list(points[f"y_{split}"]), mode="markers",
+                 name=f"{split} points", marker=dict(color=colour, size=7, symbol=symbol))
+            for split, colour, symbol in (("train", TRAIN_COLOUR, "circle"),
+                                          ("test", TEST_COLOUR, "diamond-open"))]
+    data.append(dict(type="scatter", x=_list(x_line), y=_list(y_line), mode="lines", name="network",
+                     line=dict(color="black", width=3)))
+    return _figure(data, title, **_fresh(_BELOW), xaxis=dict(title=dict(text=axis_titles[0])),
+                   yaxis=dict(title=dict(text=axis_titles[1])))
 
 
 def regression_curve_updates(y_line: np.ndarray) -> dict[tuple, object]:
@@ -257,29 +302,21 @@ def regression_curve_updates(y_line: np.ndarray) -> dict[tuple, object]:
 
 
 def predicted_vs_actual_figure(points: dict, pred_train: np.ndarray, pred_test: np.ndarray,
-                               *, title: str = "Predicted vs actual") -> go.Figure:
+                               *, title: str = "Predicted vs actual") -> Figure:
     """Multi-feature regression: predictions against targets, with the ideal diagonal."""
-    fig = go.Figure()
-    for split, pred, colour in (("train", pred_train, TRAIN_COLOUR), ("test", pred_test, TEST_COLOUR)):
-        fig.add_trace(go.Scatter(x=np.ravel(points[f"y_{split}"]).tolist(), y=np.ravel(pred).tolist(),
-                                 mode="markers", name=split, marker=dict(color=colour, size=7)))
+    data = [dict(type="scatter", x=_list(points[f"y_{split}"]), y=_list(pred), mode="markers",
+                 name=split, marker=dict(color=colour, size=7))
+            for split, pred, colour in (("train", pred_train, TRAIN_COLOUR), ("test", pred_test, TEST_COLOUR))]
     lo = float(min(np.min(points["y_train"]), np.min(points["y_test"])))
     hi = float(max(np.max(points["y_train"]), np.max(points["y_test"])))
-    fig.add_trace(go.Scatter(x=[lo, hi], y=[lo, hi], mode="lines", name="perfect",
-                             line=dict(color="black", dash="dot")))
-    _base_layout(fig, title, legend=dict(orientation="h", y=-0.2, yanchor="top"),
-                 margin=dict(l=60, r=20, t=44, b=30))
-    fig.update_xaxes(title_text="actual (standardized)")
-    fig.update_yaxes(title_text="predicted")
-    return fig
+    data.append(dict(type="scatter", x=[lo, hi], y=[lo, hi], mode="lines", name="perfect",
+                     line=dict(color="black", dash="dot")))
+    return _figure(data, title, **_fresh(_BELOW), xaxis=dict(title=dict(text="actual (standardized)")),
+                   yaxis=dict(title=dict(text="predicted")))
 
 
-def message_figure(text: str, title: str = "") -> go.Figure:
+def message_figure(text: str, title: str = "") -> Figure:
     """An empty figure that says why there is nothing to show yet."""
-    fig = go.Figure()
-    fig.add_annotation(text=text, showarrow=False, font=dict(size=16, color="#555"),
-                       xref="paper", yref="paper", x=0.5, y=0.5)
-    _base_layout(fig, title)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
+    note = dict(text=text, showarrow=False, font=dict(size=16, color="#555"), xref="paper", yref="paper",
+                x=0.5, y=0.5)
+    return _figure([], title, annotations=[note], xaxis=dict(visible=False), yaxis=dict(visible=False))

@@ -1,8 +1,21 @@
-"""Tests for app.figures: pure builders from arrays to go.Figure (traces, axes, scales, text)."""
+"""Tests for app.figures: pure builders from arrays to plain-dict figures (traces, axes, scales, text).
+
+Plotly itself is the reference: its validators accept every figure, its "plotly_white" template
+and its make_subplots layout are what the dicts copy.
+"""
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
+import plotly.utils
 import pytest
 from plotly.colors import get_colorscale
+from plotly.subplots import make_subplots
 
 from app import figures
 
@@ -30,7 +43,7 @@ def _points(k=2, n=12, seed=0):
 
 def _scale(trace):
     """A trace's colour scale as a list of [position, colour] (names resolved)."""
-    return [list(step) for step in trace.colorscale]
+    return [list(step) for step in trace["colorscale"]]
 
 
 def _is_viridis(trace):
@@ -43,20 +56,21 @@ def _is_viridis(trace):
 
 def test_contour_traces_and_axis_titles():
     fig = figures.contour_figure(ALPHAS, BETAS, Z, PATH)
-    kinds = [type(t).__name__ for t in fig.data]
-    assert kinds[0] == "Contour"
-    assert kinds.count("Scatter") >= 1
-    assert fig.layout.xaxis.title.text == "α (direction 1)"
-    assert fig.layout.yaxis.title.text == "β (direction 2)"
-    assert list(fig.layout.xaxis.range) == [-1.0, 1.0]
-    assert list(fig.layout.yaxis.range) == [-2.0, 2.0]
+    kinds = [t["type"] for t in fig["data"]]
+    assert kinds[0] == "contour"
+    assert kinds.count("scatter") >= 1
+    layout = fig["layout"]
+    assert layout["xaxis"]["title"]["text"] == "α (direction 1)"
+    assert layout["yaxis"]["title"]["text"] == "β (direction 2)"
+    assert list(layout["xaxis"]["range"]) == [-1.0, 1.0]
+    assert list(layout["yaxis"]["range"]) == [-2.0, 2.0]
 
 
 def test_contour_z_is_transposed_so_rows_are_beta():
     fig = figures.contour_figure(ALPHAS, BETAS, Z, PATH)
-    c = fig.data[0]
-    assert list(c.x) == ALPHAS.tolist() and list(c.y) == BETAS.tolist()
-    zz = np.array(c.z)
+    c = fig["data"][0]
+    assert list(c["x"]) == ALPHAS.tolist() and list(c["y"]) == BETAS.tolist()
+    zz = np.array(c["z"])
     assert zz.shape == (len(BETAS), len(ALPHAS))
     for i, _ in enumerate(ALPHAS):
         for j, _ in enumerate(BETAS):
@@ -64,99 +78,100 @@ def test_contour_z_is_transposed_so_rows_are_beta():
 
 
 def test_contour_uses_viridis():
-    assert _is_viridis(figures.contour_figure(ALPHAS, BETAS, Z, PATH).data[0])
+    assert _is_viridis(figures.contour_figure(ALPHAS, BETAS, Z, PATH)["data"][0])
 
 
 def test_contour_log_z_is_log10_of_loss():
-    c = figures.contour_figure(ALPHAS, BETAS, Z, PATH, log_z=True).data[0]
-    np.testing.assert_allclose(np.array(c.z), np.log10(Z).T, rtol=1e-12)
-    assert "log" in c.colorbar.title.text
+    c = figures.contour_figure(ALPHAS, BETAS, Z, PATH, log_z=True)["data"][0]
+    np.testing.assert_allclose(np.array(c["z"]), np.log10(Z).T, rtol=1e-12)
+    assert "log" in c["colorbar"]["title"]["text"]
 
 
 def test_contour_log_z_of_zero_loss_is_finite():
     z = Z.copy()
     z[1, 1] = 0.0
-    c = figures.contour_figure(ALPHAS, BETAS, z, PATH, log_z=True).data[0]
-    assert np.all(np.isfinite(np.array(c.z, dtype=float)))
+    c = figures.contour_figure(ALPHAS, BETAS, z, PATH, log_z=True)["data"][0]
+    assert np.all(np.isfinite(np.array(c["z"], dtype=float)))
 
 
 def test_contour_path_and_current_point():
     fig = figures.contour_figure(ALPHAS, BETAS, Z, PATH)
-    scatters = [t for t in fig.data if isinstance(t, go.Scatter)]
-    longest = max(scatters, key=lambda t: len(t.x))
-    assert list(longest.x) == PATH[:, 0].tolist() and list(longest.y) == PATH[:, 1].tolist()
+    scatters = [t for t in fig["data"] if t["type"] == "scatter"]
+    longest = max(scatters, key=lambda t: len(t["x"]))
+    assert list(longest["x"]) == PATH[:, 0].tolist() and list(longest["y"]) == PATH[:, 1].tolist()
     # The current point (a single marker) is the path's last row.
-    singles = [t for t in scatters if len(t.x) == 1]
-    assert singles and (singles[0].x[0], singles[0].y[0]) == tuple(PATH[-1])
+    singles = [t for t in scatters if len(t["x"]) == 1]
+    assert singles and (singles[0]["x"][0], singles[0]["y"][0]) == tuple(PATH[-1])
 
 
 def test_contour_with_empty_path_still_builds():
     fig = figures.contour_figure(ALPHAS, BETAS, Z, np.zeros((0, 2)))
-    assert isinstance(fig.data[0], go.Contour)
+    assert fig["data"][0]["type"] == "contour"
+    assert fig["data"][1]["x"] == [] and fig["data"][2]["x"] == [0.0]
 
 
 # --- 3-D surface ----------------------------------------------------------------------------
 
 def test_surface3d_traces_scale_and_transpose():
     fig = figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS)
-    s, p = fig.data[0], fig.data[1]
-    assert isinstance(s, go.Surface) and isinstance(p, go.Scatter3d)
+    s, p = fig["data"][0], fig["data"][1]
+    assert s["type"] == "surface" and p["type"] == "scatter3d"
     assert _is_viridis(s)
-    np.testing.assert_array_equal(np.array(s.z), Z.T)
-    assert list(p.x) == PATH[:, 0].tolist() and list(p.y) == PATH[:, 1].tolist()
-    assert list(p.z) == PATH_LOSS.tolist()
+    np.testing.assert_array_equal(np.array(s["z"]), Z.T)
+    assert list(p["x"]) == PATH[:, 0].tolist() and list(p["y"]) == PATH[:, 1].tolist()
+    assert list(p["z"]) == PATH_LOSS.tolist()
 
 
 def test_surface3d_log_z_transforms_surface_and_path():
     fig = figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS, log_z=True)
-    np.testing.assert_allclose(np.array(fig.data[0].z), np.log10(Z).T, rtol=1e-12)
-    np.testing.assert_allclose(np.array(fig.data[1].z), np.log10(PATH_LOSS), rtol=1e-12)
-    assert "log" in fig.layout.scene.zaxis.title.text
+    np.testing.assert_allclose(np.array(fig["data"][0]["z"]), np.log10(Z).T, rtol=1e-12)
+    np.testing.assert_allclose(np.array(fig["data"][1]["z"]), np.log10(PATH_LOSS), rtol=1e-12)
+    assert "log" in fig["layout"]["scene"]["zaxis"]["title"]["text"]
 
 
 def test_surface3d_axis_titles_have_units():
     # The issue asks for axis titles with units ("α (direction 1)") on the surface plots.
-    scene = figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS).layout.scene
-    assert scene.xaxis.title.text == "α (direction 1)"
-    assert scene.yaxis.title.text == "β (direction 2)"
+    scene = figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS)["layout"]["scene"]
+    assert scene["xaxis"]["title"]["text"] == "α (direction 1)"
+    assert scene["yaxis"]["title"]["text"] == "β (direction 2)"
 
 
 def test_placeholder_3d_is_a_surface():
-    assert isinstance(figures.placeholder_3d().data[0], go.Surface)
+    assert figures.placeholder_3d()["data"][0]["type"] == "surface"
 
 
 # --- curves ---------------------------------------------------------------------------------
 
 def test_curves_traces_say_train_and_test():
     fig = figures.curves_figure(HISTORY, "accuracy")
-    assert len(fig.data) == 4 and all(isinstance(t, go.Scatter) for t in fig.data)
-    names = [t.name for t in fig.data]
+    assert len(fig["data"]) == 4 and all(t["type"] == "scatter" for t in fig["data"])
+    names = [t["name"] for t in fig["data"]]
     # Order used by streaming: 0 train loss, 1 test loss, 2 train metric, 3 test metric.
     assert "train" in names[0] and "loss" in names[0]
     assert "test" in names[1] and "loss" in names[1]
     assert "train" in names[2] and "accuracy" in names[2]
     assert "test" in names[3] and "accuracy" in names[3]
-    for t, key in zip(fig.data, ("train_loss", "test_loss", "train_metric", "test_metric")):
-        assert list(t.x) == HISTORY["step"] and list(t.y) == HISTORY[key]
-    assert fig.data[0].line.color != fig.data[1].line.color
-    assert fig.layout.yaxis2.title.text == "accuracy"
+    for t, key in zip(fig["data"], ("train_loss", "test_loss", "train_metric", "test_metric")):
+        assert list(t["x"]) == HISTORY["step"] and list(t["y"]) == HISTORY[key]
+    assert fig["data"][0]["line"]["color"] != fig["data"][1]["line"]["color"]
+    assert fig["layout"]["yaxis2"]["title"]["text"] == "accuracy"
 
 
 def test_curves_data_are_python_lists_for_extend_data():
-    data = figures.curves_figure(HISTORY, "R²").to_plotly_json()["data"]
+    data = figures.curves_figure(HISTORY, "R²")["data"]
     for t in data:
         assert type(t["x"]) is list and type(t["y"]) is list
 
 
 def test_curves_empty_history_builds_four_empty_traces():
-    data = figures.curves_figure({}, "accuracy").to_plotly_json()["data"]
+    data = figures.curves_figure({}, "accuracy")["data"]
     assert len(data) == 4
     assert all(type(t["x"]) is list and t["x"] == [] for t in data)
 
 
 def test_curves_log_loss_axis():
-    assert figures.curves_figure(HISTORY, "accuracy", log_loss=True).layout.yaxis.type == "log"
-    assert figures.curves_figure(HISTORY, "accuracy").layout.yaxis.type == "linear"
+    assert figures.curves_figure(HISTORY, "accuracy", log_loss=True)["layout"]["yaxis"]["type"] == "log"
+    assert figures.curves_figure(HISTORY, "accuracy")["layout"]["yaxis"]["type"] == "linear"
 
 
 @pytest.mark.parametrize("start", [0, 2, 5])
@@ -181,73 +196,190 @@ def _regions(k, seed=0):
 def test_classification_figure_heatmap_and_valid_colourscale(k):
     xx, yy, prob = _regions(k)
     fig = figures.classification_figure(xx, yy, prob, _points(k))
-    h = fig.data[0]
-    assert isinstance(h, go.Heatmap)
-    assert all(isinstance(t, go.Scatter) for t in fig.data[1:])
-    pos = [s[0] for s in h.colorscale]
+    h = fig["data"][0]
+    assert h["type"] == "heatmap"
+    assert all(t["type"] == "scatter" for t in fig["data"][1:])
+    pos = [s[0] for s in h["colorscale"]]
     assert pos[0] == 0 and pos[-1] == 1
     assert all(a < b for a, b in zip(pos, pos[1:]))
     # Each cell's value lies in its predicted class's band [c, c+1) of zmin=0 .. zmax=k.
-    z = np.array(h.z)
+    z = np.array(h["z"])
     assert z.shape == (len(yy), len(xx))
     np.testing.assert_array_equal(np.floor(z), prob.argmax(-1))
-    assert (h.zmin, h.zmax) == (0, k)
-    assert list(h.x) == xx.tolist() and list(h.y) == yy.tolist()
+    assert (h["zmin"], h["zmax"]) == (0, k)
+    assert list(h["x"]) == xx.tolist() and list(h["y"]) == yy.tolist()
 
 
 def test_classification_figure_points_cover_every_class_and_split():
     k = 3
     pts = _points(k)
     fig = figures.classification_figure(*_regions(k), pts)
-    scat = fig.data[1:]
-    n_train = sum(len(t.x) for t in scat if "train" in t.name)
-    n_test = sum(len(t.x) for t in scat if "test" in t.name)
+    scat = fig["data"][1:]
+    n_train = sum(len(t["x"]) for t in scat if "train" in t["name"])
+    n_test = sum(len(t["x"]) for t in scat if "test" in t["name"])
     assert n_train == len(pts["y_train"]) and n_test == len(pts["y_test"])
+
+
+@pytest.mark.parametrize("k, entries", [
+    (2, ["class 0 (train)", "class 1 (train)", "class 0 (test)", "class 1 (test)"]),
+    (10, ["train (colour: class)", "test (colour: class)"]),
+])
+def test_classification_legend_is_compact_for_many_classes(k, entries):
+    # Up to 3 classes: an entry per class and split; more: one entry per split.
+    fig = figures.classification_figure(*_regions(k), _points(k, n=40))
+    shown = [t["name"] for t in fig["data"][1:] if t["showlegend"]]
+    assert shown == entries
+    assert all(t["legendgroup"] in t["name"] for t in fig["data"][1:])
 
 
 def test_projected_classes_figure_axes_and_points():
     pts = _points(3)
     pred_tr, pred_te = np.zeros(len(pts["y_train"]), int), np.ones(len(pts["y_test"]), int)
     fig = figures.projected_classes_figure(pts, pred_tr, pred_te, 3)
-    assert all(isinstance(t, go.Scatter) for t in fig.data)
-    assert sum(len(t.x) for t in fig.data) == len(pred_tr) + len(pred_te)
-    assert "component 1" in fig.layout.xaxis.title.text
+    assert all(t["type"] == "scatter" for t in fig["data"])
+    assert sum(len(t["x"]) for t in fig["data"]) == len(pred_tr) + len(pred_te)
+    assert "component 1" in fig["layout"]["xaxis"]["title"]["text"]
 
 
 def test_regression_curve_figure():
     pts = {"X_train": np.array([[0.0], [1.0]]), "y_train": np.array([0.0, 1.0]),
            "X_test": np.array([[0.5]]), "y_test": np.array([0.4])}
     fig = figures.regression_curve_figure(np.linspace(0, 1, 5), np.linspace(0, 1, 5) ** 2, pts)
-    names = [t.name for t in fig.data]
+    names = [t["name"] for t in fig["data"]]
     assert any("train" in n for n in names) and any("test" in n for n in names)
-    line = [t for t in fig.data if t.mode == "lines"]
-    assert len(line) == 1 and list(line[0].y) == (np.linspace(0, 1, 5) ** 2).tolist()
+    line = [t for t in fig["data"] if t["mode"] == "lines"]
+    assert len(line) == 1 and list(line[0]["y"]) == (np.linspace(0, 1, 5) ** 2).tolist()
+    # regression_curve_updates patches that same trace.
+    assert fig["data"][2] is line[0]
 
 
 def test_predicted_vs_actual_figure_has_diagonal_over_all_targets():
     pts = {"X_train": np.zeros((3, 4)), "y_train": np.array([-1.0, 0.0, 2.0]),
            "X_test": np.zeros((2, 4)), "y_test": np.array([-3.0, 1.0])}
     fig = figures.predicted_vs_actual_figure(pts, np.array([0.1, 0.2, 0.3]), np.array([0.4, 0.5]))
-    diag = [t for t in fig.data if t.mode == "lines"]
+    diag = [t for t in fig["data"] if t["mode"] == "lines"]
     assert len(diag) == 1
-    assert list(diag[0].x) == [-3.0, 2.0] and list(diag[0].y) == [-3.0, 2.0]
-    names = [t.name for t in fig.data]
+    assert list(diag[0]["x"]) == [-3.0, 2.0] and list(diag[0]["y"]) == [-3.0, 2.0]
+    names = [t["name"] for t in fig["data"]]
     assert "train" in names and "test" in names
 
 
 def test_message_figure_shows_text():
     fig = figures.message_figure("press Train to start", "Data")
-    assert [a.text for a in fig.layout.annotations] == ["press Train to start"]
-    assert fig.layout.title.text == "Data"
-    assert not fig.data
+    assert [a["text"] for a in fig["layout"]["annotations"]] == ["press Train to start"]
+    assert fig["layout"]["title"]["text"] == "Data"
+    assert not fig["data"]
 
 
-@pytest.mark.parametrize("build", [
-    lambda: figures.contour_figure(ALPHAS, BETAS, Z, PATH),
-    lambda: figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS),
-    lambda: figures.curves_figure(HISTORY, "accuracy"),
-    lambda: figures.classification_figure(*_regions(2), _points(2)),
-    lambda: figures.message_figure("x"),
-])
+# --- every builder: plain, valid, light, independent -----------------------------------------
+
+_REG = {"X_train": np.array([[0.0], [1.0]]), "y_train": np.array([0.0, 1.0]),
+        "X_test": np.array([[0.5]]), "y_test": np.array([0.4])}
+BUILDERS = {
+    "contour": lambda: figures.contour_figure(ALPHAS, BETAS, Z, PATH),
+    "contour_log": lambda: figures.contour_figure(ALPHAS, BETAS, Z, PATH, log_z=True),
+    "surface3d": lambda: figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS),
+    "placeholder_3d": figures.placeholder_3d,
+    "curves": lambda: figures.curves_figure(HISTORY, "accuracy"),
+    "curves_empty_log": lambda: figures.curves_figure({}, "R²", log_loss=True),
+    "classification": lambda: figures.classification_figure(*_regions(2), _points(2)),
+    "classification_10": lambda: figures.classification_figure(*_regions(10), _points(10, n=40)),
+    "projected": lambda: figures.projected_classes_figure(_points(3), np.arange(12) % 3, np.zeros(6, int), 3),
+    "regression_curve": lambda: figures.regression_curve_figure(np.linspace(0, 1, 5), np.linspace(0, 1, 5), _REG),
+    "predicted_vs_actual": lambda: figures.predicted_vs_actual_figure(_REG, np.zeros(2), np.ones(1)),
+    "message": lambda: figures.message_figure("x"),
+}
+builders = pytest.mark.parametrize("build", list(BUILDERS.values()), ids=list(BUILDERS))
+
+
+@builders
 def test_fonts_are_large_enough_for_a_projector(build):
-    assert build().layout.font.size >= 14
+    assert build()["layout"]["font"]["size"] >= 14
+
+
+def _leaves(node):
+    """Every container and leaf of a figure, depth first."""
+    yield node
+    for child in node.values() if isinstance(node, dict) else node if isinstance(node, list) else ():
+        yield from _leaves(child)
+
+
+@builders
+def test_figure_is_plain_python_data(build):
+    # Plain dicts and lists only (no NumPy arrays or scalars, no tuples): the browser extends
+    # some traces with extendData, which fails on typed arrays; and the standard json module
+    # encodes the figure without Plotly's encoder.
+    fig = build()
+    assert type(fig) is dict and set(fig) == {"data", "layout"}
+    kinds = {type(v) for v in _leaves(fig)}
+    assert kinds <= {dict, list, str, bool, int, float, type(None)}, kinds
+    json.dumps(fig, allow_nan=False)
+
+
+@builders
+def test_plotly_validates_the_figure_and_reads_it_unchanged(build):
+    # go.Figure checks every property name and value against Plotly's schema (a misspelt key
+    # raises), and must read back exactly what the builder wrote.
+    fig = build()
+    checked = go.Figure(fig).to_plotly_json()
+    assert json.loads(json.dumps(checked, cls=plotly.utils.PlotlyJSONEncoder)) == json.loads(json.dumps(fig))
+
+
+@builders
+def test_every_figure_has_the_light_look_and_keeps_zoom(build):
+    layout = build()["layout"]
+    assert layout["template"] == figures.LIGHT
+    assert layout["uirevision"] == "keep"
+    assert layout["title"]["x"] == 0.02 and layout["title"]["font"]["size"] == 17
+
+
+def _assert_within(small, big, where="template"):
+    if isinstance(small, dict):
+        for key, value in small.items():
+            assert key in big, f"{where}.{key}"
+            _assert_within(value, big[key], f"{where}.{key}")
+    elif isinstance(small, list) and small and isinstance(small[0], dict):
+        assert len(small) == len(big), where
+        for a, b in zip(small, big):
+            _assert_within(a, b, where)
+    else:
+        assert small == big, (where, small, big)
+
+
+def test_light_template_is_a_part_of_plotly_white():
+    white = pio.templates["plotly_white"].to_plotly_json()
+    _assert_within(figures.LIGHT, white)
+    # ... and covers what these figures draw: page, axes, 3-D scene, colour bars, hover.
+    drawn = {"font", "paper_bgcolor", "plot_bgcolor", "xaxis", "yaxis", "scene", "hovermode"}
+    assert drawn <= set(figures.LIGHT["layout"])
+    assert {"contour", "surface", "heatmap"} <= set(figures.LIGHT["data"])
+
+
+def test_curves_axes_are_laid_out_as_make_subplots_does():
+    ref_fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1)
+    ref = ref_fig.layout.to_plotly_json()
+    layout = figures.curves_figure(HISTORY, "accuracy")["layout"]
+    for axis in ("xaxis", "yaxis", "xaxis2", "yaxis2"):
+        assert {k: layout[axis][k] for k in ref[axis]} == ref[axis], axis
+    ref_fig.add_scatter(x=[0], y=[0], row=1, col=1).add_scatter(x=[0], y=[0], row=2, col=1)
+    rows = [(t.xaxis, t.yaxis) for t in ref_fig.data]
+    data = figures.curves_figure(HISTORY, "accuracy")["data"]
+    assert [(t["xaxis"], t["yaxis"]) for t in data] == [rows[0], rows[0], rows[1], rows[1]]
+
+
+def test_figures_share_no_mutable_parts():
+    # A caller may change its figure (drawing sets uirevision): no other figure, and no
+    # module constant, may change with it.
+    first, second = figures.contour_figure(ALPHAS, BETAS, Z, PATH), figures.contour_figure(ALPHAS, BETAS, Z, PATH)
+    before = copy.deepcopy(second)
+    first["layout"]["template"]["layout"]["font"]["color"] = "red"
+    first["layout"]["template"]["data"]["contour"][0]["colorbar"]["ticks"] = "outside"
+    first["layout"]["font"]["size"] = 99
+    first["layout"]["margin"]["l"] = 0
+    first["data"][0]["colorscale"][0][1] = "red"
+    assert second == before == figures.contour_figure(ALPHAS, BETAS, Z, PATH)
+
+
+def test_figures_module_loads_no_dash():
+    code = "import sys, app.figures; bad = {'dash', 'flask'} & set(sys.modules); assert not bad, bad"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
