@@ -28,7 +28,7 @@ from .controls import CONTROLS, SPEEDS, loss_options, parse_controls, visible_fi
 from .drawing import draw
 from .layout import LR_MAX_EXP, LR_MIN_EXP, VIEW_MS
 from . import caps
-from .jobs import send
+from .jobs import job_bytes, send
 from .runs import create_run, history_of, load_view
 from .services import Services
 from .store import LEASE_TTL_S, owner_of
@@ -121,10 +121,12 @@ def command(services: Services, run_id: str, action: str, owner: str) -> tuple[i
             return int(store.control(run_id)["seq"]), (
                 f"Over the 'session_jobs' cap: at most {cap} runs train at once for one page — pause one first")
     seq = send(services.store, run_id, action)
-    if action in ("train", "step") and not services.runner.submit(run_id):
+    hot = services.store.hot(run_id)
+    if action in ("train", "step") and hot and not services.runner.submit(run_id, job_bytes(hot)):
         seq = send(services.store, run_id, "pause")
-        return seq, (f"busy: {int(caps.limit('server_jobs'))} runs are training on this server "
-                     "(its 'server_jobs' cap) — press Train again in a moment")
+        return seq, (f"busy: this server is training all it can at once (its 'server_jobs' cap of "
+                     f"{caps.limit('server_jobs'):.0f} runs and 'job_memory' cap of {caps.limit('job_memory'):.0f} MB "
+                     "per process) — press Train again in a moment, or try a smaller network")
     return seq, ""
 
 
@@ -147,7 +149,7 @@ def revive(services: Services, hot: dict) -> None:
     stale = time.time() - ctl.get("t", 0) > LEASE_TTL_S
     if stale and (hot["state"] == "training" or ctl["seq"] > hot["acked"]) and not store.leased(rid):
         log.warning("run %s had no job: starting one", rid)
-        services.runner.submit(rid)
+        services.runner.submit(rid, job_bytes(hot))
 
 
 @contextmanager

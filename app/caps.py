@@ -41,6 +41,7 @@ CAPS: dict[str, Cap] = {c.name: c for c in [
     Cap("request_bytes", 256 * 1024, "bytes in one request"),
     Cap("session_jobs", 2, "runs training at once for one page"),
     Cap("server_jobs", 32, "runs training at once in one server process"),
+    Cap("job_memory", 250, "MB of training state at once in one server process"),
     Cap("job_seconds", 600, "seconds of training per press of Train"),
     Cap("idle_seconds", 60, "seconds without a sign of the page before its training stops"),
 ]}

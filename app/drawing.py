@@ -77,7 +77,7 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
         surface = _surface(view, log_z, drawn.get("shape3d") == shape, str(shape), coarse=not settled)
         meta.update(key3d=key, shape3d=shape, t3d=now, coarse3d=not settled)
     if draw_data:
-        data_fig = _data_output(data_view(state), drawn.get("data_key", [None])[0] == state.run_id, state.run_id)
+        data_fig = _data_output(_data_view(services, state), drawn.get("data_key", [None])[0] == state.run_id, state.run_id)
         meta.update(data_key=key[:2], t_data=now)
     if not (draw_2d or draw_3d):
         note = no_update
@@ -114,6 +114,13 @@ def _landscape_for(services: Services, state: RunView, key: list, grid: int, spa
     store.put_result(tuple(key), view)
     store.put_result(("last", state.run_id), {"t": time.time(), "cost": cost, "key": key, "view": view})
     return view, key, cost
+
+
+def _data_view(services: Services, state: RunView) -> dict:
+    """The data plot's arrays, computed one at a time per process (a wide network's pass over
+    the grid is the biggest allocation a view makes)."""
+    with services.view_slots:
+        return data_view(state)
 
 
 def _landscape_note(state: RunView, view: dict, span: float) -> str:

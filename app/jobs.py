@@ -169,31 +169,70 @@ def _mark_failed(store: RunStore, run_id: str) -> None:
                            message="paused: training stopped on an error — press Reset"))
 
 
-class ThreadRunner:
-    """Jobs on threads of this process (the embedded default: no other server needed).
+class JobBudget:
+    """How many jobs, and how many bytes of training state, one process runs at once.
 
-    At most ``max_jobs`` jobs run at once in this process; ``submit`` says False beyond that.
+    Counters in shared memory: a server process takes from them when it submits a job and the
+    job (a thread there, or in its child process) gives back when it ends.
+    """
+
+    def __init__(self, max_jobs: int | None = None, max_bytes: int | None = None, mp=None) -> None:
+        import multiprocessing
+
+        mp = mp or multiprocessing
+        self.max_jobs = int(max_jobs or caps.limit("server_jobs"))
+        self.max_bytes = int(max_bytes or caps.limit("job_memory") * 2 ** 20)
+        self.jobs, self.bytes = mp.Value("i", 0), mp.Value("q", 0)
+
+    def take(self, cost: int) -> bool:
+        with self.jobs.get_lock():
+            if self.jobs.value >= self.max_jobs or (self.jobs.value and self.bytes.value + cost > self.max_bytes):
+                return False
+            self.jobs.value += 1
+            self.bytes.value += cost
+            return True
+
+    def give(self, cost: int) -> None:
+        with self.jobs.get_lock():
+            self.jobs.value -= 1
+            self.bytes.value -= cost
+
+
+def job_bytes(hot: dict) -> int:
+    """About the memory a job for this run holds: the weights with the optimizer's buffers and
+    a gradient, the recorded path, and the activations of a pass over every sample."""
+    from .runs import TRAJECTORY_BYTES
+
+    config = hot["config"]
+    widths = sum(config["hidden"]) + 16  # plus inputs and outputs (a few each)
+    return 8 * 7 * hot["n_params"] + TRAJECTORY_BYTES + 8 * 4 * config["n_samples"] * widths
+
+
+class ThreadRunner:
+    """Jobs on threads of this process (the simplest runner: tests, ``--debug``).
+
+    ``submit`` says False when the process's job budget (count and memory) is spent.
     """
 
     def __init__(self, store: RunStore, max_jobs: int | None = None) -> None:
         self.store = store
-        self.max_jobs = int(max_jobs or caps.limit("server_jobs"))
-        self._slots = threading.BoundedSemaphore(self.max_jobs)
+        self.budget = JobBudget(max_jobs)
 
-    def submit(self, run_id: str) -> bool:
-        if not self._slots.acquire(blocking=False):
+    def submit(self, run_id: str, cost: int = 0) -> bool:
+        if not self.budget.take(cost):
             return False
-        thread = threading.Thread(target=self._run, args=(run_id,), name=f"lossviz-job-{run_id[:8]}", daemon=True)
+        thread = threading.Thread(target=self._run, args=(run_id, cost), name=f"lossviz-job-{run_id[:8]}",
+                                  daemon=True)
         thread.start()
         return True
 
-    def _run(self, run_id: str) -> None:
+    def _run(self, run_id: str, cost: int) -> None:
         try:
             run_job(self.store, run_id)
         except Exception:  # noqa: BLE001 - logged; the run's record says what happened
             log.exception("job thread for %s failed", run_id)
         finally:
-            self._slots.release()
+            self.budget.give(cost)
 
 
 class ProcessRunner:
@@ -201,35 +240,35 @@ class ProcessRunner:
     request threads' interpreter lock, and the OS shares the cores between the two.
 
     The child starts with the runner (``spawn``: nothing of the parent's threads or open files
-    is inherited), opens its own store on the same folder, and ends with its parent. At most
-    ``max_jobs`` jobs run at once; ``submit`` says False beyond that. A child that died is
-    started again on the next submit (its runs' leases lapse; a tick revives them).
+    is inherited), opens its own store on the same folder, and ends with its parent.
+    ``submit`` says False when the job budget (count and memory) is spent. A child that died
+    is started again on the next submit (its runs' leases lapse; a tick revives them).
     """
 
     def __init__(self, directory: str, max_jobs: int | None = None) -> None:
         import multiprocessing
 
         self.directory = directory
-        self.max_jobs = int(max_jobs or caps.limit("server_jobs"))
         self._mp = multiprocessing.get_context("spawn")
+        self.max_jobs = max_jobs
         self._lock = threading.Lock()
-        self._proc = self._queue = self._active = None
+        self._proc = self._queue = self.budget = None
         self._start()
 
     def _start(self) -> None:
-        self._queue, self._active = self._mp.Queue(), self._mp.Value("i", 0)
+        self._queue, self.budget = self._mp.Queue(), JobBudget(self.max_jobs, mp=self._mp)
         self._proc = self._mp.Process(target=_job_process, name="lossviz-jobs", daemon=True,
-                                      args=(self._queue, self._active, self.directory, self.max_jobs, os.getpid()))
+                                      args=(self._queue, self.budget, self.directory, os.getpid()))
         self._proc.start()
 
-    def submit(self, run_id: str) -> bool:
+    def submit(self, run_id: str, cost: int = 0) -> bool:
         with self._lock:
             if not self._proc.is_alive():
                 log.warning("the job process had ended: starting it again")
                 self._start()
-            if self._active.value >= self.max_jobs:
+            if not self.budget.take(cost):
                 return False
-            self._queue.put(run_id)
+            self._queue.put((run_id, cost))
             return True
 
     def close(self) -> None:
@@ -238,8 +277,8 @@ class ProcessRunner:
             self._proc.join(timeout=5)
 
 
-def _job_process(queue, active, directory: str, max_jobs: int, parent: int) -> None:
-    """The child's loop: each run id taken from ``queue`` becomes a job on a thread."""
+def _job_process(queue, budget: JobBudget, directory: str, parent: int) -> None:
+    """The child's loop: each (run id, cost) taken from ``queue`` becomes a job on a thread."""
     import queue as queue_module
 
     from .store import RunStore
@@ -249,35 +288,28 @@ def _job_process(queue, active, directory: str, max_jobs: int, parent: int) -> N
     os.nice(JOB_NICENESS)
     limit_arenas()
     store = RunStore.open(directory)
-    slots = threading.BoundedSemaphore(max_jobs)
-
     trimmer = IdleTrimmer().start()
     warm_up()
     trim()
 
-    def job(run_id: str) -> None:
+    def job(run_id: str, cost: int) -> None:
         try:
             run_job(store, run_id)
         except Exception:  # noqa: BLE001 - logged; the run's record says what happened
             log.exception("job for %s failed", run_id)
         finally:
-            with active.get_lock():
-                active.value -= 1
-            slots.release()
+            budget.give(cost)
             trimmer.touch()
 
     while os.getppid() == parent:  # ends with the server process that started it
         try:
-            run_id = queue.get(timeout=1.0)
+            item = queue.get(timeout=1.0)
         except queue_module.Empty:
             continue
-        if run_id is None:
+        if item is None:
             break
-        if not slots.acquire(blocking=False):
-            continue  # over the cap (the parent checks first): the run's tick revives it later
-        with active.get_lock():
-            active.value += 1
-        threading.Thread(target=job, args=(run_id,), name=f"lossviz-job-{run_id[:8]}", daemon=True).start()
+        run_id, cost = item
+        threading.Thread(target=job, args=(run_id, cost), name=f"lossviz-job-{run_id[:8]}", daemon=True).start()
 
 
 def warm_up() -> None:
@@ -295,6 +327,6 @@ class CeleryRunner:
     def __init__(self, celery_app) -> None:
         self.celery_app = celery_app
 
-    def submit(self, run_id: str) -> bool:
-        self.celery_app.send_task("lossviz.train", args=[run_id])
+    def submit(self, run_id: str, cost: int = 0) -> bool:
+        self.celery_app.send_task("lossviz.train", args=[run_id])  # the worker's threads bound it
         return True

@@ -44,8 +44,10 @@ class DiskKV:
     def __init__(self, directory: str, size_limit: int | None = None) -> None:
         private_directory(directory)
         policy = "none" if size_limit is None else "least-recently-stored"
+        # Small SQLite page caches and no mmap: every request thread has its own connection, and
+        # diskcache's defaults (32 MB cache + 64 MB mmap each) would add up to hundreds of MB.
         self.cache = diskcache.Cache(directory, size_limit=size_limit or 2 ** 40, eviction_policy=policy,
-                                     disk_min_file_size=2 ** 20)
+                                     disk_min_file_size=2 ** 20, sqlite_cache_size=512, sqlite_mmap_size=0)
 
     def get(self, key: str) -> bytes | None:
         return self.cache.get(key)

@@ -92,22 +92,28 @@ def data_view(run: RunView) -> dict:
             xx, yy = _span(d, 0), _span(d, 1)
             gx, gy = np.meshgrid(xx, yy)
             grid_pts = np.column_stack([gx.ravel(), gy.ravel()])
-            prob = softmax(net.forward(params, grid_pts)).reshape(len(yy), len(xx), -1)
+            prob = softmax(_forward(net, params, grid_pts)).reshape(len(yy), len(xx), -1)
             return dict(kind="regions", xx=xx, yy=yy, prob=np.nan_to_num(prob, nan=1.0 / d.n_classes),
                         points=points, k=d.n_classes)
         if d.task == "classification":
             proj = _pca_projector(d.X_train)
             pts = dict(X_train=proj(d.X_train), y_train=d.y_train, X_test=proj(d.X_test), y_test=d.y_test)
             return dict(kind="projected", points=pts, k=d.n_classes,
-                        pred_train=net.forward(params, d.X_train).argmax(-1),
-                        pred_test=net.forward(params, d.X_test).argmax(-1))
+                        pred_train=_forward(net, params, d.X_train).argmax(-1),
+                        pred_test=_forward(net, params, d.X_test).argmax(-1))
         if d.n_features == 1:
             x_line = np.linspace(*_bounds(d, 0), 200)[:, None]
-            return dict(kind="curve", x_line=x_line[:, 0], y_line=_finite(net.forward(params, x_line)[:, 0]),
+            return dict(kind="curve", x_line=x_line[:, 0], y_line=_finite(_forward(net, params, x_line)[:, 0]),
                         points=points)
         return dict(kind="scatter", points=points,
-                    pred_train=_finite(net.forward(params, d.X_train)[:, 0]),
-                    pred_test=_finite(net.forward(params, d.X_test)[:, 0]))
+                    pred_train=_finite(_forward(net, params, d.X_train)[:, 0]),
+                    pred_test=_finite(_forward(net, params, d.X_test)[:, 0]))
+
+
+def _forward(net, params: Array, X: Array, chunk: int = 1024) -> Array:
+    """The network's outputs (n, K) in chunks of rows: a wide network's activations for a
+    whole 90×90 grid at once would take a hundred MB, for nothing."""
+    return np.concatenate([net.forward(params, X[i:i + chunk]) for i in range(0, max(len(X), 1), chunk)])
 
 
 def _shown_points(data, seed: int):

@@ -29,6 +29,7 @@ from urllib.parse import urlparse
 
 import psutil
 import urllib3
+from dash._utils import stringify_id
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app import ids  # noqa: E402
@@ -77,7 +78,8 @@ class Stats:
 class User:
     """One page: its session, run, cursor and what its plots show."""
 
-    def __init__(self, base: str, deps: list, stats: Stats) -> None:
+    def __init__(self, base: str, deps: list, stats: Stats, widgets: dict | None = None,
+                 speed: str = "normal") -> None:
         self.transport = Transport(base)
         self.stats = stats
         self.transport.get("/")
@@ -86,16 +88,21 @@ class User:
         self.run = self.cursor = self.drawn = None
         self.pressed = self.first_point = self.finished_at = None
         self.done = False
+        self.widgets, self.speed = widgets or {}, speed
         self.dep_tick = self.page.find(ids.STORE_STREAM, "data")
         self.dep_view = self.page.find(ids.GRAPH_CONTOUR, "figure")
 
     def start(self) -> None:
         dep = self.page.find(ids.STORE_CONFIG, "data")
-        status, data = self.page.call(dep, {}, changed=[f"{ids.DATASET}.value"])
-        config = updates(data)[ids.STORE_CONFIG]["data"]
+        status, data = self.page.call(dep, self.widgets, changed=[f"{ids.DATASET}.value"])
+        up = updates(data)
+        if ids.STORE_CONFIG not in up:
+            raise SystemExit(f"the settings were refused: {up.get(ids.CONFIG_ERROR)}")
+        config = up[ids.STORE_CONFIG]["data"]
         self.pressed = time.monotonic()
         status, data = self.page.call(self.page.find(ids.STORE_RUN, "data"),
-                                      {(ids.STORE_CONFIG, "data"): config, (ids.TRAIN, "n_clicks"): 1},
+                                      {(ids.STORE_CONFIG, "data"): config, (ids.TRAIN, "n_clicks"): 1,
+                                       (ids.SPEED, "value"): self.speed},
                                       changed=[f"{ids.TRAIN}.n_clicks"])
         up = updates(data)
         said = str(up.get(ids.STATUS, {}).get("children", ""))
@@ -210,7 +217,8 @@ def pct(values: list, q: float) -> float:
     return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]
 
 
-def simulate(url: str, n_users: int, timeout_s: float, settle_s: float) -> dict:
+def simulate(url: str, n_users: int, timeout_s: float, settle_s: float, widgets: dict | None = None,
+             speed: str = "normal") -> dict:
     stats = Stats()
     deps = Transport(url).get_json("/_dash-dependencies")
     mem_start, cpu_start, me = memory_mb(url), cpu_seconds(url), psutil.Process()
@@ -224,7 +232,7 @@ def simulate(url: str, n_users: int, timeout_s: float, settle_s: float) -> dict:
 
     threading.Thread(target=watch_memory, daemon=True).start()
     pool = ThreadPoolExecutor(max_workers=max(16, 6 * n_users))
-    users = [User(url, deps, stats) for _ in range(n_users)]
+    users = [User(url, deps, stats, widgets, speed) for _ in range(n_users)]
     for f in [pool.submit(u.start) for u in users]:
         f.result()
     t0 = time.monotonic()
@@ -279,8 +287,22 @@ def main() -> int:
     p.add_argument("--users", type=int, default=30)
     p.add_argument("--timeout", type=float, default=90.0, help="stop waiting for runs after this many seconds")
     p.add_argument("--settle", type=float, default=5.0, help="seconds after the runs end before memory is read")
+    p.add_argument("--samples", help="the Samples box (default: the page's)")
+    p.add_argument("--epochs", help="the Epochs box (default: the page's)")
+    p.add_argument("--hidden", help="hidden widths, e.g. 256,256 (default: the page's)")
+    p.add_argument("--speed", default="normal", choices=["slow", "normal", "fast", "max"])
     args = p.parse_args()
-    r = simulate(args.url, args.users, args.timeout, args.settle)
+    widgets = {}
+    if args.samples:
+        widgets[(ids.SAMPLES, "value")] = args.samples
+    if args.epochs:
+        widgets[(ids.EPOCHS, "value")] = args.epochs
+    if args.hidden:
+        widths = args.hidden.split(",")
+        widgets[(ids.LAYERS, "value")] = len(widths)
+        for i, w in enumerate(widths):
+            widgets[(stringify_id({"type": ids.WIDTH, "index": i}), "value")] = w
+    r = simulate(args.url, args.users, args.timeout, args.settle, widgets, args.speed)
     print(f"users {r['users']} · errors {r['errors']} · runs finished {r['finished']}/{r['users']} "
           f"· time to finish p50 {r['finish_p50_s']} s, p95 {r['finish_p95_s']} s, max {r['finish_max_s']} s "
           f"· first curve point p95 {r['first_point_p95_s']} s")

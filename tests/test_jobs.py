@@ -170,6 +170,30 @@ def test_a_command_sent_while_a_job_stops_is_served(store):
     wait_for(lambda: store.hot(rid)["step"] >= 5)
 
 
+def test_runner_refuses_beyond_its_memory_budget(store):
+    runner = ThreadRunner(store, max_jobs=10)
+    runner.budget.max_bytes = 100
+    runs = [create_run(store, SMALL.replace(epochs=100_000), "o" * 32)["run_id"] for _ in range(2)]
+    for rid in runs:
+        send(store, rid, "train")
+    assert runner.submit(runs[0], cost=80)  # the first job always fits
+    assert not runner.submit(runs[1], cost=80)
+    seq = send(store, runs[0], "pause")
+    wait_for(lambda: settled(store, runs[0], seq))
+    wait_for(lambda: runner.budget.bytes.value == 0)
+    assert runner.submit(runs[1], cost=80)
+    seq = send(store, runs[1], "pause")
+    wait_for(lambda: settled(store, runs[1], seq))
+
+
+def test_job_memory_estimate_grows_with_the_network(store):
+    from app.jobs import job_bytes
+
+    small = job_bytes(create_run(store, SMALL, "o" * 32))
+    big = job_bytes(create_run(store, SMALL.replace(hidden=(256, 256), n_samples=2000), "o" * 32))
+    assert 0 < small < 5 * 2 ** 20 < 2 ** 23 < big
+
+
 def test_runner_refuses_beyond_its_cap(store):
     runs = [create_run(store, SMALL.replace(epochs=100_000), "o" * 32)["run_id"] for _ in range(3)]
     runner = ThreadRunner(store, max_jobs=2)
