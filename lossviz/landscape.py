@@ -177,12 +177,13 @@ def _evaluate(p: _Problem, dt: np.dtype, with_metric: bool) -> tuple[Array, Arra
     metric_out = np.empty(ga * gb) if with_metric else None
     act = get_activation(p.net.activation).inplace
     lossfn = get_loss(p.loss)
+    drop0 = _drops_logit0(p)
 
     def run(starts: range) -> None:
         workspace: dict = {}  # one per thread: buffers reused across chunks, no page faults
         for start in starts:
             sl = slice(start, start + chunk)
-            logits = _chunk_logits(planes, act, coef[sl], p.X.shape[0], p.task, workspace)
+            logits = _chunk_logits(planes, act, coef[sl], p.X.shape[0], drop0, workspace)
             # The loss in float64 (no cancellation in log-sum-exp), on a (c, N, K) view of
             # class-major data, so the loss works on contiguous per-class rows.
             out = np.moveaxis(logits.astype(np.float64), 0, -1)
@@ -214,6 +215,15 @@ def _buffer(workspace: dict, key: str, shape: tuple[int, ...], dt) -> Array:
     return buf
 
 
+def _drops_logit0(p: _Problem) -> bool:
+    """Whether the output keeps K - 1 logits minus logit 0 (with logit 0 put back as 0).
+
+    Exact only when adding one constant to all K logits leaves the loss unchanged (every
+    softmax-based loss; the loss declares it); any other classification loss gets all K logits.
+    """
+    return p.task == "classification" and get_loss(p.loss).shift_invariant
+
+
 def _stack_planes(p: _Problem, dt) -> list[Array]:
     """Per layer, a (3, ...) stack of (value, d1 part, d2 part): a grid point's layer is
     ``coef @ stack`` with ``coef = (1, alpha, beta)``. Activations are feature-major
@@ -226,8 +236,9 @@ def _stack_planes(p: _Problem, dt) -> list[Array]:
     Biases ride along as an extra constant unit: layer 1 gets a row of ones, which the
     activation maps to act(1) != 0 for every registered activation, so each bias is stored as
     the weight bias / act(1) of that unit, and the unit is carried on with weight 1 / act(1).
-    For classification the output keeps K' = K - 1 logits minus logit 0: softmax, and so every
-    loss and the accuracy, only see differences of logits.
+    For classification with a shift-invariant loss the output keeps K' = K - 1 logits minus
+    logit 0: softmax, and so such a loss and the accuracy, only see differences of logits.
+    Otherwise K' = K (see ``_drops_logit0``).
     """
     layers = list(zip(p.net.unflatten(p.params), p.net.unflatten(p.d1), p.net.unflatten(p.d2)))
     if len(layers) == 1:
@@ -248,15 +259,18 @@ def _stack_planes(p: _Problem, dt) -> list[Array]:
         m[0, fan_out, fan_in] = inv
         planes.append(m.reshape(3, -1).astype(dt))
     out = [np.column_stack([W, b * inv]) for W, b in layers[-1]]
-    if p.task == "classification":
+    if _drops_logit0(p):
         out = [o[1:] - o[0] for o in out]
     planes.append(np.concatenate(out).astype(dt))
     return planes
 
 
-def _chunk_logits(planes: list[Array], act, coef: Array, n: int, task: str,
+def _chunk_logits(planes: list[Array], act, coef: Array, n: int, drop0: bool,
                   workspace: dict) -> Array:
-    """Class-major outputs (K, c, N) at c grid points, coefficient rows (1, a, b) (c, 3)."""
+    """Class-major outputs (K, c, N) at c grid points, coefficient rows (1, a, b) (c, 3).
+
+    ``drop0``: the output planes hold K - 1 logits minus logit 0 (see ``_drops_logit0``).
+    """
     c, dt = coef.shape[0], coef.dtype
     z = np.matmul(coef, planes[0], out=_buffer(workspace, "z0", (c, planes[0].shape[1]), dt))
     z = z.reshape(c, -1, n)  # (c, units, N)
@@ -272,9 +286,9 @@ def _chunk_logits(planes: list[Array], act, coef: Array, n: int, task: str,
     # The output layer is linear in (a, b) too: one matmul gives all three parts, (c, 3 K', N).
     r = np.matmul(w, z, out=_buffer(workspace, "r", (c, 3 * k, n), dt))
     a, b = coef[:, 1:2], coef[:, 2:3]
-    first = 1 if task == "classification" else 0
+    first = 1 if drop0 else 0
     logits = _buffer(workspace, "logits", (k + first, c, n), dt)
-    logits[:first] = 0  # classification: logit 0 is the reference, 0
+    logits[:first] = 0  # logit 0 is the reference, 0
     for j in range(k):
         row = logits[first + j]
         np.multiply(a, r[:, k + j], out=row)

@@ -12,6 +12,12 @@ vectors (the loss surface evaluates many at once); every value is returned per l
 
 Each loss gives dL/d(out); the model backpropagates it. The only place where the gradient is
 ``(softmax - onehot) / N`` is cross-entropy on logits, where that shortcut is exact.
+
+Each loss also gives its per-sample values ``(..., N)`` (mse and huber: the mean over that
+sample's K elements), whose mean over samples is the loss, and their gradients ``(..., N, K)``
+(row n is d per_sample[n] / d out[n, :], so the loss's gradient is that divided by N).
+``loss_profile`` draws one sample's loss against the probability of the true class (or the
+residual), for showing why the choice of loss changes how a network learns.
 """
 
 from __future__ import annotations
@@ -21,11 +27,14 @@ from typing import Callable
 
 import numpy as np
 
-from .checks import number, real_array, short
+from .checks import integer, number, real_array, short
 from .registry import lookup
 
 Array = np.ndarray
 TASKS = ("classification", "regression")
+MAX_PROFILE_POINTS = 10_000  # a profile is a curve on screen: a few hundred points suffice
+MAX_PROFILE_CLASSES = 100
+P_CLIP = 1e-12  # loss_profile keeps p inside [P_CLIP, 1 - P_CLIP]: log p stays finite
 
 
 def _reduce_last(ufunc: np.ufunc, z: Array) -> Array:
@@ -122,36 +131,60 @@ def _huber_grad(r: Array, delta: float) -> Array:
 
 
 def _residual_loss(value: Callable, grad: Callable):
-    """Build (value, gradient) of a mean-of-elementwise loss on predictions (softmax or linear)."""
+    """Build (value, gradient, per-sample value, per-sample gradient) of a mean-of-elementwise
+    loss on predictions (softmax or linear); the four share two helpers, so they cannot drift."""
 
-    def loss_value(out: Array, y: Array, task: str, delta: float) -> Array:
-        total = sum(value(r, delta) for r in _residual_planes(out, y, task))
-        return total.mean(axis=-1) / out.shape[-1]
+    def row_sums(out: Array, y: Array, task: str, delta: float) -> Array:
+        """(..., N): each sample's loss summed over its K elements."""
+        return sum(value(r, delta) for r in _residual_planes(out, y, task))
 
-    def loss_grad(out: Array, y: Array, task: str, delta: float) -> Array:
+    def scaled_grad(out: Array, y: Array, task: str, delta: float, scale: int) -> Array:
+        """(..., N, K): d row_sums / d(out), divided by ``scale``."""
         pred, target = _targets(out, y, task)
-        g = grad(pred - target, delta) / (out.shape[-2] * out.shape[-1])
+        g = grad(pred - target, delta) / scale
         return _softmax_backward(pred, g) if task == "classification" else g
 
-    return loss_value, loss_grad
+    def loss_value(out: Array, y: Array, task: str, delta: float) -> Array:
+        return row_sums(out, y, task, delta).mean(axis=-1) / out.shape[-1]
+
+    def loss_grad(out: Array, y: Array, task: str, delta: float) -> Array:
+        return scaled_grad(out, y, task, delta, out.shape[-2] * out.shape[-1])
+
+    def per_sample(out: Array, y: Array, task: str, delta: float) -> Array:
+        return row_sums(out, y, task, delta) / out.shape[-1]
+
+    def per_sample_grad(out: Array, y: Array, task: str, delta: float) -> Array:
+        return scaled_grad(out, y, task, delta, out.shape[-1])
+
+    return loss_value, loss_grad, per_sample, per_sample_grad
 
 
 # --- cross-entropy on logits -------------------------------------------------------------
 
-def _ce_value(out: Array, y: Array, task: str, delta: float) -> Array:
+def _ce_per_sample(out: Array, y: Array, task: str, delta: float) -> Array:
+    """(..., N): -log softmax(out)[y] of each sample."""
     _require_classification(task)
     zt = _class_planes(out)
     nll, _ = _logsumexp_planes(zt)
     for k in range(zt.shape[0]):
         nll -= np.where(y == k, zt[k], 0.0)
-    return nll.mean(axis=-1)
+    return nll
 
 
-def _ce_grad(out: Array, y: Array, task: str, delta: float) -> Array:
+def _ce_per_sample_grad(out: Array, y: Array, task: str, delta: float) -> Array:
+    """(..., N, K): softmax(out) - onehot(y), each sample's own gradient."""
     _require_classification(task)
     g = softmax(out)
     g[..., np.arange(y.shape[0]), y] -= 1  # exact for softmax + cross-entropy only
-    return g / out.shape[-2]
+    return g
+
+
+def _ce_value(out: Array, y: Array, task: str, delta: float) -> Array:
+    return _ce_per_sample(out, y, task, delta).mean(axis=-1)
+
+
+def _ce_grad(out: Array, y: Array, task: str, delta: float) -> Array:
+    return _ce_per_sample_grad(out, y, task, delta) / out.shape[-2]
 
 
 def _ce_value_and_grad(out: Array, y: Array, task: str, delta: float) -> tuple[float, Array]:
@@ -178,10 +211,19 @@ def _require_classification(task: str) -> None:
 
 @dataclass(frozen=True)
 class Loss:
-    """One loss: value and dL/d(out), with the words the UI shows.
+    """One loss: value and dL/d(out), per sample and averaged, with the words the UI shows.
 
     ``value(out, y, task, delta)`` -> array of shape ``out.shape[:-2]`` (a float for 2-D out);
     ``grad(out, y, task, delta)`` -> dL/d(out), shape of ``out``.
+    ``per_sample(out, y, task, delta)`` -> ``out.shape[:-1]``, (N,) for 2-D out: each sample's
+    loss on its own, so ``value == per_sample.mean(axis=-1)``.
+    ``per_sample_grad(out, y, task, delta)`` -> shape of ``out``: row n is
+    d per_sample[n] / d out[n, :], so ``grad == per_sample_grad / N``.
+    ``shift_invariant``: adding one constant to all K logits of a sample leaves its loss
+    unchanged (classification). True for every loss of softmax(logits) -- cross-entropy, and
+    mse/huber on probabilities -- and it lets the loss surface keep K - 1 logit differences.
+    For regression the one output is the prediction itself: shifting it always changes the
+    loss, whatever the flag says, and nothing relies on the flag there.
     ``tasks`` lists the tasks it is defined for.
     """
 
@@ -191,6 +233,9 @@ class Loss:
     formula: str
     value: Callable[[Array, Array, str, float], Array]
     grad: Callable[[Array, Array, str, float], Array]
+    per_sample: Callable[[Array, Array, str, float], Array]
+    per_sample_grad: Callable[[Array, Array, str, float], Array]
+    shift_invariant: bool
     tasks: tuple[str, ...] = TASKS
     fused: Callable[[Array, Array, str, float], tuple[float, Array]] | None = None
 
@@ -210,16 +255,18 @@ LOSSES: dict[str, Loss] = {
         Loss("mse", "Mean squared error",
              "Average squared distance to the target; on class probabilities its gradient "
              "fades when the network is confidently wrong.",
-             r"\frac{1}{NK}\sum (\hat y - y)^2", *_mse),
+             r"\frac{1}{NK}\sum (\hat y - y)^2", *_mse, shift_invariant=True),
         Loss("cross_entropy", "Cross-entropy",
              "Minus the log of the probability given to the right class: punishes confident "
              "mistakes hard. Classification only.",
              r"-\frac{1}{N}\sum \log \mathrm{softmax}(z)_{y}", _ce_value, _ce_grad,
-             ("classification",), _ce_value_and_grad),
+             _ce_per_sample, _ce_per_sample_grad, shift_invariant=True,
+             tasks=("classification",), fused=_ce_value_and_grad),
         Loss("huber", "Huber",
              "Squared error for small residuals, absolute error beyond delta: robust to outliers.",
              r"\frac{1}{NK}\sum \begin{cases}\tfrac12 r^2 & |r|\le\delta\\ "
-             r"\delta(|r|-\tfrac12\delta) & \text{else}\end{cases}", *_huber),
+             r"\delta(|r|-\tfrac12\delta) & \text{else}\end{cases}", *_huber,
+             shift_invariant=True),
     ]
 }
 
@@ -259,10 +306,14 @@ def _checked(name: object, out: object, y: object, task: object,
         if not (np.all(y == np.round(y)) and y.min() >= 0 and y.max() < k):
             raise ValueError(f"y must hold class labels: whole numbers in 0..{k - 1}")
         y = y.astype(np.int64)
+    return loss, out, y, _delta(huber_delta)
+
+
+def _delta(huber_delta: object) -> float:
     delta = number(huber_delta, "huber_delta")
     if delta <= 0:
         raise ValueError(f"huber_delta must be a positive number, got {short(huber_delta)}")
-    return loss, out, y, delta
+    return delta
 
 
 def loss_value(name: str, out: Array, y: Array, task: str, huber_delta: float = 1.0) -> Array:
@@ -278,3 +329,74 @@ def loss_grad(name: str, out: Array, y: Array, task: str, huber_delta: float = 1
     """dL/d(out) for the loss called ``name``; shape of ``out``."""
     loss, out, y, delta = _checked(name, out, y, task, huber_delta)
     return loss.grad(out, y, task, delta)
+
+
+def loss_per_sample(name: str, out: Array, y: Array, task: str, huber_delta: float = 1.0) -> Array:
+    """Each sample's loss on its own; their mean over samples is :func:`loss_value`.
+
+    Parameters
+    ----------
+    name : a loss in ``LOSSES``; task : "classification" or "regression"
+    out : (..., N, K) network outputs; y : (N,) class indices or target values
+    huber_delta : Huber's delta
+
+    Returns
+    -------
+    (..., N) per-sample losses: (N,) for a 2-D ``out``.
+    """
+    loss, out, y, delta = _checked(name, out, y, task, huber_delta)
+    return loss.per_sample(out, y, task, delta)
+
+
+def loss_grad_per_sample(name: str, out: Array, y: Array, task: str,
+                         huber_delta: float = 1.0) -> Array:
+    """Each sample's gradient: row n is d loss_per_sample[n] / d out[n, :].
+
+    Arguments as :func:`loss_per_sample`. Returns the shape of ``out``, (..., N, K); divided
+    by N it is :func:`loss_grad`.
+    """
+    loss, out, y, delta = _checked(name, out, y, task, huber_delta)
+    return loss.per_sample_grad(out, y, task, delta)
+
+
+def loss_profile(name: str, task: str, x: Array, *, k: int = 2,
+                 huber_delta: float = 1.0) -> tuple[Array, Array]:
+    """One sample's loss and the push it gives, along one axis: why the loss matters.
+
+    Classification: ``x`` is p, the probability the network gives the true class; the other
+    k - 1 classes share 1 - p equally. The logits are these log-probabilities (p clipped into
+    [1e-12, 1 - 1e-12]), and the gradient is taken at the true class's logit: cross-entropy
+    gives p - 1, MSE on probabilities fades to 0 as p -> 0 (a confident mistake barely moves).
+    Regression: ``x`` is the residual r = yhat - y, and the gradient is d loss / d yhat.
+    Both come from the registry's ``per_sample`` and ``per_sample_grad``.
+
+    Parameters
+    ----------
+    name : a loss in ``LOSSES``; task : "classification" or "regression"
+    x : (M,) probabilities in [0, 1] (classification) or residuals (regression)
+    k : number of classes, 2..100 (classification only; ignored for regression)
+    huber_delta : Huber's delta
+
+    Returns
+    -------
+    value : (M,) per-sample loss
+    grad : (M,) d loss / d z_true (classification) or d loss / d yhat (regression)
+    """
+    loss = get_loss(name, task)
+    x = np.atleast_1d(real_array(x, "x"))
+    if x.ndim != 1 or not 1 <= x.size <= MAX_PROFILE_POINTS:
+        raise ValueError(f"x must be a 1-D sequence of 1 to {MAX_PROFILE_POINTS} numbers, "
+                         f"got shape {x.shape}")
+    delta = _delta(huber_delta)
+    if task == "regression":
+        out, y = x[:, None], np.zeros(x.size)
+    else:
+        if x.min() < 0 or x.max() > 1:
+            raise ValueError("x must hold probabilities between 0 and 1 for classification")
+        k = integer(k, "k", 2, MAX_PROFILE_CLASSES)
+        p = np.clip(x, P_CLIP, 1 - P_CLIP)
+        out = np.empty((x.size, k))
+        out[:, 0] = np.log(p)  # class 0 is the true class
+        out[:, 1:] = np.log((1 - p) / (k - 1))[:, None]
+        y = np.zeros(x.size, dtype=np.int64)
+    return loss.per_sample(out, y, task, delta), loss.per_sample_grad(out, y, task, delta)[:, 0]
