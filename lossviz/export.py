@@ -1,5 +1,8 @@
 """``lossviz export``: train a run, compute its loss surface, write everything to an .npz.
 
+With ``--compare FIELD=VALUE`` it trains two runs from the same initial weights, differing in
+that one setting, and writes both (run B's keys end in ``_b``) over the plane holding both.
+
 The file is self-describing (see the README, "The .npz format"): the network can be rebuilt in
 any framework from ``layer_sizes``, ``activation`` and the flat parameter layout (per layer, the
 weight matrix (fan_out, fan_in) row-major as ``torch.nn.Linear.weight``, then the bias).
@@ -12,17 +15,28 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .checks import number
 from .config import RunConfig
 from .directions import NORMALIZATIONS, pca_directions, random_directions
-from .landscape import grid_axis, surface
+from .experiment import Experiment, check_vary
+from .landscape import grid_axis, surface, validate_grid
+from .planes import compare_axes, compare_plane, plane_coordinates
 from .training import Trainer
 
 DIRECTION_CHOICES = (*NORMALIZATIONS, "pca")
+# --compare FIELD=VALUE: the flags a comparison may vary and how their values parse. Not
+# --hidden: a different network has other parameters, so no plane holds both runs.
+COMPARE_FLAGS = {"loss": str, "lr": float, "optimizer": str, "activation": str,
+                 "huber-delta": float, "l2": float, "l1": float, "batch-size": int,
+                 "momentum": float}
 
 
 def compute_export(config: RunConfig, *, grid: int = 51, span: float = 1.0,
                    directions: str = "filter") -> dict[str, Any]:
-    """Train ``config`` to the end and return the arrays the .npz holds (see module doc)."""
+    """Train ``config`` to the end and return the arrays the .npz holds (see module doc).
+
+    The surface is centred on the final weights: ``center`` = ``params_final``.
+    """
     axis = grid_axis(grid, span)
     if directions not in DIRECTION_CHOICES:
         raise ValueError(f"unknown directions {directions!r}; choose one of: "
@@ -30,31 +44,86 @@ def compute_export(config: RunConfig, *, grid: int = 51, span: float = 1.0,
     trainer = Trainer(config)
     while not trainer.finished:
         trainer.advance(1000)
-    traj = trainer.trajectory
     final = trainer.params.copy()
     explained = np.full(2, np.nan)
     if directions == "pca":
-        d1, d2, explained = pca_directions(traj)
+        d1, d2, explained = pca_directions(trainer.trajectory)
     else:
         d1, d2 = random_directions(final, trainer.net, config.seed, directions)
-    data, net = trainer.data, trainer.net
-    z = surface(final, d1, d2, axis, axis, data.X_train, data.y_train,
-                layer_sizes=net.layer_sizes, activation=config.activation, loss=config.loss,
-                huber_delta=config.huber_delta, dtype=np.float64)
-    snap = trainer.evaluate()
     return {
-        "layer_sizes": np.array(net.layer_sizes), "activation": config.activation,
-        "loss": config.loss, "huber_delta": config.huber_delta, "task": data.task,
-        "dataset": config.dataset, "optimizer": config.optimizer, "lr": config.lr,
-        "momentum": config.momentum, "l2": config.l2, "l1": config.l1,
-        "batch_size": config.batch_size, "epochs": config.epochs, "seed": config.seed,
-        "params_init": trainer.params_init, "params_final": final, "trajectory": traj,
+        **_shared_keys(trainer), **_run_keys(trainer, final, d1, d2, axis, axis),
         "d1": d1, "d2": d2, "directions": directions, "explained_variance": explained,
-        "alphas": axis, "betas": axis.copy(), "surface": z,
+        "alphas": axis, "betas": axis.copy(), "center": final,
+    }
+
+
+def compute_compare_export(config: RunConfig, vary: str, value: Any, *, grid: int = 51,
+                           margin: float = 0.25) -> dict[str, Any]:
+    """Train runs A (``config``) and B (``vary`` set to ``value``) from one start to the end.
+
+    Run A's keys are those of :func:`compute_export`; run B's per-run keys carry a ``_b``
+    suffix. The plane is the compare plane through θ0 = ``center`` = ``params_init`` holding
+    both final points (``lossviz.planes.compare_plane``); ``surface`` and ``surface_b`` are
+    each run's data loss on it. A run whose weights overflowed is placed at its last finite
+    recorded weights. ``vary`` must keep the parameter count (not ``hidden``).
+    """
+    grid, margin = validate_grid(grid), number(margin, "margin", 0.0, 10.0)  # before training
+    exp = Experiment(config, check_vary(vary), value)
+    if not exp.same_start:
+        raise ValueError(f"cannot compare {vary} {exp.labels[0]!r} with {exp.labels[1]!r} on "
+                         f"one plane: the networks have different parameter counts")
+    while not exp.finished:
+        exp.advance(1000)
+    a, b = exp.a, exp.b
+    center = a.params_init.copy()
+    paths = [_finite_rows(r.trajectory) for r in exp.runs]
+    d1, d2, kind = compare_plane(center, paths[0][-1], paths[1][-1], a.net, config.seed)
+    coords = [np.column_stack(plane_coordinates(p, center, d1, d2)) for p in paths]
+    alphas, betas = compare_axes(np.concatenate([np.zeros((1, 2)), *coords]), grid, margin)
+    keys_b = _run_keys(b, b.params.copy(), d1, d2, alphas, betas, center)
+    return {
+        **_shared_keys(a), **_run_keys(a, a.params.copy(), d1, d2, alphas, betas, center),
+        **{f"{k}_b": v for k, v in keys_b.items()},
+        "d1": d1, "d2": d2, "directions": kind, "explained_variance": np.full(2, np.nan),
+        "alphas": alphas, "betas": betas, "center": center,
+        "compare": exp.vary, "compare_value": str(exp.value),
+    }
+
+
+def _finite_rows(trajectory: np.ndarray) -> np.ndarray:
+    """The rows (T', P) of a trajectory (T, P) with only finite entries (row 0 always is)."""
+    return trajectory[np.isfinite(trajectory).all(axis=1)]
+
+
+def _shared_keys(trainer: Trainer) -> dict[str, Any]:
+    """What both runs of a comparison share: the network shape, the data, the schedule."""
+    data, config = trainer.data, trainer.config
+    return {
+        "layer_sizes": np.array(trainer.net.layer_sizes), "task": data.task,
+        "dataset": config.dataset, "epochs": config.epochs, "seed": config.seed,
         "X_train": data.X_train, "y_train": data.y_train,
         "X_test": data.X_test, "y_test": data.y_test,
         "feature_mean": data.feature_mean, "feature_std": data.feature_std,
-        "steps": trainer.step_count, "status": snap.status,
+    }
+
+
+def _run_keys(trainer: Trainer, final: np.ndarray, d1: np.ndarray, d2: np.ndarray,
+              alphas: np.ndarray, betas: np.ndarray,
+              center: np.ndarray | None = None) -> dict[str, Any]:
+    """One run's settings, weights and final state, and its data-loss surface
+    (len(alphas), len(betas)) on the plane through ``center`` (default: ``final``)."""
+    c, data = trainer.config, trainer.data
+    center = final if center is None else center
+    z = surface(center, d1, d2, alphas, betas, data.X_train, data.y_train,
+                layer_sizes=trainer.net.layer_sizes, activation=c.activation, loss=c.loss,
+                huber_delta=c.huber_delta, dtype=np.float64)
+    snap = trainer.evaluate()
+    return {
+        "activation": c.activation, "loss": c.loss, "huber_delta": c.huber_delta,
+        "optimizer": c.optimizer, "lr": c.lr, "momentum": c.momentum, "l2": c.l2, "l1": c.l1,
+        "batch_size": c.batch_size,
+        "params_init": trainer.params_init, "params_final": final, "trajectory": trainer.trajectory,
+        "surface": z, "steps": trainer.step_count, "status": snap.status,
         "train_loss": snap.train_loss, "test_loss": snap.test_loss,
         "train_metric": snap.train_metric, "test_metric": snap.test_metric,
     }
@@ -69,6 +138,26 @@ def _hidden(text: str) -> tuple[int, ...]:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"--hidden takes comma-separated widths like 16,16, got {text!r}") from None
+
+
+def _compare(text: str) -> tuple[str, Any]:
+    """Parse ``FIELD=VALUE`` (FIELD a flag name) into (RunConfig field, value)."""
+    flag, sep, value = text.partition("=")
+    flag, value = flag.strip().removeprefix("--"), value.strip()
+    if flag == "hidden":
+        raise argparse.ArgumentTypeError(
+            "--compare hidden: networks of other widths have other parameters, so no plane "
+            f"holds both runs; compare one of {', '.join(COMPARE_FLAGS)}")
+    if not sep or flag not in COMPARE_FLAGS:
+        raise argparse.ArgumentTypeError(
+            f"--compare takes FIELD=VALUE with FIELD one of {', '.join(COMPARE_FLAGS)}; "
+            f"got {text!r}")
+    kind = COMPARE_FLAGS[flag]
+    try:
+        return flag.replace("-", "_"), kind(value)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"--compare {flag}={value}: {value!r} is not {what}") from None
 
 
 def build_parser(prog: str = "lossviz export") -> argparse.ArgumentParser:
@@ -91,8 +180,11 @@ def build_parser(prog: str = "lossviz export") -> argparse.ArgumentParser:
     add("--batch-size", type=int, default=d.batch_size, help="0 = full batch")
     add("--epochs", type=int, default=d.epochs)
     add("--grid", type=int, default=51, help="grid points per axis (3..201)")
-    add("--range", type=float, default=1.0, dest="span", help="plane half-width")
-    add("--directions", default="filter", help=f"one of {', '.join(DIRECTION_CHOICES)}")
+    add("--range", type=float, default=None, dest="span", help="plane half-width (1.0)")
+    add("--directions", default=None, help=f"one of {', '.join(DIRECTION_CHOICES)} (filter)")
+    add("--compare", type=_compare, default=None, metavar="FIELD=VALUE",
+        help="also train run B with this one setting changed, from the same initial weights "
+             f"(FIELD: {', '.join(COMPARE_FLAGS)}); the plane holds both runs")
     add("--out", default="run.npz")
     return p
 
@@ -108,10 +200,29 @@ def main(argv: Sequence[str] | None = None) -> int:
                            optimizer=args.optimizer, momentum=args.momentum, lr=args.lr,
                            l2=args.l2, l1=args.l1, batch_size=args.batch_size,
                            epochs=args.epochs)
-        arrays = compute_export(config, grid=args.grid, span=args.span, directions=args.directions)
+        arrays = _compute(config, args)
     except ValueError as exc:
         parser.error(str(exc))
     np.savez_compressed(args.out, **arrays)
-    print(f"wrote {args.out}: {arrays['task']}, {arrays['steps']} steps, status {arrays['status']}, "
-          f"train loss {arrays['train_loss']:.4g}, surface {arrays['surface'].shape}")
+    print(f"wrote {args.out}: {arrays['task']}, {_summary(arrays, '')}, "
+          f"surface {arrays['surface'].shape}")
+    if "compare" in arrays:
+        print(f"  run B ({arrays['compare']} = {arrays['compare_value']}): {_summary(arrays, '_b')}, "
+              f"{arrays['directions']} plane")
     return 0
+
+
+def _compute(config: RunConfig, args: argparse.Namespace) -> dict[str, Any]:
+    """The export the parsed flags ask for: one run, or a comparison (ValueError if mixed)."""
+    if args.compare is None:
+        return compute_export(config, grid=args.grid, span=1.0 if args.span is None else args.span,
+                              directions=args.directions or "filter")
+    if args.span is not None or args.directions is not None:
+        raise ValueError("--range and --directions do not apply with --compare: the two runs "
+                         "fix the plane and its extent")
+    return compute_compare_export(config, *args.compare, grid=args.grid)
+
+
+def _summary(arrays: dict[str, Any], suffix: str) -> str:
+    return (f"{arrays['steps' + suffix]} steps, status {arrays['status' + suffix]}, "
+            f"train loss {arrays['train_loss' + suffix]:.4g}")
