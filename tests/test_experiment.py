@@ -184,6 +184,3 @@ def test_cross_entropy_beats_mse_from_the_same_start(seed):
     assert wrong > 0 and mse_push < ce_push
     steps_ce, steps_mse = steps_to_accuracy(exp, 0.9, 2000)
     assert steps_ce < steps_mse, (steps_ce, steps_mse)
-    if seed == 0:
-        assert (steps_ce, steps_mse) == (31, 53)
-        assert (round(mse_push, 3), round(ce_push, 3), wrong) == (0.401, 0.826, 54)

@@ -168,6 +168,8 @@ def test_a_command_sent_while_a_job_stops_is_served(store):
         runner.submit(rid)
     wait_for(lambda: store.hot(rid)["acked"] >= seq and store.hot(rid)["state"] in ("training", "finished"))
     wait_for(lambda: store.hot(rid)["step"] >= 5)
+    seq = send(store, rid, "pause")
+    wait_for(lambda: settled(store, rid, seq))
 
 
 def test_runner_refuses_beyond_its_memory_budget(store):
@@ -205,6 +207,8 @@ def test_runner_refuses_beyond_its_cap(store):
         seq = send(store, rid, "pause")
         wait_for(lambda: settled(store, rid, seq))
     wait_for(lambda: runner.submit(runs[2]))
+    seq = send(store, runs[2], "pause")
+    wait_for(lambda: settled(store, runs[2], seq))
 
 
 def test_an_expired_run_ends_its_job(store):
