@@ -53,10 +53,10 @@ def send(store: RunStore, run_id: str, action: str) -> int:
 
 @dataclass
 class _Slice:
-    """What a job keeps between slices."""
+    """What a job keeps between slices: its runs (the lead first) and their records."""
 
-    state: RunState
-    hot: dict
+    states: list[RunState]
+    hots: list[dict]
     acked: int
     training: bool
     owed: float = 0.0
@@ -65,9 +65,27 @@ class _Slice:
     renewed: float = 0.0
     checked_seen: float = 0.0
 
+    @property
+    def finished(self) -> bool:
+        return all(s.trainer.finished for s in self.states)
+
+    def advance(self, n: int, budget_s: float | None = None) -> int:
+        """Up to ``n`` steps for every unfinished run, in lockstep: the first unfinished run
+        spends the time budget, the others take exactly as many steps as it did."""
+        taken = None
+        for state in self.states:
+            if state.trainer.finished:
+                continue
+            if taken is None:
+                taken = advance_run(state, n, budget_s)
+            else:
+                advance_run(state, taken)
+        return taken or 0
+
 
 def run_job(store: RunStore, run_id: str, time_limit_s: float | None = None) -> str:
-    """Train ``run_id`` while its commands ask for it; returns why the job ended."""
+    """Train ``run_id`` (and the runs that go in lockstep with it) while its commands ask for
+    it; returns why the job ended."""
     token = secrets.token_hex(12)
     outcome = "busy"
     while store.acquire(run_id, token):
@@ -93,7 +111,10 @@ def _train(store: RunStore, run_id: str, token: str, time_limit_s: float) -> str
     ctl = store.control(run_id)
     if ctl["seq"] <= hot["acked"] and hot["state"] != "training":
         return "nothing to do"
-    job = _Slice(restore(store, hot), hot, hot["acked"], hot["state"] == "training")
+    hots = [hot] + [store.hot(r) for r in hot.get("partners", [])]
+    if any(h is None for h in hots):
+        return "expired"
+    job = _Slice([restore(store, h) for h in hots], hots, hot["acked"], hot["state"] == "training")
     start = now = time.monotonic()
     job.renewed = job.checked_seen = now
     why, message = "paused", ""
@@ -102,11 +123,11 @@ def _train(store: RunStore, run_id: str, token: str, time_limit_s: float) -> str
         if ctl["seq"] > job.acked:
             job.acked = ctl["seq"]
             job.training = ctl["action"] == "train"
-            presses = int(ctl.get("steps", 0))
-            if presses > job.hot.get("steps_done", 0):
-                advance_run(job.state, presses - job.hot.get("steps_done", 0))
-                job.hot["steps_done"] = presses
-        if not job.training or job.state.trainer.finished:
+            presses, done = int(ctl.get("steps", 0)), job.hots[0].get("steps_done", 0)
+            if presses > done:
+                job.advance(presses - done)
+                job.hots[0]["steps_done"] = presses
+        if not job.training or job.finished:
             break
         now = time.monotonic()
         if now - start > time_limit_s:
@@ -119,54 +140,63 @@ def _train(store: RunStore, run_id: str, token: str, time_limit_s: float) -> str
             if seen is not None and time.time() - seen > caps.limit("idle_seconds"):
                 why, message = "page gone", "paused: the page was closed"
                 break
-        _train_slice(store, job, now)
+        _train_slice(store, job, run_id)
         if now - job.renewed > RENEW_EVERY_S:
             job.renewed = now
             if not store.renew(run_id, token):
                 return "lost lease"
     _finish(store, job, message)
-    return run_state_word(job.state.trainer) if job.state.trainer.finished else why
+    return "finished" if job.finished else why
 
 
-def _train_slice(store: RunStore, job: _Slice, now: float) -> None:
+def _train_slice(store: RunStore, job: _Slice, run_id: str) -> None:
     """Train for one slice at the asked speed, publish, then sleep out the rest of the slice."""
-    rate = SPEED_RATES.get(store.speed(job.state.run_id) or "normal", SPEED_RATES["normal"])
+    rate = SPEED_RATES.get(store.speed(run_id) or "normal", SPEED_RATES["normal"])
     t0 = time.monotonic()
     if rate == float("inf"):
-        advance_run(job.state, 10 ** 9, SLICE_S)
+        job.advance(10 ** 9, SLICE_S)
     else:
         job.owed = min(job.owed + rate * SLICE_S, max(1.0, rate * SLICE_S))
-        taken = advance_run(job.state, int(job.owed), SLICE_S) if job.owed >= 1 else 0
+        taken = job.advance(int(job.owed), SLICE_S) if job.owed >= 1 else 0
         job.owed -= taken
-    job.hot = publish(store, job.state, dict(job.hot, acked=job.acked), "training")
+    # Partners first, the lead last: a tick that sees the lead's step finds its partners there.
+    for i in reversed(range(len(job.states))):
+        job.hots[i] = publish(store, job.states[i], dict(job.hots[i], acked=job.acked), "training")
     t1 = time.monotonic()
     if t1 - job.saved_params > PARAMS_EVERY_S:
         job.saved_params = t1
-        save_params(store, job.state, job.hot)
+        for state, hot in zip(job.states, job.hots):
+            save_params(store, state, hot)
     if t1 - job.saved_model > MODEL_EVERY_S:
         job.saved_model = t1
-        save_model(store, job.state, job.hot)
+        for state, hot in zip(job.states, job.hots):
+            save_model(store, state, hot)
     rest = SLICE_S - (time.monotonic() - t0)
     if rest > 0:
         time.sleep(rest)
 
 
 def _finish(store: RunStore, job: _Slice, message: str) -> None:
-    """Leave the run readable and resumable: weights, whole state, final record, fresh TTLs."""
-    tr = job.state.trainer
-    word = run_state_word(tr)
-    hot = publish(store, job.state, dict(job.hot, acked=job.acked), word, tr.message or message)
-    save_params(store, job.state, hot)
-    save_model(store, job.state, hot)
-    store.keep(hot)
+    """Leave the runs readable and resumable: weights, whole state, final record, fresh TTLs."""
+    for i in reversed(range(len(job.states))):
+        tr = job.states[i].trainer
+        hot = publish(store, job.states[i], dict(job.hots[i], acked=job.acked), run_state_word(tr),
+                      tr.message or message)
+        save_params(store, job.states[i], hot)
+        save_model(store, job.states[i], hot)
+        store.keep(hot)
 
 
 def _mark_failed(store: RunStore, run_id: str) -> None:
     hot = store.hot(run_id)
-    if hot is not None:
-        acked = store.control(run_id)["seq"]
-        store.put_hot(dict(hot, state="paused", acked=acked,
-                           message="paused: training stopped on an error — press Reset"))
+    if hot is None:
+        return
+    acked = store.control(run_id)["seq"]
+    for rid in [run_id] + hot.get("partners", []):
+        h = store.hot(rid)
+        if h is not None:
+            store.put_hot(dict(h, state="paused", acked=acked,
+                               message="paused: training stopped on an error — press Reset"))
 
 
 class JobBudget:

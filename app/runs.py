@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lossviz import RunConfig, Trainer
+from lossviz import Experiment, RunConfig, Trainer
 from lossviz.datasets import Dataset
 from lossviz.model import Network
 from lossviz.training import dataset_for
@@ -52,7 +52,11 @@ class RunState:
 
 def new_run(config: RunConfig, run_id: str | None = None) -> RunState:
     """A fresh run at step 0 with its first curve point (deterministic in the config's seed)."""
-    trainer = Trainer(config, trajectory_bytes=TRAJECTORY_BYTES)
+    return state_of(Trainer(config, trajectory_bytes=TRAJECTORY_BYTES), run_id)
+
+
+def state_of(trainer: Trainer, run_id: str | None = None) -> RunState:
+    """A run in memory around a trainer at step 0, with its first curve point."""
     every = max(1, math.ceil(trainer.total_steps / MAX_CURVE_POINTS))
     state = RunState(run_id or uuid.uuid4().hex, trainer, every)
     _record(state)
@@ -100,9 +104,31 @@ def run_state_word(trainer: Trainer) -> str:
 
 def create_run(store: RunStore, config: RunConfig, owner: str) -> dict:
     """Make a run at step 0 in the store, owned by ``owner``; returns its hot record."""
-    state = new_run(config)
-    tr = state.trainer
+    return _store_new(store, new_run(config), owner)
+
+
+def create_experiment(store: RunStore, config: RunConfig, owner: str, vary: str | None = None,
+                      value=None) -> list[dict]:
+    """Make one run, or two that differ only in ``vary`` (B = ``value``) from the same start
+    (``lossviz.Experiment``); the first leads: its job trains the other in lockstep.
+    Returns the hot records, the lead's first."""
+    exp = Experiment(config, vary, value, trajectory_bytes=TRAJECTORY_BYTES)
+    states = [state_of(t) for t in exp.runs]
+    hots = [_store_new(store, s, owner, label=label, same_start=exp.same_start)
+            for s, label in zip(states, exp.labels)]
+    if len(hots) > 1:
+        hots = [dict(hots[0], partners=[h["run_id"] for h in hots[1:]], vary=vary)] + [
+            dict(h, lead=hots[0]["run_id"], vary=vary) for h in hots[1:]]
+        for h in hots:
+            store.put_hot(h)
+    return hots
+
+
+def _store_new(store: RunStore, state: RunState, owner: str, label: str = "", same_start: bool = True) -> dict:
+    """Write a run at step 0 to the store; returns its hot record."""
+    tr, config = state.trainer, state.trainer.config
     hot = {"run_id": state.run_id, "owner": owner, "config": config.to_dict(), "task": tr.data.task,
+           "label": label, "same_start": same_start,
            "total_steps": tr.total_steps, "steps_per_epoch": tr.steps_per_epoch,
            "curve_every": state.curve_every, "n_params": tr.net.n_params,
            "traj_per_chunk": traj_rows_per_chunk(tr.net.n_params), "state": "ready", "message": "",

@@ -71,10 +71,12 @@ class Experiment:
     same_start : bool, True when every run starts from the same parameter vector
     """
 
-    def __init__(self, config: RunConfig, vary: str | None = None, value: Any = None) -> None:
+    def __init__(self, config: RunConfig, vary: str | None = None, value: Any = None,
+                 trajectory_bytes: int | None = None) -> None:
         if not isinstance(config, RunConfig):
             raise TypeError(f"config must be a lossviz.RunConfig, got {short(config)}")
-        self.a = Trainer(config)
+        self.trajectory_bytes = trajectory_bytes  # each run's path memory budget (Trainer's)
+        self.a = Trainer(config, trajectory_bytes=trajectory_bytes)
         self.b: Trainer | None = None
         self.vary, self.value = None, None
         self.labels = [""]
@@ -88,9 +90,9 @@ class Experiment:
 
     def _add_b(self, config: RunConfig, vary: str, value: Any) -> None:
         config_b = config.replace(**{vary: value})
-        b = Trainer(config_b)
+        b = Trainer(config_b, trajectory_bytes=self.trajectory_bytes)
         if b.net.layer_sizes == self.a.net.layer_sizes:
-            b = Trainer(config_b, params_init=self.a.params_init)
+            b = Trainer(config_b, params_init=self.a.params_init, trajectory_bytes=self.trajectory_bytes)
         self.b, self.vary, self.value = b, vary, getattr(config_b, vary)
         self.labels = _distinct([setting_label(vary, getattr(c, vary)) for c in (config, config_b)],
                                 [getattr(c, vary) for c in (config, config_b)])

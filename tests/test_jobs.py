@@ -213,3 +213,51 @@ def test_runner_refuses_beyond_its_cap(store):
 
 def test_an_expired_run_ends_its_job(store):
     assert run_job(store, "nosuchrun") == "expired"
+
+
+def test_an_experiment_trains_both_runs_in_lockstep(store):
+    from app.runs import create_experiment
+    from lossviz import Experiment
+
+    config = SMALL.replace(epochs=60, optimizer="sgd", lr=0.5)
+    lead, partner = create_experiment(store, config, "o" * 32, "loss", "mse")
+    assert lead["partners"] == [partner["run_id"]] and partner["lead"] == lead["run_id"]
+    assert (lead["label"], partner["label"]) == ("Cross-entropy", "Mean squared error")
+    a0, b0 = (restore(store, h).trainer.params_init for h in (lead, partner))
+    np.testing.assert_array_equal(a0, b0)  # one start
+    store.put_speed(lead["run_id"], "fast")
+    seen_behind = []
+
+    def watch():  # as a tick reads: the lead's record, then its partner's
+        while not store.hot(lead["run_id"])["state"] in ("finished",):
+            a = store.hot(lead["run_id"])
+            b = store.hot(partner["run_id"])
+            if b["step"] < a["step"]:
+                seen_behind.append((a["step"], b["step"]))
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch)
+    send(store, lead["run_id"], "train")
+    watcher.start()
+    assert run_job(store, lead["run_id"]) == "finished"
+    watcher.join(timeout=10)
+    assert not seen_behind, seen_behind[:5]
+    hots = [store.hot(h["run_id"]) for h in (lead, partner)]
+    assert [h["step"] for h in hots] == [60, 60] and all(h["state"] == "finished" for h in hots)
+    plain = Experiment(config, "loss", "mse")
+    plain.advance(60)
+    for h, tr in zip(hots, plain.runs):
+        np.testing.assert_array_equal(restore(store, h).trainer.params, tr.params)
+
+
+def test_in_an_experiment_a_diverging_run_stops_alone(store):
+    from app.runs import create_experiment
+
+    config = RunConfig(dataset="sine", loss="mse", optimizer="sgd", lr=0.05, n_samples=100, epochs=80)
+    lead, partner = create_experiment(store, config, "o" * 32, "lr", 100.0)
+    store.put_speed(lead["run_id"], "max")
+    send(store, lead["run_id"], "train")
+    run_job(store, lead["run_id"])
+    a, b = store.hot(lead["run_id"]), store.hot(partner["run_id"])
+    assert b["state"] == "diverged" and b["step"] < 80
+    assert a["state"] == "finished" and a["step"] == 80
