@@ -26,10 +26,12 @@ from lossviz.landscape import validate_grid, validate_span
 from . import figures, ids
 from .controls import CONTROLS, SPEEDS, loss_options, parse_controls, visible_fields
 from .drawing import draw
+from .drawing_compare import draw_compare
 from .layout import LR_MAX_EXP, LR_MIN_EXP, VIEW_MS
 from . import caps
+from .compare import COMPARE_FIELDS, parse_compare, suggestion
 from .jobs import job_bytes, send
-from .runs import create_run, history_of, load_view
+from .runs import create_experiment, history_of, load_view
 from .services import Services
 from .store import LEASE_TTL_S, owner_of
 
@@ -84,10 +86,38 @@ def status_text(hot: dict, pending: str = "") -> str:
     return word + " · " + " · ".join(parts)
 
 
-def _fresh_curves(hot: dict, points: list, log_loss: bool = False):
-    metric = "accuracy" if hot["task"] == "classification" else "R²"
-    fig = figures.curves_figure(history_of(points), metric, log_loss=log_loss)
-    return fig, {"run_id": hot["run_id"], "n": len(points)}
+def compare_status(hots: list[dict], pending: str = "") -> str:
+    """The status line for a comparison: the shared state and step, then each run's numbers."""
+    if len(hots) == 1:
+        return status_text(hots[0], pending)
+    metric = "acc" if hots[0]["task"] == "classification" else "R²"
+    pct = hots[0]["task"] == "classification"
+
+    def fmt(v, as_pct=False):
+        if v is None or not math.isfinite(v):
+            return "—"
+        return f"{100 * v:.1f}%" if as_pct else f"{v:.4g}"
+
+    states = {h["state"] for h in hots}
+    word = pending or next((h["message"] for h in hots if h["message"]), "") or (
+        "training…" if "training" in states else "ready: press Train" if states == {"ready"} else
+        "finished" if states <= {"finished", "diverged"} else "paused")
+    parts = [f"Step {hots[0]['step']} / {hots[0]['total_steps']}"]
+    for name, h in zip("AB", hots):
+        last = h["last"]
+        parts.append(f"{name} ({h['label']}): loss {fmt(last[1])}, {metric} {fmt(last[3], pct)}"
+                     + (" — diverged" if h["state"] == "diverged" else ""))
+    return word + " · " + " · ".join(parts)
+
+
+def _fresh_curves(hots: list[dict], log_loss: bool = False):
+    metric = "accuracy" if hots[0]["task"] == "classification" else "R²"
+    if len(hots) == 1:
+        fig = figures.curves_figure(history_of(hots[0]["tail"]), metric, log_loss=log_loss)
+    else:
+        fig = figures.curves_figure({}, metric, log_loss=log_loss,
+                                    runs=[(h["label"], history_of(h["tail"])) for h in hots])
+    return fig, {"run_id": hots[0]["run_id"], "n": [len(h["tail"]) for h in hots]}
 
 
 def _own_run(services: Services, run, session) -> dict | None:
@@ -98,32 +128,47 @@ def _own_run(services: Services, run, session) -> dict | None:
     return hot
 
 
-def start_run(services: Services, config: RunConfig, owner: str, speed) -> dict:
-    """A new run at step 0 for this session; the session's older runs stop training (the page
-    no longer shows them: Reset and new settings cancel their jobs)."""
+def start_run(services: Services, config: RunConfig, owner: str, speed, compare: dict | None = None) -> list[dict]:
+    """New runs at step 0 for this session (one, or A and B of a comparison); the session's
+    older runs stop training (the page no longer shows them: Reset and new settings cancel
+    their jobs). Returns the hot records, the lead's first."""
     store = services.store
-    hot = create_run(store, config, owner)
-    store.put_speed(hot["run_id"], speed if speed in SPEEDS else "normal")
+    vary, value = (compare["vary"], compare["value"]) if compare else (None, None)
+    if vary:
+        value = tuple(value) if vary == "hidden" else value
+        caps.check_config(config.replace(**{vary: value}))
+    hots = create_experiment(store, config, owner, vary, value)
+    store.put_speed(hots[0]["run_id"], speed if speed in SPEEDS else "normal")
     for run_id in store.session_runs(owner):
         if store.hot(run_id) is not None:
             send(store, run_id, "stop")
-    store.put_session_runs(owner, [hot["run_id"]])
-    return hot
+    store.put_session_runs(owner, [hots[0]["run_id"]])
+    return hots
+
+
+def _run_hots(store, hot: dict) -> list[dict]:
+    """A lead run's record and its partners' (compare mode), the lead first."""
+    partners = [store.hot(r) for r in store.partners(hot["run_id"])]
+    if any(p is None for p in partners):
+        raise LookupError("This run has expired; press Reset to start again.")
+    return [hot] + partners
 
 
 def command(services: Services, run_id: str, action: str, owner: str) -> tuple[int, str]:
     """Send ``action``; start a job for train/step. Returns (sequence number, a refusal or "")."""
+    store = services.store
     if action == "train":
-        store, cap = services.store, int(caps.limit("session_jobs"))
+        cap = int(caps.limit("session_jobs"))
         others = [r for r in store.session_runs(owner) if r != run_id]
         busy = [r for r in others if _training(store, r)]
         if len(busy) >= cap:
             return int(store.control(run_id)["seq"]), (
                 f"Over the 'session_jobs' cap: at most {cap} runs train at once for one page — pause one first")
-    seq = send(services.store, run_id, action)
-    hot = services.store.hot(run_id)
-    if action in ("train", "step") and hot and not services.runner.submit(run_id, job_bytes(hot)):
-        seq = send(services.store, run_id, "pause")
+    seq = send(store, run_id, action)
+    hot = store.hot(run_id)
+    cost = sum(job_bytes(h) for h in _run_hots(store, hot)) if hot else 0
+    if action in ("train", "step") and hot and not services.runner.submit(run_id, cost):
+        seq = send(store, run_id, "pause")
         return seq, (f"busy: this server is training all it can at once (its 'server_jobs' cap of "
                      f"{caps.limit('server_jobs'):.0f} runs and 'job_memory' cap of {caps.limit('job_memory'):.0f} MB "
                      "per process) — press Train again in a moment, or try a smaller network")
@@ -149,7 +194,7 @@ def revive(services: Services, hot: dict) -> None:
     stale = time.time() - ctl.get("t", 0) > LEASE_TTL_S
     if stale and (hot["state"] == "training" or ctl["seq"] > hot["acked"]) and not store.leased(rid):
         log.warning("run %s had no job: starting one", rid)
-        services.runner.submit(rid, job_bytes(hot))
+        services.runner.submit(rid, sum(job_bytes(h) for h in _run_hots(store, hot)))
 
 
 @contextmanager
@@ -194,6 +239,39 @@ def register(app, services: Services) -> None:
                     "squared error; try δ = 0.1.")
         return rows, widths, loss_options(dataset), note
 
+    @app.callback(Output(ids.COMPARE_ROWS, "style"), Output(ids.COMPARE_CHOICE, "options"),
+                  Output(ids.COMPARE_CHOICE, "value"), Output(ids.COMPARE_CHOICE, "style"),
+                  Output(ids.COMPARE_VALUE, "value"), Output(ids.COMPARE_VALUE, "style"),
+                  Output(ids.PLOTS, "className"),
+                  Input(ids.COMPARE, "value"), Input(ids.COMPARE_FIELD, "value"), State(ids.STORE_CONFIG, "data"))
+    @guarded(ids.COMPARE_ERROR)
+    def compare_controls(on, field, config_dict):
+        """Compare's rows show when it is on; a new setting to vary brings a first value for B."""
+        plots = "plots compare" if on else "plots"
+        if field not in COMPARE_FIELDS:
+            return ({} if on else {"display": "none"}), [], None, {"display": "none"}, "", {"display": "none"}, plots
+        f = COMPARE_FIELDS[field]
+        config = RunConfig.from_dict(config_dict) if isinstance(config_dict, dict) else RunConfig()
+        choice, text = suggestion(field, config)
+        if ctx.triggered_id == ids.COMPARE:  # turning it on or off keeps what was picked
+            choice, text = no_update, no_update
+        hide = {"display": "none"}
+        options = [dict(o, disabled=o["value"] == getattr(config, field)) for o in f.options]
+        return ({} if on else hide), options, choice, ({} if f.options else hide), text, \
+            (hide if f.options else {}), plots
+
+    @app.callback(Output(ids.STORE_COMPARE, "data"), Output(ids.COMPARE_ERROR, "children"),
+                  Input(ids.COMPARE, "value"), Input(ids.COMPARE_FIELD, "value"), Input(ids.COMPARE_CHOICE, "value"),
+                  Input(ids.COMPARE_VALUE, "value"), Input(ids.STORE_CONFIG, "data"))
+    @guarded(ids.COMPARE_ERROR)
+    def read_compare(on, field, choice, text, config_dict):
+        if not isinstance(config_dict, dict):
+            raise PreventUpdate
+        try:
+            return parse_compare(bool(on), field, choice, text, RunConfig.from_dict(config_dict)), ""
+        except ValueError as exc:
+            return no_update, str(exc)
+
     @app.callback(Output(ids.LR, "value"), Output(ids.LR_SLIDER, "value"),
                   Input(ids.LR, "value"), Input(ids.LR_SLIDER, "value"), prevent_initial_call=True)
     def sync_learning_rate(text, exponent):
@@ -235,50 +313,65 @@ def register(app, services: Services) -> None:
     @app.callback(Output(ids.STORE_RUN, "data"), Output(ids.INTERVAL_TRAIN, "disabled"),
                   Output(ids.INTERVAL_VIEW, "disabled"), Output(ids.GRAPH_CURVES, "figure"),
                   Output(ids.STORE_CURSOR, "data"), Output(ids.STATUS, "children"),
-                  Input(ids.STORE_CONFIG, "data"), Input(ids.TRAIN, "n_clicks"), Input(ids.PAUSE, "n_clicks"),
-                  Input(ids.STEP, "n_clicks"), Input(ids.RESET, "n_clicks"), Input(ids.TOGGLE, "n_clicks"),
+                  Input(ids.STORE_CONFIG, "data"), Input(ids.STORE_COMPARE, "data"), Input(ids.TRAIN, "n_clicks"),
+                  Input(ids.PAUSE, "n_clicks"), Input(ids.STEP, "n_clicks"), Input(ids.RESET, "n_clicks"),
+                  Input(ids.TOGGLE, "n_clicks"),
                   State(ids.STORE_RUN, "data"), State(ids.CONFIG_ERROR, "children"), State(ids.LOG_LOSS, "value"),
-                  State(ids.STORE_SESSION, "data"), State(ids.SPEED, "value"))
+                  State(ids.STORE_SESSION, "data"), State(ids.SPEED, "value"), State(ids.COMPARE_ERROR, "children"))
     @guarded(ids.STATUS)
-    def control_run(config_dict, _train, _pause, _step, _reset, _toggle, run, config_error, log_loss, session, speed):
+    def control_run(config_dict, compare, _train, _pause, _step, _reset, _toggle, run, config_error, log_loss,
+                    session, speed, compare_error):
         """Buttons only send commands: a job trains; the page then polls until it is acknowledged."""
         if not isinstance(config_dict, dict):
             raise PreventUpdate
         caps.check_settings(config_dict)
         config = RunConfig.from_dict(config_dict)
         caps.check_config(config)  # the request's own settings, whatever the widgets allowed
-        owner, trigger = owner_of(session), ctx.triggered_id
+        compare = compare if isinstance(compare, dict) and compare.get("vary") else None
+        owner, trigger, store = owner_of(session), ctx.triggered_id, services.store
         hot, running = _own_run(services, run, session), bool((run or {}).get("running"))
         if trigger == ids.TOGGLE:
             trigger = ids.PAUSE if running else ids.TRAIN
-        if config_error and trigger in (ids.TRAIN, ids.STEP):
-            return (no_update,) * 5 + (f"Fix the settings first — {config_error}",)
-        fresh = hot is None or hot["config"] != config.to_dict() or trigger == ids.RESET or (
-            trigger == ids.TRAIN and hot["state"] in ("finished", "diverged"))  # Train at the end: again
-        if fresh:
-            hot = start_run(services, config, owner, speed)
+        error = config_error or compare_error
+        if error and trigger in (ids.TRAIN, ids.STEP):
+            return (no_update,) * 5 + (f"Fix the settings first — {error}",)
+        want = (compare["vary"], compare["value"]) if compare else (None, None)
+        partners = store.partners(hot["run_id"]) if hot else []
+        have = (hot.get("vary"), hot.get("value")) if partners else (None, None)
+        same = hot is not None and hot["config"] == config.to_dict() and trigger != ids.RESET
+        fresh = not same or want != have or (trigger == ids.TRAIN and hot["state"] in ("finished", "diverged"))
+        if same and want == (None, None) and have != (None, None):
+            fresh = False  # Compare turned off: run A goes on as it is, without B (its job regroups)
+            store.put_partners(hot["run_id"], [])
+        hots = start_run(services, config, owner, speed, compare) if fresh else _run_hots(store, hot)
+        lead = hots[0]
         action = {ids.TRAIN: "train", ids.PAUSE: "pause", ids.STEP: "step"}.get(trigger)
         running = action == "train" or (running and not fresh and action is None)
         seq, word = (run or {}).get("seq", 0) if not fresh else 0, ""
         if action:
-            seq, word = command(services, hot["run_id"], action, owner)
+            seq, word = command(services, lead["run_id"], action, owner)
             running = running and not word
-        points = hot["tail"] if fresh else None
-        fig, cursor = _fresh_curves(hot, points, bool(log_loss)) if fresh else (no_update, no_update)
+        redraw = fresh or have != want
+        fig, cursor = _fresh_curves(hots, bool(log_loss)) if redraw else (no_update, no_update)
+        if redraw and not fresh:  # the same runs, drawn again: every point they have so far
+            points = [store.points_since(h, 0) for h in hots]
+            fig = _fresh_curves([dict(h, tail=p) for h, p in zip(hots, points)], bool(log_loss))[0]
+            cursor = {"run_id": lead["run_id"], "n": [len(p) for p in points]}
         waiting = running or (bool(action) and not word)
-        data = {"run_id": hot["run_id"], "running": running, "seq": seq}
+        data = {"run_id": lead["run_id"], "run_ids": [h["run_id"] for h in hots], "running": running, "seq": seq}
         pending = word or {"train": "training…", "pause": "pausing…", "step": "stepping…"}.get(action, "")
-        return data, not waiting, not waiting, fig, cursor, status_text(hot, pending)
+        return data, not waiting, not waiting, fig, cursor, compare_status(hots, pending)
 
     @app.callback(Output(ids.STORE_STREAM, "data"), Input(ids.INTERVAL_TRAIN, "n_intervals"),
                   State(ids.STORE_RUN, "data"), State(ids.STORE_CURSOR, "data"), State(ids.STORE_SESSION, "data"),
                   prevent_initial_call=True)
     @guarded(ids.STATUS)
     def train_tick(_n, run, cursor, session):
-        """Only reads: the run's new curve points, its status, and whether the page may stop asking.
+        """Only reads: each run's new curve points, the status, and whether the page may stop asking.
 
-        A client-side callback applies them only if the page still shows this run: a tick that
-        lands after Pause, Reset or new settings changes nothing.
+        A client-side callback applies them only if the page still shows these runs: a tick that
+        lands after Pause, Reset or new settings changes nothing. In a comparison, B's points are
+        sent only up to A's step (B is published first), so both curves always show one step.
         """
         if not isinstance(run, dict) or not run.get("run_id"):
             raise PreventUpdate
@@ -287,13 +380,20 @@ def register(app, services: Services) -> None:
             raise ValueError("This run has expired; press Reset to start again.")
         services.store.mark_seen(hot["run_id"])
         revive(services, hot)
+        hots = _run_hots(services.store, hot)
         ours = isinstance(cursor, dict) and cursor.get("run_id") == hot["run_id"]
-        start = int(cursor.get("n", 0)) if ours and _is_number(cursor.get("n")) else hot["n_points"]
-        points = services.store.points_since(hot, start)
+        have = cursor.get("n") if ours and isinstance(cursor.get("n"), list) else []
+        runs = []
+        for i, h in enumerate(hots):
+            n = have[i] if i < len(have) and _is_number(have[i]) else h["n_points"]
+            points = services.store.points_since(h, int(n))
+            if i and hot["state"] == "training":
+                points = [p for p in points if p[0] <= hot["step"]]
+            runs.append({"start": int(n), **figures.stream_points(history_of(points), 0)})
         seq = run.get("seq", 0) if _is_number(run.get("seq")) else 0
-        done = hot["acked"] >= seq and hot["state"] != "training"
-        return {"run_id": hot["run_id"], "start": start, **figures.stream_points(history_of(points), 0),
-                "done": done, "seq": seq, "version": hot["version"], "status": status_text(hot)}
+        done = hot["acked"] >= seq and all(h["state"] != "training" for h in hots)
+        return {"run_id": hot["run_id"], "runs": runs, "done": done, "seq": seq, "version": hot["version"],
+                "status": compare_status(hots)}
 
     @app.callback(Output(ids.STATUS, "children", allow_duplicate=True), Input(ids.SPEED, "value"),
                   State(ids.STORE_RUN, "data"), State(ids.STORE_SESSION, "data"), prevent_initial_call=True)
@@ -321,15 +421,20 @@ def register(app, services: Services) -> None:
         fig["layout"]["yaxis"]["type"] = "log" if log_loss else "linear"
         return fig
 
-    @app.callback(Output(ids.BOX_CONTOUR, "style"), Output(ids.BOX_SURFACE, "style"), Input(ids.DISPLAY, "value"))
-    def display_mode(mode):
-        wide = {"gridColumn": "1 / span 2"}
-        return ({"display": "none"} if mode == "3d" else (wide if mode == "2d" else {}),
-                {"display": "none"} if mode == "2d" else (wide if mode == "3d" else {}))
+    @app.callback(Output(ids.BOX_CONTOUR, "style"), Output(ids.BOX_SURFACE, "style"),
+                  Output(ids.BOX_CONTOUR_B, "style"), Output(ids.BOX_DATA_B, "style"),
+                  Input(ids.DISPLAY, "value"), Input(ids.COMPARE, "value"))
+    def display_mode(mode, compare):
+        hide, wide = {"display": "none"}, {"gridColumn": "1 / span 2"}
+        if compare:  # A and B side by side: both contours always, the 3-D view of A beside them
+            return {}, (hide if mode == "2d" else {}), {}, {}
+        return (hide if mode == "3d" else (wide if mode == "2d" else {}),
+                hide if mode == "2d" else (wide if mode == "3d" else {}), hide, hide)
 
     @app.callback(Output(ids.GRAPH_CONTOUR, "figure"), Output(ids.GRAPH_SURFACE, "figure"),
                   Output(ids.GRAPH_DATA, "figure"), Output(ids.STORE_DRAWN, "data"),
                   Output(ids.VIEW_ERROR, "children"), Output(ids.LANDSCAPE_NOTE, "children"),
+                  Output(ids.GRAPH_CONTOUR_B, "figure"), Output(ids.GRAPH_DATA_B, "figure"),
                   Input(ids.INTERVAL_VIEW, "n_intervals"), Input(ids.STORE_RUN, "data"),
                   Input(ids.GRID, "value"), Input(ids.RANGE, "value"), Input(ids.DIRECTIONS, "value"),
                   Input(ids.LOG_Z, "value"), Input(ids.DISPLAY, "value"), State(ids.STORE_DRAWN, "data"),
@@ -342,18 +447,24 @@ def register(app, services: Services) -> None:
             grid, span = validate_grid(grid), validate_span(_as_float(span_text))
             caps.check("grid", grid)
         except ValueError as exc:
-            return no_update, no_update, no_update, no_update, str(exc), no_update
+            return no_update, no_update, no_update, no_update, str(exc), no_update, no_update, no_update
         hot = _own_run(services, run, session)
         if hot is None:
             raise PreventUpdate
         directions = directions if directions in ("random", "pca") else "random"
+        drawn = drawn if isinstance(drawn, dict) else {}
         with one_view_at_a_time(services, hot["run_id"], ctx.triggered_id == ids.INTERVAL_VIEW):
-            view = load_view(services.store, hot)
+            hots = _run_hots(services.store, hot)
+            running = any(h["state"] == "training" for h in hots)
             try:
-                return draw(services, view, grid, span, directions, bool(log_z), display,
-                            hot["state"] == "training", drawn if isinstance(drawn, dict) else {})
+                if len(hots) > 1:
+                    views = [load_view(services.store, h) for h in hots]
+                    return draw_compare(services, views, [h["label"] for h in hots], grid, bool(log_z),
+                                        display, running, drawn)
+                return draw(services, load_view(services.store, hot), grid, span, directions, bool(log_z),
+                            display, running, drawn) + (no_update, no_update)
             except PreventUpdate:  # nothing to repaint; still clear a message about a fixed input
-                return no_update, no_update, no_update, no_update, "", no_update
+                return no_update, no_update, no_update, no_update, "", no_update, no_update, no_update
 
 
 def _sentence(exc: Exception) -> str:

@@ -116,6 +116,28 @@ def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: n
                    yaxis=dict(title=dict(text=BETA_TITLE), range=[float(betas[0]), float(betas[-1])]))
 
 
+def compare_contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, own_path: np.ndarray,
+                           other_path: np.ndarray, *, title: str, other_label: str, log_z: bool = False,
+                           zrange: tuple[float, float] | None = None) -> Figure:
+    """One run of a comparison: its loss over the shared plane, its own path bold, the other
+    run's path faint (both start at (0, 0), the common initial weights).
+
+    z (Ga, Gb) this run's loss; own_path, other_path (T, 2) plane coordinates; ``zrange`` a
+    colour range shared with the other run's contour (when both train the same loss).
+    Traces: 0 contour, 1 own path, 2 current point, 3 the other run's path, 4 the start.
+    """
+    fig = contour_figure(alphas, betas, z, own_path, log_z=log_z, title=title)
+    other = np.asarray(other_path, dtype=float).reshape(-1, 2)
+    fig["data"].append(dict(type="scatter", x=other[:, 0].tolist(), y=other[:, 1].tolist(), mode="lines",
+                            name=other_label, line=dict(color="rgba(255,255,255,0.55)", width=1.5, dash="dot")))
+    fig["data"].append(dict(type="scatter", x=[0.0], y=[0.0], mode="markers", name="start (both runs)",
+                            marker=dict(size=10, color="white", symbol="circle", line=dict(width=2, color="black"))))
+    if zrange is not None:
+        lo, hi = (float(v) for v in loss_for_display(np.asarray(zrange, float), log_z))
+        fig["data"][0].update(zmin=lo, zmax=hi, zauto=False)
+    return fig
+
+
 def contour_updates(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,
                     *, log_z: bool = False) -> dict[tuple, object]:
     """What changes in :func:`contour_figure` as training goes on, keyed by property path.
@@ -173,20 +195,31 @@ def placeholder_3d(title: str = "Loss surface (3-D)") -> Figure:
 
 
 def curves_figure(history: dict[str, Sequence[float]], metric_label: str,
-                  *, log_loss: bool = False) -> Figure:
+                  *, log_loss: bool = False, runs: Sequence[tuple[str, dict]] = ()) -> Figure:
     """Train/test loss (top) and train/test metric (bottom) against optimizer steps.
 
     history : lists under "step", "train_loss", "test_loss", "train_metric", "test_metric".
     Trace order (for streaming): 0 train loss, 1 test loss, 2 train metric, 3 test metric.
+    runs : compare mode instead: [(label, history)] for A and B. Then colour says the split
+    (train, test) and the line says the run (A solid, B dashed); run i's traces are 4i..4i+3.
     """
-    steps = list(history.get("step", []))
+    if not runs:
+        runs_, dashes = [("", history)], None
+    else:
+        runs_, dashes = list(runs), ["solid", "dash"]
     data = []
-    for row, key, label in ((1, "loss", "loss"), (2, "metric", metric_label)):
-        for split, colour in (("train", TRAIN_COLOUR), ("test", TEST_COLOUR)):
-            data.append(dict(type="scatter", x=list(steps), y=list(history.get(f"{split}_{key}", [])),
-                             mode="lines", name=f"{split} {label}", legendgroup=split,
-                             line=dict(color=colour, width=2.5, dash="solid" if split == "train" else "dash"),
-                             xaxis="x" if row == 1 else "x2", yaxis="y" if row == 1 else "y2"))
+    for i, (run_label, hist) in enumerate(runs_):
+        steps = list(hist.get("step", []))
+        for row, key, label in ((1, "loss", "loss"), (2, "metric", metric_label)):
+            for split, colour in (("train", TRAIN_COLOUR), ("test", TEST_COLOUR)):
+                dash = ("solid" if split == "train" else "dash") if dashes is None else dashes[i % 2]
+                width = 2.5 if dashes is None or split == "train" else 1.5
+                name = f"{split} {label}" + (f" · {'AB'[i]}: {run_label}" if dashes else "")
+                data.append(dict(type="scatter", x=list(steps), y=list(hist.get(f"{split}_{key}", [])),
+                                 mode="lines", name=name, legendgroup=f"{i}{split}",
+                                 showlegend=dashes is None or (split == "train" or i == 0),
+                                 line=dict(color=colour, width=width, dash=dash),
+                                 xaxis="x" if row == 1 else "x2", yaxis="y" if row == 1 else "y2"))
     # Two rows sharing one step axis, as make_subplots(rows=2, shared_xaxes=True,
     # vertical_spacing=0.1) lays them out: the top row's x follows the bottom row's.
     return _figure(data, "Learning curves",

@@ -20,6 +20,15 @@ L2 = "input-l2"
 L1 = "input-l1"
 SEED = "input-seed"
 
+# Compare mode: run B differs from run A in one setting.
+COMPARE = "checklist-compare"
+COMPARE_FIELD = "dropdown-compare-field"
+COMPARE_CHOICE = "dropdown-compare-choice"  # B's value picked from a registry
+COMPARE_VALUE = "input-compare-value"  # B's value typed (numbers, widths)
+COMPARE_ERROR = "text-compare-error"
+COMPARE_ROWS = "box-compare-rows"
+STORE_COMPARE = "store-compare"
+
 # Rows that show only when they apply.
 ROW = "row"  # pattern-matching: {"type": ROW, "index": field}
 LOSS_NOTE = "text-loss-note"
@@ -51,6 +60,11 @@ GRAPH_DATA = "graph-data"
 BOX_CONTOUR = "box-contour"
 BOX_SURFACE = "box-surface"
 LANDSCAPE_NOTE = "text-landscape-note"
+GRAPH_CONTOUR_B = "graph-contour-b"  # compare mode: run B's loss on the shared plane
+GRAPH_DATA_B = "graph-data-b"
+BOX_CONTOUR_B = "box-contour-b"
+BOX_DATA_B = "box-data-b"
+PLOTS = "box-plots"
 
 # Timers and client-side state.
 INTERVAL_TRAIN = "interval-train"

@@ -98,6 +98,8 @@ def run_job(store: RunStore, run_id: str, time_limit_s: float | None = None) -> 
         finally:
             store.release(run_id, token)
         hot = store.hot(run_id)
+        if outcome == "regroup":
+            continue  # compare mode turned off (or on): train the runs the lead has now
         if outcome in ("failed", "expired") or hot is None or store.control(run_id)["seq"] <= hot["acked"]:
             break
         # A command came in while this job was stopping: take the lease again and serve it.
@@ -111,7 +113,7 @@ def _train(store: RunStore, run_id: str, token: str, time_limit_s: float) -> str
     ctl = store.control(run_id)
     if ctl["seq"] <= hot["acked"] and hot["state"] != "training":
         return "nothing to do"
-    hots = [hot] + [store.hot(r) for r in hot.get("partners", [])]
+    hots = [hot] + [store.hot(r) for r in store.partners(run_id)]
     if any(h is None for h in hots):
         return "expired"
     job = _Slice([restore(store, h) for h in hots], hots, hot["acked"], hot["state"] == "training")
@@ -141,6 +143,9 @@ def _train(store: RunStore, run_id: str, token: str, time_limit_s: float) -> str
                 why, message = "page gone", "paused: the page was closed"
                 break
         _train_slice(store, job, run_id)
+        if store.partners(run_id) != [s.run_id for s in job.states[1:]]:
+            _finish(store, job, "", lead_state="training")
+            return "regroup"
         if now - job.renewed > RENEW_EVERY_S:
             job.renewed = now
             if not store.renew(run_id, token):
@@ -176,12 +181,13 @@ def _train_slice(store: RunStore, job: _Slice, run_id: str) -> None:
         time.sleep(rest)
 
 
-def _finish(store: RunStore, job: _Slice, message: str) -> None:
-    """Leave the runs readable and resumable: weights, whole state, final record, fresh TTLs."""
+def _finish(store: RunStore, job: _Slice, message: str, lead_state: str | None = None) -> None:
+    """Leave the runs readable and resumable: weights, whole state, final record, fresh TTLs.
+    ``lead_state`` "training": the lead goes on in a new job right away (its runs changed)."""
     for i in reversed(range(len(job.states))):
         tr = job.states[i].trainer
-        hot = publish(store, job.states[i], dict(job.hots[i], acked=job.acked), run_state_word(tr),
-                      tr.message or message)
+        word = lead_state if i == 0 and lead_state and not tr.finished else run_state_word(tr)
+        hot = publish(store, job.states[i], dict(job.hots[i], acked=job.acked), word, tr.message or message)
         save_params(store, job.states[i], hot)
         save_model(store, job.states[i], hot)
         store.keep(hot)
@@ -192,7 +198,7 @@ def _mark_failed(store: RunStore, run_id: str) -> None:
     if hot is None:
         return
     acked = store.control(run_id)["seq"]
-    for rid in [run_id] + hot.get("partners", []):
+    for rid in [run_id] + store.partners(run_id):
         h = store.hot(rid)
         if h is not None:
             store.put_hot(dict(h, state="paused", acked=acked,

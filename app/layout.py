@@ -11,6 +11,7 @@ import math
 from dash import dcc, html
 
 from . import figures, ids
+from .compare import COMPARE_FIELDS, field_options
 from .store import new_secret
 from .controls import (CONTROLS, LAYERS_TOOLTIP, MAX_HIDDEN_LAYERS, SPEEDS, VIEW_DEFAULTS,
                        WIDTH_TOOLTIP, Control, loss_options, visible_fields)
@@ -83,11 +84,31 @@ def _buttons():
     return html.Div([html.Div(buttons, className="buttons"), speed], className="run-controls")
 
 
+def _compare_section():
+    tip = ("Train two runs side by side: same data, same initial weights; run B differs from run A "
+           "in one setting only.")
+    field = dcc.Dropdown(id=ids.COMPARE_FIELD, options=field_options(), value="loss", clearable=False,
+                         searchable=False, className="ctl-dropdown")
+    choice = dcc.Dropdown(id=ids.COMPARE_CHOICE, options=list(COMPARE_FIELDS["loss"].options), value="mse",
+                          clearable=False, searchable=False, className="ctl-dropdown")
+    value = dcc.Input(id=ids.COMPARE_VALUE, type="text", value="", debounce=True, className="ctl-input",
+                      autoComplete="off", style={"display": "none"})
+    rows = html.Div([_row("B changes", "The one setting in which run B differs from run A.", field),
+                     _row("B's value", "Run B's value of that setting.", html.Div([choice, value]))],
+                    id=ids.COMPARE_ROWS, style={"display": "none"})
+    return html.Fieldset([
+        html.Legend("Compare"),
+        html.Div(dcc.Checklist(id=ids.COMPARE, options=[{"label": "Compare two runs (A and B)", "value": "on"}],
+                               value=[], className="check"), title=tip),
+        rows, html.Div(id=ids.COMPARE_ERROR, className="error", role="alert")], className="section compare")
+
+
 def _sidebar():
     return html.Div([
         html.Div([html.H1("lossviz"), html.Span("see how a loss shapes learning", className="tagline")],
                  className="brand"),
         _buttons(),
+        _compare_section(),
         _section("Data", [_control_row(f) for f in ("dataset", "noise", "n_samples", "outlier_fraction")]),
         _section("Network", _network_rows()),
         _section("Loss", [_control_row("loss"), _control_row("huber_delta"),
@@ -140,11 +161,19 @@ def _plots():
                                 figure=figures.curves_figure({}, "accuracy")), className="plot")
     data = html.Div(dcc.Graph(id=ids.GRAPH_DATA, config=cfg, className="graph",
                               figure=figures.message_figure("loading the data…", "Data")), className="plot")
-    return html.Div([contour, surface, curves, data], className="plots")
+    hidden = {"display": "none"}
+    contour_b = html.Div(dcc.Graph(id=ids.GRAPH_CONTOUR_B, config=cfg, className="graph",
+                                   figure=figures.message_figure("run B's landscape comes with Train", "Run B")),
+                         id=ids.BOX_CONTOUR_B, className="plot", style=hidden)
+    data_b = html.Div(dcc.Graph(id=ids.GRAPH_DATA_B, config=cfg, className="graph",
+                                figure=figures.message_figure("run B's data view comes with Train", "Run B")),
+                      id=ids.BOX_DATA_B, className="plot", style=hidden)
+    return html.Div([contour, contour_b, surface, curves, data, data_b], id=ids.PLOTS, className="plots")
 
 
 def _stores():
-    return [dcc.Store(id=ids.STORE_SESSION, data=new_secret()), dcc.Store(id=ids.STORE_CONFIG), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
+    return [dcc.Store(id=ids.STORE_SESSION, data=new_secret()), dcc.Store(id=ids.STORE_CONFIG),
+            dcc.Store(id=ids.STORE_COMPARE), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
             dcc.Store(id=ids.STORE_CURSOR), dcc.Store(id=ids.STORE_DRAWN),
             dcc.Interval(id=ids.INTERVAL_TRAIN, interval=TICK_MS, disabled=True),
             dcc.Interval(id=ids.INTERVAL_VIEW, interval=VIEW_MS, disabled=True)]

@@ -117,11 +117,15 @@ def create_experiment(store: RunStore, config: RunConfig, owner: str, vary: str 
     hots = [_store_new(store, s, owner, label=label, same_start=exp.same_start)
             for s, label in zip(states, exp.labels)]
     if len(hots) > 1:
-        hots = [dict(hots[0], partners=[h["run_id"] for h in hots[1:]], vary=vary)] + [
-            dict(h, lead=hots[0]["run_id"], vary=vary) for h in hots[1:]]
+        hots = [dict(h, lead=hots[0]["run_id"], vary=vary, value=_plain(exp.value)) for h in hots]
         for h in hots:
             store.put_hot(h)
+        store.put_partners(hots[0]["run_id"], [h["run_id"] for h in hots[1:]])
     return hots
+
+
+def _plain(v):
+    return list(v) if isinstance(v, tuple) else v
 
 
 def _store_new(store: RunStore, state: RunState, owner: str, label: str = "", same_start: bool = True) -> dict:

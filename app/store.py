@@ -159,10 +159,17 @@ class RunStore:
     def keep(self, hot: dict) -> None:
         """Restart every key's time to live (a paused run lives RUN_TTL_S from now)."""
         rid = hot["run_id"]
-        parts = ["hot", "ctl", "speed", "params", "model", "seen"]
+        parts = ["hot", "ctl", "speed", "params", "model", "seen", "partners"]
         parts += [f"curve:{c}" for c in range(hot["chunks"])] + [f"traj:{c}" for c in range(hot["traj_chunks"])]
         for part in parts:
             self.runs.touch(f"run:{rid}:{part}", RUN_TTL_S)
+
+    def partners(self, run_id: str) -> list[str]:
+        """The runs a lead run's job trains in lockstep with it (compare mode), lead excluded."""
+        return self._get(run_id, "partners") or []
+
+    def put_partners(self, run_id: str, partners: list[str]) -> None:
+        self._put(run_id, "partners", list(partners))
 
     # --- one job per run ------------------------------------------------------------------
     def acquire(self, run_id: str, token: str) -> bool:

@@ -59,6 +59,37 @@ def landscape(run: RunView, grid: int, span: float, mode: str = "random") -> dic
                 grid=grid_use, grid_asked=grid)
 
 
+def compare_landscape(runs: list[RunView], grid: int) -> dict:
+    """Both runs of a comparison over one plane through the common start θ0 and θA, θB.
+
+    d1 = (θA − θ0)/‖θA − θ0‖, d2 = the part of θB − θ0 orthogonal to d1, normalized
+    (``lossviz.compare_plane``; a filter-normalized random plane through θ0 when that plane does
+    not exist yet, e.g. at step 0). Each run's own loss is drawn over the plane; both paths start
+    at (0, 0). The grid holds θ0, both paths and both current weights with a margin.
+
+    Returns a dict: alphas (G,), betas (G,), z (2, G, G) per run, paths [(T_a, 2), (T_b, 2)],
+    kind ("compare" or "random"), same_loss (both train the same loss: one colour range).
+    """
+    a, b = runs
+    theta0 = a.trajectory[0]
+    d1, d2, kind = lossviz.compare_plane(theta0, a.params, b.params, a.net, a.config.seed)
+    paths = [lossviz.project_trajectory(r.trajectory, theta0, d1, d2) for r in runs]
+    n_use, grid_use = live_budget(a.net.layer_sizes, a.data.X_train.shape[0], grid)
+    alphas, betas = lossviz.compare_axes(np.vstack(paths), grid_use)
+    rows = np.sort(np.random.default_rng(a.config.seed).permutation(a.data.X_train.shape[0])[:n_use])
+    X, y = a.data.X_train[rows], a.data.y_train[rows]
+    with np.errstate(all="ignore"):
+        z = np.stack([lossviz.surface(theta0, d1, d2, alphas, betas, X, y, layer_sizes=r.net.layer_sizes,
+                                      activation=r.config.activation, loss=r.config.loss,
+                                      huber_delta=r.config.huber_delta) for r in runs])
+        path_loss = lossviz.trajectory_losses(paths[0], theta0, d1, d2, X, y, layer_sizes=a.net.layer_sizes,
+                                              activation=a.config.activation, loss=a.config.loss,
+                                              huber_delta=a.config.huber_delta)
+    same_loss = (a.config.loss, a.config.huber_delta) == (b.config.loss, b.config.huber_delta)
+    return dict(alphas=alphas, betas=betas, z=z, paths=paths, kind=kind, same_loss=same_loss, path_loss=path_loss,
+                n_points=n_use, n_train=a.data.X_train.shape[0], grid=grid_use, grid_asked=grid)
+
+
 def live_budget(layer_sizes, n_train: int, grid: int) -> tuple[int, int]:
     """Training points and grid size that keep one live landscape near a second of work.
 

@@ -1,9 +1,9 @@
 // Client-side helpers for lossviz: exactly-once curve streaming and the Space shortcut.
 window.lossviz = {
   // Apply one training tick's answer, if the page still shows that run.
-  //   stream: {run_id, start, x, y, status, done, seq, version}; cursor: {run_id, n} = points
-  //   the graph holds; run: {run_id, running, seq} = what the page is showing, and the number
-  //   of the last command it sent.
+  //   stream: {run_id, runs: [{start, x, y}] (A, then B in compare mode), status, done, seq,
+  //   version}; cursor: {run_id, n: [points the graph holds per run]}; run: {run_id, running,
+  //   seq} = what the page is showing, and the number of the last command it sent.
   // Returns [extendData, cursor, status, run, train interval disabled, view interval disabled].
   // Points are appended exactly once: an interval can fire before the last answer is back, so
   // answers may overlap. An answer about an older command (a tick that lands after Pause,
@@ -13,17 +13,23 @@ window.lossviz = {
     var none = window.dash_clientside.no_update;
     var out = [none, none, none, none, none, none];
     if (!stream || !run || stream.run_id !== run.run_id) { return out; }
-    if (cursor && stream.run_id === cursor.run_id) {
-      var skip = cursor.n - stream.start;
-      var count = stream.x[0].length - skip;
-      if (skip >= 0 && count > 0) {
-        var xs = [], ys = [];
-        for (var i = 0; i < stream.x.length; i++) {
-          xs.push(stream.x[i].slice(skip));
-          ys.push(stream.y[i].slice(skip).map(function (v) { return v === null ? NaN : v; }));
+    if (cursor && stream.run_id === cursor.run_id && Array.isArray(cursor.n)) {
+      // Run i's traces are 4i..4i+3 (train loss, test loss, train metric, test metric).
+      var xs = [], ys = [], idx = [], counts = cursor.n.slice(), any = false;
+      for (var r = 0; r < stream.runs.length && r < cursor.n.length; r++) {
+        var s = stream.runs[r], skip = cursor.n[r] - s.start, count = s.x[0].length - skip;
+        if (skip < 0 || count <= 0) { continue; }
+        for (var i = 0; i < s.x.length; i++) {
+          xs.push(s.x[i].slice(skip));
+          ys.push(s.y[i].slice(skip).map(function (v) { return v === null ? NaN : v; }));
+          idx.push(4 * r + i);
         }
-        out[0] = [{x: xs, y: ys}, [0, 1, 2, 3]];
-        out[1] = {run_id: cursor.run_id, n: cursor.n + count};
+        counts[r] = cursor.n[r] + count;
+        any = true;
+      }
+      if (any) {
+        out[0] = [{x: xs, y: ys}, idx];
+        out[1] = {run_id: cursor.run_id, n: counts};
       }
     }
     if (stream.seq !== (run.seq || 0)) { return out; }

@@ -130,12 +130,15 @@ class User:
         if any(w in stream["status"] for w in BAD_WORDS):
             self.stats.error(stream["status"])
         with self.lock:
-            skip = self.cursor["n"] - stream["start"]
-            count = len(stream["x"][0]) - skip
-            if skip >= 0 and count > 0:
-                self.cursor = dict(self.cursor, n=self.cursor["n"] + count)
-                if self.first_point is None:
-                    self.first_point = time.monotonic() - self.pressed
+            counts = list(self.cursor["n"])
+            for i, run in enumerate(stream["runs"][:len(counts)]):
+                skip = counts[i] - run["start"]
+                count = len(run["x"][0]) - skip
+                if skip >= 0 and count > 0:
+                    counts[i] += count
+                    if self.first_point is None:
+                        self.first_point = time.monotonic() - self.pressed
+            self.cursor = dict(self.cursor, n=counts)
             if stream["seq"] == self.run.get("seq", 0) and stream["done"] and not self.done:
                 self.done = True
                 self.run = dict(self.run, running=False)

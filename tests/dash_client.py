@@ -103,10 +103,11 @@ def follow(page, run, cursor, timeout=30.0, until=None):
         status, data = tick(page, run, cursor)
         assert status == 200, status
         stream = updates(data)[ids.STORE_STREAM]["data"]
-        skip = (cursor or {}).get("n", 0) - stream["start"]
-        new = stream["x"][0][max(0, skip):]
+        have = (cursor or {}).get("n", [0])[0]
+        first = stream["runs"][0]
+        new = first["x"][0][max(0, have - first["start"]):]
         steps += new
-        cursor = {"run_id": run["run_id"], "n": (cursor or {}).get("n", 0) + len(new)}
+        cursor = {"run_id": run["run_id"], "n": [have + len(new)] + list((cursor or {}).get("n", [0, 0])[1:])}
         if (until(stream) if until else stream["done"]) or time.monotonic() > deadline:
             return stream, steps, cursor
         time.sleep(0.05)

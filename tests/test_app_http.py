@@ -107,7 +107,7 @@ def test_train_creates_a_running_run(page):
     assert isinstance(run["run_id"], str) and run["run_id"]
     assert run["running"] is True
     assert up[ids.INTERVAL_TRAIN]["disabled"] is False
-    assert cursor == {"run_id": run["run_id"], "n": 1}
+    assert cursor == {"run_id": run["run_id"], "n": [1]}
     fig = up[ids.GRAPH_CURVES]["figure"]
     assert [t["name"] for t in fig["data"]][:2] == ["train loss", "test loss"]
     assert "Step 0" in up[ids.STATUS]["children"]
@@ -128,8 +128,8 @@ def test_ticks_stream_every_point_exactly_once_until_the_end(page):
     assert stream["done"] is True and "finished" in stream["status"] and "Step 100 / 100" in stream["status"]
     assert steps == [float(s) for s in range(1, 101)]  # step 0 came with the Train answer
     # A tick that repeats an old cursor gets the same points again (ticks are idempotent).
-    status, data = tick(page, run, {"run_id": run["run_id"], "n": 95})
-    again = updates(data)[ids.STORE_STREAM]["data"]
+    status, data = tick(page, run, {"run_id": run["run_id"], "n": [95]})
+    again = updates(data)[ids.STORE_STREAM]["data"]["runs"][0]
     assert again["start"] == 95 and again["x"][0] == [95.0, 96.0, 97.0, 98.0, 99.0, 100.0]
 
 

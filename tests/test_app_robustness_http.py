@@ -81,4 +81,4 @@ def test_a_diverging_run_stops_and_says_why_in_plain_words(page):
     line = stream["status"]
     assert "diverged" in line and "lower the learning rate" in line
     assert "became exploded" not in line  # reads as a sentence: "the loss exploded"
-    assert all(v is None or v == v for ys in stream["y"] for v in ys)
+    assert all(v is None or v == v for ys in stream["runs"][0]["y"] for v in ys)

@@ -221,7 +221,7 @@ def test_an_experiment_trains_both_runs_in_lockstep(store):
 
     config = SMALL.replace(epochs=60, optimizer="sgd", lr=0.5)
     lead, partner = create_experiment(store, config, "o" * 32, "loss", "mse")
-    assert lead["partners"] == [partner["run_id"]] and partner["lead"] == lead["run_id"]
+    assert store.partners(lead["run_id"]) == [partner["run_id"]] and partner["lead"] == lead["run_id"]
     assert (lead["label"], partner["label"]) == ("Cross-entropy", "Mean squared error")
     a0, b0 = (restore(store, h).trainer.params_init for h in (lead, partner))
     np.testing.assert_array_equal(a0, b0)  # one start
@@ -261,3 +261,22 @@ def test_in_an_experiment_a_diverging_run_stops_alone(store):
     a, b = store.hot(lead["run_id"]), store.hot(partner["run_id"])
     assert b["state"] == "diverged" and b["step"] < 80
     assert a["state"] == "finished" and a["step"] == 80
+
+
+def test_dropping_the_partner_keeps_the_lead_training(store):
+    from app.runs import create_experiment
+
+    lead, partner = create_experiment(store, SMALL.replace(epochs=100_000), "o" * 32, "lr", 0.05)
+    rid = lead["run_id"]
+    runner = ThreadRunner(store)
+    send(store, rid, "train")
+    runner.submit(rid)
+    wait_for(lambda: store.hot(rid)["step"] >= 5)
+    store.put_partners(rid, [])  # Compare off
+    wait_for(lambda: store.hot(partner["run_id"])["state"] == "paused")
+    b_step = store.hot(partner["run_id"])["step"]
+    a_step = store.hot(rid)["step"]
+    wait_for(lambda: store.hot(rid)["step"] > a_step + 5)  # A goes on alone
+    assert store.hot(partner["run_id"])["step"] == b_step and store.hot(rid)["state"] == "training"
+    seq = send(store, rid, "pause")
+    wait_for(lambda: settled(store, rid, seq))

@@ -59,9 +59,10 @@ def test_same_run_with_1_and_4_workers(tmp_path, workers):
                                             (ids.STORE_CURSOR, "data"): cursor})
             assert status == 200
             stream = updates(data)[ids.STORE_STREAM]["data"]
-            new = stream["x"][0][cursor["n"] - stream["start"]:]
+            first = stream["runs"][0]
+            new = first["x"][0][cursor["n"][0] - first["start"]:]
             steps += new
-            cursor = {"run_id": run["run_id"], "n": cursor["n"] + len(new)}
+            cursor = {"run_id": run["run_id"], "n": [cursor["n"][0] + len(new)]}
             if stream["done"]:
                 break
             time.sleep(0.1)

@@ -1,0 +1,114 @@
+"""What the plots show in compare mode: run A and run B over one plane, side by side.
+
+The plane passes through the common start θ0 and both runs' current weights (see
+``views.compare_landscape``); each run's own loss is drawn over it in its own contour, its own
+path bold and the other's faint. Figures are whole (plain dicts are cheap to build) and paced
+like the single-run views: while training, at most one repaint per pace, slower under load.
+"""
+
+from __future__ import annotations
+
+import time
+
+from dash import no_update
+from dash.exceptions import PreventUpdate
+
+from . import figures
+from .drawing import CONTOUR_EVERY_S, SURFACE_3D_EVERY_S, _data_figure, _data_view, _fresh_axes, _thin
+from .runs import RunView
+from .services import Services
+from .views import compare_landscape, landscape
+
+COMPARE_EVERY_S = 2 * CONTOUR_EVERY_S  # two contours and two data views per repaint
+
+
+def draw_compare(services: Services, runs: list[RunView], labels: list[str], grid: int, log_z: bool,
+                 display: str, running: bool, drawn: dict):
+    """(contour A, 3-D of A, data A, drawn, view error, note, contour B, data B) for the page."""
+    key = [runs[0].run_id, runs[0].version, runs[1].version, grid, "compare", log_z, display]
+    now, slow = time.time(), (1.0 if not running else services.load.slowdown())
+    if drawn.get("ckey") == key:
+        raise PreventUpdate
+    if running and now - drawn.get("ct", 0) < COMPARE_EVERY_S * slow and drawn.get("ckey", [None])[0] == key[0]:
+        raise PreventUpdate
+    view = _compare_view(services, runs, grid, running)
+    if view is None:  # busy: ask again on the next tick
+        raise PreventUpdate
+    names = [f"{'AB'[i]} ({labels[i]})" for i in range(2)]
+    revision = str(key[:1] + [view["kind"], log_z])
+    contours = [_fresh_axes(_contour(view, i, names, log_z), revision) for i in range(2)]
+    datas = [_fresh_axes(_titled(_data_figure(_data_view(services, r)), f"{names[i]}: its predictions"),
+                         revision) for i, r in enumerate(runs)]
+    surface = no_update
+    if display != "2d" and (not running or now - drawn.get("c3t", 0) >= SURFACE_3D_EVERY_S * slow):
+        surface = _fresh_axes(_surface_a(view, names[0], log_z, coarse=running), revision)
+        drawn = dict(drawn, c3t=now)
+    meta = dict(drawn, ckey=key, ct=now, run_id=runs[0].run_id, key=None, key3d=None, data_key=None)
+    return contours[0], surface, datas[0], meta, "", _note(view, names), contours[1], datas[1]
+
+
+def _compare_view(services: Services, runs: list[RunView], grid: int, running: bool) -> dict | None:
+    """The comparison's landscape for these weights, cached by its inputs; None when busy."""
+    store = services.store
+    key = ("compare", runs[0].run_id, runs[0].version, runs[1].version, grid)
+    view = store.get_result(key)
+    if view is not None:
+        return view
+    if not services.view_slots.acquire(timeout=None if not running else 0.0):
+        return None
+    try:
+        if runs[0].net.layer_sizes == runs[1].net.layer_sizes:
+            view = compare_landscape(runs, grid)
+        else:  # two shapes of network: no one plane holds both; each gets its own
+            own = [landscape(r, grid, 1.0) for r in runs]
+            view = dict(alphas=own[0]["alphas"], betas=own[0]["betas"], z=[o["z"] for o in own],
+                        paths=[o["path"] for o in own], kind="own", same_loss=False,
+                        axes=[(o["alphas"], o["betas"]) for o in own], path_loss=own[0]["path_loss"])
+    finally:
+        services.view_slots.release()
+    store.put_result(key, view)
+    return view
+
+
+def _contour(view: dict, i: int, names: list[str], log_z: bool):
+    alphas, betas = view["axes"][i] if view["kind"] == "own" else (view["alphas"], view["betas"])
+    zrange = None
+    if view["same_loss"]:
+        both = [z for z in view["z"]]
+        zrange = (min(float(z.min()) for z in both), max(float(z.max()) for z in both))
+    if view["kind"] == "own":
+        return figures.contour_figure(alphas, betas, view["z"][i], view["paths"][i], log_z=log_z,
+                                      title=f"{names[i]}: its loss, its own plane")
+    return figures.compare_contour_figure(alphas, betas, view["z"][i], view["paths"][i], view["paths"][1 - i],
+                                          title=f"{names[i]}: its loss", other_label=names[1 - i],
+                                          log_z=log_z, zrange=zrange)
+
+
+def _surface_a(view: dict, name: str, log_z: bool, coarse: bool):
+    import numpy as np
+
+    a, b = (view["axes"][0] if view["kind"] == "own" else (view["alphas"], view["betas"]))
+    z = np.asarray(view["z"][0])
+    if coarse:
+        ia, ib = _thin(len(a), 21), _thin(len(b), 21)
+        a, b, z = a[ia], b[ib], z[np.ix_(ia, ib)]
+    path_loss = view.get("path_loss")
+    path = view["paths"][0]
+    if path_loss is None:
+        path_loss = np.full(len(path), np.nan)
+    return figures.surface3d_figure(a, b, z, path, path_loss, log_z=log_z, title=f"{name}: its loss (3-D)")
+
+
+def _titled(fig, title: str):
+    fig["layout"]["title"]["text"] = title
+    return fig
+
+
+def _note(view: dict, names: list[str]) -> str:
+    if view["kind"] == "compare":
+        return (f"Both contours lie on one plane through the common start (white dot) and both runs' "
+                f"weights now: direction 1 points to {names[0]}, direction 2 to {names[1]}; each shows "
+                "its own loss.")
+    if view["kind"] == "random":
+        return "The runs have not moved apart yet: a random plane through the common start for now."
+    return "B's network has another shape: no single plane holds both, so each contour uses its own."
