@@ -214,15 +214,16 @@ def curves_figure(history: dict[str, Sequence[float]], metric_label: str,
             for split, colour in (("train", TRAIN_COLOUR), ("test", TEST_COLOUR)):
                 dash = ("solid" if split == "train" else "dash") if dashes is None else dashes[i % 2]
                 width = 2.5 if dashes is None or split == "train" else 1.5
-                name = f"{split} {label}" + (f" · {'AB'[i]}: {run_label}" if dashes else "")
+                name = f"{split} {label}" if dashes is None else f"{'AB'[i]}: {run_label}"
                 data.append(dict(type="scatter", x=list(steps), y=list(hist.get(f"{split}_{key}", [])),
-                                 mode="lines", name=name, legendgroup=f"{i}{split}",
-                                 showlegend=dashes is None or (split == "train" or i == 0),
+                                 mode="lines", name=name, legendgroup=f"{i}{split}" if dashes is None else str(i),
+                                 showlegend=dashes is None or (split == "train" and row == 1),
                                  line=dict(color=colour, width=width, dash=dash),
                                  xaxis="x" if row == 1 else "x2", yaxis="y" if row == 1 else "y2"))
     # Two rows sharing one step axis, as make_subplots(rows=2, shared_xaxes=True,
     # vertical_spacing=0.1) lays them out: the top row's x follows the bottom row's.
-    return _figure(data, "Learning curves",
+    title = "Learning curves" if dashes is None else "Learning curves (blue: train, orange: test)"
+    return _figure(data, title,
                    legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1.0, xanchor="right",
                                font=dict(size=13)),
                    xaxis=dict(anchor="y", domain=[0.0, 1.0], matches="x2", showticklabels=False),
