@@ -125,6 +125,8 @@ def profile_x(task: str, huber_delta: float = 1.0) -> np.ndarray:
     """
     if task == "classification":
         return PROFILE_P.copy()
+    if task != "regression":
+        raise ValueError(f"unknown task {task!r}; choose one of: classification, regression")
     delta = _delta(huber_delta)
     half = max(RESIDUAL_HALF_WIDTH, 2.5 * delta)
     return np.union1d(np.linspace(-half, half, 241), [-delta, delta])
@@ -158,8 +160,9 @@ def profile_figure(losses: Sequence[tuple[str, str]], task: str, huber_delta: fl
         curves = lossviz.loss_profile(name, task, x, k=k, huber_delta=delta)
         for row, y in enumerate(curves):
             rows[row].append(_profile_line(x, y, i, f"{label}: {lossviz.LOSSES[name].label}", row, task))
-    return _with_look(rows[0] + rows[1], PROFILE_TITLE + (f" (K = {k})" if task == "classification" else ""),
-                      **_profile_layout(task, x, delta, huber="huber" in [name for _, name in losses]))
+    kinks = any(r"\delta" in lossviz.LOSSES[name].formula for _, name in losses)  # Huber's ±δ
+    title = PROFILE_TITLE + (f" (K = {k})" if task == "classification" else "")
+    return _with_look(rows[0] + rows[1], title, **_profile_layout(task, x, delta, kinks))
 
 
 def _profile_line(x: np.ndarray, y: np.ndarray, i: int, name: str, row: int, task: str) -> dict:
@@ -172,7 +175,7 @@ def _profile_line(x: np.ndarray, y: np.ndarray, i: int, name: str, row: int, tas
                 hovertemplate=f"{var} %{{x:.3f}}<br>{what} %{{y:.4g}}<extra>{name}</extra>")
 
 
-def _profile_layout(task: str, x: np.ndarray, delta: float, huber: bool) -> dict:
+def _profile_layout(task: str, x: np.ndarray, delta: float, kinks: bool) -> dict:
     """Two rows sharing x (as curves_figure: make_subplots(rows=2, shared_xaxes=True)); the
     legend sits where the lines are not: top right for p (losses fall to 0 at p = 1), top centre
     for r (losses are U-shaped)."""
@@ -183,7 +186,7 @@ def _profile_layout(task: str, x: np.ndarray, delta: float, huber: bool) -> dict
     shapes = [dict(type="line", xref="paper", x0=0, x1=1, yref="y2", y0=0, y1=0, layer="between",
                    line=dict(color=GUIDE_COLOUR, width=1.5, dash="dot"))]
     notes = []
-    if huber and not classify:  # Huber's kinks at |r| = δ, in both rows; labelled in the gap
+    if kinks and not classify:  # a loss with δ bends at |r| = δ: marked in both rows, named in the gap
         for side, sign in (("−δ", -1), ("+δ", 1)):
             shapes += [dict(type="line", xref="x2", x0=sign * delta, x1=sign * delta, yref="paper",
                             y0=y0, y1=y1, layer="between", line=dict(color=GUIDE_COLOUR, width=1, dash="dot"))
