@@ -466,6 +466,14 @@ def register(app, services: Services) -> None:
             except PreventUpdate:  # nothing to repaint; still clear a message about a fixed input
                 return no_update, no_update, no_update, no_update, "", no_update, no_update, no_update
 
+    _register_panels(app, services)
+
+
+def _register_panels(app, services: Services) -> None:
+    from .panels import why_loss_page
+
+    why_loss_page.register(app, services, _own_run, _run_hots)
+
 
 def _sentence(exc: Exception) -> str:
     text = str(exc).strip("'\"")

@@ -65,6 +65,15 @@ GRAPH_DATA_B = "graph-data-b"
 BOX_CONTOUR_B = "box-contour-b"
 BOX_DATA_B = "box-data-b"
 PLOTS = "box-plots"
+PAGE_VIEW = "radio-page-view"  # the plots, or the "Why the loss matters" panel
+BOX_WHY = "box-why"
+WHY_TITLE_A = "text-why-title-a"
+WHY_TITLE_B = "text-why-title-b"
+WHY_FORMULA_A = "markdown-why-formula-a"
+WHY_FORMULA_B = "markdown-why-formula-b"
+WHY_BOX_B = "box-why-b"
+GRAPH_PROFILE = "graph-loss-profile"
+GRAPH_GRADIENTS = "graph-gradients"
 
 # Timers and client-side state.
 INTERVAL_TRAIN = "interval-train"

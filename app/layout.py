@@ -12,6 +12,7 @@ from dash import dcc, html
 
 from . import figures, ids
 from .compare import COMPARE_FIELDS, field_options
+from .panels import why_loss_page
 from .store import new_secret
 from .controls import (CONTROLS, LAYERS_TOOLTIP, MAX_HIDDEN_LAYERS, SPEEDS, VIEW_DEFAULTS,
                        WIDTH_TOOLTIP, Control, loss_options, visible_fields)
@@ -143,6 +144,10 @@ def _view_bar():
             {"label": "Path (PCA) plane", "value": "pca"}],
             value=VIEW_DEFAULTS["directions"], inline=True, className="radio"),
             title="Random filter-normalized directions, or the plane that best holds the whole path"),
+        html.Div(dcc.RadioItems(id=ids.PAGE_VIEW, options=[{"label": "Plots", "value": "plots"},
+                                                           {"label": "Why the loss matters", "value": "why"}],
+                                value="plots", inline=True, className="radio"),
+                 title="The landscape and curves, or each loss's formula, gradient and how hard each point pushes"),
         html.Div(dcc.Checklist(id=ids.LOG_LOSS, options=[{"label": "log loss axis", "value": "log"}],
                                value=[], className="check", inline=True),
                  title="Show the learning curves' loss on a logarithmic axis"),
@@ -183,6 +188,6 @@ def serve_layout():
     """The whole page (called per page load)."""
     main = html.Div([html.Div("Ready: press Train (or Space).", id=ids.STATUS, className="status",
                               role="status", **{"aria-live": "polite"}),
-                     _view_bar(), _plots(),
+                     _view_bar(), html.Div([_plots(), why_loss_page.layout()], className="stage"),
                      html.Div(id=ids.LANDSCAPE_NOTE, className="note landscape-note")], className="main")
     return html.Div([_sidebar(), main] + _stores(), className="app")

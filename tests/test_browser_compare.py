@@ -76,3 +76,31 @@ def test_compare_off_keeps_run_a(app_page):
     assert step(s["status"]) == 1, s["status"]  # run A kept where it was
     assert cmp(page)["traces"] == 4 and not cmp(page)["b_visible"]
     assert_clean(log)
+
+
+def test_why_the_loss_matters_panel_shows_both_losses_and_live_gradients(app_page):
+    page, log = app_page
+    page.get_by_label("Compare two runs (A and B)").check()
+    wait_for(page, lambda s: "B (" in s["status"], what="compare mode")
+    page.get_by_label("Why the loss matters").check()
+    page.locator("#box-why").wait_for(state="visible")
+    assert not page.locator("#box-plots").is_visible()
+    page.wait_for_function("() => document.querySelectorAll('#box-why mjx-container').length >= 2",
+                           timeout=20_000)  # MathJax served by the app typeset both formulas
+    assert "Cross-entropy" in page.locator("#text-why-title-a").inner_text()
+    assert "Mean squared error" in page.locator("#text-why-title-b").inner_text()
+    js = """id => { const g = document.querySelector('#' + id + ' .js-plotly-plot');
+                    return g && g.data ? g.data.map(t => Array.from(t.y || t.x || [])) : []; }"""
+    page.wait_for_function(f"() => ({js})('graph-loss-profile').length === 4", timeout=20_000)
+    profile = page.evaluate(js, "graph-loss-profile")
+    assert abs(profile[2][0] - (-1.0)) < 0.02  # cross-entropy's push at p → 0 is about −1
+    assert abs(profile[3][0]) < 0.05  # MSE's push vanishes where the network is confidently wrong
+    page.wait_for_function(f"() => ({js})('graph-gradients').length >= 4", timeout=20_000)
+    page.evaluate(f"() => {{ window.__before = JSON.stringify(({js})('graph-gradients')); }}")
+    page.wait_for_timeout(1000)
+    assert page.evaluate(f"() => JSON.stringify(({js})('graph-gradients')) === window.__before")  # paused: still
+    button(page, "Train").click()
+    page.wait_for_function(f"() => JSON.stringify(({js})('graph-gradients')) !== window.__before", timeout=20_000)
+    page.get_by_label("Plots").check()
+    page.locator("#box-plots").wait_for(state="visible")
+    assert_clean(log)

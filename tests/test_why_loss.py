@@ -137,7 +137,7 @@ def test_profile_two_losses_share_the_axes(task, losses):
     # Order: the losses (row 1), then their gradients (row 2); A solid, B dashed.
     assert [(t["xaxis"], t["yaxis"]) for t in data] == [("x", "y"), ("x", "y"), ("x2", "y2"), ("x2", "y2")]
     assert [t["line"]["dash"] for t in data] == ["solid", "dash", "solid", "dash"]
-    assert [t["line"]["color"] for t in data] == [figures.TRAIN_COLOUR, figures.TEST_COLOUR] * 2
+    assert [t["line"]["color"] for t in data] == list(wl.RUN_COLOURS) * 2
     labels = [f"{a}: {lossviz.LOSSES[n].label}" for a, n in losses]
     assert [t["name"] for t in data] == labels * 2
     assert [t["showlegend"] for t in data] == [True, True, False, False]  # one legend entry per loss
@@ -345,7 +345,7 @@ def test_histogram_styles_a_filled_b_outlined_flagged_stronger():
 
     assert 0 < alpha(a_all["color"]) < alpha(a_flag["color"])  # A: filled, flagged stronger
     assert alpha(b_all["color"]) == 0 and b_all["line"]["width"] > 0  # B: outlined
-    assert b_flag["pattern"]["shape"] and b_flag["pattern"]["fgcolor"] == figures.TEST_COLOUR
+    assert b_flag["pattern"]["shape"] and b_flag["pattern"]["fgcolor"] == wl.RUN_COLOURS[1]
     assert [t["legendgroup"] for t in data] == ["A", "A", "B", "B"]
 
 

@@ -16,11 +16,11 @@ from typing import Sequence
 import numpy as np
 
 import lossviz
-from app.figures import TEST_COLOUR, TRAIN_COLOUR, Figure, message_figure
+from app.figures import Figure, message_figure
 from app.figures import _figure as _with_look  # the shared look: title, fonts, template, kept zoom
 from lossviz.checks import number, short
 
-RUN_COLOURS = (TRAIN_COLOUR, TEST_COLOUR)  # run A, run B (Okabe-Ito blue and vermillion)
+RUN_COLOURS = ("#009E73", "#CC79A7")  # run A, run B: Okabe-Ito green and purple (blue/orange mean train/test)
 RUN_DASHES = ("solid", "dash")
 GUIDE_COLOUR = "#555555"
 # p = 0.005 .. 1 in steps of 0.005 (0.01 and 0.5 exactly): at p = 0 cross-entropy is
@@ -159,7 +159,8 @@ def profile_figure(losses: Sequence[tuple[str, str]], task: str, huber_delta: fl
     for i, (label, name) in enumerate(losses):
         curves = lossviz.loss_profile(name, task, x, k=k, huber_delta=delta)
         for row, y in enumerate(curves):
-            rows[row].append(_profile_line(x, y, i, f"{label}: {lossviz.LOSSES[name].label}", row, task))
+            words = lossviz.LOSSES[name].label
+            rows[row].append(_profile_line(x, y, i, f"{label}: {words}" if label else words, row, task))
     kinks = any(r"\delta" in lossviz.LOSSES[name].formula for _, name in losses)  # Huber's ±δ
     title = PROFILE_TITLE + (f" (K = {k})" if task == "classification" else "")
     return _with_look(rows[0] + rows[1], title, **_profile_layout(task, x, delta, kinks))
