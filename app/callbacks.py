@@ -422,19 +422,20 @@ def register(app, services: Services) -> None:
         return fig
 
     @app.callback(Output(ids.BOX_CONTOUR, "style"), Output(ids.BOX_SURFACE, "style"),
-                  Output(ids.BOX_CONTOUR_B, "style"), Output(ids.BOX_DATA_B, "style"),
+                  Output(ids.BOX_CONTOUR_B, "style"), Output(ids.BOX_DATA_B, "style"), Output(ids.BOX_LINE, "style"),
                   Input(ids.DISPLAY, "value"), Input(ids.COMPARE, "value"))
     def display_mode(mode, compare):
         hide, wide = {"display": "none"}, {"gridColumn": "1 / span 2"}
-        if compare:  # A and B side by side: both contours always, the 3-D view of A beside them
-            return {}, (hide if mode == "2d" else {}), {}, {}
+        if compare:  # A and B side by side: both contours, and the straight line between them
+            return {}, hide, {}, {}, {}
         return (hide if mode == "3d" else (wide if mode == "2d" else {}),
-                hide if mode == "2d" else (wide if mode == "3d" else {}), hide, hide)
+                hide if mode == "2d" else (wide if mode == "3d" else {}), hide, hide, hide)
 
     @app.callback(Output(ids.GRAPH_CONTOUR, "figure"), Output(ids.GRAPH_SURFACE, "figure"),
                   Output(ids.GRAPH_DATA, "figure"), Output(ids.STORE_DRAWN, "data"),
                   Output(ids.VIEW_ERROR, "children"), Output(ids.LANDSCAPE_NOTE, "children"),
                   Output(ids.GRAPH_CONTOUR_B, "figure"), Output(ids.GRAPH_DATA_B, "figure"),
+                  Output(ids.GRAPH_LINE, "figure"),
                   Input(ids.INTERVAL_VIEW, "n_intervals"), Input(ids.STORE_RUN, "data"),
                   Input(ids.GRID, "value"), Input(ids.RANGE, "value"), Input(ids.DIRECTIONS, "value"),
                   Input(ids.LOG_Z, "value"), Input(ids.DISPLAY, "value"), State(ids.STORE_DRAWN, "data"),
@@ -447,7 +448,7 @@ def register(app, services: Services) -> None:
             grid, span = validate_grid(grid), validate_span(_as_float(span_text))
             caps.check("grid", grid)
         except ValueError as exc:
-            return no_update, no_update, no_update, no_update, str(exc), no_update, no_update, no_update
+            return no_update, no_update, no_update, no_update, str(exc), no_update, no_update, no_update, no_update
         hot = _own_run(services, run, session)
         if hot is None:
             raise PreventUpdate
@@ -462,9 +463,9 @@ def register(app, services: Services) -> None:
                     return draw_compare(services, views, [h["label"] for h in hots], grid, bool(log_z),
                                         display, running, drawn)
                 return draw(services, load_view(services.store, hot), grid, span, directions, bool(log_z),
-                            display, running, drawn) + (no_update, no_update)
+                            display, running, drawn) + (no_update, no_update, no_update)
             except PreventUpdate:  # nothing to repaint; still clear a message about a fixed input
-                return no_update, no_update, no_update, no_update, "", no_update, no_update, no_update
+                return (no_update,) * 4 + ("",) + (no_update,) * 4
 
     _register_panels(app, services)
 

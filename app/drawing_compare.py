@@ -14,17 +14,18 @@ from dash import no_update
 from dash.exceptions import PreventUpdate
 
 from . import figures
-from .drawing import CONTOUR_EVERY_S, SURFACE_3D_EVERY_S, _data_figure, _data_view, _fresh_axes, _thin
+from .drawing import CONTOUR_EVERY_S, _data_figure, _data_view, _fresh_axes
 from .runs import RunView
 from .services import Services
-from .views import compare_landscape, landscape
+from .views import compare_landscape, interpolation, landscape
 
 COMPARE_EVERY_S = 2 * CONTOUR_EVERY_S  # two contours and two data views per repaint
 
 
 def draw_compare(services: Services, runs: list[RunView], labels: list[str], grid: int, log_z: bool,
                  display: str, running: bool, drawn: dict):
-    """(contour A, 3-D of A, data A, drawn, view error, note, contour B, data B) for the page."""
+    """(contour A, 3-D, data A, drawn, view error, note, contour B, data B, A↔B line) for the page;
+    the 3-D view is not shown in compare mode (the straight line between A and B is)."""
     key = [runs[0].run_id, runs[0].version, runs[1].version, grid, "compare", log_z, display]
     now, slow = time.time(), (1.0 if not running else services.load.slowdown())
     if drawn.get("ckey") == key:
@@ -39,12 +40,14 @@ def draw_compare(services: Services, runs: list[RunView], labels: list[str], gri
     contours = [_fresh_axes(_contour(view, i, names, log_z), revision) for i in range(2)]
     datas = [_fresh_axes(_titled(_data_figure(_data_view(services, r)), f"{names[i]}: its predictions"),
                          revision) for i, r in enumerate(runs)]
-    surface = no_update
-    if display != "2d" and (not running or now - drawn.get("c3t", 0) >= SURFACE_3D_EVERY_S * slow):
-        surface = _fresh_axes(_surface_a(view, names[0], log_z, coarse=running), revision)
-        drawn = dict(drawn, c3t=now)
+    line = no_update
+    if runs[0].net.layer_sizes == runs[1].net.layer_sizes:
+        between = interpolation(runs)
+        metric = "accuracy" if runs[0].data.task == "classification" else "R²"
+        line = _fresh_axes(figures.interpolation_figure(between["ts"], between["loss"], between["metric"],
+                                                        names, metric), revision)
     meta = dict(drawn, ckey=key, ct=now, run_id=runs[0].run_id, key=None, key3d=None, data_key=None)
-    return contours[0], surface, datas[0], meta, "", _note(view, names), contours[1], datas[1]
+    return contours[0], no_update, datas[0], meta, "", _note(view, names), contours[1], datas[1], line
 
 
 def _compare_view(services: Services, runs: list[RunView], grid: int, running: bool) -> dict | None:
@@ -82,21 +85,6 @@ def _contour(view: dict, i: int, names: list[str], log_z: bool):
     return figures.compare_contour_figure(alphas, betas, view["z"][i], view["paths"][i], view["paths"][1 - i],
                                           title=f"{names[i]}: its loss", other_label=names[1 - i],
                                           log_z=log_z, zrange=zrange)
-
-
-def _surface_a(view: dict, name: str, log_z: bool, coarse: bool):
-    import numpy as np
-
-    a, b = (view["axes"][0] if view["kind"] == "own" else (view["alphas"], view["betas"]))
-    z = np.asarray(view["z"][0])
-    if coarse:
-        ia, ib = _thin(len(a), 21), _thin(len(b), 21)
-        a, b, z = a[ia], b[ib], z[np.ix_(ia, ib)]
-    path_loss = view.get("path_loss")
-    path = view["paths"][0]
-    if path_loss is None:
-        path_loss = np.full(len(path), np.nan)
-    return figures.surface3d_figure(a, b, z, path, path_loss, log_z=log_z, title=f"{name}: its loss (3-D)")
 
 
 def _titled(fig, title: str):

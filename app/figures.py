@@ -138,6 +138,38 @@ def compare_contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray,
     return fig
 
 
+def interpolation_figure(ts: np.ndarray, loss: np.ndarray, metric: np.ndarray, labels: Sequence[str],
+                         metric_label: str, *, colours: Sequence[str] = ("#009E73", "#CC79A7")) -> Figure:
+    """Loss (top) and accuracy or R² (bottom) along the line from run A's weights (t = 0) to
+    run B's (t = 1): a bump between them is a barrier between the two minima.
+
+    ts (T,); loss, metric (R, T): row i evaluated with run i's settings, named by labels[i].
+    Traces: per run its loss (row 1), then per run its metric (row 2).
+    """
+    data = []
+    for row, values, axis in ((1, loss, ""), (2, metric, "2")):
+        for i, label in enumerate(labels):
+            data.append(dict(type="scatter", x=_floats(ts), y=_floats_or_none(values[i]), mode="lines",
+                             name=label, legendgroup=str(i), showlegend=row == 1,
+                             line=dict(color=colours[i % len(colours)], width=2.5, dash=("solid", "dash")[i % 2]),
+                             xaxis="x" + axis, yaxis="y" + axis))
+    marks = [dict(type="line", xref="x2", yref="paper", x0=t, x1=t, y0=0, y1=1,
+                  line=dict(color="#999", width=1, dash="dot")) for t in (0.0, 1.0)]
+    notes = [dict(x=t, y=1.0, xref="x2", yref="paper", text=text, showarrow=False, yanchor="bottom",
+                  font=dict(size=12)) for t, text in ((0.0, "A"), (1.0, "B"))]
+    return _figure(data, "Between A and B: the straight line", shapes=marks, annotations=notes,
+                   legend=dict(orientation="h", y=-0.32, yanchor="top", x=0.0, font=dict(size=12)),
+                   margin=dict(l=60, r=20, t=44, b=70),
+                   xaxis=dict(anchor="y", domain=[0.0, 1.0], matches="x2", showticklabels=False),
+                   yaxis=dict(anchor="x", domain=[0.55, 1.0], title=dict(text="loss")),
+                   xaxis2=dict(anchor="y2", domain=[0.0, 1.0], title=dict(text="t  (0: A's weights, 1: B's)")),
+                   yaxis2=dict(anchor="x2", domain=[0.0, 0.45], title=dict(text=metric_label)))
+
+
+def _floats_or_none(values) -> list:
+    return [float(v) if np.isfinite(v) else None for v in np.asarray(values, dtype=float)]
+
+
 def contour_updates(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,
                     *, log_z: bool = False) -> dict[tuple, object]:
     """What changes in :func:`contour_figure` as training goes on, keyed by property path.
@@ -222,10 +254,10 @@ def curves_figure(history: dict[str, Sequence[float]], metric_label: str,
                                  xaxis="x" if row == 1 else "x2", yaxis="y" if row == 1 else "y2"))
     # Two rows sharing one step axis, as make_subplots(rows=2, shared_xaxes=True,
     # vertical_spacing=0.1) lays them out: the top row's x follows the bottom row's.
-    title = "Learning curves" if dashes is None else "Learning curves (blue: train, orange: test)"
-    return _figure(data, title,
-                   legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1.0, xanchor="right",
-                               font=dict(size=13)),
+    title = "Learning curves" if dashes is None else "Learning curves · blue train, orange test"
+    legend = (dict(orientation="h", y=1.0, yanchor="bottom", x=1.0, xanchor="right", font=dict(size=13))
+              if dashes is None else dict(orientation="h", y=-0.3, yanchor="top", x=0.0, font=dict(size=12)))
+    return _figure(data, title, legend=legend, **({} if dashes is None else {"margin": dict(l=60, r=20, t=44, b=70)}),
                    xaxis=dict(anchor="y", domain=[0.0, 1.0], matches="x2", showticklabels=False),
                    yaxis=dict(anchor="x", domain=[0.55, 1.0], title=dict(text="loss"),
                               type="log" if log_loss else "linear"),

@@ -173,7 +173,11 @@ def _plots():
     data_b = html.Div(dcc.Graph(id=ids.GRAPH_DATA_B, config=cfg, className="graph",
                                 figure=figures.message_figure("run B's data view comes with Train", "Run B")),
                       id=ids.BOX_DATA_B, className="plot", style=hidden)
-    return html.Div([contour, contour_b, surface, curves, data, data_b], id=ids.PLOTS, className="plots")
+    line = html.Div(dcc.Graph(id=ids.GRAPH_LINE, config=cfg, className="graph",
+                              figure=figures.message_figure("the line from A to B comes with Train",
+                                                            "Between A and B")),
+                    id=ids.BOX_LINE, className="plot", style=hidden)
+    return html.Div([contour, contour_b, surface, line, curves, data, data_b], id=ids.PLOTS, className="plots")
 
 
 def _stores():

@@ -90,6 +90,31 @@ def compare_landscape(runs: list[RunView], grid: int) -> dict:
                 n_points=n_use, n_train=a.data.X_train.shape[0], grid=grid_use, grid_asked=grid)
 
 
+INTERPOLATION_TS = np.linspace(-0.25, 1.25, 61)
+
+
+def interpolation(runs: list[RunView]) -> dict:
+    """Along the straight line from θA (t = 0) to θB (t = 1), a little beyond each: each run's
+    loss (its own loss and activation) and its accuracy or R² — is there a barrier between them?
+
+    Returns a dict: ts (T,), loss (2, T), metric (2, T) (row i: with run i's settings).
+    """
+    a, b = runs
+    d = b.params - a.params
+    n_use, _ = live_budget(a.net.layer_sizes, a.data.X_train.shape[0], 8)
+    rows = np.sort(np.random.default_rng(a.config.seed).permutation(a.data.X_train.shape[0])[:n_use])
+    X, y = a.data.X_train[rows], a.data.y_train[rows]
+    loss, metric = [], []
+    with np.errstate(all="ignore"):
+        for r in runs:
+            z, m = lossviz.surface_with_metric(a.params, d, np.zeros_like(d), INTERPOLATION_TS, [0.0], X, y,
+                                               layer_sizes=r.net.layer_sizes, activation=r.config.activation,
+                                               loss=r.config.loss, huber_delta=r.config.huber_delta)
+            loss.append(z[:, 0])
+            metric.append(m[:, 0])
+    return dict(ts=INTERPOLATION_TS, loss=np.array(loss), metric=np.array(metric))
+
+
 def live_budget(layer_sizes, n_train: int, grid: int) -> tuple[int, int]:
     """Training points and grid size that keep one live landscape near a second of work.
 

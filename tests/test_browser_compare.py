@@ -59,6 +59,9 @@ def test_compare_cross_entropy_and_mse_from_one_start(app_page):
     for i in range(8):  # A's and B's loss and accuracy curves, train and test, all grow
         assert later["counts"][i] > first["counts"][i] >= 2 or later["counts"][i] > 20, (i, first, later)
     s = wait_for(page, lambda s: "finished" in s["status"], timeout=40, what="both runs to finish")
+    page.wait_for_function("() => { const g = document.querySelector('#graph-line .js-plotly-plot');"
+                           " return g && g.data && g.data.length === 4 && g.data[0].x.length > 10; }",
+                           timeout=20_000)  # the straight line from A's weights to B's
     final = cmp(page)
     assert final["counts"][0] == final["counts"][4] == 201  # lockstep: the same steps for both
     assert "Step 200 / 200" in s["status"]

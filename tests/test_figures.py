@@ -383,3 +383,28 @@ def test_figures_share_no_mutable_parts():
 def test_figures_module_loads_no_dash():
     code = "import sys, app.figures; bad = {'dash', 'flask'} & set(sys.modules); assert not bad, bad"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+
+
+def test_interpolation_figure_has_each_runs_loss_and_metric():
+    ts = np.linspace(-0.25, 1.25, 7)
+    loss = np.array([np.linspace(1, 2, 7), np.linspace(3, 1, 7)])
+    metric = np.array([np.full(7, 0.9), np.r_[np.full(6, 0.8), np.nan]])
+    fig = figures.interpolation_figure(ts, loss, metric, ["A (x)", "B (y)"], "accuracy")
+    data = fig["data"]
+    assert [t["name"] for t in data] == ["A (x)", "B (y)"] * 2
+    assert data[0]["y"] == loss[0].tolist() and data[1]["y"] == loss[1].tolist()
+    assert data[3]["y"][-1] is None and data[2]["y"] == [0.9] * 7
+    assert [t["yaxis"] for t in data] == ["y", "y", "y2", "y2"]
+    assert fig["layout"]["yaxis2"]["title"]["text"] == "accuracy"
+    json.dumps(fig)
+
+
+def test_compare_curves_name_runs_and_keep_trace_order():
+    h = {"step": [0, 1], "train_loss": [1.0, 0.5], "test_loss": [1.1, 0.6], "train_metric": [0.5, 0.7],
+         "test_metric": [0.4, 0.6]}
+    fig = figures.curves_figure({}, "accuracy", runs=[("Cross-entropy", h), ("MSE", h)])
+    data = fig["data"]
+    assert len(data) == 8
+    assert [t["line"]["dash"] for t in data] == ["solid"] * 4 + ["dash"] * 4
+    assert [t["name"] for t in data if t["showlegend"]] == ["A: Cross-entropy", "B: MSE"]
+    assert data[4]["y"] == h["train_loss"] and data[7]["y"] == h["test_metric"]
