@@ -19,7 +19,7 @@ from .runs import RunView
 from .services import Services
 from .views import compare_landscape, interpolation, landscape
 
-COMPARE_EVERY_S = 2 * CONTOUR_EVERY_S  # two contours and two data views per repaint
+COMPARE_EVERY_S = 1.0  # two contours, two data views and a line per repaint: each blocks the page a little
 
 
 def draw_compare(services: Services, runs: list[RunView], labels: list[str], grid: int, log_z: bool,
@@ -30,7 +30,9 @@ def draw_compare(services: Services, runs: list[RunView], labels: list[str], gri
     now, slow = time.time(), (1.0 if not running else services.load.slowdown())
     if drawn.get("ckey") == key:
         raise PreventUpdate
-    if running and now - drawn.get("ct", 0) < COMPARE_EVERY_S * slow and drawn.get("ckey", [None])[0] == key[0]:
+    shown = drawn.get("ckey") or [None, 0, 0]
+    moved = shown[1] > 0  # the first repaint after Train comes at once, the next ones at a pace
+    if running and moved and shown[0] == key[0] and now - drawn.get("ct", 0) < COMPARE_EVERY_S * slow:
         raise PreventUpdate
     view = _compare_view(services, runs, grid, running)
     if view is None:  # busy: ask again on the next tick

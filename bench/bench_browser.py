@@ -43,8 +43,9 @@ NOT_LOCAL = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
 TARGET_CONTOUR_S = 1.5
 TARGET_SURFACE_S = 3.0
 TARGET_CURVE_RATE = 4.0
+TARGET_COMPARE_S = 2.0  # compare mode: both runs' first landscapes within 2 s of Train
 
-RECORDER_JS = """() => {
+RECORDER_JS = """(opts) => {
   const gd = id => document.getElementById(id).querySelector('.js-plotly-plot');
   const len = t => (t && t.x) ? t.x.length : 0;
   const m = window.__marks = {t0: null, curve: [], contour: [], surface: [], frames: 0};
@@ -58,9 +59,10 @@ RECORDER_JS = """() => {
     for (let i = pending.length - 1; i >= 0; i--) {
       if (--pending[i][0] <= 0) { pending[i][1].drawn = performance.now(); pending.splice(i, 1); }
     }
-    const c = gd('graph-curves'), k = gd('graph-contour'), s = gd('graph-surface');
+    const c = gd('graph-curves'), k = gd('graph-contour'), s = gd(opts.second);
     const seen = performance.now();
-    const cn = len(c && c.data && c.data[0]);
+    // Compare mode: the curve has moved when every run's curve has (run i's loss is trace 4i).
+    const cn = Math.min(...opts.curveTraces.map(i => len(c && c.data && c.data[i])));
     if (cn !== last.cn) {
       const e = {seen: seen, n: cn}; m.curve.push(e); pending.push([2, e]); last.cn = cn;
     }
@@ -116,7 +118,7 @@ def settle(page, quiet_s: float = 1.0, timeout_s: float = 20.0) -> None:
         page.wait_for_timeout(100)
 
 
-def one_run(pw, url: str, epochs: int, window_s: float, screenshot: str | None) -> dict:
+def one_run(pw, url: str, epochs: int, window_s: float, screenshot: str | None, compare: bool = False) -> dict:
     browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
     try:
         context = browser.new_context(viewport=VIEWPORT)
@@ -133,8 +135,13 @@ def one_run(pw, url: str, epochs: int, window_s: float, screenshot: str | None) 
         box.press("Enter")
         page.wait_for_function("n => document.getElementById('text-status').innerText.includes('/ ' + n)",
                                arg=str(epochs), timeout=20_000)
+        if compare:  # cross-entropy (A) and MSE (B), the defaults of the Compare section
+            page.get_by_label("Compare two runs (A and B)").check()
+            page.wait_for_function("() => document.getElementById('text-status').innerText.includes('B (')",
+                                   timeout=20_000)
         settle(page)
-        page.evaluate(RECORDER_JS)
+        page.evaluate(RECORDER_JS, {"second": "graph-contour-b" if compare else "graph-surface",
+                                    "curveTraces": [0, 4] if compare else [0]})
         page.wait_for_timeout(300)
         page.get_by_role("button", name="Train", exact=True).click()
         # Long enough for the first landscape, the 3-D surface and a full curve window after it.
@@ -190,16 +197,23 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def report(r: dict, window_s: float) -> list[str]:
-    return [
-        f"first contour after Train: {r['contour_s']:.2f} s (target <= {TARGET_CONTOUR_S} s) "
-        f"{verdict(r['contour_s'] <= TARGET_CONTOUR_S)}",
-        f"3-D surface after Train: {r['surface_s']:.2f} s (target <= {TARGET_SURFACE_S} s) "
-        f"{verdict(r['surface_s'] <= TARGET_SURFACE_S)}",
-        f"curve updates: {r['rate']:.1f} /s over {window_s:g} s (target >= {TARGET_CURVE_RATE:g} /s) "
+def report(r: dict, window_s: float, compare: bool = False) -> list[str]:
+    if compare:
+        first = [f"A's first landscape after Train: {r['contour_s']:.2f} s (target <= {TARGET_COMPARE_S} s) "
+                 f"{verdict(r['contour_s'] <= TARGET_COMPARE_S)}",
+                 f"B's first landscape after Train: {r['surface_s']:.2f} s (target <= {TARGET_COMPARE_S} s) "
+                 f"{verdict(r['surface_s'] <= TARGET_COMPARE_S)}"]
+    else:
+        first = [f"first contour after Train: {r['contour_s']:.2f} s (target <= {TARGET_CONTOUR_S} s) "
+                 f"{verdict(r['contour_s'] <= TARGET_CONTOUR_S)}",
+                 f"3-D surface after Train: {r['surface_s']:.2f} s (target <= {TARGET_SURFACE_S} s) "
+                 f"{verdict(r['surface_s'] <= TARGET_SURFACE_S)}"]
+    return first + [
+        f"curve updates{' (both runs)' if compare else ''}: {r['rate']:.1f} /s over {window_s:g} s "
+        f"(target >= {TARGET_CURVE_RATE:g} /s) "
         f"{verdict(r['rate'] >= TARGET_CURVE_RATE)}",
         f"curve updates in the worst 1-s window: {r['worst']} (longest gap {r['gap']:.2f} s, "
-        f"{r['redraws']} 3-D redraws in the window; target >= {TARGET_CURVE_RATE:g}) "
+        f"{r['redraws']} {'B landscape' if compare else '3-D'} redraws in the window; target >= {TARGET_CURVE_RATE:g}) "
         f"{verdict(r['worst'] >= TARGET_CURVE_RATE)}",
     ]
 
@@ -210,6 +224,8 @@ def main(argv=None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--window", type=float, default=5.0, help="seconds of curve updates to count")
     p.add_argument("--epochs", type=int, default=2000)
+    p.add_argument("--compare", action="store_true",
+                   help="compare mode (cross-entropy vs MSE from one start): both first landscapes and both curves")
     p.add_argument("--screenshot", default="",
                    help="save a PNG of the app mid-training here, taken in the last repeat")
     args = p.parse_args(argv)
@@ -229,10 +245,10 @@ def main(argv=None) -> int:
             with sync_playwright() as pw:
                 for i in range(args.repeat):
                     shot = args.screenshot if (args.screenshot and i == args.repeat - 1) else None
-                    r = one_run(pw, url, args.epochs, args.window, shot)
+                    r = one_run(pw, url, args.epochs, args.window, shot, args.compare)
                     results.append(r)
                     print(f"run {i + 1}/{args.repeat}  ({r['status'].split(' · ')[0]} at the end)")
-                    for line in report(r, args.window):
+                    for line in report(r, args.window, args.compare):
                         print("  " + line)
                     if r["errors"] or r["outside"]:
                         print(f"  page problems: errors {r['errors'][:3]}, outside requests {r['outside'][:3]}")
@@ -245,11 +261,11 @@ def main(argv=None) -> int:
         med["worst"] = min(r["worst"] for r in results)
         med["redraws"] = statistics.median(r["redraws"] for r in results)
         print(f"median of {len(results)} runs (worst window: the minimum)")
-        for line in report(med, args.window):
+        for line in report(med, args.window, args.compare):
             print("  " + line)
     if args.screenshot:
         print(f"screenshot: {args.screenshot} ({os.path.getsize(args.screenshot) // 1024} KiB)")
-    ok = all(all(line.endswith("PASS") for line in report(r, args.window)) for r in results)
+    ok = all(all(line.endswith("PASS") for line in report(r, args.window, args.compare)) for r in results)
     return 0 if ok else 1
 
 
