@@ -439,9 +439,16 @@ def register(app, services: Services) -> None:
                   Input(ids.INTERVAL_VIEW, "n_intervals"), Input(ids.STORE_RUN, "data"),
                   Input(ids.GRID, "value"), Input(ids.RANGE, "value"), Input(ids.DIRECTIONS, "value"),
                   Input(ids.LOG_Z, "value"), Input(ids.DISPLAY, "value"), State(ids.STORE_DRAWN, "data"),
-                  State(ids.STORE_SESSION, "data"))
+                  State(ids.STORE_SESSION, "data"), State(ids.STORE_INSPECT, "data"))
     @guarded(ids.VIEW_ERROR)
-    def draw_views(_n, run, grid, span_text, directions, log_z, display, drawn, session):
+    def draw_views(_n, run, grid, span_text, directions, log_z, display, drawn, session, inspecting):
+        out = _draw_views(run, grid, span_text, directions, log_z, display, drawn, session)
+        if isinstance(inspecting, dict) and inspecting.get("run_id") == (run or {}).get("run_id"):
+            out = list(out)
+            out[2 if inspecting.get("slot") == 0 else 7] = no_update  # the clicked network stays shown
+        return tuple(out)
+
+    def _draw_views(run, grid, span_text, directions, log_z, display, drawn, session):
         if not run:
             raise PreventUpdate
         try:
@@ -471,9 +478,10 @@ def register(app, services: Services) -> None:
 
 
 def _register_panels(app, services: Services) -> None:
-    from .panels import why_loss_page
+    from .panels import inspect, why_loss_page
 
     why_loss_page.register(app, services, _own_run, _run_hots)
+    inspect.register(app, services, _own_run, _run_hots)
 
 
 def _sentence(exc: Exception) -> str:

@@ -158,10 +158,12 @@ def _as_patch(updates: dict[tuple, object]) -> Patch:
 
 def _contour(view: dict, log_z: bool, same_shape: bool, revision: str):
     args = (view["alphas"], view["betas"], view["z"], view["path"])
+    metric = view.get("metric")
     if same_shape:
-        return _as_patch(figures.contour_updates(*args, log_z=log_z))
+        return _as_patch(figures.contour_updates(*args, log_z=log_z, metric=metric))
     title = "Loss around the weights" + (" (path plane)" if view["mode"] == "pca" else "")
-    return _fresh_axes(figures.contour_figure(*args, log_z=log_z, title=title), revision)
+    return _fresh_axes(figures.contour_figure(*args, log_z=log_z, title=title, metric=metric,
+                                              metric_label=view.get("metric_label", "accuracy")), revision)
 
 
 def _surface(view: dict, log_z: bool, same_shape: bool, revision: str, coarse: bool = False):

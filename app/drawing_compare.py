@@ -68,7 +68,9 @@ def _compare_view(services: Services, runs: list[RunView], grid: int, running: b
             own = [landscape(r, grid, 1.0) for r in runs]
             view = dict(alphas=own[0]["alphas"], betas=own[0]["betas"], z=[o["z"] for o in own],
                         paths=[o["path"] for o in own], kind="own", same_loss=False,
-                        axes=[(o["alphas"], o["betas"]) for o in own], path_loss=own[0]["path_loss"])
+                        axes=[(o["alphas"], o["betas"]) for o in own], path_loss=own[0]["path_loss"],
+                        centers=[o["center"] for o in own], d1s=[o["d1"] for o in own],
+                        d2s=[o["d2"] for o in own], metric_label=own[0]["metric_label"])
     finally:
         services.view_slots.release()
     store.put_result(key, view)
@@ -86,7 +88,8 @@ def _contour(view: dict, i: int, names: list[str], log_z: bool):
                                       title=f"{names[i]}: its loss, its own plane")
     return figures.compare_contour_figure(alphas, betas, view["z"][i], view["paths"][i], view["paths"][1 - i],
                                           title=f"{names[i]}: its loss", other_label=names[1 - i],
-                                          log_z=log_z, zrange=zrange)
+                                          log_z=log_z, zrange=zrange, metric=view["metric"][i],
+                                          metric_label=view["metric_label"])
 
 
 def _titled(fig, title: str):

@@ -88,13 +88,15 @@ def _list(values: np.ndarray) -> list:
 
 
 def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,
-                   *, log_z: bool = False, title: str = "Loss around the weights") -> Figure:
+                   *, log_z: bool = False, title: str = "Loss around the weights",
+                   metric: np.ndarray | None = None, metric_label: str = "accuracy") -> Figure:
     """Filled contour of the loss over (α, β) with the optimizer's path and the current point.
 
     Parameters
     ----------
     alphas, betas : (Ga,), (Gb,) grid coordinates; z : (Ga, Gb) losses, z[i, j] at (alphas[i], betas[j])
     path : (T, 2) projected (α, β) of the trajectory; its last row is the current point
+    metric : (Ga, Gb) accuracy (or R²) at each grid point, shown on hover beside the loss
 
     Returns
     -------
@@ -107,6 +109,12 @@ def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: n
                    colorscale=_fresh(SURFACE_SCALE), ncontours=24, name="loss",
                    colorbar=dict(title=dict(text=_z_title(log_z)), thickness=14),
                    hovertemplate="α %{x:.3f}<br>β %{y:.3f}<br>" + _z_title(log_z) + " %{z:.4g}<extra></extra>")
+    if metric is not None:
+        contour["customdata"] = [[None if not np.isfinite(v) else round(float(v), 4) for v in row]
+                                 for row in np.asarray(metric, dtype=float).T]
+        fmt = "%{customdata:.1%}" if metric_label == "accuracy" else "%{customdata:.3f}"
+        contour["hovertemplate"] = contour["hovertemplate"].replace(
+            "<extra>", f"<br>{metric_label} {fmt}<br>click: this network's predictions<extra>")
     line = dict(type="scatter", x=path[:, 0].tolist(), y=path[:, 1].tolist(), mode="lines+markers",
                 name="path", line=dict(color=PATH_COLOUR, width=2.5), marker=dict(size=4, color=PATH_COLOUR))
     now = dict(type="scatter", x=[float(cur[0])], y=[float(cur[1])], mode="markers", name="now",
@@ -118,7 +126,8 @@ def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: n
 
 def compare_contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, own_path: np.ndarray,
                            other_path: np.ndarray, *, title: str, other_label: str, log_z: bool = False,
-                           zrange: tuple[float, float] | None = None) -> Figure:
+                           zrange: tuple[float, float] | None = None, metric: np.ndarray | None = None,
+                           metric_label: str = "accuracy") -> Figure:
     """One run of a comparison: its loss over the shared plane, its own path bold, the other
     run's path faint (both start at (0, 0), the common initial weights).
 
@@ -126,7 +135,8 @@ def compare_contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray,
     colour range shared with the other run's contour (when both train the same loss).
     Traces: 0 contour, 1 own path, 2 current point, 3 the other run's path, 4 the start.
     """
-    fig = contour_figure(alphas, betas, z, own_path, log_z=log_z, title=title)
+    fig = contour_figure(alphas, betas, z, own_path, log_z=log_z, title=title, metric=metric,
+                         metric_label=metric_label)
     other = np.asarray(other_path, dtype=float).reshape(-1, 2)
     fig["data"].append(dict(type="scatter", x=other[:, 0].tolist(), y=other[:, 1].tolist(), mode="lines",
                             name=other_label, line=dict(color="rgba(255,255,255,0.55)", width=1.5, dash="dot")))
@@ -171,7 +181,7 @@ def _floats_or_none(values) -> list:
 
 
 def contour_updates(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,
-                    *, log_z: bool = False) -> dict[tuple, object]:
+                    *, log_z: bool = False, metric: np.ndarray | None = None) -> dict[tuple, object]:
     """What changes in :func:`contour_figure` as training goes on, keyed by property path.
 
     Sending only these (as a ``Patch``) keeps the trace, its colour bar and the user's zoom,
@@ -184,7 +194,10 @@ def contour_updates(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: 
             ("data", 1, "x"): path[:, 0].tolist(), ("data", 1, "y"): path[:, 1].tolist(),
             ("data", 2, "x"): [float(cur[0])], ("data", 2, "y"): [float(cur[1])],
             ("layout", "xaxis", "range"): [float(alphas[0]), float(alphas[-1])],
-            ("layout", "yaxis", "range"): [float(betas[0]), float(betas[-1])]}
+            ("layout", "yaxis", "range"): [float(betas[0]), float(betas[-1])],
+            **({} if metric is None else {("data", 0, "customdata"): [
+                [None if not np.isfinite(v) else round(float(v), 4) for v in row]
+                for row in np.asarray(metric, dtype=float).T]})}
 
 
 def surface3d_updates(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,

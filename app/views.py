@@ -52,11 +52,11 @@ def landscape(run: RunView, grid: int, span: float, mode: str = "random") -> dic
     rows = np.sort(np.random.default_rng(tr.config.seed).permutation(tr.data.X_train.shape[0])[:n_use])
     X, y = tr.data.X_train[rows], tr.data.y_train[rows]
     with np.errstate(all="ignore"):
-        z = lossviz.surface(center, d1, d2, alphas, betas, X, y, **kw)
+        z, metric = lossviz.surface_with_metric(center, d1, d2, alphas, betas, X, y, **kw)
         path_loss = lossviz.trajectory_losses(path, center, d1, d2, X, y, **kw)
-    return dict(alphas=alphas, betas=betas, z=z, path=path, path_loss=path_loss,
+    return dict(alphas=alphas, betas=betas, z=z, metric=metric, path=path, path_loss=path_loss,
                 explained=explained, mode=mode, n_points=n_use, n_train=tr.data.X_train.shape[0],
-                grid=grid_use, grid_asked=grid)
+                grid=grid_use, grid_asked=grid, center=center, d1=d1, d2=d2, metric_label=_metric_label(tr))
 
 
 def compare_landscape(runs: list[RunView], grid: int) -> dict:
@@ -79,14 +79,16 @@ def compare_landscape(runs: list[RunView], grid: int) -> dict:
     rows = np.sort(np.random.default_rng(a.config.seed).permutation(a.data.X_train.shape[0])[:n_use])
     X, y = a.data.X_train[rows], a.data.y_train[rows]
     with np.errstate(all="ignore"):
-        z = np.stack([lossviz.surface(theta0, d1, d2, alphas, betas, X, y, layer_sizes=r.net.layer_sizes,
-                                      activation=r.config.activation, loss=r.config.loss,
-                                      huber_delta=r.config.huber_delta) for r in runs])
+        zm = [lossviz.surface_with_metric(theta0, d1, d2, alphas, betas, X, y, layer_sizes=r.net.layer_sizes,
+                                          activation=r.config.activation, loss=r.config.loss,
+                                          huber_delta=r.config.huber_delta) for r in runs]
+        z, metric = np.stack([a_ for a_, _ in zm]), np.stack([m for _, m in zm])
         path_loss = lossviz.trajectory_losses(paths[0], theta0, d1, d2, X, y, layer_sizes=a.net.layer_sizes,
                                               activation=a.config.activation, loss=a.config.loss,
                                               huber_delta=a.config.huber_delta)
     same_loss = (a.config.loss, a.config.huber_delta) == (b.config.loss, b.config.huber_delta)
-    return dict(alphas=alphas, betas=betas, z=z, paths=paths, kind=kind, same_loss=same_loss, path_loss=path_loss,
+    return dict(alphas=alphas, betas=betas, z=z, metric=metric, paths=paths, kind=kind, same_loss=same_loss,
+                path_loss=path_loss, center=theta0, d1=d1, d2=d2, metric_label=_metric_label(a),
                 n_points=n_use, n_train=a.data.X_train.shape[0], grid=grid_use, grid_asked=grid)
 
 
@@ -134,6 +136,19 @@ def _axes_around(path: Array, grid: int) -> tuple[Array, Array]:
     lo, hi = path.min(axis=0), path.max(axis=0)
     pad = np.maximum(0.25 * (hi - lo), 1e-3)
     return np.linspace(lo[0] - pad[0], hi[0] + pad[0], grid), np.linspace(lo[1] - pad[1], hi[1] + pad[1], grid)
+
+
+def _metric_label(run: RunView) -> str:
+    return "accuracy" if run.data.task == "classification" else "R²"
+
+
+def network_at(run: RunView, view: dict, alpha: float, beta: float, index: int | None = None) -> RunView:
+    """The run's network with the weights at (α, β) of a drawn plane (``view`` holds its center,
+    d1 and d2; ``index`` picks a run's own plane when each run has one)."""
+    center, d1, d2 = (view["centers"][index], view["d1s"][index], view["d2s"][index]) if index is not None \
+        and "centers" in view else (view["center"], view["d1"], view["d2"])
+    params = np.asarray(center) + float(alpha) * np.asarray(d1) + float(beta) * np.asarray(d2)
+    return RunView(run.run_id, run.version, run.config, run.data, run.net, params, run.trajectory)
 
 
 def data_view(run: RunView) -> dict:

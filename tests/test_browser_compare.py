@@ -107,3 +107,36 @@ def test_why_the_loss_matters_panel_shows_both_losses_and_live_gradients(app_pag
     page.get_by_label("Plots").check()
     page.locator("#box-plots").wait_for(state="visible")
     assert_clean(log)
+
+
+def _title(page, graph_id: str) -> str:
+    return page.evaluate("id => { const g = document.querySelector('#' + id + ' .js-plotly-plot');"
+                         " return g && g.layout && g.layout.title ? g.layout.title.text : ''; }", graph_id)
+
+
+def test_clicking_a_contour_point_shows_that_network(app_page):
+    page, log = app_page
+    page.get_by_label("Compare two runs (A and B)").check()
+    wait_for(page, lambda s: "B (" in s["status"], what="compare mode")
+    for _ in range(3):
+        button(page, "Step").click()
+        page.wait_for_timeout(400)
+    wait_for(page, lambda s: step(s["status"]) == 3, what="three steps")
+    page.wait_for_function("() => { const g = document.querySelector('#graph-contour-b .js-plotly-plot');"
+                           " return g && g.data && g.data[0].customdata; }", timeout=20_000)
+    before = _title(page, "graph-data-b")
+    assert "its predictions" in before
+    area = page.locator("#graph-contour-b .nsewdrag").first.bounding_box()
+    page.mouse.move(area["x"] + area["width"] * 0.8, area["y"] + area["height"] * 0.3)
+    page.wait_for_timeout(300)
+    page.mouse.click(area["x"] + area["width"] * 0.8, area["y"] + area["height"] * 0.3)
+    page.wait_for_function("() => { const g = document.querySelector('#graph-data-b .js-plotly-plot');"
+                           " return g && g.layout.title.text.includes(' at α '); }", timeout=10_000)
+    assert "loss" in _title(page, "graph-data-b") and "accuracy" in _title(page, "graph-data-b")
+    assert "its predictions" in _title(page, "graph-data")  # A's view is untouched
+    button(page, "back to current").click()
+    page.wait_for_function("() => { const g = document.querySelector('#graph-data-b .js-plotly-plot');"
+                           " return g && !g.layout.title.text.includes(' at α '); }", timeout=10_000)
+    assert not page.locator("#button-back").is_visible()
+    assert "its predictions" in _title(page, "graph-data-b")
+    assert_clean(log)
