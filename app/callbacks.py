@@ -27,6 +27,7 @@ from . import figures, ids
 from .controls import CONTROLS, SPEEDS, loss_options, parse_controls, visible_fields
 from .drawing import draw
 from .drawing_compare import draw_compare
+from .views import SURFACES
 from .layout import LR_MAX_EXP, LR_MIN_EXP, VIEW_MS
 from . import caps
 from .compare import COMPARE_FIELDS, parse_compare, suggestion
@@ -438,17 +439,18 @@ def register(app, services: Services) -> None:
                   Output(ids.GRAPH_LINE, "figure"),
                   Input(ids.INTERVAL_VIEW, "n_intervals"), Input(ids.STORE_RUN, "data"),
                   Input(ids.GRID, "value"), Input(ids.RANGE, "value"), Input(ids.DIRECTIONS, "value"),
-                  Input(ids.LOG_Z, "value"), Input(ids.DISPLAY, "value"), State(ids.STORE_DRAWN, "data"),
-                  State(ids.STORE_SESSION, "data"), State(ids.STORE_INSPECT, "data"))
+                  Input(ids.LOG_Z, "value"), Input(ids.DISPLAY, "value"), Input(ids.SURFACE_OF, "value"),
+                  State(ids.STORE_DRAWN, "data"), State(ids.STORE_SESSION, "data"), State(ids.STORE_INSPECT, "data"))
     @guarded(ids.VIEW_ERROR)
-    def draw_views(_n, run, grid, span_text, directions, log_z, display, drawn, session, inspecting):
-        out = _draw_views(run, grid, span_text, directions, log_z, display, drawn, session)
+    def draw_views(_n, run, grid, span_text, directions, log_z, display, of, drawn, session, inspecting):
+        of = of if of in SURFACES else "train"
+        out = _draw_views(run, grid, span_text, directions, log_z, display, drawn, session, of)
         if isinstance(inspecting, dict) and inspecting.get("run_id") == (run or {}).get("run_id"):
             out = list(out)
             out[2 if inspecting.get("slot") == 0 else 7] = no_update  # the clicked network stays shown
         return tuple(out)
 
-    def _draw_views(run, grid, span_text, directions, log_z, display, drawn, session):
+    def _draw_views(run, grid, span_text, directions, log_z, display, drawn, session, of):
         if not run:
             raise PreventUpdate
         try:
@@ -468,9 +470,9 @@ def register(app, services: Services) -> None:
                 if len(hots) > 1:
                     views = [load_view(services.store, h) for h in hots]
                     return draw_compare(services, views, [h["label"] for h in hots], grid, bool(log_z),
-                                        display, running, drawn)
+                                        display, running, drawn, of)
                 return draw(services, load_view(services.store, hot), grid, span, directions, bool(log_z),
-                            display, running, drawn) + (no_update, no_update, no_update)
+                            display, running, drawn, of) + (no_update, no_update, no_update)
             except PreventUpdate:  # nothing to repaint; still clear a message about a fixed input
                 return (no_update,) * 4 + ("",) + (no_update,) * 4
 

@@ -27,7 +27,7 @@ SURFACE_3D_LIVE_MAX = 21  # grid points per axis of the 3-D mesh while training
 
 
 def draw(services: Services, state: RunView, grid: int, span: float, directions: str, log_z: bool,
-          display: str, running: bool, drawn: dict):
+          display: str, running: bool, drawn: dict, of: str = "train"):
     """Landscape and data plots for the current run, sending as little as possible.
 
     A cached landscape is re-used when nothing it depends on changed; while the figure's shape
@@ -37,8 +37,8 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
     mode, note = directions, ""
     if mode == "pca" and len(state.trajectory) < 3:
         mode, note = "random", "The path (PCA) plane needs a path: train a few steps first."
-    key, now = [state.run_id, state.version, grid, span, mode], time.time()
-    shape = [state.run_id, mode, log_z, directions]  # asked-for plane too: its note must show
+    key, now = [state.run_id, state.version, grid, span, mode, of], time.time()
+    shape = [state.run_id, mode, log_z, directions, of]  # asked-for plane too: its note must show
     settled = not running
     want_3d = display != "2d" and (drawn.get("key3d") != key or drawn.get("shape3d") != shape
                                    or drawn.get("coarse3d", False) != (not settled))
@@ -107,7 +107,7 @@ def _landscape_for(services: Services, state: RunView, key: list, grid: int, spa
         return (last["view"], last["key"], last["cost"]) if usable else (None, key, 0.0)
     try:
         start = time.time()
-        view = landscape(state, grid, span, mode)
+        view = landscape(state, grid, span, mode, key[5])
         cost = time.time() - start
     finally:
         services.view_slots.release()
@@ -163,7 +163,8 @@ def _contour(view: dict, log_z: bool, same_shape: bool, revision: str):
         return _as_patch(figures.contour_updates(*args, log_z=log_z, metric=metric))
     title = "Loss around the weights" + (" (path plane)" if view["mode"] == "pca" else "")
     return _fresh_axes(figures.contour_figure(*args, log_z=log_z, title=title, metric=metric,
-                                              metric_label=view.get("metric_label", "accuracy")), revision)
+                                              metric_label=view.get("metric_label", "accuracy"),
+                                              z_label=view.get("z_label", "loss")), revision)
 
 
 def _surface(view: dict, log_z: bool, same_shape: bool, revision: str, coarse: bool = False):
@@ -174,7 +175,7 @@ def _surface(view: dict, log_z: bool, same_shape: bool, revision: str, coarse: b
     args = (a, b, z, view["path"], view["path_loss"])
     if same_shape:
         return _as_patch(figures.surface3d_updates(*args, log_z=log_z))
-    return _fresh_axes(figures.surface3d_figure(*args, log_z=log_z), revision)
+    return _fresh_axes(figures.surface3d_figure(*args, log_z=log_z, z_label=view.get("z_label", "loss")), revision)
 
 
 def _thin(n: int, most: int) -> np.ndarray:

@@ -23,10 +23,10 @@ COMPARE_EVERY_S = 1.0  # two contours, two data views and a line per repaint: ea
 
 
 def draw_compare(services: Services, runs: list[RunView], labels: list[str], grid: int, log_z: bool,
-                 display: str, running: bool, drawn: dict):
+                 display: str, running: bool, drawn: dict, of: str = "train"):
     """(contour A, 3-D, data A, drawn, view error, note, contour B, data B, A↔B line) for the page;
     the 3-D view is not shown in compare mode (the straight line between A and B is)."""
-    key = [runs[0].run_id, runs[0].version, runs[1].version, grid, "compare", log_z, display]
+    key = [runs[0].run_id, runs[0].version, runs[1].version, grid, of, log_z, display]
     now, slow = time.time(), (1.0 if not running else services.load.slowdown())
     if drawn.get("ckey") == key:
         raise PreventUpdate
@@ -34,7 +34,7 @@ def draw_compare(services: Services, runs: list[RunView], labels: list[str], gri
     moved = shown[1] > 0  # the first repaint after Train comes at once, the next ones at a pace
     if running and moved and shown[0] == key[0] and now - drawn.get("ct", 0) < COMPARE_EVERY_S * slow:
         raise PreventUpdate
-    view = _compare_view(services, runs, grid, running)
+    view = _compare_view(services, runs, grid, running, of)
     if view is None:  # busy: ask again on the next tick
         raise PreventUpdate
     names = [f"{'AB'[i]} ({labels[i]})" for i in range(2)]
@@ -52,10 +52,10 @@ def draw_compare(services: Services, runs: list[RunView], labels: list[str], gri
     return contours[0], no_update, datas[0], meta, "", _note(view, names), contours[1], datas[1], line
 
 
-def _compare_view(services: Services, runs: list[RunView], grid: int, running: bool) -> dict | None:
+def _compare_view(services: Services, runs: list[RunView], grid: int, running: bool, of: str = "train") -> dict | None:
     """The comparison's landscape for these weights, cached by its inputs; None when busy."""
     store = services.store
-    key = ("compare", runs[0].run_id, runs[0].version, runs[1].version, grid)
+    key = ("compare", runs[0].run_id, runs[0].version, runs[1].version, grid, of)
     view = store.get_result(key)
     if view is not None:
         return view
@@ -63,14 +63,14 @@ def _compare_view(services: Services, runs: list[RunView], grid: int, running: b
         return None
     try:
         if runs[0].net.layer_sizes == runs[1].net.layer_sizes:
-            view = compare_landscape(runs, grid)
+            view = compare_landscape(runs, grid, of)
         else:  # two shapes of network: no one plane holds both; each gets its own
-            own = [landscape(r, grid, 1.0) for r in runs]
+            own = [landscape(r, grid, 1.0, "random", of) for r in runs]
             view = dict(alphas=own[0]["alphas"], betas=own[0]["betas"], z=[o["z"] for o in own],
                         paths=[o["path"] for o in own], kind="own", same_loss=False,
                         axes=[(o["alphas"], o["betas"]) for o in own], path_loss=own[0]["path_loss"],
                         centers=[o["center"] for o in own], d1s=[o["d1"] for o in own],
-                        d2s=[o["d2"] for o in own], metric_label=own[0]["metric_label"])
+                        d2s=[o["d2"] for o in own], metric_label=own[0]["metric_label"], z_label=own[0]["z_label"])
     finally:
         services.view_slots.release()
     store.put_result(key, view)
@@ -85,11 +85,15 @@ def _contour(view: dict, i: int, names: list[str], log_z: bool):
         zrange = (min(float(z.min()) for z in both), max(float(z.max()) for z in both))
     if view["kind"] == "own":
         return figures.contour_figure(alphas, betas, view["z"][i], view["paths"][i], log_z=log_z,
-                                      title=f"{names[i]}: its loss, its own plane")
+                                      title=f"{names[i]}: its own plane", z_label=view["z_label"])
     return figures.compare_contour_figure(alphas, betas, view["z"][i], view["paths"][i], view["paths"][1 - i],
-                                          title=f"{names[i]}: its loss", other_label=names[1 - i],
+                                          title=f"{names[i]}: {_what(view)}", other_label=names[1 - i],
                                           log_z=log_z, zrange=zrange, metric=view["metric"][i],
-                                          metric_label=view["metric_label"])
+                                          metric_label=view["metric_label"], z_label=view["z_label"])
+
+
+def _what(view: dict) -> str:
+    return "its loss" if view["z_label"] == "loss" else view["z_label"]
 
 
 def _titled(fig, title: str):

@@ -75,8 +75,8 @@ def loss_for_display(z: np.ndarray, log_z: bool) -> np.ndarray:
     return np.log10(np.maximum(z, 1e-12)) if log_z else z
 
 
-def _z_title(log_z: bool) -> str:
-    return "log₁₀ loss" if log_z else "loss"
+def _z_title(log_z: bool, label: str = "loss") -> str:
+    return f"log₁₀ {label}" if log_z else label
 
 
 def _floats(values: np.ndarray) -> list[float]:
@@ -89,7 +89,8 @@ def _list(values: np.ndarray) -> list:
 
 def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,
                    *, log_z: bool = False, title: str = "Loss around the weights",
-                   metric: np.ndarray | None = None, metric_label: str = "accuracy") -> Figure:
+                   metric: np.ndarray | None = None, metric_label: str = "accuracy",
+                   z_label: str = "loss") -> Figure:
     """Filled contour of the loss over (α, β) with the optimizer's path and the current point.
 
     Parameters
@@ -107,8 +108,8 @@ def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: n
     contour = dict(type="contour", x=_floats(alphas), y=_floats(betas),
                    z=loss_for_display(z, log_z).T.tolist(),  # plotly wants rows = y (β), columns = x (α)
                    colorscale=_fresh(SURFACE_SCALE), ncontours=24, name="loss",
-                   colorbar=dict(title=dict(text=_z_title(log_z)), thickness=14),
-                   hovertemplate="α %{x:.3f}<br>β %{y:.3f}<br>" + _z_title(log_z) + " %{z:.4g}<extra></extra>")
+                   colorbar=dict(title=dict(text=_z_title(log_z, z_label)), thickness=14),
+                   hovertemplate="α %{x:.3f}<br>β %{y:.3f}<br>" + _z_title(log_z, z_label) + " %{z:.4g}<extra></extra>")
     if metric is not None:
         contour["customdata"] = [[None if not np.isfinite(v) else round(float(v), 4) for v in row]
                                  for row in np.asarray(metric, dtype=float).T]
@@ -127,7 +128,7 @@ def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: n
 def compare_contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, own_path: np.ndarray,
                            other_path: np.ndarray, *, title: str, other_label: str, log_z: bool = False,
                            zrange: tuple[float, float] | None = None, metric: np.ndarray | None = None,
-                           metric_label: str = "accuracy") -> Figure:
+                           metric_label: str = "accuracy", z_label: str = "loss") -> Figure:
     """One run of a comparison: its loss over the shared plane, its own path bold, the other
     run's path faint (both start at (0, 0), the common initial weights).
 
@@ -136,7 +137,7 @@ def compare_contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray,
     Traces: 0 contour, 1 own path, 2 current point, 3 the other run's path, 4 the start.
     """
     fig = contour_figure(alphas, betas, z, own_path, log_z=log_z, title=title, metric=metric,
-                         metric_label=metric_label)
+                         metric_label=metric_label, z_label=z_label)
     other = np.asarray(other_path, dtype=float).reshape(-1, 2)
     fig["data"].append(dict(type="scatter", x=other[:, 0].tolist(), y=other[:, 1].tolist(), mode="lines",
                             name=other_label, line=dict(color="rgba(255,255,255,0.55)", width=1.5, dash="dot")))
@@ -212,7 +213,7 @@ def surface3d_updates(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path
 
 def surface3d_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,
                      path_loss: np.ndarray, *, log_z: bool = False,
-                     title: str = "Loss surface (3-D)") -> Figure:
+                     title: str = "Loss surface (3-D)", z_label: str = "loss") -> Figure:
     """3-D surface of the loss with the path lifted onto it (path_loss (T,) at each row).
 
     Shapes as in :func:`contour_figure`; traces 0 surface, 1 path (see :func:`surface3d_updates`).
@@ -220,7 +221,7 @@ def surface3d_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path:
     path = np.asarray(path, dtype=float).reshape(-1, 2)
     surface = dict(type="surface", x=_floats(alphas), y=_floats(betas), z=loss_for_display(z, log_z).T.tolist(),
                    colorscale=_fresh(SURFACE_SCALE), name="loss",
-                   colorbar=dict(title=dict(text=_z_title(log_z)), thickness=14))
+                   colorbar=dict(title=dict(text=_z_title(log_z, z_label)), thickness=14))
     line = dict(type="scatter3d", x=path[:, 0].tolist(), y=path[:, 1].tolist(), mode="lines", name="path",
                 z=loss_for_display(np.asarray(path_loss, float), log_z).tolist(),
                 line=dict(color="#E69F00", width=6))
@@ -229,7 +230,7 @@ def surface3d_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path:
         return dict(title=dict(text=text, font=dict(size=13)), tickfont=dict(size=11), nticks=4)
 
     scene = dict(camera=dict(eye=dict(x=1.4, y=1.4, z=0.95)), xaxis=axis(ALPHA_TITLE), yaxis=axis(BETA_TITLE),
-                 zaxis=axis(_z_title(log_z)), aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6))
+                 zaxis=axis(_z_title(log_z, z_label)), aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6))
     return _figure([surface, line], title, showlegend=False, margin=dict(l=0, r=0, t=40, b=0), scene=scene)
 
 

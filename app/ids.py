@@ -48,6 +48,7 @@ LOG_Z = "checklist-log-z"
 DISPLAY = "radio-display"
 DIRECTIONS = "radio-directions"
 LOG_LOSS = "checklist-log-loss"
+SURFACE_OF = "dropdown-surface-of"  # what the landscape shows: the training loss, a yardstick, accuracy
 
 # Outputs.
 STATUS = "text-status"

@@ -14,6 +14,7 @@ from . import figures, ids
 from .compare import COMPARE_FIELDS, field_options
 from .panels import why_loss_page
 from .store import new_secret
+from .views import SURFACES
 from .controls import (CONTROLS, LAYERS_TOOLTIP, MAX_HIDDEN_LAYERS, SPEEDS, VIEW_DEFAULTS,
                        WIDTH_TOOLTIP, Control, loss_options, visible_fields)
 
@@ -144,6 +145,11 @@ def _view_bar():
             {"label": "Path (PCA) plane", "value": "pca"}],
             value=VIEW_DEFAULTS["directions"], inline=True, className="radio"),
             title="Random filter-normalized directions, or the plane that best holds the whole path"),
+        html.Span("Surface of", className="vlabel", title="What the landscape shows over its plane"),
+        html.Div(dcc.Dropdown(id=ids.SURFACE_OF, options=[{"label": v, "value": k} for k, v in SURFACES.items()],
+                              value="train", clearable=False, searchable=False, className="ctl-dropdown surface-of"),
+                 title="The ground the optimizer walks on is the loss it trains with; the others are yardsticks "
+                       "drawn over the same plane at the same weights"),
         html.Div(dcc.RadioItems(id=ids.PAGE_VIEW, options=[{"label": "Plots", "value": "plots"},
                                                            {"label": "Why the loss matters", "value": "why"}],
                                 value="plots", inline=True, className="radio"),

@@ -23,7 +23,21 @@ MIN_POINTS = 256
 MAX_SHOWN = 2000  # data points drawn in the data plot
 
 
-def landscape(run: RunView, grid: int, span: float, mode: str = "random") -> dict:
+SURFACES = {"train": "its training loss", "mse": "MSE", "cross_entropy": "cross-entropy", "huber": "Huber",
+            "metric": "accuracy / R²"}  # what a landscape may show over its plane ("surface of")
+
+
+def surface_loss(run: RunView, of: str) -> tuple[str, str]:
+    """(loss drawn, its label) for a landscape of ``of`` (see SURFACES): the run's own loss, a
+    yardstick loss (cross-entropy only for classes), or "metric" (accuracy or R²)."""
+    if of == "metric":
+        return run.config.loss, _metric_label(run)
+    if of in ("mse", "huber") or (of == "cross_entropy" and run.data.task == "classification"):
+        return of, lossviz.LOSSES[of].label.lower() if of != "mse" else "MSE"
+    return run.config.loss, "loss"
+
+
+def landscape(run: RunView, grid: int, span: float, mode: str = "random", of: str = "train") -> dict:
     """Loss over a plane through the current weights, with the path projected onto it.
 
     mode "random": two filter-normalized Gaussian directions (seeded by the run's seed),
@@ -44,8 +58,9 @@ def landscape(run: RunView, grid: int, span: float, mode: str = "random") -> dic
         d1, d2 = lossviz.random_directions(center, tr.net, tr.config.seed, "filter")
         path = lossviz.project_trajectory(traj, center, d1, d2)
         alphas = betas = lossviz.landscape.grid_axis(grid, span)
+    drawn_loss, z_label = surface_loss(tr, of)
     kw = dict(layer_sizes=tr.net.layer_sizes, activation=tr.config.activation,
-              loss=tr.config.loss, huber_delta=tr.config.huber_delta)
+              loss=drawn_loss, huber_delta=tr.config.huber_delta)
     n_use, grid_use = live_budget(tr.net.layer_sizes, tr.data.X_train.shape[0], grid)
     if grid_use < grid:
         alphas, betas = np.linspace(alphas[0], alphas[-1], grid_use), np.linspace(betas[0], betas[-1], grid_use)
@@ -54,12 +69,14 @@ def landscape(run: RunView, grid: int, span: float, mode: str = "random") -> dic
     with np.errstate(all="ignore"):
         z, metric = lossviz.surface_with_metric(center, d1, d2, alphas, betas, X, y, **kw)
         path_loss = lossviz.trajectory_losses(path, center, d1, d2, X, y, **kw)
-    return dict(alphas=alphas, betas=betas, z=z, metric=metric, path=path, path_loss=path_loss,
+    if of == "metric":  # the yardstick itself over the plane (the path drawn at its loss's height)
+        z = metric
+    return dict(alphas=alphas, betas=betas, z=z, metric=metric, path=path, path_loss=path_loss, z_label=z_label,
                 explained=explained, mode=mode, n_points=n_use, n_train=tr.data.X_train.shape[0],
                 grid=grid_use, grid_asked=grid, center=center, d1=d1, d2=d2, metric_label=_metric_label(tr))
 
 
-def compare_landscape(runs: list[RunView], grid: int) -> dict:
+def compare_landscape(runs: list[RunView], grid: int, of: str = "train") -> dict:
     """Both runs of a comparison over one plane through the common start θ0 and θA, θB.
 
     d1 = (θA − θ0)/‖θA − θ0‖, d2 = the part of θB − θ0 orthogonal to d1, normalized
@@ -80,15 +97,18 @@ def compare_landscape(runs: list[RunView], grid: int) -> dict:
     X, y = a.data.X_train[rows], a.data.y_train[rows]
     with np.errstate(all="ignore"):
         zm = [lossviz.surface_with_metric(theta0, d1, d2, alphas, betas, X, y, layer_sizes=r.net.layer_sizes,
-                                          activation=r.config.activation, loss=r.config.loss,
+                                          activation=r.config.activation, loss=surface_loss(r, of)[0],
                                           huber_delta=r.config.huber_delta) for r in runs]
         z, metric = np.stack([a_ for a_, _ in zm]), np.stack([m for _, m in zm])
+        if of == "metric":
+            z = metric
         path_loss = lossviz.trajectory_losses(paths[0], theta0, d1, d2, X, y, layer_sizes=a.net.layer_sizes,
                                               activation=a.config.activation, loss=a.config.loss,
                                               huber_delta=a.config.huber_delta)
-    same_loss = (a.config.loss, a.config.huber_delta) == (b.config.loss, b.config.huber_delta)
+    same_loss = of != "train" or (a.config.loss, a.config.huber_delta) == (b.config.loss, b.config.huber_delta)
     return dict(alphas=alphas, betas=betas, z=z, metric=metric, paths=paths, kind=kind, same_loss=same_loss,
                 path_loss=path_loss, center=theta0, d1=d1, d2=d2, metric_label=_metric_label(a),
+                z_label=surface_loss(a, of)[1],
                 n_points=n_use, n_train=a.data.X_train.shape[0], grid=grid_use, grid_asked=grid)
 
 

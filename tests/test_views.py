@@ -206,3 +206,20 @@ def test_big_network_landscape_says_it_used_a_subsample():
     assert view["n_points"] < view["n_train"] == state.trainer.data.X_train.shape[0]
     assert view["z"].shape == (view["grid"], view["grid"])
     assert "training points" in _landscape_note(RunView.of_state(state), view, 1.0)
+
+
+def test_surface_of_a_yardstick_or_accuracy_on_the_same_plane(trained):
+    view = RunView.of_state(trained)
+    own = landscape(view, grid=5, span=1.0)
+    mse = landscape(view, grid=5, span=1.0, of="mse")
+    acc = landscape(view, grid=5, span=1.0, of="metric")
+    np.testing.assert_array_equal(own["d1"], mse["d1"])  # one plane, one set of weights
+    assert not np.allclose(own["z"], mse["z"]) and mse["z_label"] == "MSE" and own["z_label"] == "loss"
+    np.testing.assert_array_equal(acc["z"], own["metric"])
+    assert acc["z_label"] == "accuracy" and 0 <= acc["z"].min() and acc["z"].max() <= 1
+    # the yardstick is the engine's own surface of that loss
+    tr = trained.trainer
+    z = lossviz.surface(view.params, own["d1"], own["d2"], own["alphas"], own["betas"], tr.data.X_train,
+                        tr.data.y_train, layer_sizes=tr.net.layer_sizes, activation=tr.config.activation,
+                        loss="mse")
+    np.testing.assert_allclose(mse["z"], z, rtol=1e-5)
