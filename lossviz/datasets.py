@@ -59,6 +59,7 @@ class Dataset:
     ``X_*`` are (n, d) float64; ``y_*`` are (n,) int64 class indices for
     classification, float64 values for regression (in standardized units when
     ``target_std != 1``: original = y * target_std + target_mean).
+    ``outlier_mask`` (n_train,) says which training points the ``outliers`` set moved.
     """
 
     name: str
@@ -72,6 +73,14 @@ class Dataset:
     feature_std: np.ndarray
     target_mean: float = 0.0
     target_std: float = 1.0
+    outliers: np.ndarray | None = None  # (n_train,) bool: the training points made outliers
+
+    @property
+    def outlier_mask(self) -> np.ndarray:
+        """(n_train,) bool: True for the training points moved off on purpose (all False when none)."""
+        if self.outliers is None:
+            return np.zeros(self.y_train.shape[0], dtype=bool)
+        return self.outliers
 
     @property
     def n_features(self) -> int:
@@ -283,7 +292,7 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 
 
 def _build(name: str, task: Task, n_classes: int, parts: list[np.ndarray],
-           standardize: bool, standardize_target: bool) -> Dataset:
+           standardize: bool, standardize_target: bool, outliers: np.ndarray | None = None) -> Dataset:
     """Scale features (and optionally target) by training statistics; freeze arrays."""
     X_tr, X_te, y_tr, y_te = parts
     d = X_tr.shape[1]
@@ -294,15 +303,19 @@ def _build(name: str, task: Task, n_classes: int, parts: list[np.ndarray],
     else:
         y_tr, y_te = (y_tr - t_mean) / t_std, (y_te - t_mean) / t_std
     frozen = [_readonly(a) for a in ((X_tr - mean) / std, y_tr, (X_te - mean) / std, y_te)]
-    return Dataset(name, task, n_classes, *frozen, _readonly(mean), _readonly(std), t_mean, t_std)
+    return Dataset(name, task, n_classes, *frozen, _readonly(mean), _readonly(std), t_mean, t_std,
+                   None if outliers is None else _readonly(outliers))
 
 
-def _add_outliers(y: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
-    """Shift ``round(fraction * n)`` random entries of ``y`` (n,) by +-(8..15)."""
+def _add_outliers(y: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Shift ``round(fraction * n)`` random entries of ``y`` (n,) by +-(8..15); returns the new
+    targets and the (n,) bool mask of the shifted ones."""
     idx = rng.choice(len(y), size=round(fraction * len(y)), replace=False)
     y = y.copy()
     y[idx] += rng.choice([-1.0, 1.0], size=len(idx)) * rng.uniform(*OUTLIER_SHIFT_RANGE, len(idx))
-    return y
+    mask = np.zeros(len(y), dtype=bool)
+    mask[idx] = True
+    return y, mask
 
 
 # ---------------------------------------------------------------- public API
@@ -342,9 +355,10 @@ def load_dataset(name: str, *, n_samples: int = 500, noise: float | None = None,
     X, y = spec.make(n_samples, noise, rng)
     parts = _split(np.asarray(X, np.float64), np.asarray(y), test_fraction,
                    spec.task == "classification", rng)
+    outliers = None
     if spec.uses_outliers:
-        parts[2] = _add_outliers(parts[2], outlier_fraction, rng)
-    return _build(name, spec.task, spec.n_classes, parts, True, spec.standardize_target)
+        parts[2], outliers = _add_outliers(parts[2], outlier_fraction, rng)
+    return _build(name, spec.task, spec.n_classes, parts, True, spec.standardize_target, outliers)
 
 
 def dataset_from_arrays(X_train: object, y_train: object, X_test: object = None,

@@ -290,3 +290,13 @@ def test_module_imports_no_ui_libraries():
     code = ("import sys, lossviz.datasets; "
             "bad = {'dash', 'plotly', 'flask'} & set(sys.modules); assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+
+
+def test_the_outliers_dataset_says_which_training_points_it_moved():
+    d = load_dataset("outliers", n_samples=200, outlier_fraction=0.1, seed=3)
+    mask = d.outlier_mask
+    assert mask.shape == d.y_train.shape and mask.dtype == bool and mask.sum() == round(0.1 * len(d.y_train))
+    clean = load_dataset("outliers", n_samples=200, outlier_fraction=0.0, seed=3)
+    moved = np.abs(d.y_train - clean.y_train) > 1e-9
+    np.testing.assert_array_equal(moved, mask)  # exactly the points that moved
+    assert not load_dataset("moons").outlier_mask.any()

@@ -88,7 +88,8 @@ def register(app, services, own_run, run_hots) -> None:
                 out = v.net.forward(v.params, v.data.X_train)
             norms = per_sample_grad_norms(out, v.data.y_train, c.loss, v.data.task, c.huber_delta)
             label = f"{name} ({h['label']})" if len(hots) > 1 else LOSSES[c.loss].label
-            runs.append({"label": label, "norms": norms, "flagged": flagged_points(out, v.data.y_train, v.data.task),
+            mask = v.data.outlier_mask if v.data.task == "regression" else None
+            runs.append({"label": label, "norms": norms, "flagged": flagged_points(out, v.data.y_train, v.data.task, mask),
                          "flag_label": "misclassified" if v.data.task == "classification" else "outliers"})
         fig = gradient_histogram_figure(runs)
         fig["layout"]["uirevision"] = hot["run_id"]
