@@ -28,7 +28,7 @@ from .controls import CONTROLS, SPEEDS, loss_options, parse_controls, visible_fi
 from .drawing import draw
 from .drawing_compare import draw_compare
 from .views import SURFACES
-from .layout import LR_MAX_EXP, LR_MIN_EXP, VIEW_MS
+from .layout import LR_MAX_EXP, LR_MIN_EXP, PLANES_COMPARE, PLANES_SINGLE, VIEW_MS
 from . import caps
 from .compare import COMPARE_FIELDS, parse_compare, suggestion
 from .jobs import job_bytes, send
@@ -261,6 +261,12 @@ def register(app, services: Services) -> None:
         return ({} if on else hide), options, choice, ({} if f.options else hide), text, \
             (hide if f.options else {}), plots
 
+    @app.callback(Output(ids.DIRECTIONS, "options"), Output(ids.DIRECTIONS, "value"), Input(ids.COMPARE, "value"),
+                  prevent_initial_call=True)
+    def plane_choices(on):
+        """Compare mode adds (and starts on) the plane through the common start and both runs."""
+        return (PLANES_COMPARE, "compare") if on else (PLANES_SINGLE, "random")
+
     @app.callback(Output(ids.STORE_COMPARE, "data"), Output(ids.COMPARE_ERROR, "children"),
                   Input(ids.COMPARE, "value"), Input(ids.COMPARE_FIELD, "value"), Input(ids.COMPARE_CHOICE, "value"),
                   Input(ids.COMPARE_VALUE, "value"), Input(ids.STORE_CONFIG, "data"))
@@ -461,7 +467,7 @@ def register(app, services: Services) -> None:
         hot = _own_run(services, run, session)
         if hot is None:
             raise PreventUpdate
-        directions = directions if directions in ("random", "pca") else "random"
+        directions = directions if directions in ("random", "pca", "compare") else "random"
         drawn = drawn if isinstance(drawn, dict) else {}
         with one_view_at_a_time(services, hot["run_id"], ctx.triggered_id == ids.INTERVAL_VIEW):
             hots = _run_hots(services.store, hot)
@@ -469,9 +475,11 @@ def register(app, services: Services) -> None:
             try:
                 if len(hots) > 1:
                     views = [load_view(services.store, h) for h in hots]
+                    plane = directions if directions in ("random", "pca") else "compare"
                     return draw_compare(services, views, [h["label"] for h in hots], grid, bool(log_z),
-                                        display, running, drawn, of)
-                return draw(services, load_view(services.store, hot), grid, span, directions, bool(log_z),
+                                        display, running, drawn, of, plane)
+                single = directions if directions != "compare" else "random"
+                return draw(services, load_view(services.store, hot), grid, span, single, bool(log_z),
                             display, running, drawn, of) + (no_update, no_update, no_update)
             except PreventUpdate:  # nothing to repaint; still clear a message about a fixed input
                 return (no_update,) * 4 + ("",) + (no_update,) * 4

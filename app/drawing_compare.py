@@ -23,10 +23,10 @@ COMPARE_EVERY_S = 1.0  # two contours, two data views and a line per repaint: ea
 
 
 def draw_compare(services: Services, runs: list[RunView], labels: list[str], grid: int, log_z: bool,
-                 display: str, running: bool, drawn: dict, of: str = "train"):
+                 display: str, running: bool, drawn: dict, of: str = "train", plane: str = "compare"):
     """(contour A, 3-D, data A, drawn, view error, note, contour B, data B, A↔B line) for the page;
     the 3-D view is not shown in compare mode (the straight line between A and B is)."""
-    key = [runs[0].run_id, runs[0].version, runs[1].version, grid, of, log_z, display]
+    key = [runs[0].run_id, runs[0].version, runs[1].version, grid, of, plane, log_z, display]
     now, slow = time.time(), (1.0 if not running else services.load.slowdown())
     if drawn.get("ckey") == key:
         raise PreventUpdate
@@ -34,7 +34,7 @@ def draw_compare(services: Services, runs: list[RunView], labels: list[str], gri
     moved = shown[1] > 0  # the first repaint after Train comes at once, the next ones at a pace
     if running and moved and shown[0] == key[0] and now - drawn.get("ct", 0) < COMPARE_EVERY_S * slow:
         raise PreventUpdate
-    view = _compare_view(services, runs, grid, running, of)
+    view = _compare_view(services, runs, grid, running, of, plane)
     if view is None:  # busy: ask again on the next tick
         raise PreventUpdate
     names = [f"{'AB'[i]} ({labels[i]})" for i in range(2)]
@@ -52,10 +52,11 @@ def draw_compare(services: Services, runs: list[RunView], labels: list[str], gri
     return contours[0], no_update, datas[0], meta, "", _note(view, names), contours[1], datas[1], line
 
 
-def _compare_view(services: Services, runs: list[RunView], grid: int, running: bool, of: str = "train") -> dict | None:
+def _compare_view(services: Services, runs: list[RunView], grid: int, running: bool, of: str = "train",
+                  plane: str = "compare") -> dict | None:
     """The comparison's landscape for these weights, cached by its inputs; None when busy."""
     store = services.store
-    key = ("compare", runs[0].run_id, runs[0].version, runs[1].version, grid, of)
+    key = ("compare", runs[0].run_id, runs[0].version, runs[1].version, grid, of, plane)
     view = store.get_result(key)
     if view is not None:
         return view
@@ -63,7 +64,7 @@ def _compare_view(services: Services, runs: list[RunView], grid: int, running: b
         return None
     try:
         if runs[0].net.layer_sizes == runs[1].net.layer_sizes:
-            view = compare_landscape(runs, grid, of)
+            view = compare_landscape(runs, grid, of, plane)
         else:  # two shapes of network: no one plane holds both; each gets its own
             own = [landscape(r, grid, 1.0, "random", of) for r in runs]
             view = dict(alphas=own[0]["alphas"], betas=own[0]["betas"], z=[o["z"] for o in own],
@@ -108,4 +109,11 @@ def _note(view: dict, names: list[str]) -> str:
                 "its own loss.")
     if view["kind"] == "random":
         return "The runs have not moved apart yet: a random plane through the common start for now."
+    if view["kind"] == "random-chosen":
+        return ("Random filter-normalized directions through the common start (white dot): both paths "
+                "projected onto them, each contour its own run's loss.")
+    if view["kind"] == "pca":
+        e = view["explained"]
+        return (f"The plane through the common start that holds most of both paths: directions 1 and 2 "
+                f"hold {100 * e[0]:.0f}% and {100 * e[1]:.0f}% of their movement.")
     return "B's network has another shape: no single plane holds both, so each contour uses its own."

@@ -21,6 +21,9 @@ from .controls import (CONTROLS, LAYERS_TOOLTIP, MAX_HIDDEN_LAYERS, SPEEDS, VIEW
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
                 "toImageButtonOptions": {"format": "png", "scale": 2}}
 LR_MIN_EXP, LR_MAX_EXP = -4, 1
+PLANES_SINGLE = [{"label": "Random directions", "value": "random"},
+                 {"label": "Path (PCA) plane", "value": "pca"}]
+PLANES_COMPARE = [{"label": "A–B plane", "value": "compare"}] + PLANES_SINGLE
 TICK_MS, VIEW_MS = 150, 400  # the page's timers: curves and status, then landscape and data
 
 
@@ -140,11 +143,10 @@ def _view_bar():
                                                          (("2D", "2d"), ("3D", "3d"), ("Both", "both"))],
                                 value=VIEW_DEFAULTS["display"], inline=True, className="radio"),
                  title="Show the contour, the 3-D surface, or both"),
-        html.Div(dcc.RadioItems(id=ids.DIRECTIONS, options=[
-            {"label": "Random directions", "value": "random"},
-            {"label": "Path (PCA) plane", "value": "pca"}],
-            value=VIEW_DEFAULTS["directions"], inline=True, className="radio"),
-            title="Random filter-normalized directions, or the plane that best holds the whole path"),
+        html.Div(dcc.RadioItems(id=ids.DIRECTIONS, options=PLANES_SINGLE,
+                                value=VIEW_DEFAULTS["directions"], inline=True, className="radio"),
+                 title="Random filter-normalized directions, the plane that best holds the path(s), or in "
+                       "compare mode the plane through the common start and both runs' weights"),
         html.Span("Surface of", className="vlabel", title="What the landscape shows over its plane"),
         html.Div(dcc.Dropdown(id=ids.SURFACE_OF, options=[{"label": v, "value": k} for k, v in SURFACES.items()],
                               value="train", clearable=False, searchable=False, className="ctl-dropdown surface-of"),

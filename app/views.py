@@ -76,7 +76,32 @@ def landscape(run: RunView, grid: int, span: float, mode: str = "random", of: st
                 grid=grid_use, grid_asked=grid, center=center, d1=d1, d2=d2, metric_label=_metric_label(tr))
 
 
-def compare_landscape(runs: list[RunView], grid: int, of: str = "train") -> dict:
+def _both_paths_pca(runs: list[RunView], theta0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The plane through θ0 that holds most of both paths' movement: (d1, d2, explained (2,))."""
+    offsets = np.vstack([r.trajectory for r in runs]) - theta0
+    _, s, vt = np.linalg.svd(offsets, full_matrices=False)
+    if len(s) < 2 or s[1] == 0:
+        raise ValueError("the path (PCA) plane needs both runs to move: train a few steps first")
+    return vt[0], vt[1], (s[:2] ** 2) / np.sum(s ** 2)
+
+
+def _plane_through_start(runs: list[RunView], theta0: np.ndarray, plane: str):
+    """(d1, d2, kind, explained) of the comparison's plane through the common start."""
+    a, b = runs
+    if plane == "pca":
+        try:
+            d1, d2, explained = _both_paths_pca(runs, theta0)
+            return d1, d2, "pca", explained
+        except ValueError:
+            plane = "random"
+    if plane == "random":
+        d1, d2 = lossviz.random_directions(theta0, a.net, a.config.seed, "filter")
+        return d1, d2, "random-chosen", np.full(2, np.nan)
+    d1, d2, kind = lossviz.compare_plane(theta0, a.params, b.params, a.net, a.config.seed)
+    return d1, d2, kind, np.full(2, np.nan)
+
+
+def compare_landscape(runs: list[RunView], grid: int, of: str = "train", plane: str = "compare") -> dict:
     """Both runs of a comparison over one plane through the common start θ0 and θA, θB.
 
     d1 = (θA − θ0)/‖θA − θ0‖, d2 = the part of θB − θ0 orthogonal to d1, normalized
@@ -89,7 +114,7 @@ def compare_landscape(runs: list[RunView], grid: int, of: str = "train") -> dict
     """
     a, b = runs
     theta0 = a.trajectory[0]
-    d1, d2, kind = lossviz.compare_plane(theta0, a.params, b.params, a.net, a.config.seed)
+    d1, d2, kind, explained = _plane_through_start(runs, theta0, plane)
     paths = [lossviz.project_trajectory(r.trajectory, theta0, d1, d2) for r in runs]
     n_use, grid_use = live_budget(a.net.layer_sizes, a.data.X_train.shape[0], grid)
     alphas, betas = lossviz.compare_axes(np.vstack(paths), grid_use)
@@ -108,7 +133,7 @@ def compare_landscape(runs: list[RunView], grid: int, of: str = "train") -> dict
     same_loss = of != "train" or (a.config.loss, a.config.huber_delta) == (b.config.loss, b.config.huber_delta)
     return dict(alphas=alphas, betas=betas, z=z, metric=metric, paths=paths, kind=kind, same_loss=same_loss,
                 path_loss=path_loss, center=theta0, d1=d1, d2=d2, metric_label=_metric_label(a),
-                z_label=surface_loss(a, of)[1],
+                z_label=surface_loss(a, of)[1], explained=explained,
                 n_points=n_use, n_train=a.data.X_train.shape[0], grid=grid_use, grid_asked=grid)
 
 

@@ -64,6 +64,11 @@ def test_compare_cross_entropy_and_mse_from_one_start(app_page):
                            timeout=20_000)  # the straight line from A's weights to B's
     final = cmp(page)
     assert final["counts"][0] == final["counts"][4] == 201  # lockstep: the same steps for both
+    page.get_by_label("Path (PCA) plane").check()  # the other planes stay available
+    page.wait_for_function("() => document.getElementById('text-landscape-note').innerText.includes('both paths')",
+                           timeout=15_000)
+    pca = cmp(page)
+    assert pca["a_start"] == [0, 0] or max(abs(v) for v in pca["a_start"]) < 1e-6
     assert "Step 200 / 200" in s["status"]
     assert_clean(log)
 

@@ -223,3 +223,28 @@ def test_surface_of_a_yardstick_or_accuracy_on_the_same_plane(trained):
                         tr.data.y_train, layer_sizes=tr.net.layer_sizes, activation=tr.config.activation,
                         loss="mse")
     np.testing.assert_allclose(mse["z"], z, rtol=1e-5)
+
+
+@pytest.mark.parametrize("plane", ["compare", "random", "pca"])
+def test_compare_landscape_planes_pass_through_the_common_start(plane):
+    from app.runs import state_of
+    from app.views import compare_landscape
+
+    exp = lossviz.Experiment(RunConfig(dataset="moons", n_samples=200, hidden=(8,), optimizer="sgd", lr=0.5,
+                                       epochs=40), "loss", "mse", trajectory_bytes=2 ** 20)
+    states = [state_of(t) for t in exp.runs]
+    for s in states:
+        advance_run(s, 25)
+    runs = [RunView.of_state(s) for s in states]
+    view = compare_landscape(runs, 9, plane=plane)
+    assert view["kind"] == {"compare": "compare", "random": "random-chosen", "pca": "pca"}[plane]
+    for path in view["paths"]:
+        np.testing.assert_allclose(path[0], [0.0, 0.0], atol=1e-9)  # one start, at the origin
+    a, b = view["alphas"], view["betas"]
+    for path in view["paths"]:  # the grid holds both paths
+        assert a[0] <= path[:, 0].min() and path[:, 0].max() <= a[-1]
+        assert b[0] <= path[:, 1].min() and path[:, 1].max() <= b[-1]
+    if plane == "pca":
+        assert 0.5 < view["explained"].sum() <= 1.0 + 1e-12
+        assert abs(view["d1"] @ view["d2"]) < 1e-9
+    assert view["z"].shape == (2, len(a), len(b)) and np.isfinite(view["z"]).all()

@@ -23,7 +23,7 @@ def _view_of(store, drawn: dict, slot: int):
     """The drawn landscape (its plane) behind the clicked contour, from the results cache."""
     ckey = drawn.get("ckey")
     if ckey:
-        return store.get_result(("compare", *ckey[:5]))
+        return store.get_result(("compare", *ckey[:6]))
     key = drawn.get("key")
     return store.get_result(tuple(key)) if key and slot == 0 else None
 
