@@ -28,28 +28,51 @@ def draw_compare(services: Services, runs: list[RunView], labels: list[str], gri
     the 3-D view is not shown in compare mode (the straight line between A and B is)."""
     key = [runs[0].run_id, runs[0].version, runs[1].version, grid, of, plane, log_z, display]
     now, slow = time.time(), (1.0 if not running else services.load.slowdown())
-    if drawn.get("ckey") == key:
+    contours_due = drawn.get("ckey") != key
+    data_due = drawn.get("cdata") != key[:3]
+    if not (contours_due or data_due):
         raise PreventUpdate
     shown = drawn.get("ckey") or [None, 0, 0]
     moved = shown[1] > 0  # the first repaint after Train comes at once, the next ones at a pace
-    if running and moved and shown[0] == key[0] and now - drawn.get("ct", 0) < COMPARE_EVERY_S * slow:
+    if running and moved and shown[0] == key[0] and now - drawn.get("ct", 0) < COMPARE_EVERY_S * slow / 2:
         raise PreventUpdate
-    view = _compare_view(services, runs, grid, running, of, plane)
-    if view is None:  # busy: ask again on the next tick
-        raise PreventUpdate
+    # While training, the contours (with the A–B line) and the data views take turns: two small
+    # repaints block the page less than one big one (curves keep streaming between them).
+    if running and contours_due and data_due and drawn.get("cturn") == "contours" and shown[0] == key[0]:
+        contours_due = False
+    elif running and contours_due and data_due:
+        data_due = False
     names = [f"{'AB'[i]} ({labels[i]})" for i in range(2)]
-    revision = str(key[:1] + [view["kind"], log_z])
-    contours = [_fresh_axes(_contour(view, i, names, log_z), revision) for i in range(2)]
-    datas = [_fresh_axes(_titled(_data_figure(_data_view(services, r)), f"{names[i]}: its predictions"),
-                         revision) for i, r in enumerate(runs)]
-    line = no_update
-    if runs[0].net.layer_sizes == runs[1].net.layer_sizes:
-        between = interpolation(runs)
-        metric = "accuracy" if runs[0].data.task == "classification" else "R²"
-        line = _fresh_axes(figures.interpolation_figure(between["ts"], between["loss"], between["metric"],
-                                                        names, metric), revision)
-    meta = dict(drawn, ckey=key, ct=now, run_id=runs[0].run_id, key=None, key3d=None, data_key=None)
-    return contours[0], no_update, datas[0], meta, "", _note(view, names), contours[1], datas[1], line
+    out = {"contour_a": no_update, "contour_b": no_update, "data_a": no_update, "data_b": no_update,
+           "line": no_update, "note": no_update}
+    meta = dict(drawn, ct=now, run_id=runs[0].run_id, key=None, key3d=None, data_key=None)
+    if contours_due:
+        view = _compare_view(services, runs, grid, running, of, plane)
+        if view is None:  # busy: ask again on the next tick
+            raise PreventUpdate
+        revision = str(key[:1] + [view["kind"], log_z])
+        out["contour_a"], out["contour_b"] = (_fresh_axes(_contour(view, i, names, log_z), revision)
+                                              for i in range(2))
+        out["line"], out["note"] = _line(runs, names, revision), _note(view, names)
+        meta.update(ckey=key, cturn="contours")
+    if data_due:
+        revision = str(key[:1])
+        out["data_a"], out["data_b"] = (
+            _fresh_axes(_titled(_data_figure(_data_view(services, r)), f"{names[i]}: its predictions"), revision)
+            for i, r in enumerate(runs))
+        meta.update(cdata=key[:3], cturn="data")
+    return (out["contour_a"], no_update, out["data_a"], meta, "", out["note"], out["contour_b"], out["data_b"],
+            out["line"])
+
+
+def _line(runs: list[RunView], names: list[str], revision: str):
+    """The straight line from A's weights to B's (when both networks have one shape)."""
+    if runs[0].net.layer_sizes != runs[1].net.layer_sizes:
+        return no_update
+    between = interpolation(runs)
+    metric = "accuracy" if runs[0].data.task == "classification" else "R²"
+    return _fresh_axes(figures.interpolation_figure(between["ts"], between["loss"], between["metric"],
+                                                    names, metric), revision)
 
 
 def _compare_view(services: Services, runs: list[RunView], grid: int, running: bool, of: str = "train",
