@@ -24,7 +24,7 @@ LR_MIN_EXP, LR_MAX_EXP = -4, 1
 PLANES_SINGLE = [{"label": "Random directions", "value": "random"},
                  {"label": "Path (PCA) plane", "value": "pca"}]
 PLANES_COMPARE = [{"label": "A–B plane", "value": "compare"}] + PLANES_SINGLE
-TICK_MS, VIEW_MS = 150, 400  # the page's timers: curves and status, then landscape and data
+TICK_MS, VIEW_MS = 100, 400  # the page's timers: curves and status, then landscape and data
 
 
 def _row(label: str, tooltip: str, widget, field: str | None = None, hidden: bool = False):

@@ -35,7 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from app import ids  # noqa: E402
 from app.dash_protocol import Page, updates  # noqa: E402
 
-TICK_S, VIEW_S = 0.150, 0.400  # the page's dcc.Interval periods (app/layout.py)
+from app.layout import TICK_MS, VIEW_MS  # noqa: E402
+
+TICK_S, VIEW_S = TICK_MS / 1000, VIEW_MS / 1000  # the page's own dcc.Interval periods
 BAD_WORDS = ("went wrong", "expired", "another session", "busy")
 
 
