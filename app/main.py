@@ -93,6 +93,30 @@ def _serve(argv: Sequence[str]) -> int:
     return 0
 
 
+def _lessons(argv: Sequence[str]) -> int:
+    """``lossviz lessons``: each lesson's id and title, a tab between them, one lesson per line."""
+    p = argparse.ArgumentParser(prog="lossviz lessons", description="List the lessons: id, a tab, title.")
+    p.add_argument("--file", default=None, help="a lessons TOML file to read instead of the app's own")
+    p.add_argument("--check", action="store_true", help="also train every lesson and check its claim "
+                                                        "(exit status 1 if one does not hold)")
+    args = p.parse_args(argv)
+    from .lessons import load_lessons
+
+    try:
+        lessons = load_lessons(args.file)
+    except (OSError, ValueError) as exc:
+        print(f"lossviz lessons: {exc}", file=sys.stderr)
+        return 2
+    failed = 0
+    for lesson in lessons:
+        print(f"{lesson.id}\t{lesson.title}", flush=True)
+        if args.check:
+            verdict = lesson.check()
+            failed += not verdict.holds
+            print(f"    {verdict}", flush=True)
+    return 1 if failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["export"]:
@@ -103,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .worker import main as worker_main
 
         return worker_main(argv[1:])
+    if argv[:1] == ["lessons"]:
+        return _lessons(argv[1:])
     return _serve(argv)
 
 

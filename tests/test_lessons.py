@@ -1,0 +1,245 @@
+"""Tests for app.lessons and app/lessons.toml: every lesson loads, and says only what the engine shows.
+
+Parametrized over the lessons file: a lesson is tested the day it is added. Each lesson's claim
+is measured by training the lesson's exact settings (``Lesson.check``), then again on two other
+seeds, so a lesson never rests on one seed's luck; and the same claim naming the other run must
+fail, so a check that cannot fail is caught too.
+"""
+import copy
+import dataclasses
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+
+from app import lessons as lz
+from app.lessons import tomllib  # tomli on Python 3.10
+from app.compare import COMPARE_FIELDS
+from lossviz import Experiment, RunConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = lz.load_lessons()
+each_lesson = pytest.mark.parametrize("lesson", LESSONS, ids=[l.id for l in LESSONS])
+
+
+# --- the shipped file ---------------------------------------------------------------------
+
+@each_lesson
+def test_lesson_has_every_field(lesson):
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", lesson.id)
+    assert lesson.title.strip() and "\n" not in lesson.title
+    sentences = re.split(r"(?<=[.!?])\s+", lesson.explanation.strip())
+    assert len(sentences) == 2 and sentences[-1].endswith("."), lesson.explanation
+    assert lesson.question.endswith("?") and lesson.question.count("?") == 1
+    config = lesson.config()
+    assert isinstance(config, RunConfig) and config == RunConfig(**lesson.settings)
+    assert lz.CLAIMS[lesson.claim.kind].says and lesson.claim.params["run"] in ("a", "b")
+    assert set(lesson.view) <= set(lz.VIEW)
+    if lesson.compare is None:
+        assert lesson.compare_value() is None and len(lesson.experiment().runs) == 1
+        return
+    assert lesson.compare.field in COMPARE_FIELDS
+    b = config.replace(**{lesson.compare.field: lesson.compare_value()})
+    assert lesson.compare_value() == getattr(b, lesson.compare.field) != getattr(config, lesson.compare.field)
+    assert type(lesson.compare_value()) is type(getattr(config, lesson.compare.field))  # tuple for hidden
+    exp = lesson.experiment()
+    assert [r.config for r in exp.runs] == [config, b]
+
+
+def _compares(field, *values):
+    return [l for l in LESSONS if l.compare and l.compare.field == field
+            and {getattr(l.config(), field), l.compare_value()} == set(values)]
+
+
+def test_the_file_holds_the_lessons_a_course_needs():
+    ids = [l.id for l in LESSONS]
+    assert len(ids) >= 8 and len(set(ids)) == len(ids)
+    assert any(l.config().dataset != "outliers" and l.claim.kind == "reaches_accuracy_first"
+               for l in _compares("loss", "cross_entropy", "mse"))
+    assert any(l.config().dataset == "outliers" for l in _compares("loss", "mse", "huber"))
+    assert any(l.claim.kind == "diverges" for l in LESSONS if l.compare and l.compare.field == "lr")
+    assert _compares("activation", "relu", "tanh")
+    assert any(len(l.config().hidden) == 1 < len(l.compare_value()) and max(l.compare_value()) < l.config().hidden[0]
+               for l in LESSONS if l.compare and l.compare.field == "hidden")
+    assert _compares("optimizer", "sgd", "adam") and _compares("optimizer", "sgd", "momentum")
+    assert any(l.compare and l.compare.field == "l2" for l in LESSONS)
+    assert any(l.view.get("page") == "why" and l.claim.kind == "smaller_push_on_wrong_points" for l in LESSONS)
+
+
+# --- claims, measured by the engine ---------------------------------------------------------
+
+@each_lesson
+def test_lesson_claim_holds_at_its_settings(lesson):
+    verdict = lesson.check()
+    assert verdict.holds, str(verdict)
+    if lesson.compare is not None:  # the same claim about the other run fails: the check can fail
+        other = 1 - ("a", "b").index(lesson.claim.params["run"])
+        assert not verdict.evidence.holds_for[other], str(verdict)
+
+
+@each_lesson
+@pytest.mark.parametrize("seed", [1, 2])
+def test_lesson_claim_is_not_one_seeds_luck(lesson, seed):
+    other_seed = dataclasses.replace(lesson, settings=MappingProxyType({**lesson.settings, "seed": seed}))
+    verdict = other_seed.check()
+    assert verdict.holds, f"seed {seed}: {verdict}"
+
+
+def test_a_claim_that_the_engine_contradicts_does_not_hold(tmp_path):
+    # The seed question told the other way round: MSE would reach 90% first.
+    lesson = dict(copy.deepcopy(BASE), settings=dict(dataset="moons", optimizer="sgd", lr=0.5, epochs=300),
+                  claim=dict(kind="reaches_accuracy_first", run="b", target=0.9))
+    verdict = lz.load_lessons(_write(tmp_path, [lesson]))[0].check()
+    assert not verdict.holds and "does NOT hold" in str(verdict)
+
+
+# --- files a teacher might get wrong ------------------------------------------------------
+
+BASE = dict(id="tiny", title="A tiny lesson", explanation="It is short. It is small.", question="Why?",
+            settings=dict(dataset="moons", n_samples=100, epochs=20),
+            compare=dict(field="loss", value="mse"),
+            claim=dict(kind="reaches_accuracy_first", run="a", target=0.9))
+
+
+def _toml(v):
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml(x) for x in v) + "]"
+    return json.dumps(v)  # strings, numbers, true/false read the same in TOML
+
+
+def _write(tmp_path, lessons):
+    path = tmp_path / "lessons.toml"
+    path.write_text("".join("[[lesson]]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in l.items()) + "\n"
+                            for l in lessons), encoding="utf-8")
+    return path
+
+
+def _set(where, **changes):
+    def mutate(lesson):
+        (lesson if where is None else lesson[where]).update(changes)
+    return mutate
+
+
+def _drop(where, key):
+    return lambda lesson: (lesson if where is None else lesson[where]).pop(key)
+
+
+BAD = [  # (what is wrong, the key the message must name, how to break BASE)
+    ("unknown setting", "settings.colour", _set("settings", colour="red")),
+    ("learning rate refused", "settings.lr", _set("settings", lr=-1)),
+    ("width refused", "settings.hidden", _set("settings", hidden=[0])),
+    ("loss for another task", "settings.dataset", _set("settings", dataset="sine")),
+    ("over a cap", "settings", _set("settings", hidden=[8, 8, 8, 8, 8])),
+    ("settings missing", "settings", _drop(None, "settings")),
+    ("field compare mode does not offer", "compare.field", _set("compare", field="l1", value=0.1)),
+    ("data field", "compare.field", _set("compare", field="dataset", value="circles")),
+    ("run B refused", "compare.value", _set("compare", field="lr", value=0)),
+    ("run B same as A", "compare.value", _set("compare", value="cross_entropy")),
+    ("compare without value", "compare.value", _drop("compare", "value")),
+    ("compare with more", "compare.also", _set("compare", also="lr")),
+    ("title missing", "title", _drop(None, "title")),
+    ("question blank", "question", _set(None, question="   ")),
+    ("id not kebab-case", "id", _set(None, id="Tiny Lesson")),
+    ("unknown lesson key", "colour", _set(None, colour="red")),
+    ("claim missing", "claim", _drop(None, "claim")),
+    ("unknown claim kind", "claim.kind", _set("claim", kind="is_nice")),
+    ("claim parameter missing", "claim.target", _drop("claim", "target")),
+    ("claim parameter unknown", "claim.speed", _set("claim", speed=2)),
+    ("claim parameter refused", "claim.target", _set("claim", target=2)),
+    ("claim for another task", "claim.kind", _set("claim", kind="fits_clean_points_better", run="b")),
+    ("landscape claim across two losses", "claim.kind", _set("claim", kind="flatter", run="b")),
+    ("two-run claim without compare", "claim.kind", _drop(None, "compare")),
+    ("unknown view option", "view.colour", _set(None, view={"colour": "red"})),
+    ("view value refused", "view.page", _set(None, view={"page": "slides"})),
+    ("grid over its cap", "view.grid", _set(None, view={"grid": 1001})),
+    ("A-B plane for two shapes", "view.plane", lambda l: l.update(compare=dict(field="hidden", value=[4]),
+                                                                 view=dict(plane="compare"))),
+]
+
+
+@pytest.mark.parametrize("key, mutate", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_a_bad_lesson_is_refused_naming_the_lesson_and_the_key(tmp_path, key, mutate):
+    lesson = copy.deepcopy(BASE)
+    mutate(lesson)
+    with pytest.raises(ValueError) as info:
+        lz.load_lessons(_write(tmp_path, [copy.deepcopy(BASE) | {"id": "first"}, lesson]))
+    name = lesson.get("id", "#2")
+    assert re.search(rf"lessons\.toml: lesson '{re.escape(name)}': {re.escape(key)}:", str(info.value)), info.value
+
+
+def test_the_base_of_the_bad_files_loads(tmp_path):
+    lesson = lz.load_lessons(_write(tmp_path, [dict(BASE, compare=dict(field="hidden", value=[4, 4]))]))[0]
+    assert lesson.compare_value() == (4, 4) and lesson.config().n_samples == 100
+    with pytest.raises(TypeError):
+        lesson.settings["lr"] = 1.0  # read-only: lessons are shared by every page
+
+
+def test_duplicate_ids_are_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"lesson 'tiny': id: used by two lessons"):
+        lz.load_lessons(_write(tmp_path, [BASE, BASE]))
+
+
+@pytest.mark.parametrize("text", ["not toml at all", "[other]\nx = 1\n", ""])
+def test_a_file_without_lessons_is_refused(tmp_path, text):
+    path = tmp_path / "mine.toml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=r"^mine\.toml: "):
+        lz.load_lessons(path)
+
+
+def test_lesson_by_id():
+    assert lz.lesson_by_id(LESSONS, LESSONS[-1].id) is LESSONS[-1]
+    with pytest.raises(ValueError) as info:
+        lz.lesson_by_id(LESSONS, "no-such-lesson")
+    assert "no-such-lesson" in str(info.value) and all(l.id in str(info.value) for l in LESSONS)
+
+
+# --- the command line and the package ------------------------------------------------------
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "app.main", "lessons", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_lossviz_lessons_prints_id_and_title_per_line():
+    done = _cli()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"{l.id}\t{l.title}" for l in LESSONS]
+
+
+def test_lossviz_lessons_check_fails_on_a_false_claim_and_names_a_bad_file(tmp_path):
+    false = dict(BASE, claim=dict(kind="reaches_accuracy_first", run="a", target=0.9, factor=1e6))
+    done = _cli("--file", str(_write(tmp_path, [false])), "--check")
+    assert done.returncode == 1 and "does NOT hold" in done.stdout, done.stdout + done.stderr
+    done = _cli("--file", str(_write(tmp_path, [dict(BASE, settings={"lr": -1})])))
+    assert done.returncode == 2 and "lesson 'tiny': settings.lr:" in done.stderr
+
+
+def test_the_lessons_file_ships_inside_the_app_package():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "lessons.toml" in pyproject["tool"]["setuptools"]["package-data"]["app"]
+    assert lz.LESSONS_FILE.parent == ROOT / "app" and lz.LESSONS_FILE.is_file()
+
+
+def test_loading_lessons_imports_no_dash_or_plotly():
+    code = "import sys, app.lessons; app.lessons.load_lessons(); print('dash' in sys.modules, 'plotly' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["False", "False"], done.stderr
+
+
+def test_one_run_lessons_train_one_trainer(tmp_path):
+    one = dict(BASE, settings=dict(dataset="sine", loss="mse", optimizer="sgd", lr=1.0, epochs=20),
+               claim=dict(kind="diverges", run="a"))
+    del one["compare"]
+    lesson = lz.load_lessons(_write(tmp_path, [one]))[0]
+    assert isinstance(lesson.experiment(), Experiment) and len(lesson.experiment().runs) == 1
+    verdict = lesson.check()
+    assert verdict.holds, str(verdict)
+    calm = lz.load_lessons(_write(tmp_path, [dict(one, settings=dict(one["settings"], lr=0.05))]))[0]
+    assert not calm.check().holds
