@@ -3,6 +3,7 @@
     lossviz [--workers N] [--host H] [--port P]   serve (gunicorn, N processes)
     lossviz worker [--concurrency N]              a Celery worker (needs LOSSVIZ_REDIS_URL)
     lossviz export ...                            write a run to an .npz (see --help)
+    lossviz lessons [--check]                     list the lessons (--check: verify their claims)
 
 Without ``LOSSVIZ_REDIS_URL`` the app trains runs on threads of its own processes and keeps
 them in a private folder on this disk; with it, runs live in Redis and ``lossviz worker``
