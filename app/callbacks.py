@@ -27,6 +27,7 @@ from . import figures, ids
 from .controls import CONTROLS, SPEEDS, loss_options, parse_controls, visible_fields
 from .drawing import draw
 from .drawing_compare import draw_compare
+from .panels.lesson_page import fresh_note
 from .views import SURFACES
 from .layout import LR_MAX_EXP, LR_MIN_EXP, PLANES_COMPARE, PLANES_SINGLE, VIEW_MS
 from . import caps
@@ -244,9 +245,10 @@ def register(app, services: Services) -> None:
                   Output(ids.COMPARE_CHOICE, "value"), Output(ids.COMPARE_CHOICE, "style"),
                   Output(ids.COMPARE_VALUE, "value"), Output(ids.COMPARE_VALUE, "style"),
                   Output(ids.PLOTS, "className"),
-                  Input(ids.COMPARE, "value"), Input(ids.COMPARE_FIELD, "value"), State(ids.STORE_CONFIG, "data"))
+                  Input(ids.COMPARE, "value"), Input(ids.COMPARE_FIELD, "value"), State(ids.STORE_CONFIG, "data"),
+                  State(ids.STORE_LESSON, "data"))
     @guarded(ids.COMPARE_ERROR)
-    def compare_controls(on, field, config_dict):
+    def compare_controls(on, field, config_dict, lesson_note):
         """Compare's rows show when it is on; a new setting to vary brings a first value for B."""
         plots = "plots compare" if on else "plots"
         if field not in COMPARE_FIELDS:
@@ -254,18 +256,21 @@ def register(app, services: Services) -> None:
         f = COMPARE_FIELDS[field]
         config = RunConfig.from_dict(config_dict) if isinstance(config_dict, dict) else RunConfig()
         choice, text = suggestion(field, config)
-        if ctx.triggered_id == ids.COMPARE:  # turning it on or off keeps what was picked
-            choice, text = no_update, no_update
+        if ctx.triggered_id == ids.COMPARE or fresh_note(lesson_note, "field", field):
+            choice, text = no_update, no_update  # turning it on or off (or a lesson) keeps what was picked
         hide = {"display": "none"}
         options = [dict(o, disabled=o["value"] == getattr(config, field)) for o in f.options]
         return ({} if on else hide), options, choice, ({} if f.options else hide), text, \
             (hide if f.options else {}), plots
 
     @app.callback(Output(ids.DIRECTIONS, "options"), Output(ids.DIRECTIONS, "value"), Input(ids.COMPARE, "value"),
-                  prevent_initial_call=True)
-    def plane_choices(on):
+                  State(ids.STORE_LESSON, "data"), prevent_initial_call=True)
+    def plane_choices(on, lesson_note):
         """Compare mode adds (and starts on) the plane through the common start and both runs."""
-        return (PLANES_COMPARE, "compare") if on else (PLANES_SINGLE, "random")
+        options, value = (PLANES_COMPARE, "compare") if on else (PLANES_SINGLE, "random")
+        if isinstance(lesson_note, dict) and fresh_note(lesson_note, "plane", lesson_note.get("plane")):
+            value = no_update  # a lesson just chose the plane
+        return options, value
 
     @app.callback(Output(ids.STORE_COMPARE, "data"), Output(ids.COMPARE_ERROR, "children"),
                   Input(ids.COMPARE, "value"), Input(ids.COMPARE_FIELD, "value"), Input(ids.COMPARE_CHOICE, "value"),
@@ -295,12 +300,13 @@ def register(app, services: Services) -> None:
         return no_update, min(max(math.log10(value), LR_MIN_EXP), LR_MAX_EXP)
 
     @app.callback(Output(ids.LOSS, "value"), Output(ids.NOISE, "value"), Input(ids.DATASET, "value"),
-                  State(ids.LOSS, "value"), prevent_initial_call=True)
+                  State(ids.LOSS, "value"), State(ids.STORE_LESSON, "data"), prevent_initial_call=True)
     @guarded(ids.CONFIG_ERROR)
-    def dataset_defaults(dataset, loss):
-        """A new dataset brings its own noise level; regression swaps cross-entropy for MSE."""
+    def dataset_defaults(dataset, loss, lesson_note):
+        """A new dataset brings its own noise level; regression swaps cross-entropy for MSE (not
+        when a lesson just set the dataset with everything else)."""
         spec = DATASETS.get(dataset) if isinstance(dataset, str) else None
-        if spec is None:
+        if spec is None or fresh_note(lesson_note, "dataset", dataset):
             raise PreventUpdate
         new_loss = "mse" if spec.task == "regression" and loss == "cross_entropy" else no_update
         return new_loss, (f"{spec.default_noise:g}" if spec.uses_noise else no_update)
@@ -488,8 +494,9 @@ def register(app, services: Services) -> None:
 
 
 def _register_panels(app, services: Services) -> None:
-    from .panels import inspect, why_loss_page
+    from .panels import inspect, lesson_page, why_loss_page
 
+    lesson_page.register(app, services)
     why_loss_page.register(app, services, _own_run, _run_hots)
     inspect.register(app, services, _own_run, _run_hots)
 

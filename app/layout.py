@@ -12,7 +12,7 @@ from dash import dcc, html
 
 from . import figures, ids
 from .compare import COMPARE_FIELDS, field_options
-from .panels import why_loss_page
+from .panels import lesson_page, why_loss_page
 from .store import new_secret
 from .views import SURFACES
 from .controls import (CONTROLS, LAYERS_TOOLTIP, MAX_HIDDEN_LAYERS, SPEEDS, VIEW_DEFAULTS,
@@ -200,7 +200,8 @@ def _stores():
 
 def serve_layout():
     """The whole page (called per page load)."""
-    main = html.Div([html.Div("Ready: press Train (or Space).", id=ids.STATUS, className="status",
+    main = html.Div([lesson_page.layout(),
+                     html.Div("Ready: press Train (or Space).", id=ids.STATUS, className="status",
                               role="status", **{"aria-live": "polite"}),
                      _view_bar(), html.Div([_plots(), why_loss_page.layout()], className="stage"),
                      html.Div(id=ids.LANDSCAPE_NOTE, className="note landscape-note")], className="main")
