@@ -494,9 +494,10 @@ def register(app, services: Services) -> None:
 
 
 def _register_panels(app, services: Services) -> None:
-    from .panels import inspect, lesson_page, why_loss_page
+    from .panels import inspect, lesson_page, link_page, why_loss_page
 
     lesson_page.register(app, services)
+    link_page.register(app)
     why_loss_page.register(app, services, _own_run, _run_hots)
     inspect.register(app, services, _own_run, _run_hots)
 

@@ -12,7 +12,7 @@ from dash import dcc, html
 
 from . import figures, ids
 from .compare import COMPARE_FIELDS, field_options
-from .panels import lesson_page, why_loss_page
+from .panels import lesson_page, link_page, why_loss_page
 from .store import new_secret
 from .views import SURFACES
 from .controls import (CONTROLS, LAYERS_TOOLTIP, MAX_HIDDEN_LAYERS, SPEEDS, VIEW_DEFAULTS,
@@ -159,6 +159,7 @@ def _view_bar():
         html.Div(dcc.Checklist(id=ids.LOG_LOSS, options=[{"label": "log loss axis", "value": "log"}],
                                value=[], className="check", inline=True),
                  title="Show the learning curves' loss on a logarithmic axis"),
+        *link_page.layout(),
         html.Button("back to current", id=ids.BACK, className="btn small", style={"display": "none"},
                     title="The data views show the networks as they are now again"),
         html.Span(id=ids.VIEW_ERROR, className="error inline"),
@@ -192,7 +193,7 @@ def _plots():
 
 def _stores():
     return [dcc.Store(id=ids.STORE_SESSION, data=new_secret()), dcc.Store(id=ids.STORE_CONFIG),
-            dcc.Store(id=ids.STORE_COMPARE), dcc.Store(id=ids.STORE_INSPECT), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
+            dcc.Store(id=ids.STORE_COMPARE), dcc.Store(id=ids.STORE_INSPECT), dcc.Store(id=ids.STORE_RESTORED), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
             dcc.Store(id=ids.STORE_CURSOR), dcc.Store(id=ids.STORE_DRAWN),
             dcc.Interval(id=ids.INTERVAL_TRAIN, interval=TICK_MS, disabled=True),
             dcc.Interval(id=ids.INTERVAL_VIEW, interval=VIEW_MS, disabled=True)]

@@ -1,0 +1,125 @@
+"""The page's state as one table: each row is a URL key, the widget it drives, and how its
+value reads from and writes to a link (``?dataset=circles&hidden=8,8&lr=0.03``).
+
+The run settings' keys are the RunConfig field names; the view keys are ``grid range plane log_z
+display surface_of page``; compare mode is ``compare=FIELD&b=VALUE``. Ranges are not repeated
+here: a value is checked by the same parser the widget's own callback uses (``app/controls.py``,
+``app/compare.py``) when the restored controls are read, so a bad value in a link gets the same
+message a person typing it would get. ``from_query`` only refuses what cannot be a widget value
+(an unknown key's value, a grid that is not a number…) and says which key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlencode
+
+from lossviz import ACTIVATIONS, DATASETS, LOSSES, OPTIMIZERS
+
+from . import ids
+from .compare import COMPARE_FIELDS
+from .controls import CONTROLS, MAX_HIDDEN_LAYERS, VIEW_DEFAULTS
+
+MAX_QUERY = 2000
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str  # the URL key
+    widget: str  # the component id
+    prop: str
+    default: Any
+    read: Callable[[str], Any]  # URL text -> widget value (ValueError: fall back, naming the key)
+    write: Callable[[Any], str] = str  # widget value -> URL text
+
+
+def _choice(names) -> Callable[[str], str]:
+    def read(text: str) -> str:
+        if text not in names:
+            raise ValueError(f"choose one of {', '.join(names)}")
+        return text
+    return read
+
+
+def _text(text: str) -> str:
+    if len(text) > 40:
+        raise ValueError("too long")
+    return text
+
+
+def _int_in(lo: int, hi: int) -> Callable[[str], int]:
+    def read(text: str) -> int:
+        v = int(text)
+        if not lo <= v <= hi:
+            raise ValueError(f"between {lo} and {hi}")
+        return v
+    return read
+
+
+_REGISTRY = {"dataset": DATASETS, "loss": LOSSES, "optimizer": OPTIMIZERS, "activation": ACTIVATIONS}
+URL_KEYS = {"n_samples": "samples", "outlier_fraction": "outliers"}  # RunConfig field -> URL key
+ROWS: tuple[Row, ...] = tuple(
+    Row(URL_KEYS.get(c.field, c.field), c.id, "value", c.default,
+        _choice(list(_REGISTRY[c.field])) if c.kind == "dropdown" else _text,
+        (lambda v: str(v)) if c.kind == "dropdown" else (lambda v: str(v)))
+    for c in CONTROLS) + (
+    Row("grid", ids.GRID, "value", VIEW_DEFAULTS["grid"], _int_in(11, 101)),
+    Row("range", ids.RANGE, "value", str(VIEW_DEFAULTS["span"]), _text),
+    Row("plane", ids.DIRECTIONS, "value", "random", _choice(["random", "pca", "compare"])),
+    Row("log_z", ids.LOG_Z, "value", [], lambda t: ["log"] if t in ("1", "true", "yes") else [],
+        lambda v: "1" if v else "0"),
+    Row("display", ids.DISPLAY, "value", "both", _choice(["2d", "3d", "both"])),
+    Row("surface_of", ids.SURFACE_OF, "value", "train", _choice(["train", "mse", "cross_entropy", "huber", "metric"])),
+    Row("page", ids.PAGE_VIEW, "value", "plots", _choice(["plots", "why"])),
+)
+BY_KEY = {r.key: r for r in ROWS}
+# URL keys that name RunConfig fields by their field name (issue: `samples` is `n_samples`, and
+# `noise`, `outliers` follow the controls' field names).
+ALIASES = URL_KEYS
+SPECIAL = ("hidden", "compare", "b", "lesson", "present")
+
+
+def to_query(values: dict[str, Any], hidden: list[str], compare: dict | None) -> str:
+    """The link's query for the widget values ({key: value}), the hidden widths and compare mode."""
+    pairs = [(k, BY_KEY[k].write(v)) for k, v in values.items() if k in BY_KEY and v is not None]
+    pairs.insert(4, ("hidden", ",".join(str(w) for w in hidden)))
+    if compare:
+        value = compare["value"]
+        pairs += [("compare", compare["vary"]),
+                  ("b", ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value))]
+    return "?" + urlencode(pairs, safe=",")
+
+
+def from_query(search: Any) -> tuple[dict[tuple[str, str], Any], list[str]]:
+    """Widget values a link sets ({(id, prop): value}) and a message per key it could not use."""
+    if not isinstance(search, str) or len(search) > MAX_QUERY:
+        return {}, (["the link is too long: the page kept its defaults"] if isinstance(search, str) else [])
+    raw = {ALIASES.get(k, k): v[-1] for k, v in parse_qs(search.lstrip("?"), keep_blank_values=True).items()}
+    out: dict[tuple[str, str], Any] = {}
+    problems = []
+    for key, text in raw.items():
+        if key in BY_KEY:
+            try:
+                out[(BY_KEY[key].widget, BY_KEY[key].prop)] = BY_KEY[key].read(text)
+            except ValueError as exc:
+                problems.append(f"'{key}': {exc}; kept its default")
+        elif key not in SPECIAL:
+            problems.append(f"'{key}' is not a setting; ignored")
+    if "hidden" in raw:
+        widths = [w.strip() for w in raw["hidden"].split(",") if w.strip()]
+        if len(widths) > MAX_HIDDEN_LAYERS or not all(w.isdigit() for w in widths):
+            problems.append(f"'hidden': up to {MAX_HIDDEN_LAYERS} whole numbers like 16,16; kept its default")
+        else:
+            out[(ids.LAYERS, "value")] = len(widths)
+            out[("widths", "value")] = widths + ["16"] * (MAX_HIDDEN_LAYERS - len(widths))
+    if "compare" in raw:
+        field = raw["compare"]
+        if field not in COMPARE_FIELDS:
+            problems.append(f"'compare': choose one of {', '.join(COMPARE_FIELDS)}; compare mode stays off")
+        else:
+            out[(ids.COMPARE, "value")] = ["on"]
+            out[(ids.COMPARE_FIELD, "value")] = field
+            b = raw.get("b", "")
+            out[(ids.COMPARE_CHOICE if COMPARE_FIELDS[field].options else ids.COMPARE_VALUE, "value")] = b
+    return out, problems
