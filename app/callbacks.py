@@ -263,6 +263,11 @@ def register(app, services: Services) -> None:
         return ({} if on else hide), options, choice, ({} if f.options else hide), text, \
             (hide if f.options else {}), plots
 
+    app.clientside_callback(  # on <body>: the page's own tree is not re-rendered for a style
+        """function(on) { document.body.classList.toggle('present', !!(on && on.length));
+                          return on && on.length ? 'on' : 'off'; }""",
+        Output(ids.STORE_PRESENT, "data"), Input(ids.PRESENT, "value"))
+
     @app.callback(Output(ids.DIRECTIONS, "options"), Output(ids.DIRECTIONS, "value"), Input(ids.COMPARE, "value"),
                   State(ids.STORE_LESSON, "data"), prevent_initial_call=True)
     def plane_choices(on, lesson_note):

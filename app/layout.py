@@ -120,8 +120,8 @@ def _sidebar():
                           html.Div(id=ids.LOSS_NOTE, className="note")]),
         _section("Training", [_control_row("optimizer"), _control_row("momentum"), _lr_row(),
                               _control_row("batch_size"), _control_row("epochs"),
-                              html.Div([_control_row("l2"), _control_row("l1")], className="pair"),
-                              _control_row("seed")]),
+                              html.Div([html.Div([_control_row("l2"), _control_row("l1")], className="pair"),
+                                        _control_row("seed")], className="advanced")]),
         html.Div(id=ids.CONFIG_ERROR, className="error", role="alert"),
     ], className="sidebar")
 
@@ -159,6 +159,10 @@ def _view_bar():
         html.Div(dcc.Checklist(id=ids.LOG_LOSS, options=[{"label": "log loss axis", "value": "log"}],
                                value=[], className="check", inline=True),
                  title="Show the learning curves' loss on a logarithmic axis"),
+        html.Div(dcc.Checklist(id=ids.PRESENT, options=[{"label": "present", "value": "on"}], value=[],
+                               className="check", inline=True),
+                 title="Presentation mode for a projector: larger text and lines, high contrast, advanced "
+                       "controls hidden. Keys: Space train/pause, S step, R reset, C compare, ←/→ lessons"),
         *link_page.layout(),
         html.Button("back to current", id=ids.BACK, className="btn small", style={"display": "none"},
                     title="The data views show the networks as they are now again"),
@@ -193,7 +197,7 @@ def _plots():
 
 def _stores():
     return [dcc.Store(id=ids.STORE_SESSION, data=new_secret()), dcc.Store(id=ids.STORE_CONFIG),
-            dcc.Store(id=ids.STORE_COMPARE), dcc.Store(id=ids.STORE_INSPECT), dcc.Store(id=ids.STORE_RESTORED), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
+            dcc.Store(id=ids.STORE_COMPARE), dcc.Store(id=ids.STORE_INSPECT), dcc.Store(id=ids.STORE_RESTORED), dcc.Store(id=ids.STORE_PRESENT), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
             dcc.Store(id=ids.STORE_CURSOR), dcc.Store(id=ids.STORE_DRAWN),
             dcc.Interval(id=ids.INTERVAL_TRAIN, interval=TICK_MS, disabled=True),
             dcc.Interval(id=ids.INTERVAL_VIEW, interval=VIEW_MS, disabled=True)]
@@ -206,4 +210,4 @@ def serve_layout():
                               role="status", **{"aria-live": "polite"}),
                      _view_bar(), html.Div([_plots(), why_loss_page.layout()], className="stage"),
                      html.Div(id=ids.LANDSCAPE_NOTE, className="note landscape-note")], className="main")
-    return html.Div([_sidebar(), main] + _stores(), className="app")
+    return html.Div([_sidebar(), main] + _stores(), id=ids.APP, className="app")

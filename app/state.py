@@ -72,12 +72,14 @@ ROWS: tuple[Row, ...] = tuple(
     Row("display", ids.DISPLAY, "value", "both", _choice(["2d", "3d", "both"])),
     Row("surface_of", ids.SURFACE_OF, "value", "train", _choice(["train", "mse", "cross_entropy", "huber", "metric"])),
     Row("page", ids.PAGE_VIEW, "value", "plots", _choice(["plots", "why"])),
+    Row("present", ids.PRESENT, "value", [], lambda t: ["on"] if t in ("1", "true", "yes") else [],
+        lambda v: "1" if v else "0"),
 )
 BY_KEY = {r.key: r for r in ROWS}
 # URL keys that name RunConfig fields by their field name (issue: `samples` is `n_samples`, and
 # `noise`, `outliers` follow the controls' field names).
 ALIASES = URL_KEYS
-SPECIAL = ("hidden", "compare", "b", "lesson", "present")
+SPECIAL = ("hidden", "compare", "b", "lesson")
 
 
 def to_query(values: dict[str, Any], hidden: list[str], compare: dict | None) -> str:

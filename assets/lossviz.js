@@ -43,12 +43,24 @@ window.lossviz = {
   }
 };
 
-// Space toggles train/pause, unless the user is typing in a field.
+// Keys (not while typing in a field): Space play/pause, S step, R reset, C compare on/off,
+// left/right previous/next lesson.
+var LOSSVIZ_KEYS = {
+  " ": "button-toggle", "s": "button-step", "r": "button-reset",
+  "ArrowLeft": "button-lesson-prev", "ArrowRight": "button-lesson-next"
+};
 document.addEventListener("keydown", function (event) {
-  if (event.code !== "Space" && event.key !== " ") { return; }
+  if (event.ctrlKey || event.metaKey || event.altKey) { return; }
   var t = event.target, tag = (t && t.tagName) || "";
   if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || (t && t.isContentEditable)) { return; }
-  if (t && t.closest && t.closest(".ctl-dropdown, .Select, [role='listbox']")) { return; }
-  var toggle = document.getElementById("button-toggle");
-  if (toggle) { event.preventDefault(); toggle.click(); }
+  if (t && t.closest && t.closest(".ctl-dropdown, .Select, [role='listbox'], .dash-dropdown, [role='slider'], " +
+                                  ".rc-slider, .dash-slider, [role='radio'], [role='tab']")) { return; }
+  var key = event.code === "Space" ? " " : (event.key.length === 1 ? event.key.toLowerCase() : event.key);
+  if (key === "c") {
+    var box = document.querySelector("#checklist-compare input");
+    if (box) { event.preventDefault(); box.click(); }
+    return;
+  }
+  var target = LOSSVIZ_KEYS[key] && document.getElementById(LOSSVIZ_KEYS[key]);
+  if (target) { event.preventDefault(); target.click(); }
 });

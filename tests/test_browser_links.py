@@ -85,3 +85,22 @@ def test_a_bad_value_falls_back_to_its_default_naming_the_key(open_link):
     assert value(page, "#input-seed") == "4"
     assert page.locator("#slider-grid [role=slider]").get_attribute("aria-valuenow") == "41"
     assert_clean(log)
+
+
+def test_presentation_mode_and_its_keys(open_link):
+    page, log = open_link("?present=1&lesson=cross-entropy-vs-mse")
+    page.wait_for_function("() => document.body.classList.contains('present')", timeout=15_000)
+    wait_for(page, lambda s: "B (" in s["status"], timeout=20, what="the lesson in compare mode")
+    assert not page.locator("#input-seed").is_visible()  # advanced controls out of the way
+    assert page.locator("#input-lr").is_visible() and page.locator("#input-lr").input_value() == "0.5"
+    page.locator("#text-status").click()  # focus the page, not a field
+    page.keyboard.press("s")
+    wait_for(page, lambda s: step(s["status"]) == 1, what="S to take one step")
+    page.keyboard.press("c")
+    wait_for(page, lambda s: "B (" not in s["status"], what="C to turn compare off")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.getElementById('text-lesson').innerText.includes('Huber')",
+                           timeout=10_000)
+    page.keyboard.press("r")
+    wait_for(page, lambda s: step(s["status"]) == 0, what="R to reset")
+    assert_clean(log)

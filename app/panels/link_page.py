@@ -45,6 +45,9 @@ def register(app) -> None:
         if not isinstance(search, str) or not search.strip("?") or asked_lesson(search):
             out = _nothing(outputs)
             out[-1] = True  # nothing to read: from now on the link follows the controls
+            if asked_lesson(search):  # a lesson sets the settings; the link may still ask to present
+                present = from_query(search)[0].get((ids.PRESENT, "value"))
+                out[[i for i, r in enumerate(rows) if r.widget == ids.PRESENT][0]] = present or no_update
             return out
         values, problems = from_query(search)
         out = [values.get((r.widget, r.prop), no_update) for r in rows]
