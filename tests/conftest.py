@@ -249,3 +249,19 @@ def open_page(chromium, url):
         yield page, log
     finally:
         context.close()
+
+
+@pytest.fixture
+def open_link(chromium, lossviz_url):
+    """Opens the app at ``lossviz_url + query`` in fresh, guarded contexts: ``open_link("?x=1")``
+    gives ``(page, log)``; every context is closed at the end of the test."""
+    opened = []
+
+    def opener(query: str):
+        gen = open_page(chromium, lossviz_url + query)
+        opened.append(gen)
+        return next(gen)
+
+    yield opener
+    for gen in opened:
+        gen.close()

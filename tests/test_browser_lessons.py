@@ -10,30 +10,14 @@ from test_browser import assert_clean, button, step, wait_for
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def lesson_page(chromium, lossviz_url):
-    from conftest import open_page
-
-    def opener(query: str):
-        gen = open_page(chromium, lossviz_url + query)
-        page, log = next(gen)
-        opened.append(gen)
-        return page, log
-
-    opened = []
-    yield opener
-    for gen in opened:
-        gen.close()
-
-
 def value(page, css: str) -> str:
     el = page.locator(css)
     return el.input_value() if el.evaluate("e => e.tagName") == "INPUT" else el.inner_text().strip()
 
 
-def test_a_lesson_link_sets_every_control_and_trains_as_it_says(lesson_page):
+def test_a_lesson_link_sets_every_control_and_trains_as_it_says(open_link):
     lesson = load_lessons()[0]  # cross-entropy vs MSE: SGD, lr 0.5, compare loss -> MSE
-    page, log = lesson_page(f"?lesson={lesson.id}")
+    page, log = open_link(f"?lesson={lesson.id}")
     wait_for(page, lambda s: "B (" in s["status"], timeout=20, what="the lesson's compare mode")
     assert lesson.title in page.locator("#text-lesson").inner_text()
     assert lesson.question in page.locator("#text-lesson").inner_text()
@@ -53,9 +37,9 @@ def test_a_lesson_link_sets_every_control_and_trains_as_it_says(lesson_page):
     assert_clean(log)
 
 
-def test_previous_and_next_walk_the_lessons_and_keep_their_settings(lesson_page):
+def test_previous_and_next_walk_the_lessons_and_keep_their_settings(open_link):
     lessons = load_lessons()
-    page, log = lesson_page(f"?lesson={lessons[0].id}")
+    page, log = open_link(f"?lesson={lessons[0].id}")
     wait_for(page, lambda s: "B (" in s["status"], timeout=20, what="the first lesson")
     page.locator("#button-lesson-next").click()
     second = lessons[1]
@@ -73,8 +57,8 @@ def test_previous_and_next_walk_the_lessons_and_keep_their_settings(lesson_page)
     assert_clean(log)
 
 
-def test_an_unknown_lesson_is_named_and_the_page_keeps_its_defaults(lesson_page):
-    page, log = lesson_page("?lesson=no-such-lesson")
+def test_an_unknown_lesson_is_named_and_the_page_keeps_its_defaults(open_link):
+    page, log = open_link("?lesson=no-such-lesson")
     page.wait_for_function("() => document.getElementById('text-lesson').innerText.includes('no-such-lesson')",
                            timeout=15_000)
     s = wait_for(page, lambda s: "ready" in s["status"].lower(), what="the default run")

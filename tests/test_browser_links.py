@@ -17,22 +17,6 @@ LINK = ("?dataset=circles&loss=huber&huber_delta=0.1&hidden=8,8&activation=relu&
         "&lr=0.03&epochs=60&seed=3&grid=31")
 
 
-@pytest.fixture
-def open_link(chromium, lossviz_url):
-    from conftest import open_page
-
-    opened = []
-
-    def opener(query: str):
-        gen = open_page(chromium, lossviz_url + query)
-        opened.append(gen)
-        return next(gen)
-
-    yield opener
-    for gen in opened:
-        gen.close()
-
-
 def value(page, css: str) -> str:
     el = page.locator(css)
     return el.input_value() if el.evaluate("e => e.tagName") == "INPUT" else el.inner_text().strip()
