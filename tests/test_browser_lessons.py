@@ -61,6 +61,6 @@ def test_an_unknown_lesson_is_named_and_the_page_keeps_its_defaults(open_link):
     page, log = open_link("?lesson=no-such-lesson")
     page.wait_for_function("() => document.getElementById('text-lesson').innerText.includes('no-such-lesson')",
                            timeout=15_000)
-    s = wait_for(page, lambda s: "ready" in s["status"].lower(), what="the default run")
-    assert "/ 200" in s["status"]
+    s = wait_for(page, lambda s: "Step 0 / " in s["status"], what="the default run")
+    assert "Step 0 / 200" in s["status"]  # the page's own defaults
     assert_clean(log)

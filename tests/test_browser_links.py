@@ -51,7 +51,7 @@ def test_a_link_restores_every_control_and_gives_the_exports_numbers(open_link):
 
 def test_the_address_bar_follows_the_controls(open_link):
     page, log = open_link("")
-    wait_for(page, lambda s: "ready" in s["status"].lower(), what="the page")
+    wait_for(page, lambda s: "Step 0 / " in s["status"], what="the page's first run")
     type_into(page, "#input-seed", "7")
     page.wait_for_function("() => window.location.search.includes('seed=7')", timeout=10_000)
     assert "dataset=moons" in page.evaluate("window.location.search")
