@@ -11,13 +11,10 @@ reach the browser.
 
 from __future__ import annotations
 
-import logging
 import math
-import time
 from contextlib import contextmanager
-from functools import wraps
 
-from dash import ALL, Input, Output, Patch, State, ctx, no_update, set_props
+from dash import ALL, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from lossviz import DATASETS, RunConfig
@@ -32,171 +29,14 @@ from .views import SURFACES
 from .layout import LR_MAX_EXP, LR_MIN_EXP, PLANES_COMPARE, PLANES_SINGLE, VIEW_MS
 from . import caps
 from .compare import COMPARE_FIELDS, parse_compare, suggestion
-from .jobs import job_bytes, send
-from .runs import create_experiment, history_of, load_view
+from .messages import guarded
+from .run_control import (command, compare_status, fresh_curves, own_run, revive, run_hots, start_run,
+                          status_text)
+from .runs import history_of, load_view
 from .services import Services
-from .store import LEASE_TTL_S, owner_of
+from .store import owner_of
 
-log = logging.getLogger("lossviz.app")
-SLOW_CALLBACK_S = 0.4
-
-
-def guarded(message_id: str):
-    """Turn any exception into a plain message in ``message_id`` and no other change."""
-
-    def decorate(fn):
-        @wraps(fn)
-        def wrapper(*args):
-            start = time.perf_counter()
-            try:
-                return fn(*args)
-            except PreventUpdate:
-                raise
-            except (ValueError, LookupError, PermissionError) as exc:
-                set_props(message_id, {"children": _sentence(exc)})
-            except Exception as exc:  # noqa: BLE001 - the page must keep working
-                log.exception("callback %s failed", fn.__name__)
-                set_props(message_id, {"children": f"Something went wrong ({type(exc).__name__}); "
-                                                   "try Reset or other settings."})
-            finally:
-                if (spent := time.perf_counter() - start) > SLOW_CALLBACK_S:
-                    log.info("slow callback %s: %.2f s", fn.__name__, spent)
-            return no_update  # (PreventUpdate would drop the message set above)
-
-        return wrapper
-
-    return decorate
-
-
-def status_text(hot: dict, pending: str = "") -> str:
-    """One line: a plain-words state, then step, epoch, losses and the metric."""
-    metric = "accuracy" if hot["task"] == "classification" else "R²"
-    last = hot["last"]
-
-    def fmt(v, pct=False):
-        if v is None or not math.isfinite(v):
-            return "—"
-        return f"{100 * v:.1f}%" if pct else f"{v:.4g}"
-
-    pct = hot["task"] == "classification"
-    epoch = hot["step"] / hot["steps_per_epoch"]
-    parts = [f"Step {hot['step']} / {hot['total_steps']}", f"epoch {epoch:.3g}" if epoch < 100 else f"epoch {epoch:.0f}",
-             f"loss {fmt(last[1])} train, {fmt(last[2])} test",
-             f"{metric} {fmt(last[3], pct)} train, {fmt(last[4], pct)} test"]
-    word = pending or hot["message"] or {"ready": "ready: press Train", "training": "training…",
-                                         "paused": "paused", "finished": "finished"}.get(hot["state"], hot["state"])
-    return word + " · " + " · ".join(parts)
-
-
-def compare_status(hots: list[dict], pending: str = "") -> str:
-    """The status line for a comparison: the shared state and step, then each run's numbers."""
-    if len(hots) == 1:
-        return status_text(hots[0], pending)
-    metric = "acc" if hots[0]["task"] == "classification" else "R²"
-    pct = hots[0]["task"] == "classification"
-
-    def fmt(v, as_pct=False):
-        if v is None or not math.isfinite(v):
-            return "—"
-        return f"{100 * v:.1f}%" if as_pct else f"{v:.4g}"
-
-    states = {h["state"] for h in hots}
-    word = pending or next((h["message"] for h in hots if h["message"]), "") or (
-        "training…" if "training" in states else "ready: press Train" if states == {"ready"} else
-        "finished" if states <= {"finished", "diverged"} else "paused")
-    parts = [f"Step {hots[0]['step']} / {hots[0]['total_steps']}"]
-    for name, h in zip("AB", hots):
-        last = h["last"]
-        parts.append(f"{name} ({h['label']}): loss {fmt(last[1])}, {metric} {fmt(last[3], pct)}"
-                     + (" — diverged" if h["state"] == "diverged" else ""))
-    return word + " · " + " · ".join(parts)
-
-
-def _fresh_curves(hots: list[dict], log_loss: bool = False):
-    metric = "accuracy" if hots[0]["task"] == "classification" else "R²"
-    if len(hots) == 1:
-        fig = figures.curves_figure(history_of(hots[0]["tail"]), metric, log_loss=log_loss)
-    else:
-        fig = figures.curves_figure({}, metric, log_loss=log_loss,
-                                    runs=[(h["label"], history_of(h["tail"])) for h in hots])
-    return fig, {"run_id": hots[0]["run_id"], "n": [len(h["tail"]) for h in hots]}
-
-
-def _own_run(services: Services, run, session) -> dict | None:
-    """The hot record of the page's run, if it exists and belongs to this page's session."""
-    hot = services.store.hot((run or {}).get("run_id")) if isinstance(run, dict) else None
-    if hot is not None and hot["owner"] != owner_of(session):
-        raise PermissionError("This run belongs to another session: reload the page.")
-    return hot
-
-
-def start_run(services: Services, config: RunConfig, owner: str, speed, compare: dict | None = None) -> list[dict]:
-    """New runs at step 0 for this session (one, or A and B of a comparison); the session's
-    older runs stop training (the page no longer shows them: Reset and new settings cancel
-    their jobs). Returns the hot records, the lead's first."""
-    store = services.store
-    vary, value = (compare["vary"], compare["value"]) if compare else (None, None)
-    if vary:
-        value = tuple(value) if vary == "hidden" else value
-        caps.check_config(config.replace(**{vary: value}))
-    hots = create_experiment(store, config, owner, vary, value)
-    store.put_speed(hots[0]["run_id"], speed if speed in SPEEDS else "normal")
-    for run_id in store.session_runs(owner):
-        if store.hot(run_id) is not None:
-            send(store, run_id, "stop")
-    store.put_session_runs(owner, [hots[0]["run_id"]])
-    return hots
-
-
-def _run_hots(store, hot: dict) -> list[dict]:
-    """A lead run's record and its partners' (compare mode), the lead first."""
-    partners = [store.hot(r) for r in store.partners(hot["run_id"])]
-    if any(p is None for p in partners):
-        raise LookupError("This run has expired; press Reset to start again.")
-    return [hot] + partners
-
-
-def command(services: Services, run_id: str, action: str, owner: str) -> tuple[int, str]:
-    """Send ``action``; start a job for train/step. Returns (sequence number, a refusal or "")."""
-    store = services.store
-    if action == "train":
-        cap = int(caps.limit("session_jobs"))
-        others = [r for r in store.session_runs(owner) if r != run_id]
-        busy = [r for r in others if _training(store, r)]
-        if len(busy) >= cap:
-            return int(store.control(run_id)["seq"]), (
-                f"Over the 'session_jobs' cap: at most {cap} runs train at once for one page — pause one first")
-    seq = send(store, run_id, action)
-    hot = store.hot(run_id)
-    cost = sum(job_bytes(h) for h in _run_hots(store, hot)) if hot else 0
-    if action in ("train", "step") and hot and not services.runner.submit(run_id, cost):
-        seq = send(store, run_id, "pause")
-        return seq, (f"busy: this server is training all it can at once (its 'server_jobs' cap of "
-                     f"{caps.limit('server_jobs'):.0f} runs and 'job_memory' cap of {caps.limit('job_memory'):.0f} MB "
-                     "per process) — press Train again in a moment, or try a smaller network")
-    return seq, ""
-
-
-def _training(store, run_id: str) -> bool:
-    """The run trains, or will as soon as its job reads the Train press already sent."""
-    hot = store.hot(run_id)
-    if hot is None:
-        return False
-    ctl = store.control(run_id)
-    return hot["state"] == "training" or store.leased(run_id) or (ctl["action"] == "train" and ctl["seq"] > hot["acked"])
-
-
-def revive(services: Services, hot: dict) -> None:
-    """A run that should be training but has no job (its worker died, a submit was lost):
-    start one. The lease makes this safe to repeat."""
-    store, rid = services.store, hot["run_id"]
-    if time.time() - hot["updated"] <= LEASE_TTL_S:
-        return  # a job wrote lately (most ticks stop here: no extra reads)
-    ctl = store.control(rid)
-    stale = time.time() - ctl.get("t", 0) > LEASE_TTL_S
-    if stale and (hot["state"] == "training" or ctl["seq"] > hot["acked"]) and not store.leased(rid):
-        log.warning("run %s had no job: starting one", rid)
-        services.runner.submit(rid, sum(job_bytes(h) for h in _run_hots(store, hot)))
+__all__ = ["command", "guarded", "register", "status_text"]
 
 
 @contextmanager
@@ -218,6 +58,15 @@ def one_view_at_a_time(services: Services, run_id: str, timer: bool):
 
 def register(app, services: Services) -> None:
     """Attach every callback to ``app``; ``services`` holds the run store and the job runner."""
+    _settings_callbacks(app)
+    _compare_callbacks(app)
+    _run_callbacks(app, services)
+    _view_callbacks(app, services)
+    _register_panels(app, services)
+
+
+def _settings_callbacks(app) -> None:
+    """The controls: which rows apply, the learning-rate pair, a dataset's defaults, the config."""
     control_inputs = [Input(c.id, "value") for c in CONTROLS]
 
     @app.callback(Output({"type": ids.ROW, "index": ALL}, "style"),
@@ -241,6 +90,48 @@ def register(app, services: Services) -> None:
                     "squared error; try δ = 0.1.")
         return rows, widths, loss_options(dataset), note
 
+    @app.callback(Output(ids.LR, "value"), Output(ids.LR_SLIDER, "value"),
+                  Input(ids.LR, "value"), Input(ids.LR_SLIDER, "value"), prevent_initial_call=True)
+    def sync_learning_rate(text, exponent):
+        if ctx.triggered_id == ids.LR_SLIDER:
+            if not _is_number(exponent) or not LR_MIN_EXP <= exponent <= LR_MAX_EXP:
+                raise PreventUpdate
+            return f"{10 ** exponent:.3g}", no_update
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            raise PreventUpdate
+        if not (math.isfinite(value) and value > 0):
+            raise PreventUpdate
+        return no_update, min(max(math.log10(value), LR_MIN_EXP), LR_MAX_EXP)
+
+    @app.callback(Output(ids.LOSS, "value"), Output(ids.NOISE, "value"), Input(ids.DATASET, "value"),
+                  State(ids.LOSS, "value"), State(ids.STORE_LESSON, "data"), prevent_initial_call=True)
+    @guarded(ids.CONFIG_ERROR)
+    def dataset_defaults(dataset, loss, lesson_note):
+        """A new dataset brings its own noise level; regression swaps cross-entropy for MSE (not
+        when a lesson just set the dataset with everything else)."""
+        spec = DATASETS.get(dataset) if isinstance(dataset, str) else None
+        if spec is None or fresh_note(lesson_note, "dataset", dataset):
+            raise PreventUpdate
+        new_loss = "mse" if spec.task == "regression" and loss == "cross_entropy" else no_update
+        return new_loss, (f"{spec.default_noise:g}" if spec.uses_noise else no_update)
+
+    @app.callback(Output(ids.STORE_CONFIG, "data"), Output(ids.CONFIG_ERROR, "children"),
+                  *control_inputs, Input(ids.LAYERS, "value"), Input({"type": ids.WIDTH, "index": ALL}, "value"))
+    @guarded(ids.CONFIG_ERROR)
+    def read_settings(*values):
+        raw = dict(zip((c.field for c in CONTROLS), values[:len(CONTROLS)]))
+        n_layers, widths = values[len(CONTROLS)], values[len(CONTROLS) + 1]
+        try:
+            config = parse_controls(raw, n_layers, widths)
+        except ValueError as exc:
+            return no_update, str(exc)
+        return config.to_dict(), ""
+
+
+def _compare_callbacks(app) -> None:
+    """Compare mode's controls, its plane choices, and presentation mode's page style."""
     @app.callback(Output(ids.COMPARE_ROWS, "style"), Output(ids.COMPARE_CHOICE, "options"),
                   Output(ids.COMPARE_CHOICE, "value"), Output(ids.COMPARE_CHOICE, "style"),
                   Output(ids.COMPARE_VALUE, "value"), Output(ids.COMPARE_VALUE, "style"),
@@ -289,45 +180,9 @@ def register(app, services: Services) -> None:
         except ValueError as exc:
             return no_update, str(exc)
 
-    @app.callback(Output(ids.LR, "value"), Output(ids.LR_SLIDER, "value"),
-                  Input(ids.LR, "value"), Input(ids.LR_SLIDER, "value"), prevent_initial_call=True)
-    def sync_learning_rate(text, exponent):
-        if ctx.triggered_id == ids.LR_SLIDER:
-            if not _is_number(exponent) or not LR_MIN_EXP <= exponent <= LR_MAX_EXP:
-                raise PreventUpdate
-            return f"{10 ** exponent:.3g}", no_update
-        try:
-            value = float(text)
-        except (TypeError, ValueError):
-            raise PreventUpdate
-        if not (math.isfinite(value) and value > 0):
-            raise PreventUpdate
-        return no_update, min(max(math.log10(value), LR_MIN_EXP), LR_MAX_EXP)
 
-    @app.callback(Output(ids.LOSS, "value"), Output(ids.NOISE, "value"), Input(ids.DATASET, "value"),
-                  State(ids.LOSS, "value"), State(ids.STORE_LESSON, "data"), prevent_initial_call=True)
-    @guarded(ids.CONFIG_ERROR)
-    def dataset_defaults(dataset, loss, lesson_note):
-        """A new dataset brings its own noise level; regression swaps cross-entropy for MSE (not
-        when a lesson just set the dataset with everything else)."""
-        spec = DATASETS.get(dataset) if isinstance(dataset, str) else None
-        if spec is None or fresh_note(lesson_note, "dataset", dataset):
-            raise PreventUpdate
-        new_loss = "mse" if spec.task == "regression" and loss == "cross_entropy" else no_update
-        return new_loss, (f"{spec.default_noise:g}" if spec.uses_noise else no_update)
-
-    @app.callback(Output(ids.STORE_CONFIG, "data"), Output(ids.CONFIG_ERROR, "children"),
-                  *control_inputs, Input(ids.LAYERS, "value"), Input({"type": ids.WIDTH, "index": ALL}, "value"))
-    @guarded(ids.CONFIG_ERROR)
-    def read_settings(*values):
-        raw = dict(zip((c.field for c in CONTROLS), values[:len(CONTROLS)]))
-        n_layers, widths = values[len(CONTROLS)], values[len(CONTROLS) + 1]
-        try:
-            config = parse_controls(raw, n_layers, widths)
-        except ValueError as exc:
-            return no_update, str(exc)
-        return config.to_dict(), ""
-
+def _run_callbacks(app, services: Services) -> None:
+    """Buttons send commands; ticks read and stream the curves."""
     @app.callback(Output(ids.STORE_RUN, "data"), Output(ids.INTERVAL_TRAIN, "disabled"),
                   Output(ids.INTERVAL_VIEW, "disabled"), Output(ids.GRAPH_CURVES, "figure"),
                   Output(ids.STORE_CURSOR, "data"), Output(ids.STATUS, "children"),
@@ -347,7 +202,7 @@ def register(app, services: Services) -> None:
         caps.check_config(config)  # the request's own settings, whatever the widgets allowed
         compare = compare if isinstance(compare, dict) and compare.get("vary") else None
         owner, trigger, store = owner_of(session), ctx.triggered_id, services.store
-        hot, running = _own_run(services, run, session), bool((run or {}).get("running"))
+        hot, running = own_run(services, run, session), bool((run or {}).get("running"))
         if trigger == ids.TOGGLE:
             trigger = ids.PAUSE if running else ids.TRAIN
         error = config_error or compare_error
@@ -361,7 +216,7 @@ def register(app, services: Services) -> None:
         if same and want == (None, None) and have != (None, None):
             fresh = False  # Compare turned off: run A goes on as it is, without B (its job regroups)
             store.put_partners(hot["run_id"], [])
-        hots = start_run(services, config, owner, speed, compare) if fresh else _run_hots(store, hot)
+        hots = start_run(services, config, owner, speed, compare) if fresh else run_hots(store, hot)
         lead = hots[0]
         action = {ids.TRAIN: "train", ids.PAUSE: "pause", ids.STEP: "step"}.get(trigger)
         running = action == "train" or (running and not fresh and action is None)
@@ -370,10 +225,10 @@ def register(app, services: Services) -> None:
             seq, word = command(services, lead["run_id"], action, owner)
             running = running and not word
         redraw = fresh or have != want
-        fig, cursor = _fresh_curves(hots, bool(log_loss)) if redraw else (no_update, no_update)
+        fig, cursor = fresh_curves(hots, bool(log_loss)) if redraw else (no_update, no_update)
         if redraw and not fresh:  # the same runs, drawn again: every point they have so far
             points = [store.points_since(h, 0) for h in hots]
-            fig = _fresh_curves([dict(h, tail=p) for h, p in zip(hots, points)], bool(log_loss))[0]
+            fig = fresh_curves([dict(h, tail=p) for h, p in zip(hots, points)], bool(log_loss))[0]
             cursor = {"run_id": lead["run_id"], "n": [len(p) for p in points]}
         waiting = running or (bool(action) and not word)
         data = {"run_id": lead["run_id"], "run_ids": [h["run_id"] for h in hots], "running": running, "seq": seq}
@@ -393,12 +248,12 @@ def register(app, services: Services) -> None:
         """
         if not isinstance(run, dict) or not run.get("run_id"):
             raise PreventUpdate
-        hot = _own_run(services, run, session)
+        hot = own_run(services, run, session)
         if hot is None:
             raise ValueError("This run has expired; press Reset to start again.")
         services.store.mark_seen(hot["run_id"])
         revive(services, hot)
-        hots = _run_hots(services.store, hot)
+        hots = run_hots(services.store, hot)
         ours = isinstance(cursor, dict) and cursor.get("run_id") == hot["run_id"]
         have = cursor.get("n") if ours and isinstance(cursor.get("n"), list) else []
         runs = []
@@ -417,7 +272,7 @@ def register(app, services: Services) -> None:
                   State(ids.STORE_RUN, "data"), State(ids.STORE_SESSION, "data"), prevent_initial_call=True)
     @guarded(ids.STATUS)
     def change_speed(speed, run, session):
-        hot = _own_run(services, run, session)
+        hot = own_run(services, run, session)
         if hot is None or speed not in SPEEDS:
             raise PreventUpdate
         services.store.put_speed(hot["run_id"], speed)
@@ -439,6 +294,9 @@ def register(app, services: Services) -> None:
         fig["layout"]["yaxis"]["type"] = "log" if log_loss else "linear"
         return fig
 
+
+def _view_callbacks(app, services: Services) -> None:
+    """Which plot boxes show, and the landscape, data and A–B views."""
     @app.callback(Output(ids.BOX_CONTOUR, "style"), Output(ids.BOX_SURFACE, "style"),
                   Output(ids.BOX_CONTOUR_B, "style"), Output(ids.BOX_DATA_B, "style"), Output(ids.BOX_LINE, "style"),
                   Input(ids.DISPLAY, "value"), Input(ids.COMPARE, "value"))
@@ -475,13 +333,13 @@ def register(app, services: Services) -> None:
             caps.check("grid", grid)
         except ValueError as exc:
             return no_update, no_update, no_update, no_update, str(exc), no_update, no_update, no_update, no_update
-        hot = _own_run(services, run, session)
+        hot = own_run(services, run, session)
         if hot is None:
             raise PreventUpdate
         directions = directions if directions in ("random", "pca", "compare") else "random"
         drawn = drawn if isinstance(drawn, dict) else {}
         with one_view_at_a_time(services, hot["run_id"], ctx.triggered_id == ids.INTERVAL_VIEW):
-            hots = _run_hots(services.store, hot)
+            hots = run_hots(services.store, hot)
             running = any(h["state"] == "training" for h in hots)
             try:
                 if len(hots) > 1:
@@ -495,21 +353,14 @@ def register(app, services: Services) -> None:
             except PreventUpdate:  # nothing to repaint; still clear a message about a fixed input
                 return (no_update,) * 4 + ("",) + (no_update,) * 4
 
-    _register_panels(app, services)
-
 
 def _register_panels(app, services: Services) -> None:
     from .panels import inspect, lesson_page, link_page, why_loss_page
 
     lesson_page.register(app, services)
     link_page.register(app)
-    why_loss_page.register(app, services, _own_run, _run_hots)
-    inspect.register(app, services, _own_run, _run_hots)
-
-
-def _sentence(exc: Exception) -> str:
-    text = str(exc).strip("'\"")
-    return text[:1].upper() + text[1:] if text else type(exc).__name__
+    why_loss_page.register(app, services)
+    inspect.register(app, services)
 
 
 def _is_number(v) -> bool:

@@ -12,6 +12,7 @@ import lossviz
 from lossviz.metrics import metric_value
 
 from .. import ids
+from ..run_control import own_run, run_hots
 from ..drawing import _data_figure, _fresh_axes
 from ..runs import load_view
 from ..views import data_view, network_at
@@ -36,8 +37,8 @@ def _numbers(run) -> tuple[float, float]:
     return loss, float(metric_value(out, d.y_train, d.task))
 
 
-def register(app, services, own_run, run_hots) -> None:
-    from ..callbacks import guarded
+def register(app, services) -> None:
+    from ..messages import guarded
 
     @app.callback(Output(ids.GRAPH_DATA, "figure", allow_duplicate=True),
                   Output(ids.GRAPH_DATA_B, "figure", allow_duplicate=True),

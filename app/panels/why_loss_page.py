@@ -14,6 +14,7 @@ from dash.exceptions import PreventUpdate
 from lossviz import LOSSES, RunConfig
 
 from .. import ids
+from ..run_control import own_run, run_hots
 from .why_loss import flagged_points, formula_markdown, gradient_histogram_figure, per_sample_grad_norms, \
     profile_figure
 
@@ -43,8 +44,8 @@ def _losses(config: RunConfig, compare: dict | None) -> list[tuple[str, str, flo
     return runs
 
 
-def register(app, services, own_run, run_hots) -> None:
-    """Attach the panel's callbacks; ``own_run``/``run_hots`` read the page's runs (callbacks.py)."""
+def register(app, services) -> None:
+    """Attach the panel's callbacks (the page's runs read through ``app.run_control``)."""
     from ..runs import load_view
 
     @app.callback(Output(ids.BOX_WHY, "style"), Output(ids.PLOTS, "style"), Input(ids.PAGE_VIEW, "value"))

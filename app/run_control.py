@@ -1,0 +1,150 @@
+"""What the run callbacks do with the store: start runs (one, or A and B), send commands and
+start jobs, revive a run whose job died, and say in one line where the runs are."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from lossviz import RunConfig
+
+from . import caps, figures
+from .controls import SPEEDS
+from .jobs import job_bytes, send
+from .runs import create_experiment, history_of
+from .services import Services
+from .store import LEASE_TTL_S, owner_of
+
+log = logging.getLogger("lossviz.app")
+
+
+def status_text(hot: dict, pending: str = "") -> str:
+    """One line: a plain-words state, then step, epoch, losses and the metric."""
+    metric = "accuracy" if hot["task"] == "classification" else "R²"
+    last = hot["last"]
+
+    def fmt(v, pct=False):
+        if v is None or not math.isfinite(v):
+            return "—"
+        return f"{100 * v:.1f}%" if pct else f"{v:.4g}"
+
+    pct = hot["task"] == "classification"
+    epoch = hot["step"] / hot["steps_per_epoch"]
+    parts = [f"Step {hot['step']} / {hot['total_steps']}", f"epoch {epoch:.3g}" if epoch < 100 else f"epoch {epoch:.0f}",
+             f"loss {fmt(last[1])} train, {fmt(last[2])} test",
+             f"{metric} {fmt(last[3], pct)} train, {fmt(last[4], pct)} test"]
+    word = pending or hot["message"] or {"ready": "ready: press Train", "training": "training…",
+                                         "paused": "paused", "finished": "finished"}.get(hot["state"], hot["state"])
+    return word + " · " + " · ".join(parts)
+
+
+def compare_status(hots: list[dict], pending: str = "") -> str:
+    """The status line for a comparison: the shared state and step, then each run's numbers."""
+    if len(hots) == 1:
+        return status_text(hots[0], pending)
+    metric = "acc" if hots[0]["task"] == "classification" else "R²"
+    pct = hots[0]["task"] == "classification"
+
+    def fmt(v, as_pct=False):
+        if v is None or not math.isfinite(v):
+            return "—"
+        return f"{100 * v:.1f}%" if as_pct else f"{v:.4g}"
+
+    states = {h["state"] for h in hots}
+    word = pending or next((h["message"] for h in hots if h["message"]), "") or (
+        "training…" if "training" in states else "ready: press Train" if states == {"ready"} else
+        "finished" if states <= {"finished", "diverged"} else "paused")
+    parts = [f"Step {hots[0]['step']} / {hots[0]['total_steps']}"]
+    for name, h in zip("AB", hots):
+        last = h["last"]
+        parts.append(f"{name} ({h['label']}): loss {fmt(last[1])}, {metric} {fmt(last[3], pct)}"
+                     + (" — diverged" if h["state"] == "diverged" else ""))
+    return word + " · " + " · ".join(parts)
+
+
+def fresh_curves(hots: list[dict], log_loss: bool = False):
+    metric = "accuracy" if hots[0]["task"] == "classification" else "R²"
+    if len(hots) == 1:
+        fig = figures.curves_figure(history_of(hots[0]["tail"]), metric, log_loss=log_loss)
+    else:
+        fig = figures.curves_figure({}, metric, log_loss=log_loss,
+                                    runs=[(h["label"], history_of(h["tail"])) for h in hots])
+    return fig, {"run_id": hots[0]["run_id"], "n": [len(h["tail"]) for h in hots]}
+
+
+def own_run(services: Services, run, session) -> dict | None:
+    """The hot record of the page's run, if it exists and belongs to this page's session."""
+    hot = services.store.hot((run or {}).get("run_id")) if isinstance(run, dict) else None
+    if hot is not None and hot["owner"] != owner_of(session):
+        raise PermissionError("This run belongs to another session: reload the page.")
+    return hot
+
+
+def start_run(services: Services, config: RunConfig, owner: str, speed, compare: dict | None = None) -> list[dict]:
+    """New runs at step 0 for this session (one, or A and B of a comparison); the session's
+    older runs stop training (the page no longer shows them: Reset and new settings cancel
+    their jobs). Returns the hot records, the lead's first."""
+    store = services.store
+    vary, value = (compare["vary"], compare["value"]) if compare else (None, None)
+    if vary:
+        value = tuple(value) if vary == "hidden" else value
+        caps.check_config(config.replace(**{vary: value}))
+    hots = create_experiment(store, config, owner, vary, value)
+    store.put_speed(hots[0]["run_id"], speed if speed in SPEEDS else "normal")
+    for run_id in store.session_runs(owner):
+        if store.hot(run_id) is not None:
+            send(store, run_id, "stop")
+    store.put_session_runs(owner, [hots[0]["run_id"]])
+    return hots
+
+
+def run_hots(store, hot: dict) -> list[dict]:
+    """A lead run's record and its partners' (compare mode), the lead first."""
+    partners = [store.hot(r) for r in store.partners(hot["run_id"])]
+    if any(p is None for p in partners):
+        raise LookupError("This run has expired; press Reset to start again.")
+    return [hot] + partners
+
+
+def command(services: Services, run_id: str, action: str, owner: str) -> tuple[int, str]:
+    """Send ``action``; start a job for train/step. Returns (sequence number, a refusal or "")."""
+    store = services.store
+    if action == "train":
+        cap = int(caps.limit("session_jobs"))
+        others = [r for r in store.session_runs(owner) if r != run_id]
+        busy = [r for r in others if _training(store, r)]
+        if len(busy) >= cap:
+            return int(store.control(run_id)["seq"]), (
+                f"Over the 'session_jobs' cap: at most {cap} runs train at once for one page — pause one first")
+    seq = send(store, run_id, action)
+    hot = store.hot(run_id)
+    cost = sum(job_bytes(h) for h in run_hots(store, hot)) if hot else 0
+    if action in ("train", "step") and hot and not services.runner.submit(run_id, cost):
+        seq = send(store, run_id, "pause")
+        return seq, (f"busy: this server is training all it can at once (its 'server_jobs' cap of "
+                     f"{caps.limit('server_jobs'):.0f} runs and 'job_memory' cap of {caps.limit('job_memory'):.0f} MB "
+                     "per process) — press Train again in a moment, or try a smaller network")
+    return seq, ""
+
+
+def _training(store, run_id: str) -> bool:
+    """The run trains, or will as soon as its job reads the Train press already sent."""
+    hot = store.hot(run_id)
+    if hot is None:
+        return False
+    ctl = store.control(run_id)
+    return hot["state"] == "training" or store.leased(run_id) or (ctl["action"] == "train" and ctl["seq"] > hot["acked"])
+
+
+def revive(services: Services, hot: dict) -> None:
+    """A run that should be training but has no job (its worker died, a submit was lost):
+    start one. The lease makes this safe to repeat."""
+    store, rid = services.store, hot["run_id"]
+    if time.time() - hot["updated"] <= LEASE_TTL_S:
+        return  # a job wrote lately (most ticks stop here: no extra reads)
+    ctl = store.control(rid)
+    stale = time.time() - ctl.get("t", 0) > LEASE_TTL_S
+    if stale and (hot["state"] == "training" or ctl["seq"] > hot["acked"]) and not store.leased(rid):
+        log.warning("run %s had no job: starting one", rid)
+        services.runner.submit(rid, sum(job_bytes(h) for h in run_hots(store, hot)))
