@@ -14,7 +14,7 @@ from dash import no_update
 from dash.exceptions import PreventUpdate
 
 from . import figures
-from .drawing import CONTOUR_EVERY_S, _data_figure, _data_view, _fresh_axes
+from .drawing import _data_figure, _data_view, _fresh_axes
 from .runs import RunView
 from .services import Services
 from .views import compare_landscape, interpolation, landscape

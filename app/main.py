@@ -82,7 +82,7 @@ def _serve(argv: Sequence[str]) -> int:
         os.environ[CACHE_ENV] = os.path.abspath(args.cache_dir)
     redis_url = os.environ.get(REDIS_ENV) or None
     print(f"lossviz is running at http://{args.host}:{args.port}/  (Ctrl+C to stop)"
-          + (f"; runs in Redis, trained by `lossviz worker`" if redis_url else ""), flush=True)
+          + ("; runs in Redis, trained by `lossviz worker`" if redis_url else ""), flush=True)
     if args.debug:
         app = create_app(args.cache_dir, redis_url)
         app.run(host=args.host, port=args.port, debug=True, threaded=True, use_reloader=False,
