@@ -77,7 +77,7 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
         surface = _surface(view, log_z, drawn.get("shape3d") == shape, str(shape), coarse=not settled)
         meta.update(key3d=key, shape3d=shape, t3d=now, coarse3d=not settled)
     if draw_data:
-        data_fig = _data_output(_data_view(services, state), drawn.get("data_key", [None])[0] == state.run_id, state.run_id)
+        data_fig = _data_output(data_view_paced(services, state), drawn.get("data_key", [None])[0] == state.run_id, state.run_id)
         meta.update(data_key=key[:2], t_data=now)
     if not (draw_2d or draw_3d):
         note = no_update
@@ -116,7 +116,7 @@ def _landscape_for(services: Services, state: RunView, key: list, grid: int, spa
     return view, key, cost
 
 
-def _data_view(services: Services, state: RunView) -> dict:
+def data_view_paced(services: Services, state: RunView) -> dict:
     """The data plot's arrays, computed one at a time per process (a wide network's pass over
     the grid is the biggest allocation a view makes)."""
     with services.view_slots:
@@ -162,7 +162,7 @@ def _contour(view: dict, log_z: bool, same_shape: bool, revision: str):
     if same_shape:
         return _as_patch(figures.contour_updates(*args, log_z=log_z, metric=metric))
     title = "Loss around the weights" + (" (path plane)" if view["mode"] == "pca" else "")
-    return _fresh_axes(figures.contour_figure(*args, log_z=log_z, title=title, metric=metric,
+    return fresh_axes(figures.contour_figure(*args, log_z=log_z, title=title, metric=metric,
                                               metric_label=view.get("metric_label", "accuracy"),
                                               z_label=view.get("z_label", "loss")), revision)
 
@@ -175,7 +175,7 @@ def _surface(view: dict, log_z: bool, same_shape: bool, revision: str, coarse: b
     args = (a, b, z, view["path"], view["path_loss"])
     if same_shape:
         return _as_patch(figures.surface3d_updates(*args, log_z=log_z))
-    return _fresh_axes(figures.surface3d_figure(*args, log_z=log_z, z_label=view.get("z_label", "loss")), revision)
+    return fresh_axes(figures.surface3d_figure(*args, log_z=log_z, z_label=view.get("z_label", "loss")), revision)
 
 
 def _thin(n: int, most: int) -> np.ndarray:
@@ -188,16 +188,16 @@ def _data_output(view: dict, same_run: bool, revision: str):
         return _as_patch({("data", 0, "z"): figures.region_values(view["prob"]).tolist()})
     if same_run and view["kind"] == "curve":
         return _as_patch(figures.regression_curve_updates(view["y_line"]))
-    return _fresh_axes(_data_figure(view), revision)
+    return fresh_axes(data_figure(view), revision)
 
 
-def _fresh_axes(fig: figures.Figure, revision: str) -> figures.Figure:
+def fresh_axes(fig: figures.Figure, revision: str) -> figures.Figure:
     """Zoom and camera persist while ``revision`` (run, plane, scale) stays; a new one resets."""
     fig["layout"]["uirevision"] = revision
     return fig
 
 
-def _data_figure(view: dict):
+def data_figure(view: dict):
     kind = view["kind"]
     if kind == "regions":
         return figures.classification_figure(view["xx"], view["yy"], view["prob"], view["points"])

@@ -14,7 +14,7 @@ from dash import no_update
 from dash.exceptions import PreventUpdate
 
 from . import figures
-from .drawing import _data_figure, _data_view, _fresh_axes
+from .drawing import data_figure, data_view_paced, fresh_axes
 from .runs import RunView
 from .services import Services
 from .views import compare_landscape, interpolation, landscape
@@ -51,14 +51,14 @@ def draw_compare(services: Services, runs: list[RunView], labels: list[str], gri
         if view is None:  # busy: ask again on the next tick
             raise PreventUpdate
         revision = str(key[:1] + [view["kind"], log_z])
-        out["contour_a"], out["contour_b"] = (_fresh_axes(_contour(view, i, names, log_z), revision)
+        out["contour_a"], out["contour_b"] = (fresh_axes(_contour(view, i, names, log_z), revision)
                                               for i in range(2))
         out["line"], out["note"] = _line(runs, names, revision), _note(view, names)
         meta.update(ckey=key, cturn="contours")
     if data_due:
         revision = str(key[:1])
         out["data_a"], out["data_b"] = (
-            _fresh_axes(_titled(_data_figure(_data_view(services, r)), f"{names[i]}: its predictions"), revision)
+            fresh_axes(_titled(data_figure(data_view_paced(services, r)), f"{names[i]}: its predictions"), revision)
             for i, r in enumerate(runs))
         meta.update(cdata=key[:3], cturn="data")
     return (out["contour_a"], no_update, out["data_a"], meta, "", out["note"], out["contour_b"], out["data_b"],
@@ -71,7 +71,7 @@ def _line(runs: list[RunView], names: list[str], revision: str):
         return no_update
     between = interpolation(runs)
     metric = "accuracy" if runs[0].data.task == "classification" else "R²"
-    return _fresh_axes(figures.interpolation_figure(between["ts"], between["loss"], between["metric"],
+    return fresh_axes(figures.interpolation_figure(between["ts"], between["loss"], between["metric"],
                                                     names, metric), revision)
 
 

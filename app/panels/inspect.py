@@ -13,7 +13,7 @@ from lossviz.metrics import metric_value
 
 from .. import ids
 from ..run_control import own_run, run_hots
-from ..drawing import _data_figure, _fresh_axes
+from ..drawing import data_figure, fresh_axes
 from ..runs import load_view
 from ..views import data_view, network_at
 
@@ -56,7 +56,7 @@ def register(app, services) -> None:
         if trigger in (ids.BACK, ids.STORE_RUN):  # back to the networks as they are now
             if trigger == ids.STORE_RUN:
                 return no_update, no_update, None, HIDDEN
-            figs = [_fresh_axes(_data_figure(data_view(load_view(services.store, h))), hot["run_id"]) for h in hots]
+            figs = [fresh_axes(data_figure(data_view(load_view(services.store, h))), hot["run_id"]) for h in hots]
             if len(hots) > 1:
                 for i, (fig, h) in enumerate(zip(figs, hots)):
                     fig["layout"]["title"]["text"] = f"{'AB'[i]} ({h['label']}): its predictions"
@@ -75,9 +75,9 @@ def register(app, services) -> None:
         loss, metric = _numbers(run_view)
         words = f"{100 * metric:.1f}% accuracy" if run_view.data.task == "classification" else f"R² {metric:.3f}"
         name = f"{'AB'[slot]} ({hots[slot]['label']})" if len(hots) > 1 else "The network"
-        fig = _data_figure(data_view(run_view))
+        fig = data_figure(data_view(run_view))
         fig["layout"]["title"]["text"] = f"{name} at α {alpha:.2f}, β {beta:.2f}: loss {loss:.4g}, {words}"
-        fig = _fresh_axes(fig, hot["run_id"])
+        fig = fresh_axes(fig, hot["run_id"])
         out = [no_update, no_update]
         out[slot] = fig
         return out[0], out[1], {"slot": slot, "alpha": alpha, "beta": beta, "run_id": hot["run_id"]}, {}
