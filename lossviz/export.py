@@ -37,24 +37,37 @@ def compute_export(config: RunConfig, *, grid: int = 51, span: float = 1.0,
 
     The surface is centred on the final weights: ``center`` = ``params_final``.
     """
-    axis = grid_axis(grid, span)
-    if directions not in DIRECTION_CHOICES:
-        raise ValueError(f"unknown directions {directions!r}; choose one of: "
-                         f"{', '.join(DIRECTION_CHOICES)}")
+    grid_axis(grid, span)  # refused before training
+    _check_directions(directions)
     trainer = Trainer(config)
     while not trainer.finished:
         trainer.advance(1000)
+    return export_arrays(trainer, grid=grid, span=span, directions=directions)
+
+
+def export_arrays(trainer: Trainer, *, grid: int = 51, span: float = 1.0,
+                  directions: str = "filter") -> dict[str, Any]:
+    """The .npz arrays of a run as ``trainer`` holds it now (trained or not: the app exports a
+    stored run without training it again). Surface centred on the current weights."""
+    axis = grid_axis(grid, span)
+    _check_directions(directions)
     final = trainer.params.copy()
     explained = np.full(2, np.nan)
     if directions == "pca":
         d1, d2, explained = pca_directions(trainer.trajectory)
     else:
-        d1, d2 = random_directions(final, trainer.net, config.seed, directions)
+        d1, d2 = random_directions(final, trainer.net, trainer.config.seed, directions)
     return {
         **_shared_keys(trainer), **_run_keys(trainer, final, d1, d2, axis, axis),
         "d1": d1, "d2": d2, "directions": directions, "explained_variance": explained,
         "alphas": axis, "betas": axis.copy(), "center": final,
     }
+
+
+def _check_directions(directions: str) -> None:
+    if directions not in DIRECTION_CHOICES:
+        raise ValueError(f"unknown directions {directions!r}; choose one of: "
+                         f"{', '.join(DIRECTION_CHOICES)}")
 
 
 def compute_compare_export(config: RunConfig, vary: str, value: Any, *, grid: int = 51,
@@ -74,10 +87,19 @@ def compute_compare_export(config: RunConfig, vary: str, value: Any, *, grid: in
                          f"one plane: the networks have different parameter counts")
     while not exp.finished:
         exp.advance(1000)
-    a, b = exp.a, exp.b
+    return compare_export_arrays(exp.a, exp.b, exp.vary, exp.value, grid=grid, margin=margin)
+
+
+def compare_export_arrays(a: Trainer, b: Trainer, vary: str, value: Any, *, grid: int = 51,
+                          margin: float = 0.25) -> dict[str, Any]:
+    """The .npz arrays of two runs from one start as the trainers hold them now (see
+    :func:`compute_compare_export`; the app exports stored runs this way)."""
+    grid, margin = validate_grid(grid), number(margin, "margin", 0.0, 10.0)
+    if a.net.n_params != b.net.n_params:
+        raise ValueError("cannot put two runs with different parameter counts on one plane")
     center = a.params_init.copy()
-    paths = [_finite_rows(r.trajectory) for r in exp.runs]
-    d1, d2, kind = compare_plane(center, paths[0][-1], paths[1][-1], a.net, config.seed)
+    paths = [_finite_rows(r.trajectory) for r in (a, b)]
+    d1, d2, kind = compare_plane(center, paths[0][-1], paths[1][-1], a.net, a.config.seed)
     coords = [np.column_stack(plane_coordinates(p, center, d1, d2)) for p in paths]
     alphas, betas = compare_axes(np.concatenate([np.zeros((1, 2)), *coords]), grid, margin)
     keys_b = _run_keys(b, b.params.copy(), d1, d2, alphas, betas, center)
@@ -86,7 +108,7 @@ def compute_compare_export(config: RunConfig, vary: str, value: Any, *, grid: in
         **{f"{k}_b": v for k, v in keys_b.items()},
         "d1": d1, "d2": d2, "directions": kind, "explained_variance": np.full(2, np.nan),
         "alphas": alphas, "betas": betas, "center": center,
-        "compare": exp.vary, "compare_value": str(exp.value),
+        "compare": vary, "compare_value": str(value),
     }
 
 
