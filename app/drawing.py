@@ -61,7 +61,7 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
     meta, contour, surface, data_fig = dict(drawn, run_id=state.run_id), no_update, no_update, no_update
     view = None
     if draw_2d or draw_3d:
-        view, key, cost = _landscape_for(services, state, key, grid, span, mode, running)
+        view, key, cost = landscape_for(services, state, key, grid, span, mode, running)
         if view is None:  # the server is busy and there is nothing to show yet: ask again soon
             draw_2d = draw_3d = False
             if not draw_data:
@@ -71,10 +71,10 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
             note = note or _landscape_note(state, view, span)
             draw_2d = draw_2d and (drawn.get("key") != key or drawn.get("shape") != shape)
     if draw_2d:
-        contour = _contour(view, log_z, drawn.get("shape") == shape, str(shape))
+        contour = contour_of(view, log_z, drawn.get("shape") == shape, str(shape))
         meta.update(key=key, shape=shape, t2d=now)
     if draw_3d:
-        surface = _surface(view, log_z, drawn.get("shape3d") == shape, str(shape), coarse=not settled)
+        surface = surface3d_of(view, log_z, drawn.get("shape3d") == shape, str(shape), coarse=not settled)
         meta.update(key3d=key, shape3d=shape, t3d=now, coarse3d=not settled)
     if draw_data:
         data_fig = _data_output(data_view_paced(services, state), drawn.get("data_key", [None])[0] == state.run_id, state.run_id)
@@ -84,7 +84,7 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
     return contour, surface, data_fig, meta, "", note
 
 
-def _landscape_for(services: Services, state: RunView, key: list, grid: int, span: float, mode: str,
+def landscape_for(services: Services, state: RunView, key: list, grid: int, span: float, mode: str,
                    running: bool) -> tuple[dict | None, list, float]:
     """The landscape for ``key`` (cached by its inputs), its key and what it cost to compute.
 
@@ -156,7 +156,7 @@ def _as_patch(updates: dict[tuple, object]) -> Patch:
     return patch
 
 
-def _contour(view: dict, log_z: bool, same_shape: bool, revision: str):
+def contour_of(view: dict, log_z: bool, same_shape: bool, revision: str):
     args = (view["alphas"], view["betas"], view["z"], view["path"])
     metric = view.get("metric")
     if same_shape:
@@ -167,7 +167,7 @@ def _contour(view: dict, log_z: bool, same_shape: bool, revision: str):
                                               z_label=view.get("z_label", "loss")), revision)
 
 
-def _surface(view: dict, log_z: bool, same_shape: bool, revision: str, coarse: bool = False):
+def surface3d_of(view: dict, log_z: bool, same_shape: bool, revision: str, coarse: bool = False):
     a, b, z = view["alphas"], view["betas"], view["z"]
     if coarse:  # while training: a lighter mesh, because each 3-D repaint blocks the page
         ia, ib = _thin(len(a), SURFACE_3D_LIVE_MAX), _thin(len(b), SURFACE_3D_LIVE_MAX)

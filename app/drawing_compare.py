@@ -47,13 +47,13 @@ def draw_compare(services: Services, runs: list[RunView], labels: list[str], gri
            "line": no_update, "note": no_update}
     meta = dict(drawn, ct=now, run_id=runs[0].run_id, key=None, key3d=None, data_key=None)
     if contours_due:
-        view = _compare_view(services, runs, grid, running, of, plane)
+        view = compare_view(services, runs, grid, running, of, plane)
         if view is None:  # busy: ask again on the next tick
             raise PreventUpdate
         revision = str(key[:1] + [view["kind"], log_z])
-        out["contour_a"], out["contour_b"] = (fresh_axes(_contour(view, i, names, log_z), revision)
+        out["contour_a"], out["contour_b"] = (fresh_axes(contour_of(view, i, names, log_z), revision)
                                               for i in range(2))
-        out["line"], out["note"] = _line(runs, names, revision), _note(view, names)
+        out["line"], out["note"] = line_figure(runs, names, revision), plane_note(view, names)
         meta.update(ckey=key, cturn="contours")
     if data_due:
         revision = str(key[:1])
@@ -65,7 +65,7 @@ def draw_compare(services: Services, runs: list[RunView], labels: list[str], gri
             out["line"])
 
 
-def _line(runs: list[RunView], names: list[str], revision: str):
+def line_figure(runs: list[RunView], names: list[str], revision: str):
     """The straight line from A's weights to B's (when both networks have one shape)."""
     if runs[0].net.layer_sizes != runs[1].net.layer_sizes:
         return no_update
@@ -75,7 +75,7 @@ def _line(runs: list[RunView], names: list[str], revision: str):
                                                     names, metric), revision)
 
 
-def _compare_view(services: Services, runs: list[RunView], grid: int, running: bool, of: str = "train",
+def compare_view(services: Services, runs: list[RunView], grid: int, running: bool, of: str = "train",
                   plane: str = "compare") -> dict | None:
     """The comparison's landscape for these weights, cached by its inputs; None when busy."""
     store = services.store
@@ -101,7 +101,7 @@ def _compare_view(services: Services, runs: list[RunView], grid: int, running: b
     return view
 
 
-def _contour(view: dict, i: int, names: list[str], log_z: bool):
+def contour_of(view: dict, i: int, names: list[str], log_z: bool):
     alphas, betas = view["axes"][i] if view["kind"] == "own" else (view["alphas"], view["betas"])
     zrange = None
     if view["same_loss"]:
@@ -125,7 +125,7 @@ def _titled(fig, title: str):
     return fig
 
 
-def _note(view: dict, names: list[str]) -> str:
+def plane_note(view: dict, names: list[str]) -> str:
     if view["kind"] == "compare":
         return (f"Both contours lie on one plane through the common start (white dot) and both runs' "
                 f"weights now: direction 1 points to {names[0]}, direction 2 to {names[1]}; each shows "

@@ -44,8 +44,8 @@ def _warm_views() -> None:
     advance_run(state, 3)
     view = RunView.of_state(state)
     drawn = landscape(view, 11, 1.0)
-    drawing._contour(drawn, False, False, "warm")
-    drawing._surface(drawn, False, False, "warm")
+    drawing.contour_of(drawn, False, False, "warm")
+    drawing.surface3d_of(drawn, False, False, "warm")
     drawing._data_output(data_view(view), False, "warm")
 
 
