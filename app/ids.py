@@ -101,3 +101,11 @@ STORE_STREAM = "store-stream"
 STORE_CURSOR = "store-cursor"
 STORE_DRAWN = "store-drawn"
 STORE_SESSION = "store-session"  # this page's session secret: its runs answer only to it
+
+# Export (app/panels/export_page.py).
+EXPORT = "export"  # pattern {"type": EXPORT, "kind": one of export_page.DOWNLOADS}
+EXPORT_PLOT = "dropdown-export-plot"
+EXPORT_PNG = "button-export-png"
+EXPORT_SVG = "button-export-svg"
+EXPORT_NOTE = "text-export-note"
+DOWNLOAD = "download-export"

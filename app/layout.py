@@ -12,7 +12,7 @@ from dash import dcc, html
 
 from . import figures, ids
 from .compare import COMPARE_FIELDS, field_options
-from .panels import lesson_page, link_page, why_loss_page
+from .panels import export_page, lesson_page, link_page, why_loss_page
 from .store import new_secret
 from .views import SURFACES
 from .controls import (CONTROLS, LAYERS_TOOLTIP, MAX_HIDDEN_LAYERS, SPEEDS, VIEW_DEFAULTS,
@@ -209,5 +209,6 @@ def serve_layout():
                      html.Div("Ready: press Train (or Space).", id=ids.STATUS, className="status",
                               role="status", **{"aria-live": "polite"}),
                      _view_bar(), html.Div([_plots(), why_loss_page.layout()], className="stage"),
-                     html.Div(id=ids.LANDSCAPE_NOTE, className="note landscape-note")], className="main")
+                     html.Div(id=ids.LANDSCAPE_NOTE, className="note landscape-note"),
+                     export_page.layout()], className="main")
     return html.Div([_sidebar(), main] + _stores(), id=ids.APP, className="app")

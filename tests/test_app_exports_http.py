@@ -1,0 +1,129 @@
+"""Export over HTTP: each download parses and holds the stored run (no training again):
+curves CSV rows = recorded steps, the surface CSV's grid, the JSON's keys, the .npz in the
+``lossviz export`` format (both runs with ``_b`` keys in compare mode), and an HTML snapshot that
+holds the plot data and no outside URL."""
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import re
+
+import numpy as np
+import pytest
+
+import lossviz
+from app import ids
+from app.exports import export_grid
+from dash_client import SMALL_RUN, app, config_for, follow, page, press, started_run, updates  # noqa: F401
+
+
+def download(page, run, kind, grid=11, plane="random"):
+    dep = page.find(ids.DOWNLOAD, "data")
+    trigger = json.dumps({"kind": kind, "type": ids.EXPORT}, separators=(",", ":"))
+    values = {(json.dumps({"kind": kind, "type": ids.EXPORT}, sort_keys=True, separators=(",", ":")), "n_clicks"): 1,
+              (ids.STORE_RUN, "data"): run, (ids.GRID, "value"): grid, (ids.RANGE, "value"): "1.0",
+              (ids.DIRECTIONS, "value"): plane, (ids.SURFACE_OF, "value"): "train", (ids.LOG_Z, "value"): []}
+    status, data = page.call(dep, values, changed=[f"{trigger}.n_clicks"])
+    assert status == 200, status
+    return updates(data)
+
+
+def content(up):
+    d = up[ids.DOWNLOAD]["data"]
+    raw = base64.b64decode(d["content"]) if d.get("base64") else d["content"].encode()
+    return d["filename"], raw
+
+
+@pytest.fixture(scope="module")
+def finished(page):
+    run, cursor, _ = started_run(page, speed="fast")
+    stream, steps, _ = follow(page, run, cursor)
+    assert stream["done"] and "finished" in stream["status"]
+    return run, stream
+
+
+def test_curves_csv_has_one_row_per_recorded_step(page, finished):
+    run, _ = finished
+    name, raw = content(download(page, run, "curves_csv"))
+    rows = list(csv.DictReader(io.StringIO(raw.decode())))
+    assert name.endswith(".csv")
+    assert [int(r["step"]) for r in rows] == list(range(0, 101))  # 100 epochs, full batch: every step
+    assert set(rows[0]) == {"step", "train_loss", "test_loss", "train_accuracy", "test_accuracy"}
+    assert float(rows[-1]["train_loss"]) < float(rows[0]["train_loss"])
+
+
+def test_surface_csv_is_the_grid(page, finished):
+    run, _ = finished
+    _, raw = content(download(page, run, "surface_csv", grid=11))
+    rows = list(csv.reader(io.StringIO(raw.decode())))
+    assert rows[0] == ["alpha", "beta", "loss"] and len(rows) == 1 + 11 * 11
+    values = np.array(rows[1:], dtype=float)
+    assert values[:, 0].min() == -1.0 and values[:, 1].max() == 1.0 and np.isfinite(values[:, 2]).all()
+
+
+def test_json_holds_settings_curves_path_and_surface(page, finished):
+    run, _ = finished
+    doc = json.loads(content(download(page, run, "json"))[1])
+    assert set(doc) >= {"runs", "view", "task", "metric", "link_query"}
+    (r,) = doc["runs"]
+    assert set(r) >= {"settings", "curves", "path", "surface", "final", "status", "step"}
+    assert r["settings"]["n_samples"] == 120 and r["status"] == "finished" and r["step"] == 100
+    assert len(r["curves"]["step"]) == 101 and len(r["curves"]["train_accuracy"]) == 101
+    assert len(r["path"]["alpha"]) == len(r["path"]["beta"]) >= 2
+    assert np.array(r["surface"]).shape == (11, 11) == (len(doc["view"]["alphas"]), len(doc["view"]["betas"]))
+
+
+def test_npz_is_the_export_format_of_the_stored_run(page, finished):
+    run, stream = finished
+    _, raw = content(download(page, run, "npz"))
+    with np.load(io.BytesIO(raw), allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    config = lossviz.RunConfig.from_dict(config_for(page))
+    reference = lossviz.export.compute_export(config, grid=11)
+    assert set(arrays) == set(reference)
+    np.testing.assert_array_equal(arrays["params_final"], reference["params_final"])
+    np.testing.assert_allclose(arrays["surface"], reference["surface"], rtol=1e-12)
+    assert int(arrays["steps"]) == 100 and str(arrays["status"]) == str(reference["status"])
+    assert float(arrays["train_loss"]) == float(reference["train_loss"])
+    assert f"{float(arrays['train_loss']):.4g}" in stream["status"]
+
+
+def test_html_snapshot_holds_the_plots_and_no_outside_url(page, finished):
+    run, _ = finished
+    name, raw = content(download(page, run, "html"))
+    text = raw.decode()
+    assert name.endswith(".html") and "Plotly.newPlot" in text and len(text) > 1_000_000  # plotly.js inside
+    figs = json.loads(re.search(r'id="lossviz-figures">(.*?)</script>', text, re.S).group(1))
+    kinds = [t["type"] for f in figs for t in f["data"]]
+    assert {"contour", "surface", "scatter"} <= set(kinds)
+    assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//', text)  # nothing loaded from elsewhere
+    assert not re.search(r"https?://", text)  # no outside address at all
+
+
+def test_compare_npz_has_both_runs(page):
+    status, data = page.call(page.find(ids.STORE_RUN, "data"),
+                             {(ids.STORE_CONFIG, "data"): config_for(page), (ids.STORE_COMPARE, "data"):
+                              {"vary": "loss", "value": "mse"}, (ids.TRAIN, "n_clicks"): 1, (ids.SPEED, "value"): "fast"},
+                             changed=[f"{ids.TRAIN}.n_clicks"])
+    up = updates(data)
+    run, cursor = up[ids.STORE_RUN]["data"], up[ids.STORE_CURSOR]["data"]
+    follow(page, run, cursor)
+    _, raw = content(download(page, run, "npz", plane="compare"))
+    with np.load(io.BytesIO(raw), allow_pickle=False) as f:
+        assert {"params_final", "params_final_b", "surface_b", "compare"} <= set(f.files)
+        assert str(f["loss"]) == "cross_entropy" and str(f["loss_b"]) == "mse"
+        np.testing.assert_array_equal(f["params_init"], f["params_init_b"])
+    rows = list(csv.DictReader(io.StringIO(content(download(page, run, "curves_csv"))[1].decode())))
+    assert len(rows) == 101 and "train_loss_b" in rows[0] and rows[-1]["train_loss_b"] != rows[-1]["train_loss"]
+
+
+def test_export_before_any_run_says_so(page):
+    up = download(page, None, "json")
+    assert "Train" in up[ids.EXPORT_NOTE]["children"]
+
+
+def test_export_grid_gets_coarser_for_big_work():
+    assert export_grid((2, 16, 16, 2), 400, 51) == 51
+    assert 11 <= export_grid((2, 512, 512, 512, 2), 16000, 101) < 51
