@@ -19,19 +19,21 @@ from .experiment import VARIABLE_FIELDS, Experiment
 from .landscape import surface, surface_naive, surface_with_metric
 from .losses import LOSSES, get_loss, loss_grad, loss_grad_per_sample, loss_per_sample, loss_profile, loss_value
 from .model import Network
+from .notebook import Run, load, show  # show imports the app (and dash) only when called
 from .objective import objective
 from .optimizers import OPTIMIZERS, make_optimizer
 from .paths import interpolate, project_trajectory, trajectory_losses, trajectory_on_plane
 from .planes import compare_axes, compare_plane, plane_coordinates
+from . import plotting  # plotly is imported inside its functions
 from .training import Snapshot, Trainer, make_run, train
 
 __all__ = [
     "ACTIVATIONS", "DATASETS", "LOSSES", "NORMALIZATIONS", "OPTIMIZERS", "VARIABLE_FIELDS",
-    "Dataset", "Experiment", "Network", "RunConfig", "Snapshot", "Trainer",
+    "Dataset", "Experiment", "Network", "Run", "RunConfig", "Snapshot", "Trainer",
     "compare_axes", "compare_plane", "get_activation", "get_loss", "interpolate", "load_dataset",
-    "loss_grad", "loss_grad_per_sample", "loss_per_sample", "loss_profile", "loss_value",
+    "load", "loss_grad", "loss_grad_per_sample", "loss_per_sample", "loss_profile", "loss_value",
     "make_optimizer", "make_run", "objective", "pca_directions", "plane_coordinates",
-    "project_trajectory", "random_direction", "random_directions", "surface", "surface_naive",
-    "surface_with_metric", "train", "trajectory_losses", "trajectory_on_plane",
+    "plotting", "project_trajectory", "random_direction", "random_directions", "show", "surface",
+    "surface_naive", "surface_with_metric", "train", "trajectory_losses", "trajectory_on_plane",
 ]
 __version__ = "0.1.0"
