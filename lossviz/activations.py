@@ -27,6 +27,9 @@ class Activation:
     activation ``a = value(z)`` (whichever is cheaper is used).
     ``init`` is ``"he"`` (variance 2/fan_in) or ``"glorot"`` (variance 2/(fan_in+fan_out)).
     ``inplace(z)`` overwrites ``z`` with ``value(z)`` and returns it (the loss surface's hot loop).
+    ``second_derivative(z, a)`` gives d²a/dz² elementwise (the Hessian's R-operator pass in
+    ``lossviz.hessian`` needs it). ReLU, leaky ReLU and linear have zero second derivative
+    almost everywhere (the kink at 0 is ignored, as autograd ignores it).
     """
 
     name: str
@@ -36,6 +39,7 @@ class Activation:
     derivative: Callable[[Array, Array], Array]
     init: str
     inplace: Callable[[Array], Array]
+    second_derivative: Callable[[Array, Array], Array]
 
 
 def _relu(z: Array) -> Array:
@@ -80,23 +84,37 @@ def _softplus(z: Array) -> Array:
     return np.logaddexp(0, z).astype(z.dtype, copy=False)
 
 
+def _flat(z: Array, a: Array) -> Array:
+    """Zero second derivative (piecewise-linear activations, almost everywhere)."""
+    return np.zeros_like(z)
+
+
+def _softplus_second(z: Array, a: Array) -> Array:
+    s = _sigmoid(z)
+    return s * (1 - s)
+
+
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in [
         Activation("relu", "ReLU", "max(0, z): zero for negative inputs, identity otherwise.",
-                   _relu, lambda z, a: (z > 0).astype(z.dtype), "he", _relu_inplace),
+                   _relu, lambda z, a: (z > 0).astype(z.dtype), "he", _relu_inplace,
+                   second_derivative=_flat),
         Activation("leaky_relu", "Leaky ReLU", "Like ReLU but lets 1% of negative inputs through.",
                    _leaky_relu, lambda z, a: np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype), "he",
-                   lambda z: np.maximum(z, z * LEAKY_SLOPE, out=z)),
+                   lambda z: np.maximum(z, z * LEAKY_SLOPE, out=z), second_derivative=_flat),
         Activation("tanh", "tanh", "Smooth S-curve from -1 to 1, centred at zero.",
-                   np.tanh, lambda z, a: 1 - a * a, "glorot", lambda z: np.tanh(z, out=z)),
+                   np.tanh, lambda z, a: 1 - a * a, "glorot", lambda z: np.tanh(z, out=z),
+                   second_derivative=lambda z, a: -2 * a * (1 - a * a)),
         Activation("sigmoid", "Sigmoid", "Smooth S-curve from 0 to 1; saturates and slows learning.",
-                   _sigmoid, lambda z, a: a * (1 - a), "glorot", _sigmoid_inplace),
+                   _sigmoid, lambda z, a: a * (1 - a), "glorot", _sigmoid_inplace,
+                   second_derivative=lambda z, a: a * (1 - a) * (1 - 2 * a)),
         Activation("softplus", "Softplus", "log(1 + e^z): a smooth version of ReLU.",
                    _softplus, lambda z, a: _sigmoid(z), "he",
-                   lambda z: np.logaddexp(0, z, out=z)),
+                   lambda z: np.logaddexp(0, z, out=z), second_derivative=_softplus_second),
         Activation("linear", "Linear (none)", "No non-linearity: the network can only draw straight lines.",
-                   lambda z: z, lambda z, a: np.ones_like(z), "glorot", lambda z: z),
+                   lambda z: z, lambda z, a: np.ones_like(z), "glorot", lambda z: z,
+                   second_derivative=_flat),
     ]
 }
 

@@ -16,6 +16,11 @@ Each loss gives dL/d(out); the model backpropagates it. The only place where the
 Each loss also gives its per-sample values ``(..., N)`` (mse and huber: the mean over that
 sample's K elements), whose mean over samples is the loss, and their gradients ``(..., N, K)``
 (row n is d per_sample[n] / d out[n, :], so the loss's gradient is that divided by N).
+Each loss also gives ``out_hvp(out, y, task, delta, u)``: the output-Hessian-vector product
+H u, where H (per sample, K x K) is the second derivative of the (mean) loss with respect to
+``out``: the directional derivative of its gradient along ``u``. The Hessian of the network
+(``lossviz.hessian``) chains it through the R-operator pass.
+
 ``loss_profile`` draws one sample's loss against the probability of the true class (or the
 residual), for showing why the choice of loss changes how a network learns.
 """
@@ -130,6 +135,37 @@ def _huber_grad(r: Array, delta: float) -> Array:
     return np.clip(r, -delta, delta)
 
 
+# second derivatives of the elementwise losses (Huber: 1 inside [-delta, delta], 0 outside)
+def _mse_curvature(r: Array, delta: float) -> Array:
+    return np.full_like(r, 2.0)
+
+
+def _huber_curvature(r: Array, delta: float) -> Array:
+    return (np.abs(r) <= delta).astype(r.dtype)
+
+
+def _residual_hvp(grad: Callable, curvature: Callable):
+    """H u for a mean-of-elementwise loss: (..., N, K), ``u`` broadcast against ``out``.
+
+    Regression: curvature(r) u / (N K). Classification, p = softmax(out): with g = grad(p - t)
+    / (N K) the gradient is J^T g = p (g - <g, p>) and J u = p (u - <u, p>), so its derivative
+    along u is Ju (g - <g, p>) + p (g' - <g', p> - <g, Ju>), g' = curvature(p - t) Ju / (N K).
+    """
+
+    def out_hvp(out: Array, y: Array, task: str, delta: float, u: Array) -> Array:
+        pred, target = _targets(out, y, task)
+        r, scale = pred - target, out.shape[-2] * out.shape[-1]
+        if task == "regression":
+            return curvature(r, delta) * u / scale
+        ju = _softmax_backward(pred, u)
+        g = grad(r, delta) / scale
+        dg = curvature(r, delta) * ju / scale
+        return ju * (g - _reduce_last(np.add, g * pred)) + _softmax_backward(pred, dg) \
+            - pred * _reduce_last(np.add, g * ju)
+
+    return out_hvp
+
+
 def _residual_loss(value: Callable, grad: Callable):
     """Build (value, gradient, per-sample value, per-sample gradient) of a mean-of-elementwise
     loss on predictions (softmax or linear); the four share two helpers, so they cannot drift."""
@@ -201,6 +237,12 @@ def _ce_value_and_grad(out: Array, y: Array, task: str, delta: float) -> tuple[f
     return value, g
 
 
+def _ce_hvp(out: Array, y: Array, task: str, delta: float, u: Array) -> Array:
+    """(diag(p) - p p^T) u / N, p = softmax(out): the derivative of (p - onehot) / N along u."""
+    _require_classification(task)
+    return _softmax_backward(softmax(out), u) / out.shape[-2]
+
+
 def _require_classification(task: str) -> None:
     if task != "classification":
         raise ValueError(
@@ -225,6 +267,9 @@ class Loss:
     For regression the one output is the prediction itself: shifting it always changes the
     loss, whatever the flag says, and nothing relies on the flag there.
     ``tasks`` lists the tasks it is defined for.
+    ``out_hvp(out, y, task, delta, u)`` -> H u, shape of ``u`` (``u`` broadcasts against
+    ``out``): the derivative of ``grad`` along ``u``, H being the loss's Hessian with respect to
+    ``out`` (block-diagonal over samples). None: the Hessian functions refuse the loss.
     """
 
     name: str
@@ -238,6 +283,7 @@ class Loss:
     shift_invariant: bool
     tasks: tuple[str, ...] = TASKS
     fused: Callable[[Array, Array, str, float], tuple[float, Array]] | None = None
+    out_hvp: Callable[[Array, Array, str, float, Array], Array] | None = None
 
     def value_and_grad(self, out: Array, y: Array, task: str, delta: float) -> tuple[float, Array]:
         """(loss, dL/d(out)) for one output (N, K); one shared pass where the loss offers it."""
@@ -255,18 +301,19 @@ LOSSES: dict[str, Loss] = {
         Loss("mse", "Mean squared error",
              "Average squared distance to the target; on class probabilities its gradient "
              "fades when the network is confidently wrong.",
-             r"\frac{1}{NK}\sum (\hat y - y)^2", *_mse, shift_invariant=True),
+             r"\frac{1}{NK}\sum (\hat y - y)^2", *_mse, shift_invariant=True,
+             out_hvp=_residual_hvp(_mse_grad, _mse_curvature)),
         Loss("cross_entropy", "Cross-entropy",
              "Minus the log of the probability given to the right class: punishes confident "
              "mistakes hard. Classification only.",
              r"-\frac{1}{N}\sum \log \mathrm{softmax}(z)_{y}", _ce_value, _ce_grad,
              _ce_per_sample, _ce_per_sample_grad, shift_invariant=True,
-             tasks=("classification",), fused=_ce_value_and_grad),
+             tasks=("classification",), fused=_ce_value_and_grad, out_hvp=_ce_hvp),
         Loss("huber", "Huber",
              "Squared error for small residuals, absolute error beyond delta: robust to outliers.",
              r"\frac{1}{NK}\sum \begin{cases}\tfrac12 r^2 & |r|\le\delta\\ "
              r"\delta(|r|-\tfrac12\delta) & \text{else}\end{cases}", *_huber,
-             shift_invariant=True),
+             shift_invariant=True, out_hvp=_residual_hvp(_huber_grad, _huber_curvature)),
     ]
 }
 
