@@ -16,6 +16,7 @@ from .config import RunConfig
 from .datasets import DATASETS, Dataset, load_dataset
 from .directions import NORMALIZATIONS, pca_directions, random_direction, random_directions
 from .experiment import VARIABLE_FIELDS, Experiment
+from .hessian import hessian_eigs, hessian_trace, hvp
 from .landscape import surface, surface_naive, surface_with_metric
 from .losses import LOSSES, get_loss, loss_grad, loss_grad_per_sample, loss_per_sample, loss_profile, loss_value
 from .model import Network
@@ -24,6 +25,7 @@ from .objective import objective
 from .optimizers import OPTIMIZERS, make_optimizer
 from .paths import interpolate, project_trajectory, trajectory_losses, trajectory_on_plane
 from .planes import compare_axes, compare_plane, plane_coordinates
+from .sharpness import EDGE_OF_STABILITY, sharpness, sharpness_series, stability_threshold
 from . import plotting  # plotly is imported inside its functions
 from .training import Snapshot, Trainer, make_run, train
 
@@ -35,5 +37,7 @@ __all__ = [
     "make_optimizer", "make_run", "objective", "pca_directions", "plane_coordinates",
     "plotting", "project_trajectory", "random_direction", "random_directions", "show", "surface",
     "surface_naive", "surface_with_metric", "train", "trajectory_losses", "trajectory_on_plane",
+    "EDGE_OF_STABILITY", "hessian_eigs", "hessian_trace", "hvp", "sharpness", "sharpness_series",
+    "stability_threshold",
 ]
 __version__ = "0.1.0"
