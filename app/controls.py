@@ -6,15 +6,17 @@ new setting is one new row. Dropdown options come from the engine's registries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from lossviz import ACTIVATIONS, DATASETS, LOSSES, OPTIMIZERS, RunConfig
+from lossviz.config import FIELD_RANGES
 
 from . import caps, ids
 
 MAX_HIDDEN_LAYERS = int(caps.limit("hidden_layers"))
 DEFAULT = RunConfig()
+JS_SAFE_INTEGER = 2 ** 53 - 1  # a seed travels the page as a JSON number: no bigger, or it rounds
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,27 @@ class Control:
     parse: Callable[[Any, str], Any] = lambda v, label: v
     options: tuple = ()
 
+    @property
+    def allowed(self) -> str:
+        """The values the control takes, in words (from the engine's range, or the options)."""
+        r = getattr(self.parse, "range", None)
+        return r.text() if r is not None else ", ".join(str(o["value"]) for o in self.options
+                                                       if not o.get("disabled"))
 
-def _number(kind: type, lo: float, hi: float) -> Callable[[Any, str], Any]:
-    """Parser for a text box: a number of ``kind`` within [lo, hi], else a plain message."""
+    @property
+    def hint(self) -> str:
+        """The tooltip with the allowed values."""
+        r = getattr(self.parse, "range", None)
+        return f"{self.tooltip} Allowed: {r.text()}." if r is not None else self.tooltip
+
+
+def _number(field: str, cap: str | None = None, most: float | None = None) -> Callable[[Any, str], Any]:
+    """Parser for a text box: a number in the engine's range for ``field`` (``FIELD_RANGES``),
+    narrowed by the server cap ``cap`` or to ``most``; else a plain message."""
+    r = FIELD_RANGES[field]
+    hi = min([r.hi] + [v for v in (caps.limit(cap) if cap else None, most) if v is not None])
+    r = replace(r, hi=hi, hi_open=r.hi_open and hi == r.hi)
+    kind = int if r.whole else float
 
     def parse(raw: Any, label: str) -> Any:
         text = "" if raw is None else str(raw).strip()
@@ -44,11 +64,11 @@ def _number(kind: type, lo: float, hi: float) -> Callable[[Any, str], Any]:
             raise ValueError(f"{label}: '{text}' is not a number") from None
         if kind is int and not value.is_integer():
             raise ValueError(f"{label}: needs a whole number, got '{text}'")
-        if not lo <= value <= hi:
-            show = (lambda v: f"{v:,}") if kind is int else (lambda v: f"{v:g}")
-            raise ValueError(f"{label}: must be between {show(lo)} and {show(hi)}, got '{text}'")
-        return kind(value)
+        if value not in r:
+            raise ValueError(f"{label}: must be {r.text()}, got '{text}'")
+        return int(text) if kind is int and text.isdigit() else kind(value)
 
+    parse.range = r
     return parse
 
 
@@ -69,39 +89,39 @@ CONTROLS: tuple[Control, ...] = (
     Control("dataset", ids.DATASET, "Dataset", "The points the network learns from.",
             "dropdown", DEFAULT.dataset, options=_dataset_options()),
     Control("noise", ids.NOISE, "Noise", "How much the points are jittered (0 = clean).",
-            "text", 0.2, _number(float, 0, 5)),
-    Control("n_samples", ids.SAMPLES, "Samples", "How many points (20 to 20,000), 80% for training.",
-            "text", DEFAULT.n_samples, _number(int, 20, int(caps.limit("samples")))),
+            "text", 0.2, _number("noise")),
+    Control("n_samples", ids.SAMPLES, "Samples", "How many points, 80% for training.",
+            "text", DEFAULT.n_samples, _number("n_samples", "samples")),
     Control("outlier_fraction", ids.OUTLIERS, "Outliers",
-            "Fraction of training points moved far off the line (0 to 0.5).",
-            "text", DEFAULT.outlier_fraction, _number(float, 0, 0.5)),
+            "Fraction of training points moved far off the line.",
+            "text", DEFAULT.outlier_fraction, _number("outlier_fraction")),
     Control("activation", ids.ACTIVATION, "Activation", "The bend each hidden neuron applies.",
             "dropdown", DEFAULT.activation, options=_registry_options(ACTIVATIONS)),
     Control("loss", ids.LOSS, "Loss", "How a wrong answer is scored; it sets every gradient.",
             "dropdown", DEFAULT.loss, options=_registry_options(LOSSES)),
     Control("huber_delta", ids.HUBER_DELTA, "Huber δ",
             "Residuals bigger than δ count linearly, not squared.", "text",
-            DEFAULT.huber_delta, _number(float, 1e-6, 1e6)),
+            DEFAULT.huber_delta, _number("huber_delta")),
     Control("optimizer", ids.OPTIMIZER, "Optimizer", "The rule that turns gradients into steps.",
             "dropdown", DEFAULT.optimizer, options=_registry_options(OPTIMIZERS)),
-    Control("momentum", ids.MOMENTUM, "Momentum", "How much of the last step carries over (0 to 0.999).",
-            "text", DEFAULT.momentum, _number(float, 0, 0.999)),
+    Control("momentum", ids.MOMENTUM, "Momentum", "How much of the last step carries over.",
+            "text", DEFAULT.momentum, _number("momentum")),
     Control("lr", ids.LR, "Learning rate", "Step size: too small crawls, too big diverges.",
-            "text", DEFAULT.lr, _number(float, 1e-6, 100)),
+            "text", DEFAULT.lr, _number("lr")),
     Control("batch_size", ids.BATCH, "Batch size", "Points per step; 0 means all of them (full batch).",
-            "text", DEFAULT.batch_size, _number(int, 0, int(caps.limit("samples")))),
+            "text", DEFAULT.batch_size, _number("batch_size", "samples")),
     Control("epochs", ids.EPOCHS, "Epochs", "Passes over the training data.",
-            "text", DEFAULT.epochs, _number(int, 1, int(caps.limit("epochs")))),
+            "text", DEFAULT.epochs, _number("epochs", "epochs")),
     Control("l2", ids.L2, "L2", "Weight decay: pulls weights towards zero (0 = off).",
-            "text", DEFAULT.l2, _number(float, 0, 10)),
+            "text", DEFAULT.l2, _number("l2")),
     Control("l1", ids.L1, "L1", "Pushes small weights to exactly zero (0 = off).",
-            "text", DEFAULT.l1, _number(float, 0, 10)),
+            "text", DEFAULT.l1, _number("l1")),
     Control("seed", ids.SEED, "Seed", "Same seed, same data and same starting weights.",
-            "text", DEFAULT.seed, _number(int, 0, 2 ** 31 - 1)),
+            "text", DEFAULT.seed, _number("seed", most=JS_SAFE_INTEGER)),
 )
 BY_FIELD = {c.field: c for c in CONTROLS}
 LAYERS_TOOLTIP = "Hidden layers between input and output (0 = a linear model)."
-WIDTH_TOOLTIP = f"Neurons in each hidden layer (1 to {caps.limit('width'):.0f})."
+WIDTH_TOOLTIP = f"Neurons in each hidden layer ({_number('hidden', 'width').range.text()})."
 
 
 def parse_hidden(n_layers: Any, widths: list[Any]) -> tuple[int, ...]:
@@ -110,7 +130,7 @@ def parse_hidden(n_layers: Any, widths: list[Any]) -> tuple[int, ...]:
         raise ValueError("Hidden layers: please pick a number")
     n = int(n_layers or 0)
     caps.check("hidden_layers", n)
-    parse = _number(int, 1, int(caps.limit("width")))
+    parse = _number("hidden", "width")
     return tuple(parse(w, f"Width of layer {i + 1}") for i, w in enumerate(widths[:n]))
 
 

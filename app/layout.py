@@ -13,6 +13,7 @@ from dash import dcc, html
 from . import figures, ids
 from .compare import COMPARE_FIELDS, field_options
 from .panels import export_page, lesson_page, link_page, why_loss_page
+from .state import BY_KEY, GRID_MAX, GRID_MIN
 from .store import new_secret
 from .views import SURFACES
 from .controls import (CONTROLS, LAYERS_TOOLTIP, MAX_HIDDEN_LAYERS, SPEEDS, VIEW_DEFAULTS,
@@ -47,7 +48,7 @@ def _widget(c: Control):
 def _control_row(field: str):
     c = next(c for c in CONTROLS if c.field == field)
     shown = visible_fields(CONTROLS[0].default, "cross_entropy", "adam")
-    return _row(c.label, c.tooltip, _widget(c), field, hidden=field not in shown)
+    return _row(c.label, c.hint, _widget(c), field, hidden=field not in shown)
 
 
 def _network_rows():
@@ -68,7 +69,7 @@ def _lr_row():
                         value=math.log10(c.default), included=False,
                         marks={e: f"1e{e}" for e in range(LR_MIN_EXP, LR_MAX_EXP + 1)},
                         tooltip={"placement": "bottom", "always_visible": False})
-    return html.Div([_row(c.label, c.tooltip, _widget(c)), html.Div(slider, className="lr-slider",
+    return html.Div([_row(c.label, c.hint, _widget(c)), html.Div(slider, className="lr-slider",
                                                                         title="Learning rate on a log scale")])
 
 
@@ -129,13 +130,13 @@ def _sidebar():
 def _view_bar():
     return html.Div([
         html.Span("Grid", title="Points per axis of the surface (more is finer and slower)", className="vlabel"),
-        html.Div(dcc.Slider(id=ids.GRID, min=11, max=101, step=10, value=VIEW_DEFAULTS["grid"],
-                            marks={v: str(v) for v in (11, 41, 71, 101)}), className="grid-slider",
+        html.Div(dcc.Slider(id=ids.GRID, min=GRID_MIN, max=GRID_MAX, step=10, value=VIEW_DEFAULTS["grid"],
+                            marks={v: str(v) for v in range(GRID_MIN, GRID_MAX + 1, 30)}), className="grid-slider",
                  title="Points per axis of the surface"),
         html.Span("Range ±", title="How far from the weights the plane reaches, in direction units", className="vlabel"),
         html.Div(dcc.Input(id=ids.RANGE, type="text", value=str(VIEW_DEFAULTS["span"]), debounce=True,
                            className="ctl-input range", inputMode="decimal"),
-                 title="How far from the weights the plane reaches, in direction units (0 to 100)"),
+                 title=f"How far from the weights the plane reaches, in direction units ({BY_KEY['range'].allowed})"),
         html.Div(dcc.Checklist(id=ids.LOG_Z, options=[{"label": "log z", "value": "log"}], value=[],
                                className="check", inline=True),
                  title="Colour and height by log10 of the loss: shows detail near the minimum"),

@@ -17,11 +17,16 @@ from urllib.parse import parse_qs, urlencode
 
 from lossviz import ACTIVATIONS, DATASETS, LOSSES, OPTIMIZERS
 
-from . import ids
+from . import caps, ids
 from .compare import COMPARE_FIELDS
 from .controls import CONTROLS, MAX_HIDDEN_LAYERS, VIEW_DEFAULTS
+from .views import SURFACES
 
 MAX_QUERY = 2000
+GRID_MIN, GRID_MAX = 11, int(caps.limit("grid"))
+PLANES = ("random", "pca", "compare")
+DISPLAYS = ("2d", "3d", "both")
+PAGES = ("plots", "why")
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class Row:
     default: Any
     read: Callable[[str], Any]  # URL text -> widget value (ValueError: fall back, naming the key)
     write: Callable[[Any], str] = str  # widget value -> URL text
+    allowed: str = ""  # the values it takes, in words (a run setting's: the engine's range)
 
 
 def _choice(names) -> Callable[[str], str]:
@@ -61,19 +67,20 @@ _REGISTRY = {"dataset": DATASETS, "loss": LOSSES, "optimizer": OPTIMIZERS, "acti
 URL_KEYS = {"n_samples": "samples", "outlier_fraction": "outliers"}  # RunConfig field -> URL key
 ROWS: tuple[Row, ...] = tuple(
     Row(URL_KEYS.get(c.field, c.field), c.id, "value", c.default,
-        _choice(list(_REGISTRY[c.field])) if c.kind == "dropdown" else _text,
-        (lambda v: str(v)) if c.kind == "dropdown" else (lambda v: str(v)))
+        _choice(list(_REGISTRY[c.field])) if c.kind == "dropdown" else _text, str, c.allowed)
     for c in CONTROLS) + (
-    Row("grid", ids.GRID, "value", VIEW_DEFAULTS["grid"], _int_in(11, 101)),
-    Row("range", ids.RANGE, "value", str(VIEW_DEFAULTS["span"]), _text),
-    Row("plane", ids.DIRECTIONS, "value", "random", _choice(["random", "pca", "compare"])),
+    Row("grid", ids.GRID, "value", VIEW_DEFAULTS["grid"], _int_in(GRID_MIN, GRID_MAX), str,
+        f"between {GRID_MIN} and {GRID_MAX}"),
+    Row("range", ids.RANGE, "value", str(VIEW_DEFAULTS["span"]), _text, str,
+        f"above 0, up to {caps.limit('range'):g}"),
+    Row("plane", ids.DIRECTIONS, "value", "random", _choice(PLANES), str, ", ".join(PLANES)),
     Row("log_z", ids.LOG_Z, "value", [], lambda t: ["log"] if t in ("1", "true", "yes") else [],
-        lambda v: "1" if v else "0"),
-    Row("display", ids.DISPLAY, "value", "both", _choice(["2d", "3d", "both"])),
-    Row("surface_of", ids.SURFACE_OF, "value", "train", _choice(["train", "mse", "cross_entropy", "huber", "metric"])),
-    Row("page", ids.PAGE_VIEW, "value", "plots", _choice(["plots", "why"])),
+        lambda v: "1" if v else "0", "0 or 1"),
+    Row("display", ids.DISPLAY, "value", "both", _choice(DISPLAYS), str, ", ".join(DISPLAYS)),
+    Row("surface_of", ids.SURFACE_OF, "value", "train", _choice(list(SURFACES)), str, ", ".join(SURFACES)),
+    Row("page", ids.PAGE_VIEW, "value", "plots", _choice(PAGES), str, ", ".join(PAGES)),
     Row("present", ids.PRESENT, "value", [], lambda t: ["on"] if t in ("1", "true", "yes") else [],
-        lambda v: "1" if v else "0"),
+        lambda v: "1" if v else "0", "0 or 1"),
 )
 BY_KEY = {r.key: r for r in ROWS}
 # URL keys that name RunConfig fields by their field name (issue: `samples` is `n_samples`, and

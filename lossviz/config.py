@@ -24,6 +24,50 @@ MAX_SEED = 2**64 - 1
 
 
 @dataclass(frozen=True)
+class Range:
+    """The allowed values of one number setting: from ``lo`` to ``hi``; an open end excludes
+    its bound (the learning rate is above 0, momentum below 1). ``whole``: integers only."""
+
+    lo: float
+    hi: float
+    whole: bool = False
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def __contains__(self, v: float) -> bool:
+        above = v > self.lo if self.lo_open else v >= self.lo
+        below = v < self.hi if self.hi_open else v <= self.hi
+        return above and below
+
+    def text(self) -> str:
+        """In words, e.g. "between 20 and 20,000", "above 0, up to 100", "from 0 to below 1"."""
+        show = (lambda v: f"{int(v):,}") if self.whole else (lambda v: f"{v:g}")
+        lo, hi = show(self.lo), show(self.hi)
+        if self.lo_open:
+            return f"above {lo}, up to {hi}" if not self.hi_open else f"above {lo} and below {hi}"
+        return f"from {lo} to below {hi}" if self.hi_open else f"between {lo} and {hi}"
+
+
+# Every number setting's range, once: RunConfig checks against it, and the app's controls, its
+# links and the CLI's help derive theirs from it (the app may only narrow one, by a cap).
+FIELD_RANGES: dict[str, Range] = {
+    "n_samples": Range(20, 20_000, whole=True),
+    "noise": Range(0.0, 5.0),
+    "outlier_fraction": Range(0.0, 0.5),
+    "test_fraction": Range(0.05, 0.5),
+    "seed": Range(0, MAX_SEED, whole=True),
+    "hidden": Range(1, MAX_WIDTH, whole=True),  # each hidden width
+    "huber_delta": Range(0.0, 1e6, lo_open=True),
+    "momentum": Range(0.0, 1.0, hi_open=True),
+    "lr": Range(0.0, MAX_LR, lo_open=True),
+    "l2": Range(0.0, 10.0),
+    "l1": Range(0.0, 10.0),
+    "batch_size": Range(0, 20_000, whole=True),  # 0: full batch; more than the data is the data
+    "epochs": Range(1, MAX_EPOCHS, whole=True),
+}
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """Everything that defines one training run. Validated on construction (ValueError)."""
 
@@ -62,49 +106,44 @@ class RunConfig:
         self._check_data_options()
 
     def _check_data_options(self) -> None:
-        from .datasets import N_SAMPLES_RANGE, NOISE_RANGE, OUTLIER_FRACTION_RANGE, TEST_FRACTION_RANGE
-
-        lo, hi = N_SAMPLES_RANGE
-        if not lo <= self.n_samples <= hi:
+        lo, hi = FIELD_RANGES["n_samples"].lo, FIELD_RANGES["n_samples"].hi
+        if self.n_samples not in FIELD_RANGES["n_samples"]:
             raise ValueError(f"n_samples must be in {lo}..{hi}, got {self.n_samples}")
-        checks = (("noise", NOISE_RANGE), ("test_fraction", TEST_FRACTION_RANGE),
-                  ("outlier_fraction", OUTLIER_FRACTION_RANGE))
-        for name, (lo, hi) in checks:
-            v = getattr(self, name)
+        for name in ("noise", "test_fraction", "outlier_fraction"):
+            v, r = getattr(self, name), FIELD_RANGES[name]
             if name == "noise" and v is None:
                 continue
             f = finite_real(v)
-            if f is None or not lo <= f <= hi:
-                raise ValueError(f"{name} must be a number between {lo:g} and {hi:g}, got {short(v)}")
+            if f is None or f not in r:
+                raise ValueError(f"{name} must be a number between {r.lo:g} and {r.hi:g}, got {short(v)}")
             object.__setattr__(self, name, f)
 
     def _check_ranges(self) -> None:
         for h in self.hidden:
-            if not 1 <= h <= MAX_WIDTH:
+            if h not in FIELD_RANGES["hidden"]:
                 raise ValueError(f"hidden width must be between 1 and {MAX_WIDTH}, got {h}")
-        if not 0 <= self.seed <= MAX_SEED:
+        if self.seed not in FIELD_RANGES["seed"]:
             raise ValueError(f"seed must be a whole number from 0 to 2**64 - 1, got {self.seed}")
-        self._set_number("lr", "learning rate", MAX_LR, positive=True)
-        self._set_number("huber_delta", "huber delta", 1e6, positive=True)
+        self._set_number("lr", "learning rate")
+        self._set_number("huber_delta", "huber delta")
         for name in ("l2", "l1"):
-            self._set_number(name, name, 10.0)
+            self._set_number(name, name)
         m = finite_real(self.momentum)
-        if m is None or not 0 <= m < 1:
+        if m is None or m not in FIELD_RANGES["momentum"]:
             raise ValueError(f"momentum must be in [0, 1), got {short(self.momentum)}")
         object.__setattr__(self, "momentum", m)
         if self.batch_size < 0:
             raise ValueError(f"batch size must be 0 (full batch) or positive, got {self.batch_size}")
-        if not 1 <= self.epochs <= MAX_EPOCHS:
+        if self.epochs not in FIELD_RANGES["epochs"]:
             raise ValueError(f"epochs must be between 1 and {MAX_EPOCHS}, got {self.epochs}")
 
-    def _set_number(self, name: str, words: str, upper: float, positive: bool = False) -> None:
-        """Check a float field is in (0, upper] (``positive``) or [0, upper]; store it as a float."""
-        v = getattr(self, name)
+    def _set_number(self, name: str, words: str) -> None:
+        """Check a float field is in its range (``FIELD_RANGES``); store it as a float."""
+        v, r = getattr(self, name), FIELD_RANGES[name]
         f = finite_real(v)
-        if positive and (f is None or not 0 < f <= upper):
-            raise ValueError(f"{words} must be a positive number up to {upper:g}, got {short(v)}")
-        if not positive and (f is None or not 0 <= f <= upper):
-            raise ValueError(f"{words} must be a number between 0 and {upper:g}, got {short(v)}")
+        if f is None or f not in r:
+            what = "a positive number up to" if r.lo_open else f"a number between {r.lo:g} and"
+            raise ValueError(f"{words} must be {what} {r.hi:g}, got {short(v)}")
         object.__setattr__(self, name, f)
 
     def replace(self, **changes: Any) -> "RunConfig":

@@ -15,14 +15,13 @@ from sklearn import datasets as skd
 from sklearn.model_selection import train_test_split
 
 from .checks import finite_real, short
+from .config import FIELD_RANGES
 from .registry import lookup
 
 Task = Literal["classification", "regression"]
 TASKS: tuple[str, ...] = ("classification", "regression")
-N_SAMPLES_RANGE = (20, 20000)
-TEST_FRACTION_RANGE = (0.05, 0.5)
-NOISE_RANGE = (0.0, 5.0)
-OUTLIER_FRACTION_RANGE = (0.0, 0.5)
+N_SAMPLES_RANGE, TEST_FRACTION_RANGE, NOISE_RANGE, OUTLIER_FRACTION_RANGE = (
+    (FIELD_RANGES[f].lo, FIELD_RANGES[f].hi) for f in ("n_samples", "test_fraction", "noise", "outlier_fraction"))
 OUTLIER_SHIFT_RANGE = (8.0, 15.0)
 
 XY = tuple[np.ndarray, np.ndarray]

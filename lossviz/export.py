@@ -16,7 +16,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from .checks import number
-from .config import RunConfig
+from .activations import ACTIVATIONS
+from .config import FIELD_RANGES, RunConfig
+from .datasets import DATASETS
+from .losses import LOSSES
+from .optimizers import OPTIMIZERS
 from .directions import NORMALIZATIONS, pca_directions, random_directions
 from .experiment import Experiment, check_vary
 from .landscape import grid_axis, surface, validate_grid
@@ -182,25 +186,34 @@ def _compare(text: str) -> tuple[str, Any]:
         raise argparse.ArgumentTypeError(f"--compare {flag}={value}: {value!r} is not {what}") from None
 
 
+def _allowed(field: str) -> str:
+    return FIELD_RANGES[field].text()
+
+
+def _one_of(registry) -> str:
+    return "one of " + ", ".join(registry)
+
+
 def build_parser(prog: str = "lossviz export") -> argparse.ArgumentParser:
     d = RunConfig()
     p = argparse.ArgumentParser(prog=prog, description="Train a run and write its loss surface to an .npz.")
     add = p.add_argument
-    add("--dataset", default=d.dataset)
-    add("--samples", type=int, default=d.n_samples, help="number of samples (20..20000)")
-    add("--noise", type=float, default=0.2)
-    add("--seed", type=int, default=d.seed)
-    add("--hidden", type=_hidden, default=d.hidden, help="hidden widths, e.g. 16,16 (empty: none)")
-    add("--activation", default=d.activation)
-    add("--loss", default=d.loss)
-    add("--huber-delta", type=float, default=d.huber_delta)
-    add("--optimizer", default=d.optimizer)
-    add("--momentum", type=float, default=d.momentum)
-    add("--lr", type=float, default=d.lr)
-    add("--l2", type=float, default=d.l2)
-    add("--l1", type=float, default=d.l1)
-    add("--batch-size", type=int, default=d.batch_size, help="0 = full batch")
-    add("--epochs", type=int, default=d.epochs)
+    add("--dataset", default=d.dataset, help=_one_of(DATASETS))
+    add("--samples", type=int, default=d.n_samples, help=_allowed("n_samples"))
+    add("--noise", type=float, default=0.2, help=_allowed("noise"))
+    add("--seed", type=int, default=d.seed, help=_allowed("seed"))
+    add("--hidden", type=_hidden, default=d.hidden,
+        help=f"hidden widths, e.g. 16,16 (empty: none); each {_allowed('hidden')}")
+    add("--activation", default=d.activation, help=_one_of(ACTIVATIONS))
+    add("--loss", default=d.loss, help=_one_of(LOSSES))
+    add("--huber-delta", type=float, default=d.huber_delta, help=_allowed("huber_delta"))
+    add("--optimizer", default=d.optimizer, help=_one_of(OPTIMIZERS))
+    add("--momentum", type=float, default=d.momentum, help=_allowed("momentum"))
+    add("--lr", type=float, default=d.lr, help=_allowed("lr"))
+    add("--l2", type=float, default=d.l2, help=_allowed("l2"))
+    add("--l1", type=float, default=d.l1, help=_allowed("l1"))
+    add("--batch-size", type=int, default=d.batch_size, help="0 = full batch; " + _allowed("batch_size"))
+    add("--epochs", type=int, default=d.epochs, help=_allowed("epochs"))
     add("--grid", type=int, default=51, help="grid points per axis (3..201)")
     add("--range", type=float, default=None, dest="span", help="plane half-width (1.0)")
     add("--directions", default=None, help=f"one of {', '.join(DIRECTION_CHOICES)} (filter)")
