@@ -27,7 +27,14 @@ Array = np.ndarray
 
 
 class Optimizer:
-    """Base class: holds the learning rate and the step count; subclasses say how to update."""
+    """Base class: holds the learning rate and the step count; subclasses say how to update.
+
+    ``buffers`` names the state a subclass keeps between steps (arrays (n_params,)); ``_tmp``
+    is scratch space, so that a step allocates nothing: on a small network a step costs its
+    NumPy calls, and each call that writes ``out=`` a reused array saves an allocation.
+    """
+
+    buffers: tuple[str, ...] = ()
 
     def __init__(self, n_params: int, lr: float, **hyper: float) -> None:
         if not (np.isfinite(lr) and lr > 0):
@@ -35,6 +42,7 @@ class Optimizer:
         self.lr = float(lr)
         self.t = 0
         self.n_params = n_params
+        self._tmp = np.empty(n_params)
 
     def step(self, params: Array, grad: Array) -> None:
         """Update ``params`` (n_params,) in place from ``grad`` (n_params,)."""
@@ -47,26 +55,27 @@ class Optimizer:
     def state_dict(self) -> dict:
         """The step count and every buffer (arrays of shape (n_params,)), copied: enough to
         continue exactly where this optimizer stopped (as ``torch.optim``'s state_dict)."""
-        return {"t": self.t, **{k: v.copy() for k, v in vars(self).items() if isinstance(v, np.ndarray)}}
+        return {"t": self.t, **{k: getattr(self, k).copy() for k in self.buffers}}
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what :meth:`state_dict` returned (ValueError on a missing or misshapen buffer)."""
-        for key, value in vars(self).items():
-            if isinstance(value, np.ndarray):
-                buf = np.asarray(state.get(key), dtype=np.float64)
-                if buf.shape != value.shape:
-                    raise ValueError(f"optimizer state {key!r} must have shape {value.shape}, got {buf.shape}")
-                value[:] = buf
+        for key in self.buffers:
+            value = getattr(self, key)
+            buf = np.asarray(state.get(key), dtype=np.float64)
+            if buf.shape != value.shape:
+                raise ValueError(f"optimizer state {key!r} must have shape {value.shape}, got {buf.shape}")
+            value[:] = buf
         self.t = int(state["t"])
 
 
 class SGD(Optimizer):
     def _update(self, params: Array, grad: Array) -> None:
-        params -= self.lr * grad
+        params -= np.multiply(self.lr, grad, out=self._tmp)
 
 
 class Momentum(Optimizer):
     nesterov = False
+    buffers = ("buf",)
 
     def __init__(self, n_params: int, lr: float, momentum: float = 0.9, **hyper: float) -> None:
         super().__init__(n_params, lr)
@@ -81,8 +90,12 @@ class Momentum(Optimizer):
         else:
             self.buf *= self.mu
             self.buf += grad
-        direction = grad + self.mu * self.buf if self.nesterov else self.buf
-        params -= self.lr * direction
+        if self.nesterov:  # direction g + mu v
+            direction = np.multiply(self.mu, self.buf, out=self._tmp)
+            np.add(grad, direction, out=direction)
+        else:
+            direction = self.buf
+        params -= np.multiply(self.lr, direction, out=self._tmp)
 
 
 class Nesterov(Momentum):
@@ -90,36 +103,65 @@ class Nesterov(Momentum):
 
 
 class RMSprop(Optimizer):
+    buffers = ("sq",)
+
     def __init__(self, n_params: int, lr: float, alpha: float = 0.99, eps: float = 1e-8,
                  **hyper: float) -> None:
         super().__init__(n_params, lr)
         self.alpha, self.eps = float(alpha), float(eps)
         self.sq = np.zeros(n_params)
+        self._denom = np.empty(n_params)
 
     def _update(self, params: Array, grad: Array) -> None:
+        tmp, denom = self._tmp, self._denom
         self.sq *= self.alpha
-        self.sq += (1 - self.alpha) * grad * grad
-        params -= self.lr * grad / (np.sqrt(self.sq) + self.eps)
+        np.multiply(1 - self.alpha, grad, out=tmp)
+        tmp *= grad
+        self.sq += tmp
+        np.sqrt(self.sq, out=denom)
+        denom += self.eps
+        np.multiply(self.lr, grad, out=tmp)
+        tmp /= denom
+        params -= tmp
 
 
 class Adam(Optimizer):
+    buffers = ("m", "v")
+
     def __init__(self, n_params: int, lr: float, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8, **hyper: float) -> None:
         super().__init__(n_params, lr)
         self.b1, self.b2, self.eps = float(beta1), float(beta2), float(eps)
-        self.m = np.zeros(n_params)
-        self.v = np.zeros(n_params)
+        # m and v are the rows of one (2, n_params) array, and so are their updates' terms:
+        # one NumPy call scales both (the betas as a column), where two would on two arrays.
+        self._moments = np.zeros((2, n_params))
+        self._terms = np.empty((2, n_params))
+        self._betas = np.array([[self.b1], [self.b2]])
+        self._one_minus_betas = np.array([[1 - self.b1], [1 - self.b2]])
+
+    @property
+    def m(self) -> Array:
+        return self._moments[0]
+
+    @property
+    def v(self) -> Array:
+        return self._moments[1]
 
     def _update(self, params: Array, grad: Array) -> None:
-        self.m *= self.b1
-        self.m += (1 - self.b1) * grad
-        self.v *= self.b2
-        self.v += (1 - self.b2) * grad * grad
+        # m <- b1 m + (1 - b1) g;  v <- b2 v + ((1 - b2) g) g, each product as the formula has it
+        moments, terms, tmp = self._moments, self._terms, self._tmp
+        moments *= self._betas
+        np.multiply(self._one_minus_betas, grad, out=terms)
+        terms[1] *= grad
+        moments += terms
         bc1 = 1 - self.b1 ** self.t
         bc2 = 1 - self.b2 ** self.t
-        denom = np.sqrt(self.v / bc2)
+        denom = np.divide(moments[1], bc2, out=terms[1])  # sqrt(v / bc2) + eps
+        np.sqrt(denom, out=denom)
         denom += self.eps
-        params -= (self.lr / bc1) * self.m / denom
+        np.multiply(self.lr / bc1, moments[0], out=tmp)  # ((lr / bc1) m) / denom
+        tmp /= denom
+        params -= tmp
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import numpy as np
 from .checks import integer, short, vector
 from .config import RunConfig
 from .datasets import Dataset, load_dataset
+from .fast_step import WORKSPACE_BYTES, EpochRows, StepBuffers
 from .losses import get_loss
 from .metrics import metric_value
 from .model import Network
@@ -132,17 +133,26 @@ class Trainer:
         self._trajectory = [params.copy()]
         self._last_grad_norm = float("nan")
         self._first_loss: float | None = None
+        self._forget_buffers()
+
+    def _forget_buffers(self) -> None:
+        """Drop the fast path's caches (rebuilt on the next step): the epoch's rows, the buffers."""
+        self._rows: EpochRows | None = None
+        self._buffers: dict[int, StepBuffers] = {}
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        del state["data"]  # rebuilt from the config: a stored run stays small
-        del state["loss"]  # registry entries hold functions: looked up again by name
+        for key in ("data", "loss", "_rows", "_buffers"):
+            # data: rebuilt from the config, so a stored run stays small; loss: registry entries
+            # hold functions, looked up again by name; the rest: caches of the fast path
+            del state[key]
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self.data = dataset_for(self.config)
         self.loss = get_loss(self.config.loss, self.data.task)
+        self._forget_buffers()
 
     # --- saving and restoring ---------------------------------------------------------
     def state_dict(self) -> dict:
@@ -172,6 +182,7 @@ class Trainer:
         trainer.params = params
         trainer._trajectory = list(traj.copy())
         trainer._order = order.astype(trainer._order.dtype)
+        trainer._forget_buffers()  # the epoch's rows follow the restored order
         trainer._rng.bit_generator.state = state["rng"]
         trainer.optimizer.load_state_dict(state["optimizer"])
         trainer.step_count = int(state["step_count"])
@@ -187,7 +198,11 @@ class Trainer:
         return self.status != "running" or self.step_count >= self.total_steps
 
     def objective_grad(self, idx: Array | None = None) -> tuple[float, Array]:
-        """Objective (data loss + penalty) and its flat gradient on training rows ``idx``."""
+        """Objective (data loss + penalty) and its flat gradient on training rows ``idx``.
+
+        The exact path, allocating as it goes; ``advance`` takes the fast path
+        (:meth:`_step_objective_grad`), which gives the same bits.
+        """
         X, y = self.data.X_train, self.data.y_train
         if idx is not None:
             X, y = X[idx], y[idx]
@@ -202,20 +217,54 @@ class Trainer:
         return value, grad
 
     def _batch(self) -> Array | None:
+        """This step's training rows (None: all of them), reshuffled at each epoch's start."""
         if self.batch_size >= self._order.shape[0]:
             return None
         k = self.step_count % self.steps_per_epoch
         if k == 0:
             self._rng.shuffle(self._order)
+            self._rows = None
         return self._order[k * self.batch_size:(k + 1) * self.batch_size]
+
+    def _step_objective_grad(self, views: list[tuple[Array, Array]]) -> tuple[float, Array]:
+        """:meth:`objective_grad` on this step's batch, bit for bit, into reused buffers (see
+        ``lossviz.fast_step``). The gradient is a buffer: valid until the next step."""
+        idx, d, c = self._batch(), self.data, self.config
+        if self._rows is None:
+            k_classes = self.net.layer_sizes[-1] if d.task == "classification" else None
+            self._rows = EpochRows(d.X_train, d.y_train, None if idx is None else self._order,
+                                   self.batch_size, k_classes)
+        X, y, onehot, pick = self._rows.batch(self.step_count % self.steps_per_epoch)
+        buf = self._step_buffers(X.shape[0])
+        out = buf.workspace.forward(views, X)
+        if buf.cross_entropy is not None:
+            value, grad_out = buf.cross_entropy(out, onehot, pick)
+        else:
+            value, grad_out = self.loss.value_and_grad(out, y, d.task, c.huber_delta)
+        grad = buf.workspace.backward(views, X, grad_out)
+        if c.l2 or c.l1:
+            mask = self.net.weight_mask
+            value += penalty_value(self.params, mask, c.l2, c.l1)
+            grad += penalty_grad(self.params, mask, c.l2, c.l1)
+        return value, grad
+
+    def _step_buffers(self, rows: int) -> StepBuffers:
+        """Buffers for batches of ``rows`` rows: kept while they fit ``WORKSPACE_BYTES``."""
+        buf = self._buffers.get(rows)
+        if buf is None:
+            buf = StepBuffers(self.net, self.loss, rows)
+            if buf.nbytes + sum(b.nbytes for b in self._buffers.values()) <= WORKSPACE_BYTES:
+                self._buffers[rows] = buf
+        return buf
 
     def advance(self, n_steps: int = 1) -> int:
         """Take up to ``n_steps`` optimizer steps; return how many were taken."""
         n_steps = integer(n_steps, "n_steps", 0)
         taken = 0
+        views = self.net.unflatten(self.params)  # the optimizer updates params in place
         with np.errstate(all="ignore"):  # divergence is detected below, not raised by NumPy
             while taken < n_steps and not self.finished:
-                value, grad = self.objective_grad(self._batch())
+                value, grad = self._step_objective_grad(views)
                 self._last_grad_norm = math.sqrt(grad @ grad)
                 if not self._check_finite(value):
                     break

@@ -198,13 +198,14 @@ def test_minibatches_cover_each_epoch_once_and_last_is_smaller():
     t = Trainer(config)
     n = t.data.X_train.shape[0]  # 40
     seen = []
-    real = t.objective_grad
+    real = t._batch
 
-    def recording(idx=None):
+    def recording():
+        idx = real()
         seen.append(np.arange(n) if idx is None else np.array(idx))
-        return real(idx)
+        return idx
 
-    t.objective_grad = recording
+    t._batch = recording
     t.advance(100)
     assert t.steps_per_epoch == 3 and t.step_count == 9
     assert [len(i) for i in seen] == [16, 16, 8] * 3
