@@ -155,8 +155,10 @@ def _compare_callbacks(app) -> None:
             (hide if f.options else {}), plots
 
     app.clientside_callback(  # on <body>: the page's own tree is not re-rendered for a style
-        """function(on) { document.body.classList.toggle('present', !!(on && on.length));
-                          return on && on.length ? 'on' : 'off'; }""",
+        """function(on) { var yes = !!(on && on.length);
+                          document.body.classList.toggle('present', yes);
+                          if (window.lossvizPresent) { window.lossvizPresent(yes); }
+                          return yes ? 'on' : 'off'; }""",
         Output(ids.STORE_PRESENT, "data"), Input(ids.PRESENT, "value"))
 
     @app.callback(Output(ids.DIRECTIONS, "options"), Output(ids.DIRECTIONS, "value"), Input(ids.COMPARE, "value"),

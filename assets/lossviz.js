@@ -64,3 +64,41 @@ document.addEventListener("keydown", function (event) {
   var target = LOSSVIZ_KEYS[key] && document.getElementById(LOSSVIZ_KEYS[key]);
   if (target) { event.preventDefault(); target.click(); }
 });
+
+// Presentation mode: the figures come from the server at desk size; on a projector every plot
+// gets larger text and heavier lines. Applied after each full draw (a new figure from the
+// server brings the desk sizes back, and is enlarged again), undone when the mode is left.
+(function () {
+  var DESK_FONT = 15, LINE_SCALE = 1.6;
+  // 18 px where a plot is wide enough to hold it; compare mode's six plots get 16 px.
+  function bigFont(gd) { return gd.clientWidth >= 480 ? 18 : 16; }
+  function present() { return document.body.classList.contains("present"); }
+  function fontOf(gd) { return (gd.layout && gd.layout.font && gd.layout.font.size) || DESK_FONT; }
+  function widths(gd, scale) {
+    var idx = [], w = [];
+    (gd.data || []).forEach(function (t, i) {
+      if (t.type === "scatter" && t.line && t.line.width) { idx.push(i); w.push(t.line.width * scale); }
+    });
+    return idx.length ? window.Plotly.restyle(gd, {"line.width": w}, idx) : null;
+  }
+  function apply(gd, on) {
+    if (!window.Plotly || !gd._fullLayout || gd._lossvizBusy) { return; }
+    var big = fontOf(gd) > DESK_FONT;
+    if (on === big) { return; }
+    gd._lossvizBusy = true;
+    var done = function () { gd._lossvizBusy = false; };
+    Promise.resolve(widths(gd, on ? LINE_SCALE : 1 / LINE_SCALE))
+      .then(function () { return window.Plotly.relayout(gd, {"font.size": on ? bigFont(gd) : DESK_FONT}); })
+      .then(done, done);
+  }
+  function hook(gd) {
+    if (gd._lossvizHooked || !gd.on) { return; }
+    gd._lossvizHooked = true;
+    gd.on("plotly_afterplot", function () { if (present()) { apply(gd, true); } });
+    if (present()) { apply(gd, true); }
+  }
+  window.lossvizPresent = function (on) {
+    document.querySelectorAll(".js-plotly-plot").forEach(function (gd) { hook(gd); apply(gd, on); });
+  };
+  setInterval(function () { document.querySelectorAll(".js-plotly-plot").forEach(hook); }, 1000);
+})();
