@@ -71,6 +71,12 @@ def show(*, mode: str = "inline", port: int | None = None, height: int = 650,
     Shown
         ``.url`` (the page with the settings' query), ``.app`` (the Dash app) and ``.stop()``.
         The server is a daemon thread: it ends with the kernel, or at ``.stop()``.
+
+    Notes
+    -----
+    Dash's iframe opens ``/``, which redirects (relatively, so a Jupyter proxy's prefix is kept)
+    to the settings' query; the page then restores them as it restores a shared link. Behind
+    JupyterHub, call ``dash.jupyter_dash.infer_jupyter_proxy_config()`` first, as for any Dash app.
     """
     if mode not in MODES:
         raise ValueError(f"lossviz.show: mode must be one of {', '.join(MODES)}, got {mode!r}")
