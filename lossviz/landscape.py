@@ -18,21 +18,23 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from .blas import single_threaded_blas
 
+from . import surface_kernels as kernels
 from .activations import get_activation
 from .checks import finite_real, real_array, short, vector, whole
 from .losses import get_loss
-from .metrics import accuracy, r_squared
 from .model import Network
 
 Array = np.ndarray
 MAX_GRID_POINTS = 1_000_000  # 1000 x 1000; the app draws at most 201 x 201
-CACHE_BYTES = 2048 * 1024  # per-chunk activation budget: about a quarter of a core's L2
+CACHE_BYTES = 2048 * 1024  # per-chunk buffer budget (tuned: larger chunks amortize per-call costs)
+BLOCK_SAMPLES = 512  # samples evaluated together (a block is one class's samples, or part)
 WORKERS = min(4, os.cpu_count() or 1)
 
 
@@ -170,53 +172,54 @@ def _evaluate(p: _Problem, dt: np.dtype, with_metric: bool) -> tuple[Array, Arra
     ga, gb = p.alphas.size, p.betas.size
     coef = np.stack([np.ones(ga * gb), np.repeat(p.alphas, gb), np.tile(p.betas, ga)], axis=1)
     coef = coef.astype(dt)
-    planes = _stack_planes(p, dt)
-    width = max(p.net.layer_sizes[1:]) + 1
-    chunk = max(1, CACHE_BYTES // (p.X.shape[0] * width * dt.itemsize))
+    plan = _plan(p, dt)
+    chunk = max(1, CACHE_BYTES // plan.point_bytes())
     loss_out = np.empty(ga * gb)
     metric_out = np.empty(ga * gb) if with_metric else None
-    act = get_activation(p.net.activation).inplace
-    lossfn = get_loss(p.loss)
-    drop0 = _drops_logit0(p)
+    starts = iter(range(0, ga * gb, chunk))
+    lock = threading.Lock()
 
-    def run(starts: range) -> None:
+    def run() -> None:
         workspace: dict = {}  # one per thread: buffers reused across chunks, no page faults
-        for start in starts:
+        while True:
+            with lock:  # chunks handed out one at a time: a core slowed by other work takes fewer
+                start = next(starts, None)
+            if start is None:
+                return
             sl = slice(start, start + chunk)
-            logits = _chunk_logits(planes, act, coef[sl], p.X.shape[0], drop0, workspace)
-            # The loss in float64 (no cancellation in log-sum-exp), on a (c, N, K) view of
-            # class-major data, so the loss works on contiguous per-class rows.
-            out = np.moveaxis(logits.astype(np.float64), 0, -1)
-            loss_out[sl] = lossfn.value(out, p.y, p.task, p.huber_delta)
+            loss, metric = kernels.chunk_sums(plan, coef[sl], workspace, with_metric)
+            loss_out[sl] = loss
             if with_metric:
-                metric_out[sl] = (accuracy(out, p.y) if p.task == "classification"
-                                  else r_squared(out, p.y))
+                metric_out[sl] = metric
 
-    starts = range(0, ga * gb, chunk)
-    workers = max(1, min(WORKERS, len(starts)))
-    blocks = [starts[w::workers] for w in range(workers)]
+    workers = max(1, min(WORKERS, -(-ga * gb // chunk)))
     # Small BLAS calls run fastest single-threaded (OpenBLAS' thread hand-off costs more than
     # the work); the chunks themselves are spread over the cores instead (NumPy frees the GIL).
     with single_threaded_blas():
         if workers > 1:
             with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(run, blocks))
+                for f in [pool.submit(run) for _ in range(workers)]:
+                    f.result()
         else:
-            run(starts)
+            run()
+    n = p.X.shape[0]
+    loss_out /= n
+    if with_metric:
+        metric_out = _metric(metric_out, p)
     shape = (ga, gb)
     return loss_out.reshape(shape), (metric_out.reshape(shape) if with_metric else None)
 
 
-def _buffer(workspace: dict, key: str, shape: tuple[int, ...], dt) -> Array:
-    """A scratch array from ``workspace``, reallocated only when the shape changes."""
-    buf = workspace.get(key)
-    if buf is None or buf.shape != shape or buf.dtype != dt:
-        buf = workspace[key] = np.empty(shape, dtype=dt)
-    return buf
+def _metric(sums: Array, p: _Problem) -> Array:
+    """Accuracy from correct counts, or R^2 from residual sums (as ``metrics.r_squared``)."""
+    if p.task == "classification":
+        return sums / p.X.shape[0]
+    ss_tot = float(((p.y - p.y.mean()) ** 2).sum()) or 1.0
+    return 1.0 - sums / ss_tot
 
 
 def _drops_logit0(p: _Problem) -> bool:
-    """Whether the output keeps K - 1 logits minus logit 0 (with logit 0 put back as 0).
+    """Whether the output keeps K - 1 logits minus logit 0 (logit 0 being 0).
 
     Exact only when adding one constant to all K logits leaves the loss unchanged (every
     softmax-based loss; the loss declares it); any other classification loss gets all K logits.
@@ -229,72 +232,54 @@ def _stack_planes(p: _Problem, dt) -> list[Array]:
     ``coef @ stack`` with ``coef = (1, alpha, beta)``. Activations are feature-major
     (units, N), so elementwise work runs along long rows of samples.
 
-    - Layer 1: pre-activations A, B, C, (3, (width + 1) * N).
-    - Hidden layers after it: weights (3, (fan_out + 1) * (fan_in + 1)).
-    - Output layer: weights (3 * K', fan_in + 1), applied by one matmul per chunk.
+    - Layer 1: pre-activations A, B, C, (3, width, N) (the whole output with no hidden layer).
+    - Hidden layers after it: weights (3, fan_out * (fan_in + 1)), the bias as the last column.
+    - Output layer: (3 * K', fan_in + 1), the bias as the last column.
 
-    Biases ride along as an extra constant unit: layer 1 gets a row of ones, which the
-    activation maps to act(1) != 0 for every registered activation, so each bias is stored as
-    the weight bias / act(1) of that unit, and the unit is carried on with weight 1 / act(1).
     For classification with a shift-invariant loss the output keeps K' = K - 1 logits minus
     logit 0: softmax, and so such a loss and the accuracy, only see differences of logits.
     Otherwise K' = K (see ``_drops_logit0``).
     """
     layers = list(zip(p.net.unflatten(p.params), p.net.unflatten(p.d1), p.net.unflatten(p.d2)))
+    first = np.stack([W @ p.X.T + b[:, None] for W, b in layers[0]])
     if len(layers) == 1:
-        return [np.stack([(W @ p.X.T + b[:, None]).ravel() for W, b in layers[0]]).astype(dt)]
-    inv = 1.0 / float(get_activation(p.net.activation).value(np.array(1.0)))
-    n, h = p.X.shape[0], layers[0][0][0].shape[0]
-    first = np.zeros((3, h + 1, n))
-    for j, (W, b) in enumerate(layers[0]):
-        first[j, :h] = W @ p.X.T + b[:, None]
-    first[0, h] = 1.0
-    planes = [first.reshape(3, -1).astype(dt)]
+        return [first.astype(dt)]
+    planes = [first.astype(dt)]
     for layer in layers[1:-1]:
-        fan_out, fan_in = layer[0][0].shape
-        m = np.zeros((3, fan_out + 1, fan_in + 1))
-        for j, (W, b) in enumerate(layer):
-            m[j, :fan_out, :fan_in] = W
-            m[j, :fan_out, fan_in] = b * inv
-        m[0, fan_out, fan_in] = inv
-        planes.append(m.reshape(3, -1).astype(dt))
-    out = [np.column_stack([W, b * inv]) for W, b in layers[-1]]
+        planes.append(np.stack([np.column_stack([W, b]).ravel() for W, b in layer]).astype(dt))
+    out = [np.column_stack([W, b]) for W, b in layers[-1]]
     if _drops_logit0(p):
         out = [o[1:] - o[0] for o in out]
     planes.append(np.concatenate(out).astype(dt))
     return planes
 
 
-def _chunk_logits(planes: list[Array], act, coef: Array, n: int, drop0: bool,
-                  workspace: dict) -> Array:
-    """Class-major outputs (K, c, N) at c grid points, coefficient rows (1, a, b) (c, 3).
-
-    ``drop0``: the output planes hold K - 1 logits minus logit 0 (see ``_drops_logit0``).
-    """
-    c, dt = coef.shape[0], coef.dtype
-    z = np.matmul(coef, planes[0], out=_buffer(workspace, "z0", (c, planes[0].shape[1]), dt))
-    z = z.reshape(c, -1, n)  # (c, units, N)
-    if len(planes) == 1:  # no hidden layer: the first layer is the output
-        return np.ascontiguousarray(np.moveaxis(z, 1, 0))
-    for i, w in enumerate(planes[1:-1], 1):
-        act(z)
-        M = (coef @ w).reshape(c, -1, z.shape[1])  # (c, fan_out + 1, fan_in + 1)
-        z = np.matmul(M, z, out=_buffer(workspace, f"z{i}", (c, M.shape[1], n), dt))
-    act(z)
-    w = planes[-1]
-    k = w.shape[0] // 3
-    # The output layer is linear in (a, b) too: one matmul gives all three parts, (c, 3 K', N).
-    r = np.matmul(w, z, out=_buffer(workspace, "r", (c, 3 * k, n), dt))
-    a, b = coef[:, 1:2], coef[:, 2:3]
-    first = 1 if drop0 else 0
-    logits = _buffer(workspace, "logits", (k + first, c, n), dt)
-    logits[:first] = 0  # logit 0 is the reference, 0
-    for j in range(k):
-        row = logits[first + j]
-        np.multiply(a, r[:, k + j], out=row)
-        row += r[:, j]
-        row += b * r[:, 2 * k + j]
-    return logits
+def _plan(p: _Problem, dt: np.dtype) -> kernels.Plan:
+    """Planes cut into class blocks (see ``lossviz.surface_kernels``)."""
+    drop0 = _drops_logit0(p)
+    n, d = p.X.shape
+    widths = tuple(p.net.layer_sizes[1:-1])
+    if widths:
+        planes = _stack_planes(p, dt)
+        first, hidden, out = planes[0], tuple(planes[1:-1]), planes[-1]
+        out = out.reshape(3, -1, out.shape[1])
+    else:  # no hidden layer: the output layer acts on the inputs (and a row of ones)
+        layer = list(zip(p.net.unflatten(p.params), p.net.unflatten(p.d1), p.net.unflatten(p.d2)))[0]
+        out = np.stack([np.column_stack([W, b]) for W, b in layer])
+        if drop0:
+            out = out[:, 1:] - out[:, :1]
+        inputs = np.vstack([p.X.T, np.ones(n)]).astype(dt)
+        hidden = ()
+    blocks = []
+    for cls, idx in kernels.blocks_by_class(p.y, p.task, BLOCK_SAMPLES):
+        o = kernels.relative_rows(out, cls, drop0) if drop0 else out
+        f = np.ascontiguousarray(first[:, :, idx]) if widths else np.ascontiguousarray(inputs[:, idx])
+        blocks.append(kernels.Block(f, o.astype(dt), cls if drop0 else None, p.y[idx]))
+    lossfn = get_loss(p.loss)
+    fast = kernels.FAST_SUMS.get(p.loss) if drop0 else None
+    reduce = fast or kernels.registry_sums(lossfn, p.task, p.net.layer_sizes[-1], p.huber_delta)
+    act = get_activation(p.net.activation).inplace
+    return kernels.Plan(tuple(blocks), hidden, widths, act, reduce, p.task, dt)
 
 
 def surface_naive(params: Array, d1: Array, d2: Array, alphas, betas, X: Array, y: Array, *,
