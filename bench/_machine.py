@@ -76,3 +76,53 @@ class Settler:
             s += (f"; {self.busy_calls} of {self.calls} timed calls started with other work "
                   f"above {100 * self.threshold:.0f}% of the CPUs: those times may be too high")
         return s
+
+
+# --- the machine's own throughput: the floors the surface benchmark measures against ---------
+
+def _concurrent_best(work, threads: int, repeats: int) -> float:
+    """Best wall time of ``work(i)`` run at once in ``threads`` threads (i = thread index)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    best = float("inf")
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            list(pool.map(work, range(threads)))
+            best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def ufunc_rate(ufunc, size: int, threads: int, reps: int = 200, repeats: int = 5) -> float:
+    """Elements per second of ``ufunc(x, out=x)`` on float32 arrays of ``size`` elements (each
+    thread its own array, so it stays in that core's cache), all ``threads`` at once."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.uniform(-3, 3, size).astype(np.float32) for _ in range(threads)]
+    outs = [np.empty_like(a) for a in arrays]
+
+    def work(i: int) -> None:
+        for _ in range(reps):
+            ufunc(arrays[i], out=outs[i])
+
+    return threads * reps * size / _concurrent_best(work, threads, repeats)
+
+
+def gemm_flops(m: int, k: int, n: int, threads: int, batch: int = 8, reps: int = 10,
+               repeats: int = 5) -> float:
+    """FLOP/s of float32 ``(m, k) @ (k, n)`` products, ``batch`` per np.matmul call, each
+    thread with its own operands and one BLAS thread (as the fast path runs them), at once."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    ops = [(rng.standard_normal((batch, m, k), dtype=np.float32),
+            rng.standard_normal((batch, k, n), dtype=np.float32),
+            np.empty((batch, m, n), dtype=np.float32)) for _ in range(threads)]
+
+    def work(i: int) -> None:
+        a, b, c = ops[i]
+        for _ in range(reps):
+            np.matmul(a, b, out=c)
+
+    with threadpool_limits(1, user_api="blas"):
+        seconds = _concurrent_best(work, threads, repeats)
+    return threads * reps * batch * 2.0 * m * k * n / seconds
