@@ -1,4 +1,8 @@
-"""The PyTorch side of bench_surface.py: times ``loss_landscapes.random_plane`` in its own process.
+"""The PyTorch side of bench_surface.py and bench_training.py, each in its own process.
+
+Two modes: ``_torch_peer.py DATA.npz`` (bench_surface.py: ``loss_landscapes.random_plane``,
+below) and ``_torch_peer.py train DATA.npz THREADS`` (bench_training.py: a plain PyTorch
+training loop, see :func:`train_main`).
 
 torch's OpenMP threads and NumPy's OpenBLAS threads in one process make timings erratic, so
 bench_surface.py starts this script (with the Python that has torch, ``pip install -e
@@ -63,6 +67,8 @@ def _build(torch, layer_sizes, activation: str, flat, dtype):
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) >= 2 and argv[1] == "train":
+        return train_main(argv[2:])
     if len(argv) != 2:
         _reply({"error": "usage: _torch_peer.py DATA.npz"})
         return 2
@@ -112,6 +118,79 @@ def main(argv: list[str]) -> int:
         seconds = time.perf_counter() - t0
         z = np.asarray(z, dtype=np.float64)
         _reply({"seconds": seconds, "shape": list(z.shape), "finite": bool(np.isfinite(z).all())})
+    return 0
+
+
+def _batches(torch, X, y, batch_size: int, gen):
+    """(X, y) of each step without end: everything (full batch), or minibatches cut from a
+    seeded permutation drawn at each epoch's start (the last one smaller)."""
+    n = X.shape[0]
+    while True:
+        if batch_size >= n:
+            yield X, y
+            continue
+        perm = torch.randperm(n, generator=gen)
+        for k in range(0, n, batch_size):
+            idx = perm[k:k + batch_size]
+            yield X[idx], y[idx]
+
+
+def train_main(argv: list[str]) -> int:
+    """The PyTorch side of bench_training.py: ``train DATA.npz THREADS`` (THREADS 0: torch's default).
+
+    Reads a ``.npz`` (params, layer_sizes, activation, X, y, lr), sets the thread count, checks
+    that its float64 cross-entropy at those weights equals lossviz's (``center_loss``, a check
+    of the flat layout) and answers ``{"ready": true, "threads": ..., ...}``. Then each
+    ``run BATCH STEPS`` line takes STEPS more steps of a float64 ``nn.Sequential`` with Adam
+    (one model per batch size, continuing where its last run stopped), the plain loop::
+
+        opt.zero_grad(); loss = F.cross_entropy(model(xb), yb); loss.backward(); opt.step()
+
+    and answers ``{"seconds": ..., "loss": ...}``. ``quit`` (or end of input) ends it.
+    """
+    try:
+        import numpy as np
+        import torch
+        import torch.nn.functional as F
+    except Exception as exc:  # ImportError, or a broken torch install
+        _reply({"error": f"{type(exc).__name__}: {exc}"})
+        return 0
+    data = np.load(argv[0], allow_pickle=False)
+    if int(argv[1]) > 0:
+        torch.set_num_threads(int(argv[1]))
+    flat = np.asarray(data["params"], dtype=np.float64)
+    layer_sizes, activation = [int(s) for s in data["layer_sizes"]], str(data["activation"])
+    X = torch.tensor(np.asarray(data["X"], dtype=np.float64))
+    y = torch.tensor(np.asarray(data["y"], dtype=np.int64))
+    lr = float(data["lr"])
+    with torch.no_grad():
+        center = float(F.cross_entropy(_build(torch, layer_sizes, activation, flat, torch.float64)(X), y))
+    _reply({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "center_loss_float64": center})
+    runs = {}
+    for line in sys.stdin:
+        cmd = line.split()
+        if not cmd or cmd[0] == "quit":
+            break
+        if cmd[0] != "run" or len(cmd) != 3:
+            _reply({"error": f"unknown command {line.strip()!r}"})
+            continue
+        batch_size, steps = int(cmd[1]), int(cmd[2])
+        if batch_size not in runs:
+            model = _build(torch, layer_sizes, activation, flat, torch.float64)
+            runs[batch_size] = (model, torch.optim.Adam(model.parameters(), lr=lr),
+                                _batches(torch, X, y, batch_size or X.shape[0],
+                                         torch.Generator().manual_seed(0)))
+        model, opt, batches = runs[batch_size]
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            xb, yb = next(batches)
+            opt.zero_grad()
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
+            opt.step()
+        seconds = time.perf_counter() - t0
+        _reply({"seconds": seconds, "loss": float(loss)})
     return 0
 
 
