@@ -48,24 +48,27 @@ class _Curvature:
         self.net, self.task, self.delta, self.y = net, task, delta, y
         self.out_hvp = lossfn.out_hvp
         self.layers = net.unflatten(params)
+        # contiguous W^T: NumPy's matmul with a transposed view is ~1.7x slower here
+        self.wt = [np.ascontiguousarray(W.T) for W, _ in self.layers]
         act = net._act
         self.acts, self.d1, self.d2 = [X], [], []
-        for W, b in self.layers[:-1]:
-            z = self.acts[-1] @ W.T + b
+        for (_, b), wt in zip(self.layers[:-1], self.wt):
+            z = self.acts[-1] @ wt
+            z += b
             a = act.value(z)
             self.acts.append(a)
             self.d1.append(act.derivative(z, a))
             self.d2.append(act.second_derivative(z, a))
-        W, b = self.layers[-1]
-        self.out = self.acts[-1] @ W.T + b
-        # deltas[i] = dL/d(output of layer i) (N, fan_out); curv[i] = dL/da_i * sigma''(z_i)
+        self.out = self.acts[-1] @ self.wt[-1] + self.layers[-1][1]
+        # deltas[i] = dL/d(output of layer i) (N, fan_out), i >= 1 (layer 0's is never needed);
+        # curv[i] = dL/da_i * sigma''(z_i), the term the R-pass adds for a curved activation
         self.deltas = [lossfn.grad(self.out, y, task, delta)]
         self.curv = []
         for i in range(len(self.layers) - 1, 0, -1):
             back = self.deltas[0] @ self.layers[i][0]
             self.curv.insert(0, back * self.d2[i - 1])
-            self.deltas.insert(0, back * self.d1[i - 1])
-        self.finite = bool(np.isfinite(self.out).all() and np.isfinite(self.deltas[0]).all())
+            self.deltas.insert(0, back * self.d1[i - 1] if i > 1 else None)
+        self.finite = bool(np.isfinite(self.out).all() and np.isfinite(self.deltas[-1]).all())
 
     @property
     def n_params(self) -> int:
@@ -83,10 +86,11 @@ class _Curvature:
         """R-operator: forward R{z}, R{a} along each row of V (m, P), then backward R{delta}."""
         dirs, last = self.net.unflatten(V), len(self.layers) - 1
         r_act, r_pre = [None], []
-        for i, ((W, _), (dW, db)) in enumerate(zip(self.layers, dirs)):
-            rz = self.acts[i] @ np.swapaxes(dW, -1, -2) + db[:, None, :]
+        for i, (dW, db) in enumerate(dirs):
+            rz = self.acts[i] @ np.ascontiguousarray(np.swapaxes(dW, -1, -2))
+            rz += db[:, None, :]
             if r_act[i] is not None:
-                rz += r_act[i] @ W.T
+                rz += r_act[i] @ self.wt[i]
             if i < last:
                 r_pre.append(rz)
                 r_act.append(self.d1[i] * rz)
@@ -100,8 +104,12 @@ class _Curvature:
             H[:, L.w_start:L.b_start] = hw.reshape(V.shape[0], -1)
             H[:, L.b_start:L.end] = ones @ r_delta  # the sum over samples; BLAS is faster
             if i:
-                r_delta = (r_delta @ W + self.deltas[i] @ dW) * self.d1[i - 1] \
-                    + self.curv[i - 1] * r_pre[i - 1]
+                back = r_delta @ W
+                back += self.deltas[i] @ dW
+                back *= self.d1[i - 1]
+                r_pre[i - 1] *= self.curv[i - 1]  # r_pre[i - 1] is not read again
+                back += r_pre[i - 1]
+                r_delta = back
         return H
 
 
