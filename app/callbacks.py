@@ -357,13 +357,14 @@ def _view_callbacks(app, services: Services) -> None:
 
 
 def _register_panels(app, services: Services) -> None:
-    from .panels import export_page, inspect, lesson_page, link_page, why_loss_page
+    from .panels import curvature_page, export_page, inspect, lesson_page, link_page, why_loss_page
 
     lesson_page.register(app, services)
     link_page.register(app)
     why_loss_page.register(app, services)
     inspect.register(app, services)
     export_page.register(app, services)
+    curvature_page.register(app, services)
 
 
 def _is_number(v) -> bool:

@@ -109,3 +109,9 @@ EXPORT_PNG = "button-export-png"
 EXPORT_SVG = "button-export-svg"
 EXPORT_NOTE = "text-export-note"
 DOWNLOAD = "download-export"
+
+# Curvature panel (app/panels/curvature_page.py).
+BOX_CURVATURE = "box-curvature"
+GRAPH_SHARPNESS = "graph-sharpness"
+CURVATURE_NOTE = "text-curvature-note"
+INTERVAL_CURVATURE = "interval-curvature"

@@ -263,7 +263,7 @@ def _number(lo: float, hi: float, *, low_open: bool = False, integral: bool = Fa
 VIEW = {  # the view options a lesson may set (names as in the page's links)
     "plane": _choice("compare", "random", "pca"),
     "surface_of": _choice(*SURFACES),
-    "page": _choice("plots", "why"),  # "why": the "Why the loss matters" panel
+    "page": _choice("plots", "why", "curvature"),  # "why": "Why the loss matters"; "curvature": the Hessian
     "display": _choice("2d", "3d", "both"),
     "log_z": _choice(True, False),
     "grid": _number(GRID_RANGE[0], caps.limit("grid"), integral=True),
@@ -447,6 +447,30 @@ def _push_on_wrong(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) -> Evi
                     _pairwise(medians, p["factor"]))
 
 
+def _edge_of_stability(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) -> Evidence:
+    from lossviz.sharpness import sharpness, stability_threshold
+
+    lines, holds = [], []
+    for r in exp.runs:  # one run at a time: each measured every `every` steps to its end
+        edge = stability_threshold(r.config)
+        peak, reached_at, loss_then, lowest = -math.inf, None, math.nan, math.inf
+        while not r.finished and r.status != "diverged":
+            lam = sharpness(r)
+            peak = max(peak, lam)
+            if reached_at is None and edge is not None and lam >= p["fraction"] * edge:
+                reached_at, loss_then = r.step_count, r.evaluate().train_loss
+            elif reached_at is not None:
+                lowest = min(lowest, r.evaluate().train_loss)
+            r.advance(p["every"])
+        end = r.evaluate()
+        holds.append(reached_at is not None and end.status == "done" and lowest < 0.9 * loss_then)
+        lines.append((f"λmax up to {peak:.4g} (stability line {edge:.4g}); at the line by step {reached_at}, "
+                      f"loss {loss_then:.3g} then, down to {lowest:.3g} later ({end.status})")
+                     if reached_at is not None else f"λmax up to {peak:.4g}, never at the line "
+                     f"{edge if edge is not None else 'none'}")
+    return Evidence(tuple(lines), tuple(holds))
+
+
 RUN = (_choice(*RUNS), REQUIRED)
 FACTOR = (_number(1, 1e6), 1.0)
 PLANES = (_number(1, 16, integral=True), 4)
@@ -473,4 +497,10 @@ CLAIMS: dict[str, ClaimKind] = {k.name: k for k in [
               "at the {at} of training, run {RUN}'s median push |dL/dz| on the training points it gets wrong "
               "(true class below p = {below_p:g}) is at least {factor:g}x smaller than run {OTHER}'s",
               _push_on_wrong, task="classification"),
+    ClaimKind("reaches_edge_of_stability", {"run": RUN, "fraction": (_number(0, 2, low_open=True), 0.9),
+                                            "every": (_number(1, 1000, integral=True), 10)},
+              "run {RUN}'s sharpness λmax rises to at least {fraction:.0%} of its stability line (2/η for "
+              "gradient descent), and after it gets there the loss still falls, by 10% or more, not smoothly "
+              "(λmax measured every {every} steps)",
+              _edge_of_stability, two_runs=False),
 ]}

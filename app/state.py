@@ -26,7 +26,7 @@ MAX_QUERY = 2000
 GRID_MIN, GRID_MAX = 11, int(caps.limit("grid"))
 PLANES = ("random", "pca", "compare")
 DISPLAYS = ("2d", "3d", "both")
-PAGES = ("plots", "why")
+PAGES = ("plots", "why", "curvature")
 
 
 @dataclass(frozen=True)

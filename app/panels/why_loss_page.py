@@ -50,8 +50,8 @@ def register(app, services) -> None:
 
     @app.callback(Output(ids.BOX_WHY, "style"), Output(ids.PLOTS, "style"), Input(ids.PAGE_VIEW, "value"))
     def show_panel(view):
-        why = view == "why"
-        return ({} if why else {"display": "none"}), ({"display": "none"} if why else {})
+        why, plots = view == "why", view in (None, "plots")
+        return ({} if why else {"display": "none"}), ({} if plots else {"display": "none"})
 
     @app.callback(Output(ids.WHY_TITLE_A, "children"), Output(ids.WHY_FORMULA_A, "children"),
                   Output(ids.WHY_TITLE_B, "children"), Output(ids.WHY_FORMULA_B, "children"),
