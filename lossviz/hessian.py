@@ -227,6 +227,7 @@ def _lanczos(matmat: Callable[[Array], Array], n: int, want: int, locked: Array,
     start = rng.standard_normal(n)
     for _ in range(MAX_RESTARTS + 1):
         V, T, done = _krylov(matmat, start, m_max, want, locked, tol)
+        done |= V.shape[0] == n - locked.shape[1]  # the whole complement: Ritz values exact
         theta, S = np.linalg.eigh(T)
         top = np.argsort(theta)[::-1][:want]
         x = V.T @ S[:, top]
