@@ -25,7 +25,7 @@ from .controls import CONTROLS, SPEEDS, loss_options, parse_controls, visible_fi
 from .drawing import draw
 from .drawing_compare import draw_compare
 from .panels.lesson_page import fresh_note
-from .views import SURFACES
+from .views import NORMALIZATIONS, PLANES, SURFACES
 from .layout import LR_MAX_EXP, LR_MIN_EXP, PLANES_COMPARE, PLANES_SINGLE, VIEW_MS
 from . import caps
 from .compare import COMPARE_FIELDS, parse_compare, suggestion
@@ -317,17 +317,18 @@ def _view_callbacks(app, services: Services) -> None:
                   Input(ids.INTERVAL_VIEW, "n_intervals"), Input(ids.STORE_RUN, "data"),
                   Input(ids.GRID, "value"), Input(ids.RANGE, "value"), Input(ids.DIRECTIONS, "value"),
                   Input(ids.LOG_Z, "value"), Input(ids.DISPLAY, "value"), Input(ids.SURFACE_OF, "value"),
+                  Input(ids.NORMALIZATION, "value"),
                   State(ids.STORE_DRAWN, "data"), State(ids.STORE_SESSION, "data"), State(ids.STORE_INSPECT, "data"))
     @guarded(ids.VIEW_ERROR)
-    def draw_views(_n, run, grid, span_text, directions, log_z, display, of, drawn, session, inspecting):
+    def draw_views(_n, run, grid, span_text, directions, log_z, display, of, norm, drawn, session, inspecting):
         of = of if of in SURFACES else "train"
-        out = _draw_views(run, grid, span_text, directions, log_z, display, drawn, session, of)
+        out = _draw_views(run, grid, span_text, directions, log_z, display, drawn, session, of, norm)
         if isinstance(inspecting, dict) and inspecting.get("run_id") == (run or {}).get("run_id"):
             out = list(out)
             out[2 if inspecting.get("slot") == 0 else 7] = no_update  # the clicked network stays shown
         return tuple(out)
 
-    def _draw_views(run, grid, span_text, directions, log_z, display, drawn, session, of):
+    def _draw_views(run, grid, span_text, directions, log_z, display, drawn, session, of, norm):
         if not run:
             raise PreventUpdate
         try:
@@ -338,7 +339,7 @@ def _view_callbacks(app, services: Services) -> None:
         hot = own_run(services, run, session)
         if hot is None:
             raise PreventUpdate
-        directions = directions if directions in ("random", "pca", "compare") else "random"
+        directions = directions if directions in (*PLANES, "compare") else "random"
         drawn = drawn if isinstance(drawn, dict) else {}
         with one_view_at_a_time(services, hot["run_id"], ctx.triggered_id == ids.INTERVAL_VIEW):
             hots = run_hots(services.store, hot)
@@ -351,7 +352,8 @@ def _view_callbacks(app, services: Services) -> None:
                                         display, running, drawn, of, plane)
                 single = directions if directions != "compare" else "random"
                 return draw(services, load_view(services.store, hot), grid, span, single, bool(log_z),
-                            display, running, drawn, of) + (no_update, no_update, no_update)
+                            display, running, drawn, of, norm if norm in NORMALIZATIONS else "filter") \
+                    + (no_update, no_update, no_update)
             except PreventUpdate:  # nothing to repaint; still clear a message about a fixed input
                 return (no_update,) * 4 + ("",) + (no_update,) * 4
 

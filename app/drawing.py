@@ -27,7 +27,7 @@ SURFACE_3D_LIVE_MAX = 21  # grid points per axis of the 3-D mesh while training
 
 
 def draw(services: Services, state: RunView, grid: int, span: float, directions: str, log_z: bool,
-          display: str, running: bool, drawn: dict, of: str = "train"):
+          display: str, running: bool, drawn: dict, of: str = "train", norm: str = "filter"):
     """Landscape and data plots for the current run, sending as little as possible.
 
     A cached landscape is re-used when nothing it depends on changed; while the figure's shape
@@ -35,10 +35,8 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
     3-D surface (slow to paint in software WebGL) and the data plot redraw less often.
     """
     mode, note = directions, ""
-    if mode == "pca" and len(state.trajectory) < 3:
-        mode, note = "random", "The path (PCA) plane needs a path: train a few steps first."
-    key, now = [state.run_id, state.version, grid, span, mode, of], time.time()
-    shape = [state.run_id, mode, log_z, directions, of]  # asked-for plane too: its note must show
+    key, now = [state.run_id, state.version, grid, span, mode, of, norm], time.time()
+    shape = [state.run_id, mode, log_z, directions, of, norm]  # asked-for plane too: its note must show
     settled = not running
     want_3d = display != "2d" and (drawn.get("key3d") != key or drawn.get("shape3d") != shape
                                    or drawn.get("coarse3d", False) != (not settled))
@@ -107,7 +105,7 @@ def landscape_for(services: Services, state: RunView, key: list, grid: int, span
         return (last["view"], last["key"], last["cost"]) if usable else (None, key, 0.0)
     try:
         start = time.time()
-        view = landscape(state, grid, span, mode, key[5])
+        view = landscape(state, grid, span, mode, key[5], key[6] if len(key) > 6 else "filter")
         cost = time.time() - start
     finally:
         services.view_slots.release()
@@ -137,13 +135,19 @@ def _budget_note(view: dict) -> str:
 
 
 def _path_note(state: RunView, view: dict, span: float) -> str:
+    parts = [view.get("note", "")]
     if view["mode"] == "pca":
         e = view["explained"]
-        return f"Path plane: directions 1 and 2 hold {100 * e[0]:.0f}% and {100 * e[1]:.0f}% of the path's movement."
-    if state.step_count and np.ptp(view["path"], axis=0).max() < 0.1 * span:
-        return ("The path looks short: random directions are almost perpendicular to it in a space of "
-                f"{state.net.n_params} weights. Switch to “Path (PCA) plane” to see the whole route.")
-    return ""
+        parts.append(f"Path plane: directions 1 and 2 hold {100 * e[0]:.0f}% and {100 * e[1]:.0f}% of the "
+                     "path's movement.")
+    elif view["mode"] == "random" and state.step_count and np.ptp(view["path"], axis=0).max() < 0.1 * span:
+        parts.append("The path looks short: random directions are almost perpendicular to it in a space of "
+                     f"{state.net.n_params} weights. Switch to “Path (PCA) plane” to see the whole route.")
+    far = view.get("offplane_relative")
+    if far is not None and len(far) > 1 and state.step_count and float(np.max(far)) > 0.05:
+        parts.append(f"Path points lie up to {100 * float(np.max(far)):.0f}% of their distance from here off "
+                     "this plane (hover a point): such a point does not sit at the loss drawn under it.")
+    return " ".join(p for p in parts if p)
 
 
 def _as_patch(updates: dict[tuple, object]) -> Patch:
@@ -156,15 +160,18 @@ def _as_patch(updates: dict[tuple, object]) -> Patch:
     return patch
 
 
+PLANE_TITLES = {"pca": " (path plane)", "hessian": " (Hessian eigenvectors)", "init_final": " (init → now)"}
+
+
 def contour_of(view: dict, log_z: bool, same_shape: bool, revision: str):
     args = (view["alphas"], view["betas"], view["z"], view["path"])
-    metric = view.get("metric")
+    metric, offplane = view.get("metric"), view.get("offplane")
     if same_shape:
-        return _as_patch(figures.contour_updates(*args, log_z=log_z, metric=metric))
-    title = "Loss around the weights" + (" (path plane)" if view["mode"] == "pca" else "")
+        return _as_patch(figures.contour_updates(*args, log_z=log_z, metric=metric, offplane=offplane))
+    title = "Loss around the weights" + PLANE_TITLES.get(view["mode"], "")
     return fresh_axes(figures.contour_figure(*args, log_z=log_z, title=title, metric=metric,
                                               metric_label=view.get("metric_label", "accuracy"),
-                                              z_label=view.get("z_label", "loss")), revision)
+                                              z_label=view.get("z_label", "loss"), offplane=offplane), revision)
 
 
 def surface3d_of(view: dict, log_z: bool, same_shape: bool, revision: str, coarse: bool = False):

@@ -31,7 +31,7 @@ from .run_control import run_hots
 from .runs import RunView, history_of, load_view, restore
 from .services import Services
 from .store import CURVE_KEYS
-from .views import SURFACES, data_view, landscape
+from .views import NORMALIZATIONS, PLANES, SURFACES, data_view, landscape
 
 EXPORT_WORK = 4e10  # grid² · samples · parameters of the .npz's float64 surface (~2 s on 2 cores)
 METRIC_WORDS = {"classification": "accuracy", "regression": "r2"}
@@ -47,9 +47,11 @@ class Page:
     of: str = "train"
     log_z: bool = False
     query: str = ""
+    norm: str = "filter"
 
     @classmethod
-    def of_inputs(cls, grid: Any, span_text: Any, plane: Any, of: Any, log_z: Any, search: Any) -> "Page":
+    def of_inputs(cls, grid: Any, span_text: Any, plane: Any, of: Any, log_z: Any, search: Any,
+                  norm: Any = "filter") -> "Page":
         """The page's widget values, checked as the landscape's own callback checks them."""
         try:
             span = float(span_text)
@@ -57,8 +59,9 @@ class Page:
             raise ValueError(f"Range: '{span_text}' is not a number") from None
         grid, span = validate_grid(grid), validate_span(span)
         caps.check("grid", grid)
-        return cls(grid, span, plane if plane in ("random", "pca", "compare") else "random",
-                   of if of in SURFACES else "train", bool(log_z), search if isinstance(search, str) else "")
+        return cls(grid, span, plane if plane in (*PLANES, "compare") else "random",
+                   of if of in SURFACES else "train", bool(log_z), search if isinstance(search, str) else "",
+                   norm if norm in NORMALIZATIONS else "filter")
 
 
 @dataclass(frozen=True)
@@ -92,11 +95,11 @@ def gather(services: Services, hot: dict, page: Page) -> Stored:
         plane = page.plane if page.plane in ("random", "pca") else "compare"
         view = compare_view(services, views, page.grid, False, page.of, plane)
     else:
-        mode = page.plane if page.plane == "pca" and len(views[0].trajectory) >= 3 else "random"
-        key = [views[0].run_id, views[0].version, page.grid, page.span, mode, page.of]
+        mode = page.plane if page.plane in PLANES else "random"
+        key = [views[0].run_id, views[0].version, page.grid, page.span, mode, page.of, page.norm]
         view = drawing.landscape_for(services, views[0], key, page.grid, page.span, mode, False)[0]
         if view is None:  # the landscape slot was refused: compute it here
-            view = landscape(views[0], page.grid, page.span, mode, page.of)
+            view = landscape(views[0], page.grid, page.span, mode, page.of, page.norm)
     return Stored(hots, points, views, view, page)
 
 
@@ -202,7 +205,8 @@ def run_npz(services: Services, run: Stored) -> bytes:
             arrays = compare_export_arrays(a, trainers[1], run.hots[0]["vary"], _value(run.hots[0]["value"]),
                                            grid=grid)
         else:
-            directions = "pca" if run.page.plane == "pca" and len(a.trajectory) >= 3 else "filter"
+            directions = "pca" if run.page.plane == "pca" and len(a.trajectory) >= 3 else (
+                run.page.norm if run.page.plane == "random" else "filter")
             arrays = export_arrays(a, grid=grid, span=run.page.span, directions=directions)
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)

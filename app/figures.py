@@ -94,7 +94,7 @@ def _list(values: np.ndarray) -> list:
 def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,
                    *, log_z: bool = False, title: str = "Loss around the weights",
                    metric: np.ndarray | None = None, metric_label: str = "accuracy",
-                   z_label: str = "loss") -> Figure:
+                   z_label: str = "loss", offplane: np.ndarray | None = None) -> Figure:
     """Filled contour of the loss over (α, β) with the optimizer's path and the current point.
 
     Parameters
@@ -102,6 +102,7 @@ def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: n
     alphas, betas : (Ga,), (Gb,) grid coordinates; z : (Ga, Gb) losses, z[i, j] at (alphas[i], betas[j])
     path : (T, 2) projected (α, β) of the trajectory; its last row is the current point
     metric : (Ga, Gb) accuracy (or R²) at each grid point, shown on hover beside the loss
+    offplane : (T,) each path point's distance from the plane, shown on hover
 
     Returns
     -------
@@ -122,6 +123,8 @@ def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: n
             "<extra>", f"<br>{metric_label} {fmt}<br>click: this network's predictions<extra>")
     line = dict(type="scatter", x=path[:, 0].tolist(), y=path[:, 1].tolist(), mode="lines+markers",
                 name="path", line=dict(color=PATH_COLOUR, width=2.5), marker=dict(size=4, color=PATH_COLOUR))
+    if offplane is not None:
+        line.update(_offplane(offplane))
     now = dict(type="scatter", x=[float(cur[0])], y=[float(cur[1])], mode="markers", name="now",
                marker=dict(size=14, color="#E69F00", symbol="x", line=dict(width=2, color="black")))
     return _figure([contour, line, now], title, showlegend=False,
@@ -185,8 +188,15 @@ def _floats_or_none(values) -> list:
     return [float(v) if np.isfinite(v) else None for v in np.asarray(values, dtype=float)]
 
 
+def _offplane(offplane: np.ndarray) -> dict:
+    """Hover text of the path's points: how far each lies off the plane drawn under it."""
+    return dict(customdata=_floats_or_none(offplane),
+                hovertemplate="path α %{x:.3f}, β %{y:.3f}<br>off this plane by %{customdata:.3g}<extra></extra>")
+
+
 def contour_updates(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,
-                    *, log_z: bool = False, metric: np.ndarray | None = None) -> dict[tuple, object]:
+                    *, log_z: bool = False, metric: np.ndarray | None = None,
+                    offplane: np.ndarray | None = None) -> dict[tuple, object]:
     """What changes in :func:`contour_figure` as training goes on, keyed by property path.
 
     Sending only these (as a ``Patch``) keeps the trace, its colour bar and the user's zoom,
@@ -202,7 +212,8 @@ def contour_updates(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: 
             ("layout", "yaxis", "range"): [float(betas[0]), float(betas[-1])],
             **({} if metric is None else {("data", 0, "customdata"): [
                 [None if not np.isfinite(v) else round(float(v), 4) for v in row]
-                for row in np.asarray(metric, dtype=float).T]})}
+                for row in np.asarray(metric, dtype=float).T]}),
+            **({} if offplane is None else {("data", 1, "customdata"): _floats_or_none(offplane)})}
 
 
 def surface3d_updates(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,

@@ -47,6 +47,7 @@ RANGE = "input-range"
 LOG_Z = "checklist-log-z"
 DISPLAY = "radio-display"
 DIRECTIONS = "radio-directions"
+NORMALIZATION = "dropdown-normalization"  # random directions: per filter, per layer or none
 LOG_LOSS = "checklist-log-loss"
 SURFACE_OF = "dropdown-surface-of"  # what the landscape shows: the training loss, a yardstick, accuracy
 

@@ -15,16 +15,15 @@ from .compare import COMPARE_FIELDS, field_options
 from .panels import curvature_page, export_page, lesson_page, link_page, why_loss_page
 from .state import BY_KEY, GRID_MAX, GRID_MIN
 from .store import new_secret
-from .views import SURFACES
+from .views import NORMALIZATIONS, PLANES, SURFACES
 from .controls import (CONTROLS, LAYERS_TOOLTIP, MAX_HIDDEN_LAYERS, SPEEDS, VIEW_DEFAULTS,
                        WIDTH_TOOLTIP, Control, loss_options, visible_fields)
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
                 "toImageButtonOptions": {"format": "png", "scale": 2}}
 LR_MIN_EXP, LR_MAX_EXP = -4, 1
-PLANES_SINGLE = [{"label": "Random directions", "value": "random"},
-                 {"label": "Path (PCA) plane", "value": "pca"}]
-PLANES_COMPARE = [{"label": "A–B plane", "value": "compare"}] + PLANES_SINGLE
+PLANES_SINGLE = [{"label": label, "value": key} for key, label in PLANES.items()]
+PLANES_COMPARE = [{"label": "A–B plane", "value": "compare"}] + PLANES_SINGLE[:2]
 TICK_MS, VIEW_MS = 100, 400  # the page's timers: curves and status, then landscape and data
 
 
@@ -146,8 +145,14 @@ def _view_bar():
                  title="Show the contour, the 3-D surface, or both"),
         html.Div(dcc.RadioItems(id=ids.DIRECTIONS, options=PLANES_SINGLE,
                                 value=VIEW_DEFAULTS["directions"], inline=True, className="radio"),
-                 title="Random filter-normalized directions, the plane that best holds the path(s), or in "
-                       "compare mode the plane through the common start and both runs' weights"),
+                 title="Random directions; the plane that best holds the path(s); the Hessian's top two "
+                       "eigenvectors (where the loss curves most); the line from the initial weights to now "
+                       "with a random direction across it; in compare mode the plane through the common start "
+                       "and both runs' weights"),
+        html.Div(dcc.Dropdown(id=ids.NORMALIZATION, options=[{"label": v, "value": k} for k, v in NORMALIZATIONS.items()],
+                              value="filter", clearable=False, searchable=False, className="ctl-dropdown norm"),
+                 title="How random directions are scaled: per filter (Li et al. 2018, the default), per layer, or "
+                       "not at all (raw Gaussian: scale-dependent pictures)"),
         html.Span("Surface of", className="vlabel", title="What the landscape shows over its plane"),
         html.Div(dcc.Dropdown(id=ids.SURFACE_OF, options=[{"label": v, "value": k} for k, v in SURFACES.items()],
                               value="train", clearable=False, searchable=False, className="ctl-dropdown surface-of"),

@@ -20,11 +20,12 @@ from lossviz import ACTIVATIONS, DATASETS, LOSSES, OPTIMIZERS
 from . import caps, ids
 from .compare import COMPARE_FIELDS
 from .controls import CONTROLS, MAX_HIDDEN_LAYERS, VIEW_DEFAULTS
-from .views import SURFACES
+from .views import NORMALIZATIONS, SURFACES
+from .views import PLANES as VIEW_PLANES
 
 MAX_QUERY = 2000
 GRID_MIN, GRID_MAX = 11, int(caps.limit("grid"))
-PLANES = ("random", "pca", "compare")
+PLANES = (*VIEW_PLANES, "compare")
 DISPLAYS = ("2d", "3d", "both")
 PAGES = ("plots", "why", "curvature")
 
@@ -74,6 +75,7 @@ ROWS: tuple[Row, ...] = tuple(
     Row("range", ids.RANGE, "value", str(VIEW_DEFAULTS["span"]), _text, str,
         f"above 0, up to {caps.limit('range'):g}"),
     Row("plane", ids.DIRECTIONS, "value", "random", _choice(PLANES), str, ", ".join(PLANES)),
+    Row("norm", ids.NORMALIZATION, "value", "filter", _choice(list(NORMALIZATIONS)), str, ", ".join(NORMALIZATIONS)),
     Row("log_z", ids.LOG_Z, "value", [], lambda t: ["log"] if t in ("1", "true", "yes") else [],
         lambda v: "1" if v else "0", "0 or 1"),
     Row("display", ids.DISPLAY, "value", "both", _choice(DISPLAYS), str, ", ".join(DISPLAYS)),

@@ -37,27 +37,34 @@ def surface_loss(run: RunView, of: str) -> tuple[str, str]:
     return run.config.loss, "loss"
 
 
-def landscape(run: RunView, grid: int, span: float, mode: str = "random", of: str = "train") -> dict:
+# The planes a single run's landscape may lie in (URL key ``plane``), in the words the page uses.
+PLANES = {"random": "Random directions", "pca": "Path (PCA) plane", "hessian": "Hessian eigenvectors",
+          "init_final": "Init → now"}
+NORMALIZATIONS = {"filter": "filter-normalized", "layer": "layer-normalized", "none": "not normalized"}
+HESSIAN_PLANE_WORK = 2e7  # parameters x training points: bigger networks get no eigenvector plane live
+
+
+def landscape(run: RunView, grid: int, span: float, mode: str = "random", of: str = "train",
+              norm: str = "filter") -> dict:
     """Loss over a plane through the current weights, with the path projected onto it.
 
-    mode "random": two filter-normalized Gaussian directions (seeded by the run's seed),
-    alpha, beta in [-span, span]. mode "pca": the top two principal directions of the path,
-    the grid sized to hold the whole path.
+    mode "random": two Gaussian directions (seeded by the run's seed) normalized per filter,
+    per layer or not at all (``norm``), alpha, beta in [-span, span]. "pca": the top two
+    principal directions of the path, the grid sized to hold the whole path. "hessian": the
+    Hessian's top two eigenvectors at the current weights (unit length), in [-span, span].
+    "init_final": direction 1 from the current weights back to the initial ones (α = −1 is the
+    start), direction 2 a filter-normalized random direction orthogonal to it, of the same length.
 
     Returns a dict: alphas (Ga,), betas (Gb,), z (Ga, Gb), path (T, 2), path_loss (T,),
-    explained (2,) (PCA only, else NaN), mode.
+    offplane (T,) each path point's distance from the plane (in weight units) and relative to its
+    distance from the centre, explained (2,) (PCA only, else NaN), mode (the plane drawn), note.
     """
     tr = run
     center, traj = tr.params.copy(), tr.trajectory
-    explained = np.full(2, np.nan)
-    if mode == "pca":
-        d1, d2, explained = lossviz.pca_directions(traj)
-        path = lossviz.project_trajectory(traj, center, d1, d2)
-        alphas, betas = _axes_around(path, grid)
-    else:
-        d1, d2 = lossviz.random_directions(center, tr.net, tr.config.seed, "filter")
-        path = lossviz.project_trajectory(traj, center, d1, d2)
-        alphas = betas = lossviz.landscape.grid_axis(grid, span)
+    d1, d2, alphas, betas, explained, mode, note = _plane(tr, center, traj, grid, span, mode, norm)
+    path = lossviz.project_trajectory(traj, center, d1, d2)
+    if mode in ("pca", "init_final"):
+        alphas, betas = _axes_around(path, grid, square=mode == "init_final")
     drawn_loss, z_label = surface_loss(tr, of)
     kw = dict(layer_sizes=tr.net.layer_sizes, activation=tr.config.activation,
               loss=drawn_loss, huber_delta=tr.config.huber_delta)
@@ -71,9 +78,63 @@ def landscape(run: RunView, grid: int, span: float, mode: str = "random", of: st
         path_loss = lossviz.trajectory_losses(path, center, d1, d2, X, y, **kw)
     if of == "metric":  # the yardstick itself over the plane (the path drawn at its loss's height)
         z = metric
+    offplane, relative = off_plane(traj, center, d1, d2, path)
     return dict(alphas=alphas, betas=betas, z=z, metric=metric, path=path, path_loss=path_loss, z_label=z_label,
                 explained=explained, mode=mode, n_points=n_use, n_train=tr.data.X_train.shape[0],
-                grid=grid_use, grid_asked=grid, center=center, d1=d1, d2=d2, metric_label=_metric_label(tr))
+                grid=grid_use, grid_asked=grid, center=center, d1=d1, d2=d2, metric_label=_metric_label(tr),
+                offplane=offplane, offplane_relative=relative, note=note, norm=norm)
+
+
+def _plane(run: RunView, center: Array, traj: Array, grid: int, span: float, mode: str, norm: str):
+    """(d1, d2, alphas, betas, explained, the plane drawn, a note) for ``landscape``; a plane that
+    cannot be drawn yet falls back to random directions, and the note says why."""
+    explained, note = np.full(2, np.nan), ""
+    axis = lossviz.landscape.grid_axis(grid, span)
+    if mode == "pca" and len(traj) < 3:
+        mode, note = "random", "The path (PCA) plane needs a path: train a few steps first."
+    if mode == "pca":
+        d1, d2, explained = lossviz.pca_directions(traj)
+        return d1, d2, axis, axis, explained, mode, note
+    if mode == "hessian":
+        if run.net.n_params * run.data.X_train.shape[0] > HESSIAN_PLANE_WORK:
+            mode, note = "random", ("The Hessian's eigenvectors are computed live for smaller networks "
+                                    "(parameters × training points up to 2e7): random directions instead.")
+        else:
+            with np.errstate(all="ignore"):
+                values, vectors = lossviz.hessian_eigs(center, run.data.X_train, run.data.y_train, k=2,
+                                                       layer_sizes=run.net.layer_sizes, tol=1e-6,
+                                                       activation=run.config.activation, loss=run.config.loss,
+                                                       huber_delta=run.config.huber_delta)
+            note = (f"Directions 1 and 2 are the Hessian's top eigenvectors here (unit length): the loss curves "
+                    f"most along them, λ1 = {values[0]:.4g}, λ2 = {values[1]:.4g}.")
+            return vectors[:, 0].copy(), vectors[:, 1].copy(), axis, axis, explained, mode, note
+    if mode == "init_final":
+        back = traj[0] - center
+        length = float(np.linalg.norm(back))
+        if length == 0:
+            mode, note = "random", "Init → now needs the weights to have moved: train a few steps first."
+        else:
+            d1 = -back  # α = −1 at the initial weights, 0 now
+            r, _ = lossviz.random_directions(center, run.net, run.config.seed, "filter")
+            r = r - (r @ d1) / (d1 @ d1) * d1
+            d2 = r * (length / max(float(np.linalg.norm(r)), 1e-300))
+            note = ("Direction 1 runs from the initial weights (α = −1) to the weights now (α = 0); direction 2 is "
+                    "a random direction across it, as long.")
+            return d1, d2, axis, axis, explained, mode, note
+    norm = norm if norm in NORMALIZATIONS else "filter"
+    d1, d2 = lossviz.random_directions(center, run.net, run.config.seed, norm)
+    return d1, d2, axis, axis, explained, "random", note
+
+
+def off_plane(traj: Array, center: Array, d1: Array, d2: Array, path: Array) -> tuple[Array, Array]:
+    """Each path point's distance from the plane (T,), and as a fraction of its distance from the
+    centre (T,): a point far off the plane does not sit at the loss drawn under it."""
+    with np.errstate(all="ignore"):
+        rest = traj - center - np.outer(path[:, 0], d1) - np.outer(path[:, 1], d2)
+        dist = np.linalg.norm(rest, axis=1)
+        whole = np.linalg.norm(traj - center, axis=1)
+        relative = np.where(whole > 0, dist / np.where(whole > 0, whole, 1.0), 0.0)
+    return dist, relative
 
 
 def _both_paths_pca(runs: list[RunView], theta0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -176,11 +237,16 @@ def live_budget(layer_sizes, n_train: int, grid: int) -> tuple[int, int]:
     return n_use, grid
 
 
-def _axes_around(path: Array, grid: int) -> tuple[Array, Array]:
-    """Grid axes covering the path with a margin (PCA planes have no natural range)."""
+def _axes_around(path: Array, grid: int, square: bool = False) -> tuple[Array, Array]:
+    """Grid axes covering the path with a margin (PCA planes have no natural range); ``square``:
+    both axes as wide as the wider one (a path along one direction keeps a readable plane)."""
     lo, hi = path.min(axis=0), path.max(axis=0)
     pad = np.maximum(0.25 * (hi - lo), 1e-3)
-    return np.linspace(lo[0] - pad[0], hi[0] + pad[0], grid), np.linspace(lo[1] - pad[1], hi[1] + pad[1], grid)
+    lo, hi = lo - pad, hi + pad
+    if square:
+        mid, half = (lo + hi) / 2, max(hi - lo) / 2
+        lo, hi = mid - half, mid + half
+    return np.linspace(lo[0], hi[0], grid), np.linspace(lo[1], hi[1], grid)
 
 
 def _metric_label(run: RunView) -> str:

@@ -53,16 +53,17 @@ def register(app, services) -> None:
                   Input({"type": ids.EXPORT, "kind": ALL}, "n_clicks"),
                   State(ids.STORE_RUN, "data"), State(ids.STORE_SESSION, "data"), State(ids.GRID, "value"),
                   State(ids.RANGE, "value"), State(ids.DIRECTIONS, "value"), State(ids.SURFACE_OF, "value"),
-                  State(ids.LOG_Z, "value"), State(ids.URL, "search"), prevent_initial_call=True)
+                  State(ids.LOG_Z, "value"), State(ids.URL, "search"), State(ids.NORMALIZATION, "value"),
+                  prevent_initial_call=True)
     @guarded(ids.EXPORT_NOTE)
-    def download(clicks, run, session, grid, span, plane, of, log_z, search):
+    def download(clicks, run, session, grid, span, plane, of, log_z, search, norm):
         kind = (ctx.triggered_id or {}).get("kind") if isinstance(ctx.triggered_id, dict) else None
         if kind not in DOWNLOADS or not any(clicks or []):
             raise PreventUpdate
         hot = own_run(services, run, session)
         if hot is None:
             raise LookupError("Nothing to export yet: press Train first.")
-        page = exports.Page.of_inputs(grid, span, plane, of, log_z, search)
+        page = exports.Page.of_inputs(grid, span, plane, of, log_z, search, norm)
         stored = exports.gather(services, hot, page)
         _text, name, mime, _tip = DOWNLOADS[kind]
         if kind == "npz":
