@@ -25,6 +25,7 @@ from .objective import objective
 from .optimizers import OPTIMIZERS, make_optimizer
 from .paths import interpolate, project_trajectory, trajectory_losses, trajectory_on_plane
 from .planes import compare_axes, compare_plane, plane_coordinates
+from .tabular import TableData, dataset_from_table, read_csv
 from .sharpness import EDGE_OF_STABILITY, sharpness, sharpness_series, stability_threshold
 from . import plotting  # plotly is imported inside its functions
 from .training import Snapshot, Trainer, make_run, train
@@ -38,6 +39,6 @@ __all__ = [
     "plotting", "project_trajectory", "random_direction", "random_directions", "show", "surface",
     "surface_naive", "surface_with_metric", "train", "trajectory_losses", "trajectory_on_plane",
     "EDGE_OF_STABILITY", "hessian_eigs", "hessian_trace", "hvp", "sharpness", "sharpness_series",
-    "stability_threshold",
+    "stability_threshold", "TableData", "dataset_from_table", "read_csv",
 ]
 __version__ = "0.1.0"

@@ -94,11 +94,18 @@ class RunConfig:
         for name in ("n_samples", "seed", "batch_size", "epochs"):
             object.__setattr__(self, name, _whole(getattr(self, name), name))
         from .datasets import DATASETS  # late import: datasets pulls in scikit-learn
+        from .tabular import is_table_name, parse_table_name
 
-        spec = lookup(DATASETS, self.dataset, "dataset")
+        # An uploaded table ("csv:<hash>") is in no registry; its task is known with its data,
+        # where make_run checks the loss against it.
+        if is_table_name(self.dataset):
+            parse_table_name(self.dataset)  # the form only: ValueError when malformed
+        spec = None if is_table_name(self.dataset) else lookup(DATASETS, self.dataset, "dataset")
         lookup(ACTIVATIONS, self.activation, "activation")
         lookup(OPTIMIZERS, self.optimizer, "optimizer")
-        if spec.task not in get_loss(self.loss).tasks:  # cross-entropy is not for regression data
+        get_loss(self.loss)
+        # cross-entropy is not for regression data
+        if spec is not None and spec.task not in get_loss(self.loss).tasks:
             fits = ", ".join(name for name, loss in LOSSES.items() if spec.task in loss.tasks)
             raise ValueError(f"loss {self.loss!r} is not defined for {spec.task} data such as "
                              f"dataset {self.dataset!r}; choose one of: {fits}")

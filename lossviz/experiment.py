@@ -15,6 +15,7 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .checks import integer, short
 from .config import RunConfig
+from .datasets import Dataset
 from .losses import LOSSES
 from .optimizers import OPTIMIZERS
 from .training import Snapshot, Trainer
@@ -72,11 +73,12 @@ class Experiment:
     """
 
     def __init__(self, config: RunConfig, vary: str | None = None, value: Any = None,
-                 trajectory_bytes: int | None = None) -> None:
+                 trajectory_bytes: int | None = None, data: Dataset | None = None) -> None:
         if not isinstance(config, RunConfig):
             raise TypeError(f"config must be a lossviz.RunConfig, got {short(config)}")
         self.trajectory_bytes = trajectory_bytes  # each run's path memory budget (Trainer's)
-        self.a = Trainer(config, trajectory_bytes=trajectory_bytes)
+        self.data = data  # an uploaded table's Dataset: both runs see the same data
+        self.a = Trainer(config, trajectory_bytes=trajectory_bytes, data=data)
         self.b: Trainer | None = None
         self.vary, self.value = None, None
         self.labels = [""]
@@ -90,9 +92,10 @@ class Experiment:
 
     def _add_b(self, config: RunConfig, vary: str, value: Any) -> None:
         config_b = config.replace(**{vary: value})
-        b = Trainer(config_b, trajectory_bytes=self.trajectory_bytes)
+        b = Trainer(config_b, trajectory_bytes=self.trajectory_bytes, data=self.data)
         if b.net.layer_sizes == self.a.net.layer_sizes:
-            b = Trainer(config_b, params_init=self.a.params_init, trajectory_bytes=self.trajectory_bytes)
+            b = Trainer(config_b, params_init=self.a.params_init, trajectory_bytes=self.trajectory_bytes,
+                        data=self.data)
         self.b, self.vary, self.value = b, vary, getattr(config_b, vary)
         self.labels = _distinct([setting_label(vary, getattr(c, vary)) for c in (config, config_b)],
                                 [getattr(c, vary) for c in (config, config_b)])

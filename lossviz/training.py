@@ -23,6 +23,7 @@ from .metrics import metric_value
 from .model import Network
 from .optimizers import make_optimizer
 from .penalties import penalty_grad, penalty_value
+from .tabular import is_table_name, supplied
 
 Array = np.ndarray
 MAX_TRAJECTORY_ROWS = 500
@@ -80,17 +81,21 @@ def _cached_dataset(name: str, n_samples: int, noise: float | None, test_fractio
                         seed=seed, outlier_fraction=outlier_fraction)
 
 
-def dataset_for(config: RunConfig) -> Dataset:
-    """The (read-only, cached) dataset a config trains on."""
+def dataset_for(config: RunConfig, data: Dataset | None = None) -> Dataset:
+    """The (read-only, cached) dataset a config trains on. An uploaded table's (``csv:<hash>``)
+    is in no registry: it comes as ``data`` (see ``lossviz.tabular``), checked to be that table."""
+    if is_table_name(config.dataset) or data is not None:
+        return supplied(config.dataset, data)
     return _cached_dataset(config.dataset, config.n_samples, config.noise, config.test_fraction,
                            config.seed, config.outlier_fraction)
 
 
-def make_run(config: RunConfig) -> tuple[Dataset, Network, Array]:
-    """Data, network and initial parameters for a config (deterministic in its seed)."""
+def make_run(config: RunConfig, data: Dataset | None = None) -> tuple[Dataset, Network, Array]:
+    """Data, network and initial parameters for a config (deterministic in its seed); ``data``
+    only for an uploaded table (``dataset_for``)."""
     if not isinstance(config, RunConfig):
         raise TypeError(f"config must be a lossviz.RunConfig, got {short(config)}")
-    data = dataset_for(config)
+    data = dataset_for(config, data)
     get_loss(config.loss, data.task)  # cross-entropy on regression fails here, clearly
     out = data.n_classes if data.task == "classification" else 1
     net = Network((data.X_train.shape[1], *config.hidden, out), config.activation)
@@ -103,12 +108,13 @@ class Trainer:
 
     ``params_init`` overrides the seeded initial weights (compare mode: two runs, one start).
     ``trajectory_bytes`` caps the memory of the recorded path (default: about 500 rows).
+    ``data`` is the Dataset of an uploaded table (``config.dataset`` is ``csv:<hash>``).
     """
 
     def __init__(self, config: RunConfig, params_init: Array | None = None,
-                 trajectory_bytes: int | None = None) -> None:
+                 trajectory_bytes: int | None = None, data: Dataset | None = None) -> None:
         self.config = config
-        self.data, self.net, params = make_run(config)
+        self.data, self.net, params = make_run(config, data)
         if params_init is not None:
             params = vector(params_init, "params_init", self.net.n_params, " (the network's parameter count)").copy()
         if trajectory_bytes is not None:
@@ -142,7 +148,8 @@ class Trainer:
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        for key in ("data", "loss", "_rows", "_buffers"):
+        # (an uploaded table's data stays: no config can rebuild it)
+        for key in ("loss", "_rows", "_buffers") + (() if is_table_name(self.config.dataset) else ("data",)):
             # data: rebuilt from the config, so a stored run stays small; loss: registry entries
             # hold functions, looked up again by name; the rest: caches of the fast path
             del state[key]
@@ -150,7 +157,8 @@ class Trainer:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self.data = dataset_for(self.config)
+        if "data" not in state:
+            self.data = dataset_for(self.config)
         self.loss = get_loss(self.config.loss, self.data.task)
         self._forget_buffers()
 
@@ -169,10 +177,10 @@ class Trainer:
                 "last_grad_norm": self._last_grad_norm, "first_loss": self._first_loss}
 
     @classmethod
-    def from_state_dict(cls, config: RunConfig, state: dict,
-                        trajectory_bytes: int | None = None) -> "Trainer":
+    def from_state_dict(cls, config: RunConfig, state: dict, trajectory_bytes: int | None = None,
+                        data: Dataset | None = None) -> "Trainer":
         """A trainer for ``config`` restored from :meth:`state_dict` (ValueError on a mismatch)."""
-        trainer = cls(config, state["params_init"], trajectory_bytes)
+        trainer = cls(config, state["params_init"], trajectory_bytes, data)
         params = np.array(state["params"], dtype=np.float64)
         traj = np.asarray(state["trajectory"], dtype=np.float64)
         order = np.asarray(state["order"])
@@ -323,14 +331,14 @@ class Trainer:
                         tr + pen, self._last_grad_norm, status, message, params, d.task)
 
 
-def train(config: RunConfig, *, every: int | None = None,
-          params_init: Array | None = None) -> Iterator[Snapshot]:
+def train(config: RunConfig, *, every: int | None = None, params_init: Array | None = None,
+          data: Dataset | None = None) -> Iterator[Snapshot]:
     """Train ``config`` to the end, yielding a Snapshot every ``every`` steps (default: each
     epoch) and on every trajectory step (those carry ``params``: at most about 500 of them).
 
     The first snapshot is at step 0 (before training); the last has status "done" or "diverged".
     """
-    trainer = Trainer(config, params_init)
+    trainer = Trainer(config, params_init, data=data)
     every = trainer.steps_per_epoch if every is None else integer(every, "every", 0) or trainer.steps_per_epoch
     yield trainer.evaluate()
     while not trainer.finished:
