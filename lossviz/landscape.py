@@ -35,6 +35,9 @@ Array = np.ndarray
 MAX_GRID_POINTS = 1_000_000  # 1000 x 1000; the app draws at most 201 x 201
 CACHE_BYTES = 2048 * 1024  # per-chunk buffer budget (tuned: larger chunks amortize per-call costs)
 BLOCK_SAMPLES = 512  # samples evaluated together (a block is one class's samples, or part)
+# OpenBLAS (x86-64, AVX-512) multiplies matrices with M N K <= 1e6 by a kernel without packing,
+# ~20% faster for a layer's (fan_out, fan_in + 1) @ (fan_in + 1, samples): blocks stay under it.
+SMALL_GEMM = 1_000_000
 WORKERS = min(4, os.cpu_count() or 1)
 
 
@@ -270,8 +273,10 @@ def _plan(p: _Problem, dt: np.dtype) -> kernels.Plan:
             out = out[:, 1:] - out[:, :1]
         inputs = np.vstack([p.X.T, np.ones(n)]).astype(dt)
         hidden = ()
+    biggest = max([w.shape[1] for w in hidden] + [1])  # fan_out * (fan_in + 1)
+    block_samples = max(1, min(BLOCK_SAMPLES, SMALL_GEMM // biggest))
     blocks = []
-    for cls, idx in kernels.blocks_by_class(p.y, p.task, BLOCK_SAMPLES):
+    for cls, idx in kernels.blocks_by_class(p.y, p.task, block_samples):
         o = kernels.relative_rows(out, cls, drop0) if drop0 else out
         f = np.ascontiguousarray(first[:, :, idx]) if widths else np.ascontiguousarray(inputs[:, idx])
         blocks.append(kernels.Block(f, o.astype(dt), cls if drop0 else None, p.y[idx]))
