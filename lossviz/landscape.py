@@ -5,11 +5,13 @@ point. It never runs one forward pass per point:
 
 - The first layer's pre-activation is affine in (alpha, beta):
   ``X (W + a D + b E)^T + (c + a dc + b ec) = A + a B + b C`` with A, B, C computed once by three
-  matmuls; each grid point then costs one fused multiply-add over (N, width).
-- Later layers are batched over grid points in chunks sized so a chunk's activations stay in
-  the CPU cache (the work is dominated by the G^2 N width activation evaluations).
-- The default path computes hidden layers in float32 and the loss in float64 (within 1e-5
-  relative of float64); ``dtype=numpy.float64`` is exact (equal to a per-point loop to 1e-9).
+  matmuls; a chunk of grid points then costs one GEMM with inner dimension 3.
+- Later layers are batched over grid points in chunks (and over samples in class blocks) sized
+  for the CPU cache; chunks are spread over the cores. The inner loop is in
+  ``lossviz.surface_kernels``.
+- The default path computes the network in float32 and sums the loss over samples in float64
+  (within 1e-5 relative of float64); ``dtype=numpy.float64`` is exact (equal to a per-point
+  loop to 1e-9).
 """
 
 from __future__ import annotations
