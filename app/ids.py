@@ -116,3 +116,23 @@ BOX_CURVATURE = "box-curvature"
 GRAPH_SHARPNESS = "graph-sharpness"
 CURVATURE_NOTE = "text-curvature-note"
 INTERVAL_CURVATURE = "interval-curvature"
+
+# Surfaces panel (app/panels/surfaces_page.py).
+BOX_SURFACES = "box-surfaces"
+GRAPH_LOSS_ACCURACY = "graph-loss-accuracy"
+GRAPH_TRAIN_TEST = "graph-train-test"
+GRAPH_INIT_LINE = "graph-init-line"
+GRAPH_CONVEXITY = "graph-convexity"
+CONVEXITY_BUTTON = "button-convexity"
+CONVEXITY_PROGRESS = "progress-convexity"
+CONVEXITY_TEXT = "text-convexity"
+INTERVAL_CONVEXITY = "interval-convexity"
+STORE_CONVEXITY = "store-convexity"
+SURFACES_NOTE = "text-surfaces-note"
+
+# Your own data (app/panels/upload_page.py).
+UPLOAD = "upload-csv"
+UPLOAD_LABEL = "dropdown-upload-label"  # which column is the label
+UPLOAD_NOTE = "text-upload-note"  # what was read and done, or what is wrong with the file
+STORE_UPLOAD_FILE = "store-upload-file"  # the file as the browser read it (the one big request)
+STORE_UPLOAD = "store-upload"  # the table's hash, file name and columns (small)

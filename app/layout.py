@@ -12,7 +12,7 @@ from dash import dcc, html
 
 from . import figures, ids
 from .compare import COMPARE_FIELDS, field_options
-from .panels import curvature_page, export_page, lesson_page, link_page, why_loss_page
+from .panels import curvature_page, export_page, lesson_page, link_page, surfaces_page, why_loss_page
 from .state import BY_KEY, GRID_MAX, GRID_MIN
 from .store import new_secret
 from .views import NORMALIZATIONS, PLANES, SURFACES
@@ -160,7 +160,8 @@ def _view_bar():
                        "drawn over the same plane at the same weights"),
         html.Div(dcc.RadioItems(id=ids.PAGE_VIEW, options=[{"label": "Plots", "value": "plots"},
                                                            {"label": "Why the loss matters", "value": "why"},
-                                                           {"label": "Curvature", "value": "curvature"}],
+                                                           {"label": "Curvature", "value": "curvature"},
+                                                           {"label": "Surfaces", "value": "surfaces"}],
                                 value="plots", inline=True, className="radio"),
                  title="The landscape and curves; each loss's formula, gradient and how hard each point pushes; "
                        "or the Hessian's curvature along training (the edge of stability)"),
@@ -216,7 +217,8 @@ def serve_layout():
     main = html.Div([lesson_page.layout(),
                      html.Div("Ready: press Train (or Space).", id=ids.STATUS, className="status",
                               role="status", **{"aria-live": "polite"}),
-                     _view_bar(), html.Div([_plots(), why_loss_page.layout(), curvature_page.layout()], className="stage"),
+                     _view_bar(), html.Div([_plots(), why_loss_page.layout(), curvature_page.layout(),
+                                                surfaces_page.layout()], className="stage"),
                      html.Div(id=ids.LANDSCAPE_NOTE, className="note landscape-note"),
                      export_page.layout()], className="main")
     return html.Div([_sidebar(), main] + _stores(), id=ids.APP, className="app")

@@ -263,7 +263,7 @@ def _number(lo: float, hi: float, *, low_open: bool = False, integral: bool = Fa
 VIEW = {  # the view options a lesson may set (names as in the page's links)
     "plane": _choice("compare", "random", "pca"),
     "surface_of": _choice(*SURFACES),
-    "page": _choice("plots", "why", "curvature"),  # "why": "Why the loss matters"; "curvature": the Hessian
+    "page": _choice("plots", "why", "curvature", "surfaces"),  # "why": "Why the loss matters"; "curvature": the Hessian
     "display": _choice("2d", "3d", "both"),
     "log_z": _choice(True, False),
     "grid": _number(GRID_RANGE[0], caps.limit("grid"), integral=True),

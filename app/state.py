@@ -27,7 +27,7 @@ MAX_QUERY = 2000
 GRID_MIN, GRID_MAX = 11, int(caps.limit("grid"))
 PLANES = (*VIEW_PLANES, "compare")
 DISPLAYS = ("2d", "3d", "both")
-PAGES = ("plots", "why", "curvature")
+PAGES = ("plots", "why", "curvature", "surfaces")
 
 
 @dataclass(frozen=True)
