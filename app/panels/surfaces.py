@@ -85,20 +85,20 @@ def loss_and_accuracy_figure(view: dict, log_z: bool = False) -> figures.Figure:
     data = [dict(type="contour", x=figures._floats(a), y=figures._floats(b),
                  z=figures.loss_for_display(view["z"], log_z).T.tolist(), colorscale=figures.VIRIDIS,
                  ncontours=20, xaxis="x", yaxis="y", name="loss",
-                 colorbar=dict(title=dict(text="log10 loss" if log_z else "loss"), x=0.44, thickness=12),
+                 colorbar=dict(title=dict(text="log10 loss" if log_z else "loss"), x=0.37, thickness=10),
                  hovertemplate="α %{x:.3f}<br>β %{y:.3f}<br>loss %{z:.4g}<extra></extra>"),
             dict(type="contour", x=figures._floats(a), y=figures._floats(b),
                  z=_finite_rows(np.asarray(view["metric"]).T), colorscale="RdBu", ncontours=20,
-                 xaxis="x2", yaxis="y2", name=label, colorbar=dict(title=dict(text=label), x=1.0, thickness=12),
+                 xaxis="x2", yaxis="y2", name=label, colorbar=dict(title=dict(text=label), x=1.0, thickness=10),
                  hovertemplate="α %{x:.3f}<br>β %{y:.3f}<br>" + label + " %{z:.3f}<extra></extra>")]
     for axis in ("", "2"):
         data.append(dict(type="scatter", x=path[:, 0].tolist(), y=path[:, 1].tolist(), mode="lines", name="path",
                          line=dict(color="white", width=2), xaxis="x" + axis, yaxis="y" + axis, showlegend=False))
     return figures._figure(data, f"Loss and {label} over one plane", showlegend=False,
                            margin=dict(l=50, r=20, t=44, b=40),
-                           xaxis=dict(domain=[0, 0.4], title=dict(text=figures.ALPHA_TITLE)),
+                           xaxis=dict(domain=[0, 0.33], title=dict(text=figures.ALPHA_TITLE)),
                            yaxis=dict(title=dict(text=figures.BETA_TITLE)),
-                           xaxis2=dict(domain=[0.56, 0.96], title=dict(text=figures.ALPHA_TITLE), anchor="y2"),
+                           xaxis2=dict(domain=[0.55, 0.88], title=dict(text=figures.ALPHA_TITLE), anchor="y2"),
                            yaxis2=dict(anchor="x2", matches="y", showticklabels=False))
 
 

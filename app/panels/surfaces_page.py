@@ -127,7 +127,8 @@ def register(app, services) -> None:
             asked = {"key": key, "grid": convexity_grid(page.grid), "t": time.time()}
         if not isinstance(asked, dict) or "key" not in asked:
             raise PreventUpdate
-        key = asked["key"]
+        k = asked["key"]  # through JSON: 1.0 comes back as 1, and the cache keys are exact
+        key = [str(k[0]), int(k[1]), int(k[2]), float(k[3]), str(k[4]), str(k[5]), str(k[6])]
         done = store.get_result(("convexity", *key)) or {}
         land = store.get_result(tuple(key))
         if land is None:
