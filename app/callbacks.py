@@ -359,7 +359,8 @@ def _view_callbacks(app, services: Services) -> None:
 
 
 def _register_panels(app, services: Services) -> None:
-    from .panels import curvature_page, export_page, inspect, lesson_page, link_page, surfaces_page, why_loss_page
+    from .panels import curvature_page, export_page, inspect, lesson_page, link_page, surfaces_page, upload_page, \
+        why_loss_page
 
     lesson_page.register(app, services)
     link_page.register(app)
@@ -367,6 +368,7 @@ def _register_panels(app, services: Services) -> None:
     inspect.register(app, services)
     export_page.register(app, services)
     curvature_page.register(app, services)
+    upload_page.register(app, services)
     surfaces_page.register(app, services)
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from lossviz import RunConfig
 from lossviz.datasets import N_SAMPLES_RANGE
+from lossviz import tabular
 from lossviz.landscape import GRID_RANGE
 
 
@@ -39,6 +40,10 @@ CAPS: dict[str, Cap] = {c.name: c for c in [
     Cap("grid", min(GRID_RANGE[1], 101), "grid points per axis"),
     Cap("range", 100, "direction units of landscape range"),
     Cap("request_bytes", 256 * 1024, "bytes in one request"),
+    # An uploaded CSV: the file, and the one request that carries it (base64: 4/3 of the file).
+    Cap("table_bytes", tabular.MAX_BYTES, "bytes in an uploaded table"),
+    Cap("table_rows", tabular.MAX_ROWS, "rows in an uploaded table"),
+    Cap("upload_bytes", tabular.MAX_BYTES * 4 // 3 + 64 * 1024, "bytes in the request that uploads a table"),
     Cap("session_jobs", 2, "runs training at once for one page"),
     Cap("server_jobs", 32, "runs training at once in one server process"),
     Cap("job_memory", 250, "MB of training state at once in one server process"),
@@ -74,8 +79,9 @@ def check_settings(d: dict) -> None:
             check(name, v)
 
 
-def check_config(config: RunConfig, n_params: int | None = None) -> None:
-    """Every cap a run's settings touch (CapExceeded naming the first one exceeded)."""
+def check_config(config: RunConfig, n_params: int | None = None, n_rows: int | None = None) -> None:
+    """Every cap a run's settings touch (CapExceeded naming the first one exceeded). An uploaded
+    table's size is known only with its data: ``n_params`` and ``n_rows`` give it then."""
     check("hidden_layers", len(config.hidden))
     check("width", max(config.hidden, default=0))
     check("samples", config.n_samples)
@@ -83,19 +89,24 @@ def check_config(config: RunConfig, n_params: int | None = None) -> None:
     if n_params is None:
         n_params = network_size(config)
     check("parameters", n_params)
-    work = n_params * config.n_samples
+    rows = config.n_samples if n_rows is None else n_rows
+    work = n_params * rows
     if work > CAPS["work_per_step"].limit:
         raise CapExceeded(CAPS["work_per_step"].message(work)[:-1]
-                          + f": {n_params:,} weights × {config.n_samples:,} samples). "
+                          + f": {n_params:,} weights × {rows:,} samples). "
                             "Use fewer samples or a smaller network.")
 
 
 def network_size(config: RunConfig) -> int:
-    """Weights and biases of the config's network (input and output widths from its dataset)."""
+    """Weights and biases of the config's network (input and output widths from its dataset; an
+    uploaded table's are not known from the config: a lower bound, one input and two outputs)."""
     from lossviz import DATASETS
 
-    spec = DATASETS[config.dataset]
-    n_in = spec.n_features
-    n_out = max(spec.n_classes, 2) if spec.task == "classification" else 1
+    if tabular.is_table_name(config.dataset):
+        n_in, n_out = 1, 2
+    else:
+        spec = DATASETS[config.dataset]
+        n_in = spec.n_features
+        n_out = max(spec.n_classes, 2) if spec.task == "classification" else 1
     sizes = (n_in, *config.hidden, n_out)
     return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))

@@ -1,7 +1,9 @@
 """The door: what a request may be before Dash sees it.
 
-Bodies over the 'request_bytes' cap get HTTP 413; a callback request that is not the shape
-Dash's renderer sends gets HTTP 400 with a plain message (Dash itself would answer 500).
+Bodies over the 'request_bytes' cap get HTTP 413 — except the one callback that uploads a CSV
+table, which may carry up to the 'upload_bytes' cap (and nothing else may use that allowance); a
+callback request that is not the shape Dash's renderer sends gets HTTP 400 with a plain message
+(Dash itself would answer 500).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from . import ids
 from .caps import CAPS
 
 log = logging.getLogger("lossviz.app")
@@ -32,6 +35,13 @@ def _well_formed(body) -> bool:
         and isinstance(body.get("outputs"), (dict, list))
 
 
+def _is_upload(body: dict) -> bool:
+    """The upload callback's request: its one input is the uploaded file (app/panels/upload_page)."""
+    inputs = body.get("inputs", [])
+    return len(inputs) == 1 and isinstance(inputs[0], dict) and inputs[0].get("id") == ids.STORE_UPLOAD_FILE \
+        and inputs[0].get("property") == "data" and ids.UPLOAD_NOTE in body["output"]
+
+
 def protect(server: Flask) -> None:
     """Install the size cap, the shape check and the 400 answer on ``server``."""
     server.config["MAX_CONTENT_LENGTH"] = int(CAPS["request_bytes"].limit)
@@ -39,9 +49,15 @@ def protect(server: Flask) -> None:
     @server.before_request
     def check_callback_body():
         if request.method == "POST" and request.path.endswith(CALLBACK_PATH):
+            size = request.content_length or 0
+            big = CAPS["request_bytes"].limit < size <= CAPS["upload_bytes"].limit
+            if big:  # read it, then allow it only if it is the upload
+                request.max_content_length = int(CAPS["upload_bytes"].limit)
             body = request.get_json(silent=True)
             if not _well_formed(body):
                 return jsonify(error="malformed callback request"), 400
+            if big and not _is_upload(body):
+                return jsonify(error=CAPS["request_bytes"].message(f"{size:,} bytes")), 413
         return None
 
     @server.errorhandler(Exception)

@@ -241,7 +241,8 @@ def job_bytes(hot: dict) -> int:
 
     config = hot["config"]
     widths = sum(config["hidden"]) + 16  # plus inputs and outputs (a few each)
-    return 8 * 7 * hot["n_params"] + TRAJECTORY_BYTES + 8 * 4 * config["n_samples"] * widths
+    rows = hot.get("n_rows") or config["n_samples"]  # an uploaded table has its own row count
+    return 8 * 7 * hot["n_params"] + TRAJECTORY_BYTES + 8 * 4 * rows * widths
 
 
 class ThreadRunner:

@@ -12,7 +12,7 @@ from dash import dcc, html
 
 from . import figures, ids
 from .compare import COMPARE_FIELDS, field_options
-from .panels import curvature_page, export_page, lesson_page, link_page, surfaces_page, why_loss_page
+from .panels import curvature_page, export_page, lesson_page, link_page, surfaces_page, upload_page, why_loss_page
 from .state import BY_KEY, GRID_MAX, GRID_MIN
 from .store import new_secret
 from .views import NORMALIZATIONS, PLANES, SURFACES
@@ -114,7 +114,8 @@ def _sidebar():
                  className="brand"),
         _buttons(),
         _compare_section(),
-        _section("Data", [_control_row(f) for f in ("dataset", "noise", "n_samples", "outlier_fraction")]),
+        _section("Data", [_control_row(f) for f in ("dataset", "noise", "n_samples", "outlier_fraction")]
+                 + [upload_page.layout()]),
         _section("Network", _network_rows()),
         _section("Loss", [_control_row("loss"), _control_row("huber_delta"),
                           html.Div(id=ids.LOSS_NOTE, className="note")]),

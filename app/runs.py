@@ -15,16 +15,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lossviz import Experiment, RunConfig, Trainer
+from lossviz import Experiment, RunConfig, Trainer, tabular
 from lossviz.datasets import Dataset
 from lossviz.model import Network
 from lossviz.training import dataset_for
 
+from . import caps
 from .store import CURVE_CHUNK, CURVE_KEYS, RunStore, traj_rows_per_chunk
 
 MAX_CURVE_POINTS = 2000
 TRAJECTORY_BYTES = 2 * 2 ** 20  # the path a landscape projects: about 500 rows of a small net
 TAIL_MAX = 3 * CURVE_CHUNK
+TABLE_GONE = ("This run's data is an uploaded CSV that this server no longer has: upload the same "
+              "file to reopen this run.")
 
 
 @dataclass
@@ -107,12 +110,27 @@ def create_run(store: RunStore, config: RunConfig, owner: str) -> dict:
     return _store_new(store, new_run(config), owner)
 
 
+def table_data(store: RunStore, config: RunConfig) -> Dataset | None:
+    """The Dataset of the uploaded table a config names, rebuilt from its bytes in the store
+    (None for a registry dataset; LookupError when the table has expired)."""
+    if not tabular.is_table_name(config.dataset):
+        return None
+    raw = store.table(tabular.parse_table_name(config.dataset)[0])
+    if raw is None:
+        raise LookupError(TABLE_GONE)
+    return tabular.dataset_from_csv(raw, config.dataset, test_fraction=config.test_fraction, seed=config.seed)
+
+
 def create_experiment(store: RunStore, config: RunConfig, owner: str, vary: str | None = None,
                       value=None) -> list[dict]:
     """Make one run, or two that differ only in ``vary`` (B = ``value``) from the same start
     (``lossviz.Experiment``); the first leads: its job trains the other in lockstep.
     Returns the hot records, the lead's first."""
-    exp = Experiment(config, vary, value, trajectory_bytes=TRAJECTORY_BYTES)
+    data = table_data(store, config)
+    exp = Experiment(config, vary, value, trajectory_bytes=TRAJECTORY_BYTES, data=data)
+    if data is not None:  # a table's network size is known only now
+        for t in exp.runs:
+            caps.check_config(t.config, t.net.n_params, len(data.y_train) + len(data.y_test))
     states = [state_of(t) for t in exp.runs]
     hots = [_store_new(store, s, owner, label=label, same_start=exp.same_start)
             for s, label in zip(states, exp.labels)]
@@ -136,6 +154,7 @@ def _store_new(store: RunStore, state: RunState, owner: str, label: str = "", sa
            "total_steps": tr.total_steps, "steps_per_epoch": tr.steps_per_epoch,
            "curve_every": state.curve_every, "n_params": tr.net.n_params,
            "traj_per_chunk": traj_rows_per_chunk(tr.net.n_params), "state": "ready", "message": "",
+           "n_rows": len(tr.data.y_train) + len(tr.data.y_test),
            "step": 0, "version": 0, "acked": 0, "chunks": 0, "tail": state.points(), "last": state.points()[0], "n_points": 1,
            "traj_chunks": 0, "updated": time.time()}
     save_model(store, state, hot)
@@ -191,7 +210,8 @@ def restore(store: RunStore, hot: dict) -> RunState:
     chunks = store.trajectory(rid, d["traj_start"] // per)
     d["trajectory"] = np.concatenate(chunks + [d["trajectory"]]) if chunks else d["trajectory"]
     config = RunConfig.from_dict(hot["config"])
-    trainer = Trainer.from_state_dict(config, d, trajectory_bytes=TRAJECTORY_BYTES)
+    trainer = Trainer.from_state_dict(config, d, trajectory_bytes=TRAJECTORY_BYTES,
+                                      data=table_data(store, config))
     state = RunState(rid, trainer, int(d["curve_every"]), version=int(d["version"]))
     state.history = history_of(store.points_since(hot, 0)[:int(d["n_points"])])
     return state
@@ -232,7 +252,7 @@ def load_view(store: RunStore, hot: dict) -> RunView:
     if not len(traj) or not np.array_equal(traj[-1], p["params"]):
         traj = np.vstack([traj, p["params"][None]])
     config = RunConfig.from_dict(hot["config"])
-    data = dataset_for(config)
+    data = dataset_for(config, table_data(store, config))
     out = data.n_classes if data.task == "classification" else 1
     net = Network((data.X_train.shape[1], *config.hidden, out), config.activation)
     return RunView(rid, int(p["step"]), config, data, net, p["params"], traj)

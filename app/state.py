@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlencode
 
-from lossviz import ACTIVATIONS, DATASETS, LOSSES, OPTIMIZERS
+from lossviz import ACTIVATIONS, DATASETS, LOSSES, OPTIMIZERS, tabular
 
 from . import caps, ids
 from .compare import COMPARE_FIELDS
@@ -64,11 +64,20 @@ def _int_in(lo: int, hi: int) -> Callable[[str], int]:
     return read
 
 
+def _dataset(text: str) -> str:
+    """A registry name, or an uploaded table's (``csv:<hash>``; its file is in the run store)."""
+    if tabular.is_table_name(text):
+        tabular.parse_table_name(text)
+        return text
+    return _choice(list(DATASETS))(text)
+
+
 _REGISTRY = {"dataset": DATASETS, "loss": LOSSES, "optimizer": OPTIMIZERS, "activation": ACTIVATIONS}
 URL_KEYS = {"n_samples": "samples", "outlier_fraction": "outliers"}  # RunConfig field -> URL key
 ROWS: tuple[Row, ...] = tuple(
     Row(URL_KEYS.get(c.field, c.field), c.id, "value", c.default,
-        _choice(list(_REGISTRY[c.field])) if c.kind == "dropdown" else _text, str, c.allowed)
+        (_dataset if c.field == "dataset" else _choice(list(_REGISTRY[c.field]))) if c.kind == "dropdown"
+        else _text, str, c.allowed)
     for c in CONTROLS) + (
     Row("grid", ids.GRID, "value", VIEW_DEFAULTS["grid"], _int_in(GRID_MIN, GRID_MAX), str,
         f"between {GRID_MIN} and {GRID_MAX}"),

@@ -27,7 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from . import codec
+from lossviz import tabular
+
+from . import caps, codec
 from .kv import DiskKV, RedisKV, default_directory, private_directory
 
 RUN_TTL_S = 6 * 3600  # a paused run lives this long after its last change
@@ -157,12 +159,37 @@ class RunStore:
         self._put(run_id, "model", state)
 
     def keep(self, hot: dict) -> None:
-        """Restart every key's time to live (a paused run lives RUN_TTL_S from now)."""
+        """Restart every key's time to live (a paused run lives RUN_TTL_S from now), its uploaded
+        table's too."""
         rid = hot["run_id"]
         parts = ["hot", "ctl", "speed", "params", "model", "seen", "partners"]
         parts += [f"curve:{c}" for c in range(hot["chunks"])] + [f"traj:{c}" for c in range(hot["traj_chunks"])]
         for part in parts:
             self.runs.touch(f"run:{rid}:{part}", RUN_TTL_S)
+        dataset = hot["config"]["dataset"]
+        if tabular.is_table_name(dataset):
+            digest = tabular.parse_table_name(dataset)[0]
+            for key in (f"table:{digest}", f"table:{digest}:about"):
+                self.runs.touch(key, RUN_TTL_S)
+
+    # --- uploaded tables, by content hash (the same file is one entry, whoever sent it) -------
+    def put_table(self, digest: str, data: bytes, filename: str) -> None:
+        """Keep an uploaded CSV's bytes (at most the 'table_bytes' cap) as long as a run lives."""
+        caps.check("table_bytes", len(data))
+        if digest != tabular.content_hash(data):
+            raise ValueError("the table's name is not the hash of its bytes")
+        self.runs.set(f"table:{digest}", bytes(data), RUN_TTL_S)
+        self.runs.set(f"table:{digest}:about", codec.encode({"filename": str(filename)[:200]}), RUN_TTL_S)
+
+    def table(self, digest: Any) -> bytes | None:
+        """An uploaded CSV's bytes by content hash (None when unknown or expired)."""
+        if not _hex_digest(digest):
+            return None
+        return self.runs.get(f"table:{digest}")
+
+    def table_filename(self, digest: Any) -> str | None:
+        raw = self.runs.get(f"table:{digest}:about") if _hex_digest(digest) else None
+        return None if raw is None else codec.decode(raw)["filename"]
 
     def partners(self, run_id: str) -> list[str]:
         """The runs a lead run's job trains in lockstep with it (compare mode), lead excluded."""
@@ -199,6 +226,11 @@ class RunStore:
 
     def put_result(self, key: tuple, value, ttl: float = RESULT_TTL_S) -> None:
         self.results.set(_result_key(key), codec.encode(value), ttl)
+
+
+def _hex_digest(digest: Any) -> bool:
+    return isinstance(digest, str) and len(digest) == tabular.HASH_CHARS and \
+        all(c in "0123456789abcdef" for c in digest)
 
 
 def _result_key(key: tuple) -> str:
