@@ -185,3 +185,25 @@ def test_store_keeps_tables_by_hash_within_the_cap(tmp_path):
     with pytest.raises(caps.CapExceeded, match="table_bytes"):
         store.put_table(tabular.content_hash(big), big, "big.csv")
     store.close()
+
+
+def test_a_tables_real_size_is_capped_when_the_run_is_made(tmp_path):
+    from app.runs import create_experiment
+    from lossviz import RunConfig
+
+    rng = np.random.default_rng(0)
+    head = ",".join(f"f{i}" for i in range(100)) + ",y"
+    data = (head + "\n" + "\n".join(",".join(f"{v:.2f}" for v in rng.normal(size=100)) + f",{i % 2}"
+                                     for i in range(5000)) + "\n").encode()
+    store = RunStore.open(str(tmp_path))
+    digest = tabular.content_hash(data)
+    config = RunConfig(dataset=f"csv:{digest}", hidden=(512,), n_samples=5000)
+    caps.check_config(config)  # from the settings alone: a lower bound passes
+    with pytest.raises(LookupError, match="upload the same file"):
+        create_experiment(store, config, "owner")
+    store.put_table(digest, data, "wide.csv")
+    with pytest.raises(caps.CapExceeded, match="work_per_step"):
+        create_experiment(store, config, "owner")  # 100 inputs × 512 × 5,000 rows: over the cap
+    hot = create_experiment(store, config.replace(hidden=(8,)), "owner")[0]
+    assert hot["n_rows"] == 5000 and hot["n_params"] == 101 * 8 + 9 * 2
+    store.close()
