@@ -207,3 +207,17 @@ def test_a_tables_real_size_is_capped_when_the_run_is_made(tmp_path):
     hot = create_experiment(store, config.replace(hidden=(8,)), "owner")[0]
     assert hot["n_rows"] == 5000 and hot["n_params"] == 101 * 8 + 9 * 2
     store.close()
+
+
+def test_why_the_loss_matters_reads_a_tables_task_and_classes(page):
+    data = iris_like(seed=4)
+    name = upload(page, data)[ids.DATASET]["value"]
+    config = config_for(page, {(ids.DATASET, "value"): name, (ids.SAMPLES, "value"): "90"})
+    dep = page.find(ids.WHY_FORMULA_A, "children")
+    status, body = page.call(dep, {(ids.PAGE_VIEW, "value"): "why", (ids.STORE_CONFIG, "data"): config},
+                             changed=[f"{ids.PAGE_VIEW}.value"])
+    assert status == 200
+    up = updates(body)
+    assert "Cross" in up[ids.WHY_TITLE_A]["children"] and up[ids.WHY_FORMULA_A]["children"]
+    profile = up[ids.GRAPH_PROFILE]["figure"]
+    assert profile["data"] and "went wrong" not in str(up.get(ids.VIEW_ERROR, ""))

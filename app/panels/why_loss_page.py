@@ -63,10 +63,10 @@ def register(app, services) -> None:
         try:
             config = RunConfig.from_dict(config_dict)
             runs = _losses(config, compare if isinstance(compare, dict) and compare.get("vary") else None)
-            task = services_task(config)
+            task, n_classes = _task_and_classes(services, config)
             texts = [formula_markdown(loss, task, delta) for _, loss, delta in runs]
             titles = [f"{label + ' · ' if label else ''}{LOSSES[loss].label}" for label, loss, _ in runs]
-            k = 2 if task != "classification" else max(2, _n_classes(config))
+            k = 2 if task != "classification" else max(2, n_classes)
             fig = profile_figure([(label or "", loss) for label, loss, _d in runs], task, runs[0][2], k=k)
         except ValueError as exc:
             return str(exc), "", "", "", {"display": "none"}, no_update
@@ -97,13 +97,14 @@ def register(app, services) -> None:
         return fig
 
 
-def services_task(config: RunConfig) -> str:
+def _task_and_classes(services, config: RunConfig) -> tuple[str, int]:
+    """(task, number of classes) of a config's data: the registry's, or an uploaded table's."""
     from lossviz import DATASETS
 
-    return DATASETS[config.dataset].task
+    from ..runs import table_data
 
-
-def _n_classes(config: RunConfig) -> int:
-    from lossviz import DATASETS
-
-    return DATASETS[config.dataset].n_classes
+    table = table_data(services.store, config)
+    if table is not None:
+        return table.task, table.n_classes
+    spec = DATASETS[config.dataset]
+    return spec.task, spec.n_classes
