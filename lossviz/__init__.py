@@ -13,6 +13,7 @@ The engine never imports dash, plotly or flask; it is usable alone from Python o
 
 from .activations import ACTIVATIONS, get_activation
 from .config import RunConfig
+from .convexity import convexity_map, extreme_eigenvalues
 from .datasets import DATASETS, Dataset, load_dataset
 from .directions import NORMALIZATIONS, pca_directions, random_direction, random_directions
 from .experiment import VARIABLE_FIELDS, Experiment
@@ -33,7 +34,8 @@ from .training import Snapshot, Trainer, make_run, train
 __all__ = [
     "ACTIVATIONS", "DATASETS", "LOSSES", "NORMALIZATIONS", "OPTIMIZERS", "VARIABLE_FIELDS",
     "Dataset", "Experiment", "Network", "Run", "RunConfig", "Snapshot", "Trainer",
-    "compare_axes", "compare_plane", "get_activation", "get_loss", "interpolate", "load_dataset",
+    "compare_axes", "compare_plane", "convexity_map", "extreme_eigenvalues", "get_activation", "get_loss",
+    "interpolate", "load_dataset",
     "load", "loss_grad", "loss_grad_per_sample", "loss_per_sample", "loss_profile", "loss_value",
     "make_optimizer", "make_run", "objective", "pca_directions", "plane_coordinates",
     "plotting", "project_trajectory", "random_direction", "random_directions", "show", "surface",
