@@ -93,7 +93,7 @@ def _concurrent_best(work, threads: int, repeats: int) -> float:
     return best
 
 
-def ufunc_rate(ufunc, size: int, threads: int, reps: int = 200, repeats: int = 5) -> float:
+def ufunc_rate(ufunc, size: int, threads: int, reps: int = 200, repeats: int = 9) -> float:
     """Elements per second of ``ufunc(x, out=x)`` on float32 arrays of ``size`` elements (each
     thread its own array, so it stays in that core's cache), all ``threads`` at once."""
     rng = np.random.default_rng(0)
@@ -108,7 +108,7 @@ def ufunc_rate(ufunc, size: int, threads: int, reps: int = 200, repeats: int = 5
 
 
 def gemm_flops(m: int, k: int, n: int, threads: int, batch: int = 8, reps: int = 10,
-               repeats: int = 5) -> float:
+               repeats: int = 9) -> float:
     """FLOP/s of float32 ``(m, k) @ (k, n)`` products, ``batch`` per np.matmul call, each
     thread with its own operands and one BLAS thread (as the fast path runs them), at once."""
     from threadpoolctl import threadpool_limits
