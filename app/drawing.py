@@ -16,6 +16,7 @@ from dash import Patch, no_update
 from dash.exceptions import PreventUpdate
 
 from . import figures
+from .first_page import first_token
 from .runs import RunView
 from .services import Services
 from .views import data_view, landscape
@@ -37,6 +38,8 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
     mode, note = directions, ""
     key, now = [state.run_id, state.version, grid, span, mode, of, norm], time.time()
     shape = [state.run_id, mode, log_z, directions, of, norm]  # asked-for plane too: its note must show
+    if drawn.get("first"):
+        drawn = adopt_first(services, state, drawn, key, shape, log_z)
     settled = not running
     want_3d = display != "2d" and (drawn.get("key3d") != key or drawn.get("shape3d") != shape
                                    or drawn.get("coarse3d", False) != (not settled))
@@ -80,6 +83,21 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
     if not (draw_2d or draw_3d):
         note = no_update
     return contour, surface, data_fig, meta, "", note
+
+
+def adopt_first(services: Services, state: RunView, drawn: dict, key: list, shape: list, log_z: bool) -> dict:
+    """``drawn`` as if this request had drawn the contour and data plot, when the page's layout
+    already brought them (``app.first_page``) for this very run at step 0 and these options;
+    else ``drawn`` without the layout's mark (what the page shows is then drawn again)."""
+    rest = {k: v for k, v in drawn.items() if k != "first"}
+    token = first_token(state.config.to_dict(), *key[2:], log_z=log_z)
+    if state.version != 0 or drawn["first"] != token:
+        return rest
+    first = services.store.get_result(("first", token))
+    if first is not None:  # the 3-D view (drawn next) then needs no landscape of its own
+        services.store.put_result(tuple(key), first["landscape"])
+    return dict(rest, key=key, shape=shape, t2d=0, data_key=key[:2], t_data=0,
+                cost=first["cost"] if first else 0.0)
 
 
 def landscape_for(services: Services, state: RunView, key: list, grid: int, span: float, mode: str,

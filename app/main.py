@@ -34,6 +34,7 @@ def create_app(cache_dir: str | None = None, redis_url: str | None = None, job_p
     import dash
 
     from . import callbacks, guard
+    from .first_page import FirstPage
     from .jobs import CeleryRunner, ProcessRunner, ThreadRunner
     from .kv import default_directory
     from .layout import serve_layout
@@ -51,7 +52,8 @@ def create_app(cache_dir: str | None = None, redis_url: str | None = None, job_p
         runner = ThreadRunner(store)
     app = dash.Dash(__name__, title="lossviz — loss landscape explorer", assets_folder=str(ASSETS),
                     update_title=None, serve_locally=True)
-    app.layout = serve_layout
+    first_page = FirstPage(store)
+    app.layout = lambda: serve_layout(first_page)
     services = Services(store, runner)
     callbacks.register(app, services)
     app.lossviz_services = services  # for tests and tools: the store and runner this app uses

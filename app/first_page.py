@@ -1,0 +1,81 @@
+"""The page's first figures, drawn on the server: the default run's landscape and data at step 0.
+
+Every visitor at default settings starts from the same run (the config's seed fixes the data
+and the initial weights), so its contour and data plot are the same for all of them. The layout
+carries them (no round trip before the first landscape is on screen); they are computed once
+per process (from the shared results cache, if another process already did) and kept on the
+app's ``FirstPage``. The page's ``store-drawn`` says what was drawn (``first``: a token of the
+config and view options), so the first view request of the page's own run adopts these figures
+instead of sending them again (``app.drawing.adopt_first``). A link or lesson (a query string)
+opens without them: its first landscape must be its own run's.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+from lossviz import RunConfig
+
+from .controls import CONTROLS, MAX_HIDDEN_LAYERS, VIEW_DEFAULTS, parse_controls
+
+FIRST_VIEW = dict(grid=VIEW_DEFAULTS["grid"], span=VIEW_DEFAULTS["span"], mode="random", of="train", norm="filter",
+                  log_z=False)
+REVISION = "first"  # the prebuilt figures' uirevision (a later full figure brings its own)
+
+
+def default_config() -> RunConfig:
+    """The config the page's controls give before anyone touches them (what read_settings makes)."""
+    raw = {c.field: (c.default if c.kind == "dropdown" else str(c.default)) for c in CONTROLS}
+    return parse_controls(raw, 2, ["16"] * MAX_HIDDEN_LAYERS)
+
+
+def first_token(config: dict, grid: int, span: float, mode: str, of: str, norm: str, log_z: bool) -> str:
+    """What the prebuilt figures show: the run's settings and the view options they were drawn
+    with (those of ``app.drawing``'s landscape key, and the log scale)."""
+    return json.dumps([config, grid, float(span), mode, of, norm, bool(log_z)], sort_keys=True,
+                      separators=(",", ":"))
+
+
+def compute(config: RunConfig) -> dict:
+    """The default run's landscape and data view at step 0, and what the landscape cost."""
+    from .runs import RunView, new_run
+    from .views import data_view, landscape
+
+    view = RunView.of_state(new_run(config, run_id="first"))
+    start = time.time()
+    drawn = landscape(view, *(FIRST_VIEW[k] for k in ("grid", "span", "mode", "of", "norm")))
+    return {"landscape": drawn, "cost": time.time() - start, "data": data_view(view)}
+
+
+class FirstPage:
+    """The first figures of one app (one server process), made on first use."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._value: dict | None = None
+
+    def get(self) -> dict:
+        """{"contour", "data": figures, "drawn": store-drawn's first value, "token", "views"}."""
+        with self._lock:
+            if self._value is None:
+                self._value = self._build()
+            return self._value
+
+    def _build(self) -> dict:
+        from .drawing import contour_of, data_figure, fresh_axes
+
+        config = default_config()
+        token = first_token(config.to_dict(), **FIRST_VIEW)
+        key = ("first", token)
+        views = self.store.get_result(key) if self.store is not None else None
+        if views is None:
+            views = compute(config)
+            if self.store is not None:
+                self.store.put_result(key, views)
+        contour = contour_of(views["landscape"], FIRST_VIEW["log_z"], False, REVISION)
+        data = fresh_axes(data_figure(views["data"]), REVISION)
+        return {"contour": contour, "data": data, "token": token, "views": views,
+                "drawn": {"first": token}}

@@ -1,0 +1,94 @@
+"""The page's first figures come in its layout (``app.first_page``): the default run's contour
+and data plot at step 0, with no round trip; the page's first view request adopts them; a link
+or a lesson opens without them, so its first landscape is its own run's."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app import first_page, ids
+from app.dash_protocol import _walk
+from app.runs import RunView, new_run
+from app.views import data_view, landscape
+from dash_client import Page, app, draw, ready_run, settings, updates  # noqa: F401
+
+DEFAULT_VIEW = dict(grid=first_page.FIRST_VIEW["grid"], span=str(first_page.FIRST_VIEW["span"]))
+
+
+def _layout(app, referer=None):
+    headers = {"Referer": referer} if referer else {}
+    return app.server.test_client().get("/_dash-layout", headers=headers).get_json()
+
+
+def _prop(layout, component, prop):
+    for node in _walk(layout):
+        if node["props"].get("id") == component:
+            return node["props"].get(prop)
+    raise KeyError(component)
+
+
+@pytest.fixture(scope="module")
+def default_views():
+    view = RunView.of_state(new_run(first_page.default_config()))
+    return landscape(view, first_page.FIRST_VIEW["grid"], first_page.FIRST_VIEW["span"]), data_view(view)
+
+
+def test_the_layout_carries_the_default_runs_contour_and_data(app, default_views):
+    drawn, data = default_views
+    layout = _layout(app)
+    contour = _prop(layout, ids.GRAPH_CONTOUR, "figure")
+    assert [t["type"] for t in contour["data"]] == ["contour", "scatter", "scatter"]
+    np.testing.assert_allclose(np.array(contour["data"][0]["z"], float).T, drawn["z"], rtol=1e-12)
+    assert contour["data"][2]["x"] == [0.0] and contour["data"][2]["y"] == [0.0]  # the current point
+    data_fig = _prop(layout, ids.GRAPH_DATA, "figure")
+    assert data_fig["data"][0]["type"] == "heatmap" and data["kind"] == "regions"
+    token = first_page.first_token(first_page.default_config().to_dict(), **first_page.FIRST_VIEW)
+    assert _prop(layout, ids.STORE_DRAWN, "data") == {"first": token}
+    surface = _prop(layout, ids.GRAPH_SURFACE, "figure")
+    assert not surface["data"]  # a flat note: no WebGL scene before the contour is on screen
+
+
+def test_the_default_config_is_what_the_controls_give(app):
+    status, data = settings(Page(app.server.test_client()))
+    assert status == 200
+    assert updates(data)[ids.STORE_CONFIG]["data"] == first_page.default_config().to_dict()
+
+
+@pytest.mark.parametrize("query", ["?dataset=circles", "?lesson=cross-entropy-vs-mse", "?present=1"])
+def test_a_link_or_lesson_opens_without_them(app, query):
+    layout = _layout(app, "http://127.0.0.1:8050/" + query)
+    assert not _prop(layout, ids.GRAPH_CONTOUR, "figure")["data"]
+    assert _prop(layout, ids.STORE_DRAWN, "data") is None
+
+
+def test_the_first_view_request_adopts_them(app, default_views):
+    page = Page(app.server.test_client())
+    run = ready_run(page, values={})  # the default settings: a run at step 0
+    status, data = draw(page, run, drawn=page.value(ids.STORE_DRAWN, "data"), **DEFAULT_VIEW)
+    assert status == 200
+    up = updates(data)
+    assert ids.GRAPH_CONTOUR not in up and ids.GRAPH_DATA not in up  # already on the page
+    assert up[ids.GRAPH_SURFACE]["figure"]["data"][0]["type"] == "surface"  # the 3-D view comes now
+    np.testing.assert_allclose(np.array(up[ids.GRAPH_SURFACE]["figure"]["data"][0]["z"], float).T,
+                               default_views[0]["z"], rtol=1e-12)
+    meta = up[ids.STORE_DRAWN]["data"]
+    assert "first" not in meta and meta["key"][:3] == [run["run_id"], 0, DEFAULT_VIEW["grid"]]
+
+
+@pytest.mark.parametrize("view", [dict(DEFAULT_VIEW, grid=21), dict(DEFAULT_VIEW, log_z=["log"]),
+                                  dict(DEFAULT_VIEW, span="2.0")])
+def test_other_view_options_draw_their_own(app, view):
+    page = Page(app.server.test_client())
+    run = ready_run(page, values={})
+    status, data = draw(page, run, drawn=page.value(ids.STORE_DRAWN, "data"), **view)
+    assert status == 200
+    assert updates(data)[ids.GRAPH_CONTOUR]["figure"]["data"][0]["type"] == "contour"
+
+
+def test_other_settings_draw_their_own(app):
+    page = Page(app.server.test_client())
+    run = ready_run(page, values={(ids.SAMPLES, "value"): "120"})
+    status, data = draw(page, run, drawn=page.value(ids.STORE_DRAWN, "data"), **DEFAULT_VIEW)
+    assert status == 200
+    up = updates(data)
+    assert ids.GRAPH_CONTOUR in up and ids.GRAPH_DATA in up
