@@ -33,7 +33,7 @@ def create_app(cache_dir: str | None = None, redis_url: str | None = None, job_p
     ``job_process`` on threads of a child process (what the server uses)."""
     import dash
 
-    from . import callbacks, guard
+    from . import callbacks, guard, static
     from .first_page import FirstPage
     from .jobs import CeleryRunner, ProcessRunner, ThreadRunner
     from .kv import default_directory
@@ -51,13 +51,15 @@ def create_app(cache_dir: str | None = None, redis_url: str | None = None, job_p
     else:
         runner = ThreadRunner(store)
     app = dash.Dash(__name__, title="lossviz — loss landscape explorer", assets_folder=str(ASSETS),
-                    update_title=None, serve_locally=True)
+                    update_title=None, serve_locally=True,
+                    assets_path_ignore=["vendor"])  # plotly.js: loaded by the graphs (app.static)
     first_page = FirstPage(store)
     app.layout = lambda: serve_layout(first_page)
     services = Services(store, runner)
     callbacks.register(app, services)
     app.lossviz_services = services  # for tests and tools: the store and runner this app uses
     guard.protect(app.server)
+    static.install(app)
     return app
 
 
