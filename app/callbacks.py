@@ -161,6 +161,10 @@ def _compare_callbacks(app) -> None:
                           return yes ? 'on' : 'off'; }""",
         Output(ids.STORE_PRESENT, "data"), Input(ids.PRESENT, "value"))
 
+    app.clientside_callback(  # the normalization applies to random directions only
+        """function(plane) { return plane === 'random' ? {} : {display: 'none'}; }""",
+        Output(ids.BOX_NORMALIZATION, "style"), Input(ids.DIRECTIONS, "value"))
+
     @app.callback(Output(ids.DIRECTIONS, "options"), Output(ids.DIRECTIONS, "value"), Input(ids.COMPARE, "value"),
                   State(ids.STORE_LESSON, "data"), prevent_initial_call=True)
     def plane_choices(on, lesson_note):

@@ -48,6 +48,7 @@ LOG_Z = "checklist-log-z"
 DISPLAY = "radio-display"
 DIRECTIONS = "radio-directions"
 NORMALIZATION = "dropdown-normalization"  # random directions: per filter, per layer or none
+BOX_NORMALIZATION = "box-normalization"  # shown only while the plane is random
 LOG_LOSS = "checklist-log-loss"
 SURFACE_OF = "dropdown-surface-of"  # what the landscape shows: the training loss, a yardstick, accuracy
 

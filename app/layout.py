@@ -155,7 +155,7 @@ def _view_bar():
         html.Div(dcc.Dropdown(id=ids.NORMALIZATION, options=[{"label": v, "value": k} for k, v in NORMALIZATIONS.items()],
                               value="filter", clearable=False, searchable=False, className="ctl-dropdown norm"),
                  title="How random directions are scaled: per filter (Li et al. 2018, the default), per layer, or "
-                       "not at all (raw Gaussian: scale-dependent pictures)"),
+                       "not at all (raw Gaussian: scale-dependent pictures)", id=ids.BOX_NORMALIZATION),
         html.Span("Surface of", className="vlabel", title="What the landscape shows over its plane"),
         html.Div(dcc.Dropdown(id=ids.SURFACE_OF, options=[{"label": v, "value": k} for k, v in SURFACES.items()],
                               value="train", clearable=False, searchable=False, className="ctl-dropdown surface-of"),
