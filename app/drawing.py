@@ -224,10 +224,15 @@ def fresh_axes(fig: figures.Figure, revision: str) -> figures.Figure:
 
 def data_figure(view: dict):
     kind = view["kind"]
+    names = tuple(view.get("class_names", ()))
     if kind == "regions":
-        return figures.classification_figure(view["xx"], view["yy"], view["prob"], view["points"])
+        return figures.classification_figure(view["xx"], view["yy"], view["prob"], view["points"],
+                                             axis_titles=tuple(view.get("axis_titles", ("x₁", "x₂"))),
+                                             class_names=names)
     if kind == "projected":
-        return figures.projected_classes_figure(view["points"], view["pred_train"], view["pred_test"], view["k"])
+        return figures.projected_classes_figure(view["points"], view["pred_train"], view["pred_test"], view["k"],
+                                                class_names=names)
     if kind == "curve":
-        return figures.regression_curve_figure(view["x_line"], view["y_line"], view["points"])
+        return figures.regression_curve_figure(view["x_line"], view["y_line"], view["points"],
+                                               axis_titles=tuple(view.get("axis_titles", ("x", "y"))))
     return figures.predicted_vs_actual_figure(view["points"], view["pred_train"], view["pred_test"])

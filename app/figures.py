@@ -304,7 +304,7 @@ def stream_points(history: dict[str, Sequence[float]], start: int) -> dict:
 
 def classification_figure(xx: np.ndarray, yy: np.ndarray, prob: np.ndarray, points: dict,
                           *, title: str = "Data and decision regions",
-                          axis_titles: tuple[str, str] = ("x₁", "x₂")) -> Figure:
+                          axis_titles: tuple[str, str] = ("x₁", "x₂"), class_names: Sequence[str] = ()) -> Figure:
     """Decision regions (predicted class over a grid) with the data points on top.
 
     xx (Gx,), yy (Gy,) grid axes; prob (Gy, Gx, K) predicted probabilities;
@@ -315,7 +315,7 @@ def classification_figure(xx: np.ndarray, yy: np.ndarray, prob: np.ndarray, poin
     regions = dict(type="heatmap", x=xx.tolist(), y=yy.tolist(), z=region_values(prob).tolist(),
                    colorscale=_class_scale(k), zmin=0, zmax=k, showscale=False, hoverinfo="skip",
                    name="prediction")
-    return _figure([regions, *_class_points(points, k)], title, **_fresh(_BELOW),
+    return _figure([regions, *_class_points(points, k, class_names)], title, **_fresh(_BELOW),
                    xaxis=dict(title=dict(text=axis_titles[0]), range=[float(xx[0]), float(xx[-1])]),
                    yaxis=dict(title=dict(text=axis_titles[1]), range=[float(yy[0]), float(yy[-1])]))
 
@@ -346,8 +346,9 @@ def _pale(hex_colour: str, amount: float = 0.45) -> str:
     return "#%02x%02x%02x" % tuple(mix)
 
 
-def _class_points(points: dict, k: int) -> list[dict]:
-    """One marker trace per split and class present; train filled, test open."""
+def _class_points(points: dict, k: int, class_names: Sequence[str] = ()) -> list[dict]:
+    """One marker trace per split and class present; train filled, test open; a class is named
+    by ``class_names`` (an uploaded table's labels) or its number."""
     traces = []
     many = k > 3  # a legend entry per class and split would crowd the plot: one per split
     for split, symbol in (("train", "circle"), ("test", "diamond-open")):
@@ -360,7 +361,8 @@ def _class_points(points: dict, k: int) -> list[dict]:
             colour = CLASS_COLOURS[c % len(CLASS_COLOURS)]
             traces.append(dict(
                 type="scatter", x=X[sel, 0].tolist(), y=X[sel, 1].tolist(), mode="markers",
-                name=f"{split} (colour: class)" if many else f"class {c} ({split})", legendgroup=split,
+                name=f"{split} (colour: class)" if many else
+                f"{class_names[c] if c < len(class_names) else f'class {c}'} ({split})", legendgroup=split,
                 showlegend=not many or first,
                 marker=dict(size=7 if split == "train" else 9, color=colour, symbol=symbol,
                             line=dict(width=0.6 if split == "train" else 1.6,
@@ -370,10 +372,11 @@ def _class_points(points: dict, k: int) -> list[dict]:
 
 
 def projected_classes_figure(points: dict, pred_train: np.ndarray, pred_test: np.ndarray, k: int,
-                             *, title: str = "Data (PCA view), coloured by prediction") -> Figure:
+                             *, title: str = "Data (PCA view), coloured by prediction",
+                             class_names: Sequence[str] = ()) -> Figure:
     """Higher-dimensional classification: a 2-D PCA view coloured by the predicted class."""
     data = _class_points({"X_train": points["X_train"], "y_train": pred_train,
-                          "X_test": points["X_test"], "y_test": pred_test}, k)
+                          "X_test": points["X_test"], "y_test": pred_test}, k, class_names)
     return _figure(data, title, **_fresh(_BELOW), xaxis=dict(title=dict(text="principal component 1")),
                    yaxis=dict(title=dict(text="principal component 2")))
 

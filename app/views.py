@@ -276,17 +276,19 @@ def data_view(run: RunView) -> dict:
             grid_pts = np.column_stack([gx.ravel(), gy.ravel()])
             prob = softmax(_forward(net, params, grid_pts)).reshape(len(yy), len(xx), -1)
             return dict(kind="regions", xx=xx, yy=yy, prob=np.nan_to_num(prob, nan=1.0 / d.n_classes),
-                        points=points, k=d.n_classes)
+                        points=points, k=d.n_classes, class_names=tr.data.class_names,
+                        axis_titles=tuple(tr.data.feature_names[:2]) or ("x₁", "x₂"))
         if d.task == "classification":
             proj = _pca_projector(d.X_train)
             pts = dict(X_train=proj(d.X_train), y_train=d.y_train, X_test=proj(d.X_test), y_test=d.y_test)
-            return dict(kind="projected", points=pts, k=d.n_classes,
+            return dict(kind="projected", points=pts, k=d.n_classes, class_names=tr.data.class_names,
                         pred_train=_forward(net, params, d.X_train).argmax(-1),
                         pred_test=_forward(net, params, d.X_test).argmax(-1))
         if d.n_features == 1:
             x_line = np.linspace(*_bounds(d, 0), 200)[:, None]
             return dict(kind="curve", x_line=x_line[:, 0], y_line=_finite(_forward(net, params, x_line)[:, 0]),
-                        points=points)
+                        points=points, axis_titles=(tr.data.feature_names[0], "y") if tr.data.feature_names
+                        else ("x", "y"))
         return dict(kind="scatter", points=points,
                     pred_train=_finite(_forward(net, params, d.X_train)[:, 0]),
                     pred_test=_finite(_forward(net, params, d.X_test)[:, 0]))

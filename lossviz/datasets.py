@@ -73,6 +73,8 @@ class Dataset:
     target_mean: float = 0.0
     target_std: float = 1.0
     outliers: np.ndarray | None = None  # (n_train,) bool: the training points made outliers
+    feature_names: tuple[str, ...] = ()  # an uploaded table's column names (() : x₁, x₂, …)
+    class_names: tuple[str, ...] = ()  # an uploaded table's class labels (() : class 0, 1, …)
 
     @property
     def outlier_mask(self) -> np.ndarray:

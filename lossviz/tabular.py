@@ -15,7 +15,7 @@ import hashlib
 import io
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -307,7 +307,8 @@ def dataset_from_table(table: TableData, *, test_fraction: float = 0.2, seed: in
     rng = np.random.default_rng(_check_int("seed", seed, 0))
     classify = table.task == "classification"
     parts = _split(table.X, table.y, frac, classify, rng)
-    return _build(table.name, table.task, table.n_classes, parts, True, not classify)
+    data = _build(table.name, table.task, table.n_classes, parts, True, not classify)
+    return replace(data, feature_names=tuple(table.feature_names), class_names=tuple(table.class_names))
 
 
 @lru_cache(maxsize=8)

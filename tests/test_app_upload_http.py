@@ -221,3 +221,20 @@ def test_why_the_loss_matters_reads_a_tables_task_and_classes(page):
     assert "Cross" in up[ids.WHY_TITLE_A]["children"] and up[ids.WHY_FORMULA_A]["children"]
     profile = up[ids.GRAPH_PROFILE]["figure"]
     assert profile["data"] and "went wrong" not in str(up.get(ids.VIEW_ERROR, ""))
+
+
+def test_the_data_plot_names_a_tables_classes_and_columns(page):
+    import lossviz
+    from app.drawing import data_figure
+    from app.runs import RunView
+    from app.views import data_view
+
+    table = tabular.read_csv(iris_like(seed=5))
+    data = tabular.dataset_from_table(table)
+    config = lossviz.RunConfig(dataset=f"csv:{table.content_hash}", n_samples=90, epochs=2)
+    trainer = lossviz.Trainer(config, data=data)
+    run = RunView("r", 0, config, data, trainer.net, trainer.params, trainer.trajectory)
+    fig = data_figure(data_view(run))
+    names = {t["name"] for t in fig["data"][1:]}
+    assert {"setosa (train)", "virginica (test)"} <= names
+    assert fig["layout"]["xaxis"]["title"]["text"] == "sepal" and fig["layout"]["yaxis"]["title"]["text"] == "petal"
