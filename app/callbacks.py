@@ -73,7 +73,8 @@ def _settings_callbacks(app) -> None:
                   Output({"type": ids.WIDTH, "index": ALL}, "style"),
                   Output(ids.LOSS, "options"), Output(ids.LOSS_NOTE, "children"),
                   Input(ids.DATASET, "value"), Input(ids.LOSS, "value"),
-                  Input(ids.OPTIMIZER, "value"), Input(ids.LAYERS, "value"))
+                  Input(ids.OPTIMIZER, "value"), Input(ids.LAYERS, "value"),
+                  prevent_initial_call=True)  # the layout shows the defaults' rows (a link changes them)
     @guarded(ids.CONFIG_ERROR)
     def show_relevant_controls(dataset, loss, optimizer, n_layers):
         shown = visible_fields(dataset, loss, optimizer) | {"widths"}
@@ -137,7 +138,7 @@ def _compare_callbacks(app) -> None:
                   Output(ids.COMPARE_VALUE, "value"), Output(ids.COMPARE_VALUE, "style"),
                   Output(ids.PLOTS, "className"),
                   Input(ids.COMPARE, "value"), Input(ids.COMPARE_FIELD, "value"), State(ids.STORE_CONFIG, "data"),
-                  State(ids.STORE_LESSON, "data"))
+                  State(ids.STORE_LESSON, "data"), prevent_initial_call=True)  # off in the layout
     @guarded(ids.COMPARE_ERROR)
     def compare_controls(on, field, config_dict, lesson_note):
         """Compare's rows show when it is on; a new setting to vary brings a first value for B."""
@@ -305,7 +306,8 @@ def _view_callbacks(app, services: Services) -> None:
     """Which plot boxes show, and the landscape, data and A–B views."""
     @app.callback(Output(ids.BOX_CONTOUR, "style"), Output(ids.BOX_SURFACE, "style"),
                   Output(ids.BOX_CONTOUR_B, "style"), Output(ids.BOX_DATA_B, "style"), Output(ids.BOX_LINE, "style"),
-                  Input(ids.DISPLAY, "value"), Input(ids.COMPARE, "value"))
+                  Input(ids.DISPLAY, "value"), Input(ids.COMPARE, "value"),
+                  prevent_initial_call=True)  # the layout's boxes are those of "both", compare off
     def display_mode(mode, compare):
         hide, wide = {"display": "none"}, {"gridColumn": "1 / span 2"}
         if compare:  # A and B side by side: both contours, and the straight line between them
