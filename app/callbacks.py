@@ -23,6 +23,7 @@ from lossviz.landscape import validate_grid, validate_span
 from . import figures, ids
 from .controls import CONTROLS, SPEEDS, loss_options, parse_controls, visible_fields
 from .drawing import draw
+from .first_page import FirstPage
 from .drawing_compare import draw_compare
 from .panels.lesson_page import fresh_note
 from .views import NORMALIZATIONS, PLANES, SURFACES
@@ -56,12 +57,13 @@ def one_view_at_a_time(services: Services, run_id: str, timer: bool):
         yield
 
 
-def register(app, services: Services) -> None:
-    """Attach every callback to ``app``; ``services`` holds the run store and the job runner."""
+def register(app, services: Services, first_page: FirstPage | None = None) -> None:
+    """Attach every callback to ``app``; ``services`` holds the run store and the job runner,
+    ``first_page`` the default run's first figures (made on first use when not given)."""
     _settings_callbacks(app)
     _compare_callbacks(app)
     _run_callbacks(app, services)
-    _view_callbacks(app, services)
+    _view_callbacks(app, services, first_page or FirstPage(services.store))
     _register_panels(app, services)
 
 
@@ -302,8 +304,18 @@ def _run_callbacks(app, services: Services) -> None:
         return fig
 
 
-def _view_callbacks(app, services: Services) -> None:
-    """Which plot boxes show, and the landscape, data and A–B views."""
+def _view_callbacks(app, services: Services, first_page: FirstPage) -> None:
+    """Which plot boxes show, the page's first figures, and the landscape, data and A–B views."""
+    @app.callback(Output(ids.GRAPH_CONTOUR, "figure", allow_duplicate=True),
+                  Output(ids.GRAPH_DATA, "figure", allow_duplicate=True),
+                  Input(ids.STORE_FIRST, "data"), prevent_initial_call="initial_duplicate")
+    def first_figures(token):
+        """The default run's contour and data plot, in the page's first batch (app.first_page)."""
+        first = first_page.get() if isinstance(token, str) else None
+        if first is None or token != first["token"]:
+            raise PreventUpdate
+        return first["contour"], first["data"]
+
     @app.callback(Output(ids.BOX_CONTOUR, "style"), Output(ids.BOX_SURFACE, "style"),
                   Output(ids.BOX_CONTOUR_B, "style"), Output(ids.BOX_DATA_B, "style"), Output(ids.BOX_LINE, "style"),
                   Input(ids.DISPLAY, "value"), Input(ids.COMPARE, "value"),

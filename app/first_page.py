@@ -1,13 +1,23 @@
 """The page's first figures, drawn on the server: the default run's landscape and data at step 0.
 
 Every visitor at default settings starts from the same run (the config's seed fixes the data
-and the initial weights), so its contour and data plot are the same for all of them. The layout
-carries them (no round trip before the first landscape is on screen); they are computed once
-per process (from the shared results cache, if another process already did) and kept on the
-app's ``FirstPage``. The page's ``store-drawn`` says what was drawn (``first``: a token of the
-config and view options), so the first view request of the page's own run adopts these figures
-instead of sending them again (``app.drawing.adopt_first``). A link or lesson (a query string)
-opens without them: its first landscape must be its own run's.
+and the initial weights), so its contour and data plot are the same for all of them: they are
+computed once per process (from the shared results cache, if another process already did) and
+kept on the app's ``FirstPage``. The layout names them (``store-first``: a token of the config
+and view options) and a callback of the page's very first batch sends them, without waiting
+for the page's run to be made (settings, then the run, then its view: three round trips).
+
+Why a callback and not the layout itself: ``dcc.Graph`` mounts its graphs only once plotly.js
+and its own code have loaded, and React reveals those first mounts late and all at once (a
+dozen graphs, most of them hidden, ~0.3-1 s of drawing in one go), while a graph whose figure
+comes in a callback answer is drawn as soon as the answer is applied. Measured with
+``bench/bench_open.py``: the contour in the layout was drawn after the 3-D view, at ~2.2-3.2 s;
+sent by this callback, ~1.5 s.
+
+``store-drawn`` starts with the same token, so the first view request of the page's own run
+adopts these figures instead of sending them again (``app.drawing.adopt_first``) and sends only
+the 3-D view. A link or lesson (a query string) opens without them: its first landscape must be
+its own run's.
 """
 
 from __future__ import annotations
@@ -38,6 +48,11 @@ def first_token(config: dict, grid: int, span: float, mode: str, of: str, norm: 
                       separators=(",", ":"))
 
 
+def default_token() -> str:
+    """The token of the default run's first figures (what a page opened without a query shows)."""
+    return first_token(default_config().to_dict(), **FIRST_VIEW)
+
+
 def compute(config: RunConfig) -> dict:
     """The default run's landscape and data view at step 0, and what the landscape cost."""
     from .runs import RunView, new_run
@@ -58,7 +73,7 @@ class FirstPage:
         self._value: dict | None = None
 
     def get(self) -> dict:
-        """{"contour", "data": figures, "drawn": store-drawn's first value, "token", "views"}."""
+        """{"contour", "data": figures, "token", "views": what they were drawn from}."""
         with self._lock:
             if self._value is None:
                 self._value = self._build()
@@ -67,8 +82,7 @@ class FirstPage:
     def _build(self) -> dict:
         from .drawing import contour_of, data_figure, fresh_axes
 
-        config = default_config()
-        token = first_token(config.to_dict(), **FIRST_VIEW)
+        config, token = default_config(), default_token()
         key = ("first", token)
         views = self.store.get_result(key) if self.store is not None else None
         if views is None:
@@ -77,5 +91,4 @@ class FirstPage:
                 self.store.put_result(key, views)
         contour = contour_of(views["landscape"], FIRST_VIEW["log_z"], False, REVISION)
         data = fresh_axes(data_figure(views["data"]), REVISION)
-        return {"contour": contour, "data": data, "token": token, "views": views,
-                "drawn": {"first": token}}
+        return {"contour": contour, "data": data, "token": token, "views": views}

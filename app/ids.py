@@ -102,6 +102,7 @@ STORE_RUN = "store-run"
 STORE_STREAM = "store-stream"
 STORE_CURSOR = "store-cursor"
 STORE_DRAWN = "store-drawn"
+STORE_FIRST = "store-first"  # which first figures the page asks for (app.first_page), or None
 STORE_SESSION = "store-session"  # this page's session secret: its runs answer only to it
 
 # Export (app/panels/export_page.py).

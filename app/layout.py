@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 from dash import dcc, html
 
 from . import figures, ids
-from .first_page import FirstPage
+from .first_page import default_token
 from .compare import COMPARE_FIELDS, field_options
 from .panels import curvature_page, export_page, lesson_page, link_page, surfaces_page, upload_page, why_loss_page
 from .state import BY_KEY, GRID_MAX, GRID_MIN
@@ -182,22 +182,20 @@ def _view_bar():
     ], className="view-bar")
 
 
-def _plots(first: dict | None):
-    """The plots; ``first`` (app.first_page) brings the default run's contour and data plot. The
-    3-D view starts as a flat note: its WebGL scene is made when its first surface arrives, after
-    the contour is on screen."""
+def _plots():
+    """The plots. The 3-D view starts as a flat note: its WebGL scene is made when its first
+    surface arrives, after the contour is on screen."""
     cfg = GRAPH_CONFIG
-    contour_fig = first["contour"] if first else figures.message_figure("computing the loss landscape…",
-                                                                        "Loss around the weights")
-    contour = html.Div(dcc.Graph(id=ids.GRAPH_CONTOUR, config=cfg, className="graph", figure=contour_fig),
+    contour = html.Div(dcc.Graph(id=ids.GRAPH_CONTOUR, config=cfg, className="graph",
+                                 figure=figures.message_figure("computing the loss landscape…", "Loss around the weights")),
                        id=ids.BOX_CONTOUR, className="plot")
     surface = html.Div(dcc.Graph(id=ids.GRAPH_SURFACE, config=cfg, className="graph",
                                  figure=figures.message_figure("drawing the 3-D view…", "Loss surface (3-D)")),
                        id=ids.BOX_SURFACE, className="plot")
     curves = html.Div(dcc.Graph(id=ids.GRAPH_CURVES, config=cfg, className="graph",
                                 figure=figures.curves_figure({}, "accuracy")), className="plot")
-    data_fig = first["data"] if first else figures.message_figure("loading the data…", "Data")
-    data = html.Div(dcc.Graph(id=ids.GRAPH_DATA, config=cfg, className="graph", figure=data_fig), className="plot")
+    data = html.Div(dcc.Graph(id=ids.GRAPH_DATA, config=cfg, className="graph",
+                              figure=figures.message_figure("loading the data…", "Data")), className="plot")
     hidden = {"display": "none"}
     contour_b = html.Div(dcc.Graph(id=ids.GRAPH_CONTOUR_B, config=cfg, className="graph",
                                    figure=figures.message_figure("run B's landscape comes with Train", "Run B")),
@@ -212,10 +210,13 @@ def _plots(first: dict | None):
     return html.Div([contour, contour_b, surface, line, curves, data, data_b], id=ids.PLOTS, className="plots")
 
 
-def _stores(first: dict | None):
+def _stores(first: str | None):
+    """The page's stores; ``first`` (a page opened without a query) names the first figures it
+    asks for at once (app.first_page) and that its first view request then adopts."""
     return [dcc.Store(id=ids.STORE_SESSION, data=new_secret()), dcc.Store(id=ids.STORE_CONFIG),
             dcc.Store(id=ids.STORE_COMPARE), dcc.Store(id=ids.STORE_INSPECT), dcc.Store(id=ids.STORE_RESTORED), dcc.Store(id=ids.STORE_PRESENT), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
-            dcc.Store(id=ids.STORE_CURSOR), dcc.Store(id=ids.STORE_DRAWN, data=first["drawn"] if first else None),
+            dcc.Store(id=ids.STORE_CURSOR), dcc.Store(id=ids.STORE_DRAWN, data={"first": first} if first else None),
+            dcc.Store(id=ids.STORE_FIRST, data=first),
             dcc.Interval(id=ids.INTERVAL_TRAIN, interval=TICK_MS, disabled=True),
             dcc.Interval(id=ids.INTERVAL_VIEW, interval=VIEW_MS, disabled=True)]
 
@@ -229,13 +230,13 @@ def _plain_open() -> bool:
     return has_request_context() and not urlparse(request.referrer or "").query
 
 
-def serve_layout(first_page: FirstPage | None = None):
-    """The whole page (called per page load); ``first_page`` gives its first figures."""
-    first = first_page.get() if first_page is not None and _plain_open() else None
+def serve_layout():
+    """The whole page (called per page load)."""
+    first = default_token() if _plain_open() else None
     main = html.Div([lesson_page.layout(),
                      html.Div("Ready: press Train (or Space).", id=ids.STATUS, className="status",
                               role="status", **{"aria-live": "polite"}),
-                     _view_bar(), html.Div([_plots(first), why_loss_page.layout(), curvature_page.layout(),
+                     _view_bar(), html.Div([_plots(), why_loss_page.layout(), curvature_page.layout(),
                                             surfaces_page.layout()],
                                            className="stage"),
                      html.Div(id=ids.LANDSCAPE_NOTE, className="note landscape-note"),

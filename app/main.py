@@ -53,11 +53,12 @@ def create_app(cache_dir: str | None = None, redis_url: str | None = None, job_p
     app = dash.Dash(__name__, title="lossviz — loss landscape explorer", assets_folder=str(ASSETS),
                     update_title=None, serve_locally=True,
                     assets_path_ignore=["vendor"])  # plotly.js: loaded by the graphs (app.static)
-    first_page = FirstPage(store)
-    app.layout = lambda: serve_layout(first_page)
+    app.layout = serve_layout
     services = Services(store, runner)
-    callbacks.register(app, services)
+    first_page = FirstPage(store)
+    callbacks.register(app, services, first_page)
     app.lossviz_services = services  # for tests and tools: the store and runner this app uses
+    app.lossviz_first_page = first_page  # for the server's warm-up
     guard.protect(app.server)
     static.install(app)
     return app

@@ -27,6 +27,7 @@ def make_server():
     for path in ("/", "/_dash-layout", "/_dash-dependencies"):
         client.get(path)
     _warm_views()
+    app.lossviz_first_page.get()  # the default run's first figures (app.first_page), ready to send
     trim()
     return app.server
 

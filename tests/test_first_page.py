@@ -1,6 +1,7 @@
-"""The page's first figures come in its layout (``app.first_page``): the default run's contour
-and data plot at step 0, with no round trip; the page's first view request adopts them; a link
-or a lesson opens without them, so its first landscape is its own run's."""
+"""The page's first figures (``app.first_page``): the default run's contour and data plot at
+step 0, sent by a callback of the page's first batch (its layout names them); the page's first
+view request adopts them; a link or lesson opens without them, so its first landscape is its
+own run's."""
 from __future__ import annotations
 
 import numpy as np
@@ -27,25 +28,43 @@ def _prop(layout, component, prop):
     raise KeyError(component)
 
 
+def _first_figures(page):
+    dep = page.find(ids.GRAPH_CONTOUR, "figure", duplicate=True)
+    status, data = page.call(dep, {(ids.STORE_FIRST, "data"): page.value(ids.STORE_FIRST, "data")})
+    return status, updates(data)
+
+
 @pytest.fixture(scope="module")
 def default_views():
     view = RunView.of_state(new_run(first_page.default_config()))
     return landscape(view, first_page.FIRST_VIEW["grid"], first_page.FIRST_VIEW["span"]), data_view(view)
 
 
-def test_the_layout_carries_the_default_runs_contour_and_data(app, default_views):
-    drawn, data = default_views
+def test_the_layout_names_the_first_figures(app):
     layout = _layout(app)
-    contour = _prop(layout, ids.GRAPH_CONTOUR, "figure")
+    token = first_page.default_token()
+    assert _prop(layout, ids.STORE_FIRST, "data") == token
+    assert _prop(layout, ids.STORE_DRAWN, "data") == {"first": token}
+    assert not _prop(layout, ids.GRAPH_SURFACE, "figure")["data"]  # a flat note: no WebGL scene yet
+
+
+def test_the_first_batch_brings_the_default_runs_contour_and_data(app, default_views):
+    drawn, data = default_views
+    status, up = _first_figures(Page(app.server.test_client()))
+    assert status == 200
+    contour = up[ids.GRAPH_CONTOUR]["figure"]
     assert [t["type"] for t in contour["data"]] == ["contour", "scatter", "scatter"]
     np.testing.assert_allclose(np.array(contour["data"][0]["z"], float).T, drawn["z"], rtol=1e-12)
     assert contour["data"][2]["x"] == [0.0] and contour["data"][2]["y"] == [0.0]  # the current point
-    data_fig = _prop(layout, ids.GRAPH_DATA, "figure")
-    assert data_fig["data"][0]["type"] == "heatmap" and data["kind"] == "regions"
-    token = first_page.first_token(first_page.default_config().to_dict(), **first_page.FIRST_VIEW)
-    assert _prop(layout, ids.STORE_DRAWN, "data") == {"first": token}
-    surface = _prop(layout, ids.GRAPH_SURFACE, "figure")
-    assert not surface["data"]  # a flat note: no WebGL scene before the contour is on screen
+    assert up[ids.GRAPH_DATA]["figure"]["data"][0]["type"] == "heatmap" and data["kind"] == "regions"
+
+
+def test_an_unknown_token_brings_nothing(app):
+    page = Page(app.server.test_client())
+    dep = page.find(ids.GRAPH_CONTOUR, "figure", duplicate=True)
+    for token in ("nonsense", None, 3):
+        status, data = page.call(dep, {(ids.STORE_FIRST, "data"): token})
+        assert status == 204 or not updates(data), token
 
 
 def test_the_default_config_is_what_the_controls_give(app):
@@ -57,7 +76,7 @@ def test_the_default_config_is_what_the_controls_give(app):
 @pytest.mark.parametrize("query", ["?dataset=circles", "?lesson=cross-entropy-vs-mse", "?present=1"])
 def test_a_link_or_lesson_opens_without_them(app, query):
     layout = _layout(app, "http://127.0.0.1:8050/" + query)
-    assert not _prop(layout, ids.GRAPH_CONTOUR, "figure")["data"]
+    assert _prop(layout, ids.STORE_FIRST, "data") is None
     assert _prop(layout, ids.STORE_DRAWN, "data") is None
 
 
