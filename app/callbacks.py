@@ -306,15 +306,25 @@ def _run_callbacks(app, services: Services) -> None:
 
 def _view_callbacks(app, services: Services, first_page: FirstPage) -> None:
     """Which plot boxes show, the page's first figures, and the landscape, data and A–B views."""
-    @app.callback(Output(ids.GRAPH_CONTOUR, "figure", allow_duplicate=True),
-                  Output(ids.GRAPH_DATA, "figure", allow_duplicate=True),
-                  Input(ids.STORE_FIRST, "data"), prevent_initial_call="initial_duplicate")
-    def first_figures(token):
-        """The default run's contour and data plot, in the page's first batch (app.first_page)."""
+    def _first(token) -> dict:
         first = first_page.get() if isinstance(token, str) else None
         if first is None or token != first["token"]:
             raise PreventUpdate
-        return first["contour"], first["data"]
+        return first
+
+    @app.callback(Output(ids.GRAPH_CONTOUR, "figure", allow_duplicate=True),
+                  Output(ids.GRAPH_DATA, "figure", allow_duplicate=True), Output(ids.STORE_FIRST_3D, "data"),
+                  Input(ids.STORE_FIRST, "data"), prevent_initial_call="initial_duplicate")
+    def first_figures(token):
+        """The default run's contour and data plot, in the page's first batch (app.first_page)."""
+        first = _first(token)
+        return first["contour"], first["data"], token
+
+    @app.callback(Output(ids.GRAPH_SURFACE, "figure", allow_duplicate=True), Input(ids.STORE_FIRST_3D, "data"),
+                  prevent_initial_call=True)
+    def first_surface(token):
+        """Its 3-D view, asked for once the contour is in (its WebGL paint blocks the page)."""
+        return _first(token)["surface"]
 
     @app.callback(Output(ids.BOX_CONTOUR, "style"), Output(ids.BOX_SURFACE, "style"),
                   Output(ids.BOX_CONTOUR_B, "style"), Output(ids.BOX_DATA_B, "style"), Output(ids.BOX_LINE, "style"),

@@ -86,8 +86,8 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
 
 
 def adopt_first(services: Services, state: RunView, drawn: dict, key: list, shape: list, log_z: bool) -> dict:
-    """``drawn`` as if this request had drawn the contour and data plot, when the page's layout
-    already brought them (``app.first_page``) for this very run at step 0 and these options;
+    """``drawn`` as if this request had drawn the contour, 3-D view and data plot, when the page
+    was sent them at once (``app.first_page``) for this very run at step 0 and these options;
     else ``drawn`` without the layout's mark (what the page shows is then drawn again)."""
     rest = {k: v for k, v in drawn.items() if k != "first"}
     token = first_token(state.config.to_dict(), *key[2:], log_z=log_z)
@@ -96,8 +96,8 @@ def adopt_first(services: Services, state: RunView, drawn: dict, key: list, shap
     first = services.store.get_result(("first", token))
     if first is not None:  # the 3-D view (drawn next) then needs no landscape of its own
         services.store.put_result(tuple(key), first["landscape"])
-    return dict(rest, key=key, shape=shape, t2d=0, data_key=key[:2], t_data=0,
-                cost=first["cost"] if first else 0.0)
+    return dict(rest, key=key, shape=shape, t2d=0, data_key=key[:2], t_data=0, key3d=key, shape3d=shape, t3d=0,
+                coarse3d=False, cost=first["cost"] if first else 0.0)
 
 
 def landscape_for(services: Services, state: RunView, key: list, grid: int, span: float, mode: str,

@@ -14,9 +14,10 @@ comes in a callback answer is drawn as soon as the answer is applied. Measured w
 ``bench/bench_open.py``: the contour in the layout was drawn after the 3-D view, at ~2.2-3.2 s;
 sent by this callback, ~1.5 s.
 
+The 3-D view (its first paint in software WebGL blocks the page for ~0.5-1 s) is asked for only
+once the contour's answer is in (``store-first-3d``), so it never holds the contour back.
 ``store-drawn`` starts with the same token, so the first view request of the page's own run
-adopts these figures instead of sending them again (``app.drawing.adopt_first``) and sends only
-the 3-D view. A link or lesson (a query string) opens without them: its first landscape must be
+adopts all three instead of sending them again (``app.drawing.adopt_first``). A link or lesson (a query string) opens without them: its first landscape must be
 its own run's.
 """
 
@@ -73,14 +74,14 @@ class FirstPage:
         self._value: dict | None = None
 
     def get(self) -> dict:
-        """{"contour", "data": figures, "token", "views": what they were drawn from}."""
+        """{"contour", "data", "surface": figures, "token", "views": what they were drawn from}."""
         with self._lock:
             if self._value is None:
                 self._value = self._build()
             return self._value
 
     def _build(self) -> dict:
-        from .drawing import contour_of, data_figure, fresh_axes
+        from .drawing import contour_of, data_figure, fresh_axes, surface3d_of
 
         config, token = default_config(), default_token()
         key = ("first", token)
@@ -90,5 +91,6 @@ class FirstPage:
             if self.store is not None:
                 self.store.put_result(key, views)
         contour = contour_of(views["landscape"], FIRST_VIEW["log_z"], False, REVISION)
+        surface = surface3d_of(views["landscape"], FIRST_VIEW["log_z"], False, REVISION)
         data = fresh_axes(data_figure(views["data"]), REVISION)
-        return {"contour": contour, "data": data, "token": token, "views": views}
+        return {"contour": contour, "data": data, "surface": surface, "token": token, "views": views}

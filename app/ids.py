@@ -103,6 +103,7 @@ STORE_STREAM = "store-stream"
 STORE_CURSOR = "store-cursor"
 STORE_DRAWN = "store-drawn"
 STORE_FIRST = "store-first"  # which first figures the page asks for (app.first_page), or None
+STORE_FIRST_3D = "store-first-3d"  # set once the first contour is sent: then the 3-D view is asked for
 STORE_SESSION = "store-session"  # this page's session secret: its runs answer only to it
 
 # Export (app/panels/export_page.py).

@@ -216,7 +216,7 @@ def _stores(first: str | None):
     return [dcc.Store(id=ids.STORE_SESSION, data=new_secret()), dcc.Store(id=ids.STORE_CONFIG),
             dcc.Store(id=ids.STORE_COMPARE), dcc.Store(id=ids.STORE_INSPECT), dcc.Store(id=ids.STORE_RESTORED), dcc.Store(id=ids.STORE_PRESENT), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
             dcc.Store(id=ids.STORE_CURSOR), dcc.Store(id=ids.STORE_DRAWN, data={"first": first} if first else None),
-            dcc.Store(id=ids.STORE_FIRST, data=first),
+            dcc.Store(id=ids.STORE_FIRST, data=first), dcc.Store(id=ids.STORE_FIRST_3D),
             dcc.Interval(id=ids.INTERVAL_TRAIN, interval=TICK_MS, disabled=True),
             dcc.Interval(id=ids.INTERVAL_VIEW, interval=VIEW_MS, disabled=True)]
 

@@ -80,18 +80,25 @@ def test_a_link_or_lesson_opens_without_them(app, query):
     assert _prop(layout, ids.STORE_DRAWN, "data") is None
 
 
-def test_the_first_view_request_adopts_them(app, default_views):
+def test_then_the_3d_view(app, default_views):
+    page = Page(app.server.test_client())
+    status, up = _first_figures(page)
+    assert up[ids.STORE_FIRST_3D]["data"] == first_page.default_token()  # asked for once the contour is in
+    status, data = page.call(page.find(ids.GRAPH_SURFACE, "figure", duplicate=True),
+                             {(ids.STORE_FIRST_3D, "data"): up[ids.STORE_FIRST_3D]["data"]})
+    surface = updates(data)[ids.GRAPH_SURFACE]["figure"]
+    assert [t["type"] for t in surface["data"]] == ["surface", "scatter3d"]
+    np.testing.assert_allclose(np.array(surface["data"][0]["z"], float).T, default_views[0]["z"], rtol=1e-12)
+
+
+def test_the_first_view_request_adopts_them(app):
     page = Page(app.server.test_client())
     run = ready_run(page, values={})  # the default settings: a run at step 0
-    status, data = draw(page, run, drawn=page.value(ids.STORE_DRAWN, "data"), **DEFAULT_VIEW)
-    assert status == 200
-    up = updates(data)
-    assert ids.GRAPH_CONTOUR not in up and ids.GRAPH_DATA not in up  # already on the page
-    assert up[ids.GRAPH_SURFACE]["figure"]["data"][0]["type"] == "surface"  # the 3-D view comes now
-    np.testing.assert_allclose(np.array(up[ids.GRAPH_SURFACE]["figure"]["data"][0]["z"], float).T,
-                               default_views[0]["z"], rtol=1e-12)
-    meta = up[ids.STORE_DRAWN]["data"]
-    assert "first" not in meta and meta["key"][:3] == [run["run_id"], 0, DEFAULT_VIEW["grid"]]
+    figures = {ids.GRAPH_CONTOUR, ids.GRAPH_SURFACE, ids.GRAPH_DATA, ids.STORE_DRAWN}
+    for view in (DEFAULT_VIEW, dict(DEFAULT_VIEW, display="2d")):
+        status, data = draw(page, run, drawn=page.value(ids.STORE_DRAWN, "data"), **view)
+        assert status in (200, 204)  # contour, 3-D view and data plot are on the page already
+        assert not figures & set(updates(data)), updates(data)
 
 
 @pytest.mark.parametrize("view", [dict(DEFAULT_VIEW, grid=21), dict(DEFAULT_VIEW, log_z=["log"]),
