@@ -13,7 +13,7 @@ from gunicorn.app.base import BaseApplication
 
 from .memory import IdleTrimmer, trim
 
-
+PROFILE_ENV = "LOSSVIZ_PROFILE"  # a folder: each request's cProfile goes there (bench_live_cost.py)
 
 
 def make_server():
@@ -29,6 +29,12 @@ def make_server():
     _warm_views()
     app.lossviz_first_page.get()  # the default run's first figures (app.first_page), ready to send
     trim()
+    if os.environ.get(PROFILE_ENV):  # one cProfile file per request, to see where a server's time goes
+        from werkzeug.middleware.profiler import ProfilerMiddleware
+
+        os.makedirs(os.environ[PROFILE_ENV], exist_ok=True)
+        app.server.wsgi_app = ProfilerMiddleware(app.server.wsgi_app, stream=None,
+                                                 profile_dir=os.environ[PROFILE_ENV])
     return app.server
 
 

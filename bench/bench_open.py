@@ -85,13 +85,13 @@ RECORDER_JS = """(() => {
 })();"""
 
 
-def start_lossviz(cache_dir: str) -> tuple[subprocess.Popen, str]:
+def start_lossviz(cache_dir: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
     """``lossviz --port P --workers 2`` (gunicorn) on a free port; waits until it answers."""
     port = free_port()
     exe = Path(sys.executable).with_name("lossviz")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "app.main"]
     proc = subprocess.Popen(cmd + ["--host", "127.0.0.1", "--port", str(port), "--workers", "2",
-                                   "--cache-dir", cache_dir], cwd=ROOT,
+                                   "--cache-dir", cache_dir], cwd=ROOT, env=dict(os.environ, **(env or {})),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 90

@@ -1,0 +1,158 @@
+"""Live cost per user: the server's CPU time per second of one user's live training at defaults.
+
+Serves the app as a teacher does (``lossviz``: gunicorn, 2 processes, each with its job
+process) unless ``--url`` is given, then drives one simulated page with ``bench_load.py``'s
+machinery: it opens the page, presses Train at the default settings (moons, 2-16-16-2 tanh,
+Adam, Normal speed) but 2000 epochs (the default 200 end within ~8 s, before the window; the
+cost of a second of training does not depend on how many are left) and requests what the page requests on
+its own timers (a training tick every 100 ms, a view tick every 400 ms: curve points, the
+contour, the 3-D surface and the data plot as the page paces them). After ``--warmup`` seconds
+(the first landscapes) it reads the CPU time (user + system) of every server process — the
+gunicorn master, its workers and their job processes (training) — over ``--window`` seconds
+of training, and prints it per second of wall time, split by kind of process, against the
+issue 13 floor: at most 0.25 s per second (so one core serves four live users).
+
+    python bench/bench_live_cost.py [--window 15] [--url http://127.0.0.1:8050/]
+
+``--profile DIR`` starts the server with ``LOSSVIZ_PROFILE=DIR`` (``app.serve``: a cProfile file
+per request) and prints the functions where the window's requests spent their time; the CPU
+figure is then inflated by the profiler, so take the two numbers from separate runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_load import TICK_S, VIEW_S, Stats, Transport, User, server_processes  # noqa: E402
+from bench_open import start_lossviz  # noqa: E402
+
+from app import ids  # noqa: E402  (bench_load put the repository on the path)
+
+FLOOR_S_PER_S = 0.25
+
+
+def cpu_by_kind(url: str) -> dict[str, float]:
+    """CPU seconds so far of the server's processes: "jobs" (the training processes) and
+    "server" (gunicorn's master and workers: requests, landscapes, figures)."""
+    out = {"server": 0.0, "jobs": 0.0}
+    for proc in server_processes(url):
+        try:
+            kind = "jobs" if "spawn_main" in " ".join(proc.cmdline()) else "server"
+            t = proc.cpu_times()
+            out[kind] += t.user + t.system
+        except psutil.Error:
+            pass
+    return out
+
+
+def drive(user: User, stats: Stats, seconds: float, pool: ThreadPoolExecutor) -> None:
+    """The page's two timers for ``seconds`` (fired on schedule, answers or not)."""
+    start = time.monotonic()
+    next_tick = next_view = start
+    while time.monotonic() - start < seconds and not user.done:
+        now = time.monotonic()
+        if now >= next_tick:
+            next_tick += TICK_S
+            pool.submit(_safely, user.tick, stats)
+        if now >= next_view:
+            next_view += VIEW_S
+            pool.submit(_safely, user.view, stats)
+        time.sleep(0.005)
+
+
+def _safely(fn, stats: Stats) -> None:
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001 - counted, not raised
+        stats.error(f"{type(exc).__name__}: {exc}")
+
+
+def measure(url: str, warmup_s: float, window_s: float, epochs: int) -> dict:
+    stats = Stats()
+    deps = Transport(url).get_json("/_dash-dependencies")
+    user = User(url, deps, stats, {(ids.EPOCHS, "value"): str(epochs)})
+    user.start()
+    pool = ThreadPoolExecutor(max_workers=16)
+    drive(user, stats, warmup_s, pool)
+    before, n_views, t0 = cpu_by_kind(url), len(stats.landscape_ms), time.monotonic()
+    drive(user, stats, window_s, pool)
+    after, wall = cpu_by_kind(url), time.monotonic() - t0
+    landscapes = len(stats.landscape_ms) - n_views
+    finished_early = user.done
+    pool.shutdown(wait=True)
+    used = {k: after[k] - before[k] for k in after}
+    total = sum(used.values())
+    return {"cpu_per_s": total / wall, "server_per_s": used["server"] / wall, "jobs_per_s": used["jobs"] / wall,
+            "wall_s": wall, "landscapes_per_s": landscapes / wall, "errors": len(stats.errors),
+            "finished_early": finished_early, "tick_p50_ms": _median(stats.tick_ms),
+            "landscape_p50_ms": _median(stats.landscape_ms), "error_samples": sorted(set(stats.errors))[:3]}
+
+
+def _median(values: list) -> float:
+    s = sorted(values)
+    return round(s[len(s) // 2], 1) if s else float("nan")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--url", help="an app already running (default: start `lossviz` on a free port)")
+    p.add_argument("--warmup", type=float, default=3.0, help="seconds of training before the window")
+    p.add_argument("--window", type=float, default=15.0, help="seconds of training measured")
+    p.add_argument("--epochs", type=int, default=2000)
+    p.add_argument("--profile", metavar="DIR", help="profile the server's requests into DIR and print the top")
+    args = p.parse_args(argv)
+    proc = None
+    with tempfile.TemporaryDirectory(prefix="lossviz-cost-") as cache:
+        env = {"LOSSVIZ_PROFILE": os.path.abspath(args.profile)} if args.profile else None
+        proc, url = (None, args.url) if args.url else start_lossviz(cache, env)
+        try:
+            time.sleep(1.0)  # the server settles after its warm-up
+            r = measure(url, args.warmup, args.window, args.epochs)
+        finally:
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=15)
+    ok = r["cpu_per_s"] <= FLOOR_S_PER_S
+    print(f"live cost per user: {r['cpu_per_s']:.3f} s of server CPU per second of training "
+          f"(floor <= {FLOOR_S_PER_S} s/s; {r['cpu_per_s'] / FLOOR_S_PER_S:.2f}x the floor) {'PASS' if ok else 'FAIL'}")
+    print(f"  requests and views (gunicorn) {r['server_per_s']:.3f} s/s · training (job process) "
+          f"{r['jobs_per_s']:.3f} s/s · over {r['wall_s']:.1f} s · {r['landscapes_per_s']:.1f} landscape "
+          f"answers/s · tick p50 {r['tick_p50_ms']} ms · landscape p50 {r['landscape_p50_ms']} ms · "
+          f"errors {r['errors']}" + (" · the run finished inside the window" if r["finished_early"] else ""))
+    if r["error_samples"]:
+        print("  errors, e.g.: " + " | ".join(r["error_samples"]))
+    print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items() if k != "error_samples"}))
+    if args.profile:
+        print_profile(args.profile)
+    return 0
+
+
+def print_profile(folder: str, top: int = 25) -> None:
+    """The request profiles' functions by time spent inside them (callees excluded), and by
+    cumulative time: callbacks, figure building, JSON serialization, landscape."""
+    import glob
+    import pstats
+
+    files = glob.glob(os.path.join(folder, "*.prof"))
+    if not files:
+        print(f"no profiles in {folder}")
+        return
+    stats = pstats.Stats(*files)
+    print(f"{len(files)} requests profiled; by own time:")
+    stats.sort_stats("tottime").print_stats(top)
+    print("by cumulative time:")
+    stats.sort_stats("cumulative").print_stats(top)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
