@@ -33,8 +33,8 @@ def make_server():
         from werkzeug.middleware.profiler import ProfilerMiddleware
 
         os.makedirs(os.environ[PROFILE_ENV], exist_ok=True)
-        app.server.wsgi_app = ProfilerMiddleware(app.server.wsgi_app, stream=None,
-                                                 profile_dir=os.environ[PROFILE_ENV])
+        app.server.wsgi_app = ProfilerMiddleware(app.server.wsgi_app, stream=None, profile_dir=os.environ[PROFILE_ENV],
+                                                 filename_format="{method}.{path}.{time:.6f}.{elapsed:.0f}ms.prof")
     return app.server
 
 

@@ -148,6 +148,7 @@ def print_profile(folder: str, top: int = 25) -> None:
         print(f"no profiles in {folder}")
         return
     stats = pstats.Stats(*files)
+    stats.files = []  # not a line per file
     print(f"{len(files)} requests profiled; by own time:")
     stats.sort_stats("tottime").print_stats(top)
     print("by cumulative time:")
