@@ -312,19 +312,20 @@ def _view_callbacks(app, services: Services, first_page: FirstPage) -> None:
             raise PreventUpdate
         return first
 
-    @app.callback(Output(ids.GRAPH_CONTOUR, "figure", allow_duplicate=True),
-                  Output(ids.GRAPH_DATA, "figure", allow_duplicate=True), Output(ids.STORE_FIRST_3D, "data"),
+    @app.callback(Output(ids.GRAPH_CONTOUR, "figure", allow_duplicate=True), Output(ids.STORE_FIRST_3D, "data"),
                   Input(ids.STORE_FIRST, "data"), prevent_initial_call="initial_duplicate")
     def first_figures(token):
-        """The default run's contour and data plot, in the page's first batch (app.first_page)."""
-        first = _first(token)
-        return first["contour"], first["data"], token
+        """The default run's contour, alone in the page's first batch (app.first_page)."""
+        return _first(token)["contour"], token
 
-    @app.callback(Output(ids.GRAPH_SURFACE, "figure", allow_duplicate=True), Input(ids.STORE_FIRST_3D, "data"),
+    @app.callback(Output(ids.GRAPH_SURFACE, "figure", allow_duplicate=True),
+                  Output(ids.GRAPH_DATA, "figure", allow_duplicate=True), Input(ids.STORE_FIRST_3D, "data"),
                   prevent_initial_call=True)
     def first_surface(token):
-        """Its 3-D view, asked for once the contour is in (its WebGL paint blocks the page)."""
-        return _first(token)["surface"]
+        """Its 3-D view and data plot, asked for once the contour is in (the 3-D view's WebGL
+        paint blocks the page; the data plot's points take a while too)."""
+        first = _first(token)
+        return first["surface"], first["data"]
 
     @app.callback(Output(ids.BOX_CONTOUR, "style"), Output(ids.BOX_SURFACE, "style"),
                   Output(ids.BOX_CONTOUR_B, "style"), Output(ids.BOX_DATA_B, "style"), Output(ids.BOX_LINE, "style"),

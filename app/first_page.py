@@ -14,8 +14,9 @@ comes in a callback answer is drawn as soon as the answer is applied. Measured w
 ``bench/bench_open.py``: the contour in the layout was drawn after the 3-D view, at ~2.2-3.2 s;
 sent by this callback, ~1.5 s.
 
-The 3-D view (its first paint in software WebGL blocks the page for ~0.5-1 s) is asked for only
-once the contour's answer is in (``store-first-3d``), so it never holds the contour back.
+The 3-D view (its first paint in software WebGL blocks the page for ~0.5-1 s) and the data plot
+are asked for only once the contour's answer is in (``store-first-3d``), so they never hold the
+contour back.
 ``store-drawn`` starts with the same token, so the first view request of the page's own run
 adopts all three instead of sending them again (``app.drawing.adopt_first``). A link or lesson (a query string) opens without them: its first landscape must be
 its own run's.

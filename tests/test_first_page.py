@@ -48,15 +48,15 @@ def test_the_layout_names_the_first_figures(app):
     assert not _prop(layout, ids.GRAPH_SURFACE, "figure")["data"]  # a flat note: no WebGL scene yet
 
 
-def test_the_first_batch_brings_the_default_runs_contour_and_data(app, default_views):
-    drawn, data = default_views
+def test_the_first_batch_brings_the_default_runs_contour(app, default_views):
+    drawn, _ = default_views
     status, up = _first_figures(Page(app.server.test_client()))
     assert status == 200
     contour = up[ids.GRAPH_CONTOUR]["figure"]
     assert [t["type"] for t in contour["data"]] == ["contour", "scatter", "scatter"]
     np.testing.assert_allclose(np.array(contour["data"][0]["z"], float).T, drawn["z"], rtol=1e-12)
     assert contour["data"][2]["x"] == [0.0] and contour["data"][2]["y"] == [0.0]  # the current point
-    assert up[ids.GRAPH_DATA]["figure"]["data"][0]["type"] == "heatmap" and data["kind"] == "regions"
+    assert ids.GRAPH_DATA not in up  # it comes with the 3-D view, after the contour
 
 
 def test_an_unknown_token_brings_nothing(app):
@@ -80,7 +80,7 @@ def test_a_link_or_lesson_opens_without_them(app, query):
     assert _prop(layout, ids.STORE_DRAWN, "data") is None
 
 
-def test_then_the_3d_view(app, default_views):
+def test_then_the_3d_view_and_the_data(app, default_views):
     page = Page(app.server.test_client())
     status, up = _first_figures(page)
     assert up[ids.STORE_FIRST_3D]["data"] == first_page.default_token()  # asked for once the contour is in
@@ -89,6 +89,8 @@ def test_then_the_3d_view(app, default_views):
     surface = updates(data)[ids.GRAPH_SURFACE]["figure"]
     assert [t["type"] for t in surface["data"]] == ["surface", "scatter3d"]
     np.testing.assert_allclose(np.array(surface["data"][0]["z"], float).T, default_views[0]["z"], rtol=1e-12)
+    data_fig = updates(data)[ids.GRAPH_DATA]["figure"]
+    assert data_fig["data"][0]["type"] == "heatmap" and default_views[1]["kind"] == "regions"
 
 
 def test_the_first_view_request_adopts_them(app):
