@@ -29,11 +29,12 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlparse
 
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_load import TICK_S, VIEW_S, Stats, Transport, User, server_processes  # noqa: E402
+from bench_load import TICK_S, VIEW_S, Stats, Transport, User  # noqa: E402
 from bench_open import start_lossviz  # noqa: E402
 
 from app import ids  # noqa: E402  (bench_load put the repository on the path)
@@ -41,11 +42,29 @@ from app import ids  # noqa: E402  (bench_load put the repository on the path)
 FLOOR_S_PER_S = 0.25
 
 
+def server_tree(url: str) -> list[psutil.Process]:
+    """The server's own processes: what listens on the URL's port, its gunicorn master, and all
+    their descendants (workers, job processes). Not ``bench_load.server_processes``, which also
+    counts every `lossviz worker` on the machine (another test run's would inflate the figure)."""
+    port = urlparse(url).port or 80
+    roots = {}
+    for conn in psutil.net_connections(kind="tcp"):
+        if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid:
+            proc = psutil.Process(conn.pid)
+            parent = proc.parent()
+            top = parent if parent and parent.cmdline()[:2] == proc.cmdline()[:2] else proc
+            roots[top.pid] = top
+    found = dict(roots)
+    for root in roots.values():
+        found.update((p.pid, p) for p in root.children(recursive=True))
+    return list(found.values())
+
+
 def cpu_by_kind(url: str) -> dict[str, float]:
     """CPU seconds so far of the server's processes: "jobs" (the training processes) and
     "server" (gunicorn's master and workers: requests, landscapes, figures)."""
     out = {"server": 0.0, "jobs": 0.0}
-    for proc in server_processes(url):
+    for proc in server_tree(url):
         try:
             kind = "jobs" if "spawn_main" in " ".join(proc.cmdline()) else "server"
             t = proc.cpu_times()
