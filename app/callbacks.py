@@ -139,21 +139,36 @@ def _compare_callbacks(app) -> None:
                   Output(ids.COMPARE_CHOICE, "value"), Output(ids.COMPARE_CHOICE, "style"),
                   Output(ids.COMPARE_VALUE, "value"), Output(ids.COMPARE_VALUE, "style"),
                   Output(ids.PLOTS, "className"),
-                  Input(ids.COMPARE, "value"), Input(ids.COMPARE_FIELD, "value"), State(ids.STORE_CONFIG, "data"),
-                  State(ids.STORE_LESSON, "data"), prevent_initial_call=True)  # off in the layout
+                  Input(ids.COMPARE, "value"), Input(ids.COMPARE_FIELD, "value"), Input(ids.STORE_CONFIG, "data"),
+                  State(ids.STORE_LESSON, "data"), State(ids.COMPARE_CHOICE, "value"),
+                  prevent_initial_call=True)  # off in the layout
     @guarded(ids.COMPARE_ERROR)
-    def compare_controls(on, field, config_dict, lesson_note):
-        """Compare's rows show when it is on; a new setting to vary brings a first value for B."""
+    def compare_controls(on, field, config_dict, lesson_note, picked):
+        """Compare's rows show when it is on; a new setting to vary brings a first value for B.
+        The options follow run A's settings (A's own value named): a change of A's settings
+        keeps B's value unless A now has it."""
         plots = "plots compare" if on else "plots"
         if field not in COMPARE_FIELDS:
             return ({} if on else {"display": "none"}), [], None, {"display": "none"}, "", {"display": "none"}, plots
         f = COMPARE_FIELDS[field]
         config = RunConfig.from_dict(config_dict) if isinstance(config_dict, dict) else RunConfig()
         choice, text = suggestion(field, config)
-        if ctx.triggered_id == ids.COMPARE or fresh_note(lesson_note, "field", field):
-            choice, text = no_update, no_update  # turning it on or off (or a lesson) keeps what was picked
+        trigger, values = ctx.triggered_id, [o["value"] for o in f.options]
+        # The value goes out with its options every time: a dropdown drops a value its options do
+        # not hold, and a lesson's or link's B value may reach it before these options do.
+        if fresh_note(lesson_note, "field", field):  # a lesson or link just set B: keep its value
+            text = no_update
+            choice = lesson_note.get("choice") if lesson_note.get("choice") in values else (
+                picked if picked in values else no_update)
+        elif trigger in (ids.COMPARE, ids.STORE_CONFIG):  # keep B's value unless A now has it
+            text = no_update
+            if not f.options or (picked in values and picked != getattr(config, field)):
+                choice = picked if f.options else no_update
         hide = {"display": "none"}
-        options = [dict(o, disabled=o["value"] == getattr(config, field)) for o in f.options]
+        # A's own value is named, not disabled: a dropdown drops a value whose option is disabled,
+        # and a lesson may set B's value before A's settings have arrived here.
+        mine = getattr(config, field)
+        options = [dict(o, label=f"{o['label']} (run A's)") if o["value"] == mine else o for o in f.options]
         return ({} if on else hide), options, choice, ({} if f.options else hide), text, \
             (hide if f.options else {}), plots
 

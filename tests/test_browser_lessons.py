@@ -64,3 +64,18 @@ def test_an_unknown_lesson_is_named_and_the_page_keeps_its_defaults(open_link):
     s = wait_for(page, lambda s: "Step 0 / " in s["status"], what="the default run")
     assert "Step 0 / 200" in s["status"]  # the page's own defaults
     assert_clean(log)
+
+
+@pytest.mark.parametrize("lesson", load_lessons(), ids=lambda l: l.id)
+def test_every_lesson_opens_from_its_link_and_takes_steps(open_link, lesson):
+    page, log = open_link(f"?lesson={lesson.id}")
+    epochs = lesson.config().epochs
+    wait_for(page, lambda s: f"/ {epochs:,}" in s["status"] or f"/ {epochs}" in s["status"], timeout=30,
+             what=f"lesson {lesson.id}'s run")
+    assert lesson.title in page.locator("#text-lesson").inner_text()
+    for _ in range(3):
+        button(page, "Step").click()
+        page.wait_for_timeout(150)
+    wait_for(page, lambda s: step(s["status"]) >= 1, timeout=20, what="a few steps")
+    page.wait_for_timeout(800)  # the views of the lesson's page (plots, why, curvature) answer
+    assert_clean(log)

@@ -104,7 +104,8 @@ def register(app, services) -> None:
         text = (",".join(map(str, b)) if isinstance(b, (list, tuple)) else _text_value(field, b)) \
             if compare and not options else no_update
         plane = view.get("plane", "compare" if compare else "random")
-        note = {"t": time.time(), "dataset": lesson.config().dataset, "field": field, "plane": plane}
+        note = {"t": time.time(), "dataset": lesson.config().dataset, "field": field, "plane": plane,
+                "choice": b if options else None}
         words = [html.B(lesson.title), html.Span(" " + lesson.explanation + " "),
                  html.Span("Question: " + lesson.question, className="lesson-question")]
         return (*[values[(c.id, "value")] for c in CONTROLS], values[(ids.LAYERS, "value")],

@@ -59,7 +59,7 @@ def register(app) -> None:
         dataset = values.get((BY_KEY["dataset"].widget, "value"))
         plane = values.get((BY_KEY["plane"].widget, "value"))
         out.append({"t": time.time(), "dataset": dataset, "field": values.get((ids.COMPARE_FIELD, "value")),
-                    "plane": plane})
+                    "plane": plane, "choice": values.get((ids.COMPARE_CHOICE, "value"))})
         out.append(("Link: " + " · ".join(problems)) if problems else "")
         out.append(True)
         return out
