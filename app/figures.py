@@ -31,12 +31,12 @@ FONT = dict(size=15, family="Inter, Segoe UI, Helvetica, Arial, sans-serif")
 ALPHA_TITLE = "α (direction 1)"
 BETA_TITLE = "β (direction 2)"
 _MARGIN = dict(l=60, r=20, t=44, b=50)
-# A legend under the plot, at the figure's bottom edge: it reserves its own room, so it never
-# runs into the x-axis title however small the plot or large the font (presentation mode).
-_BELOW = dict(legend=dict(orientation="h", yref="container", y=0.0, yanchor="bottom", traceorder="normal",
-                          font=dict(size=12), itemwidth=30, tracegroupgap=0),
-              margin=dict(l=60, r=20, t=44, b=10))
-
+# A legend under the plot, in one or two compact rows (a legend placed by the container's edge
+# pushes the margins, and a plot squeezed small while the page lays itself out then has no room
+# left: plotly.js throws "Something went wrong with axis scaling").
+_BELOW = dict(legend=dict(orientation="h", y=-0.22, yanchor="top", traceorder="normal",
+                          font=dict(size=11), itemwidth=30, tracegroupgap=0),
+              margin=dict(l=60, r=20, t=44, b=30))
 _CARTESIAN = dict(gridcolor="#EBF0F8", linecolor="#EBF0F8", ticks="", title=dict(standoff=15),
                   zerolinecolor="#EBF0F8", automargin=True, zerolinewidth=2)
 _SCENE_AXIS = dict(backgroundcolor="white", gridcolor="#DFE8F3", linecolor="#EBF0F8", showbackground=True,
@@ -176,7 +176,7 @@ def interpolation_figure(ts: np.ndarray, loss: np.ndarray, metric: np.ndarray, l
     notes = [dict(x=t, y=1.0, xref="x2", yref="paper", text=text, showarrow=False, yanchor="bottom",
                   font=dict(size=12)) for t, text in ((0.0, "A"), (1.0, "B"))]
     return _figure(data, "Between A and B: the straight line", shapes=marks, annotations=notes,
-                   legend=dict(orientation="h", yref="container", y=0.0, yanchor="bottom", x=0.0, font=dict(size=12)),
+                   legend=dict(orientation="h", y=-0.32, yanchor="top", x=0.0, font=dict(size=12)),
                    margin=dict(l=60, r=20, t=44, b=70),
                    xaxis=dict(anchor="y", domain=[0.0, 1.0], matches="x2", showticklabels=False),
                    yaxis=dict(anchor="x", domain=[0.55, 1.0], title=dict(text="loss")),
@@ -285,9 +285,8 @@ def curves_figure(history: dict[str, Sequence[float]], metric_label: str,
     # vertical_spacing=0.1) lays them out: the top row's x follows the bottom row's.
     title = "Learning curves" if dashes is None else "Learning curves · blue train, orange test"
     legend = (dict(orientation="h", y=1.0, yanchor="bottom", x=1.0, xanchor="right", font=dict(size=13))
-              if dashes is None else dict(orientation="h", yref="container", y=0.0, yanchor="bottom", x=0.0,
-                                          font=dict(size=12)))
-    return _figure(data, title, legend=legend, **({} if dashes is None else {"margin": dict(l=60, r=20, t=44, b=10)}),
+              if dashes is None else dict(orientation="h", y=-0.3, yanchor="top", x=0.0, font=dict(size=12)))
+    return _figure(data, title, legend=legend, **({} if dashes is None else {"margin": dict(l=60, r=20, t=44, b=70)}),
                    xaxis=dict(anchor="y", domain=[0.0, 1.0], matches="x2", showticklabels=False),
                    yaxis=dict(anchor="x", domain=[0.55, 1.0], title=dict(text="loss"),
                               type="log" if log_loss else "linear"),
