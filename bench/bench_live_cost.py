@@ -35,6 +35,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_load import TICK_S, VIEW_S, Stats, Transport, User  # noqa: E402
+from _machine import Settler  # noqa: E402
 from bench_open import start_lossviz  # noqa: E402
 
 from app import ids  # noqa: E402  (bench_load put the repository on the path)
@@ -136,6 +137,8 @@ def main(argv=None) -> int:
         proc, url = (None, args.url) if args.url else start_lossviz(cache, env)
         try:
             time.sleep(1.0)  # the server settles after its warm-up
+            settler = Settler(budget_s=30.0)
+            settler.settle()  # others' work slows every request: wait for a quiet machine first
             r = measure(url, args.warmup, args.window, args.epochs)
         finally:
             if proc is not None:
@@ -150,6 +153,7 @@ def main(argv=None) -> int:
           f"errors {r['errors']}" + (" · the run finished inside the window" if r["finished_early"] else ""))
     if r["error_samples"]:
         print("  errors, e.g.: " + " | ".join(r["error_samples"]))
+    print("  " + settler.summary().replace("timed calls", "measurements"))
     print(json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in r.items() if k != "error_samples"}))
     if args.profile:
         print_profile(args.profile)
