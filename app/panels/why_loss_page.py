@@ -24,15 +24,21 @@ GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 def layout() -> html.Div:
     """The panel (hidden until the page's view asks for it)."""
     formulas = html.Div([html.Div([html.Div(id=ids.WHY_TITLE_A, className="why-title"),
-                                   dcc.Markdown(id=ids.WHY_FORMULA_A, mathjax=True, className="why-formula")]),
+                                   html.Div(id=ids.WHY_FORMULA_A, className="why-formula")]),
                          html.Div([html.Div(id=ids.WHY_TITLE_B, className="why-title"),
-                                   dcc.Markdown(id=ids.WHY_FORMULA_B, mathjax=True, className="why-formula")],
+                                   html.Div(id=ids.WHY_FORMULA_B, className="why-formula")],
                                   id=ids.WHY_BOX_B)], className="why-formulas")
     graphs = html.Div([html.Div(dcc.Graph(id=ids.GRAPH_PROFILE, config=GRAPH_CONFIG, className="graph"),
                                 className="plot"),
                        html.Div(dcc.Graph(id=ids.GRAPH_GRADIENTS, config=GRAPH_CONFIG, className="graph"),
                                 className="plot")], className="why-graphs")
     return html.Div([formulas, graphs], id=ids.BOX_WHY, className="why", style={"display": "none"})
+
+
+def _formula(text: str):
+    """A formula typeset by MathJax. Made when the panel is first shown, so the page does not load
+    MathJax (2 MB) until someone asks for it."""
+    return dcc.Markdown(text, mathjax=True)
 
 
 def _losses(config: RunConfig, compare: dict | None) -> list[tuple[str, str, float]]:
@@ -70,8 +76,9 @@ def register(app, services) -> None:
             fig = profile_figure([(label or "", loss) for label, loss, _d in runs], task, runs[0][2], k=k)
         except ValueError as exc:
             return str(exc), "", "", "", {"display": "none"}, no_update
-        b_title, b_text, b_style = (titles[1], texts[1], {}) if len(runs) > 1 else ("", "", {"display": "none"})
-        return titles[0], texts[0], b_title, b_text, b_style, fig
+        b_title, b_text, b_style = ((titles[1], _formula(texts[1]), {}) if len(runs) > 1
+                                    else ("", "", {"display": "none"}))
+        return titles[0], _formula(texts[0]), b_title, b_text, b_style, fig
 
     @app.callback(Output(ids.GRAPH_GRADIENTS, "figure"), Input(ids.INTERVAL_VIEW, "n_intervals"),
                   Input(ids.STORE_RUN, "data"), Input(ids.PAGE_VIEW, "value"), State(ids.STORE_SESSION, "data"))
