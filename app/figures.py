@@ -31,12 +31,13 @@ FONT = dict(size=15, family="Inter, Segoe UI, Helvetica, Arial, sans-serif")
 ALPHA_TITLE = "α (direction 1)"
 BETA_TITLE = "β (direction 2)"
 _MARGIN = dict(l=60, r=20, t=44, b=50)
-# A legend under the plot, in one or two compact rows (a legend placed by the container's edge
-# pushes the margins, and a plot squeezed small while the page lays itself out then has no room
-# left: plotly.js throws "Something went wrong with axis scaling").
-_BELOW = dict(legend=dict(orientation="h", y=-0.22, yanchor="top", traceorder="normal",
-                          font=dict(size=11), itemwidth=30, tracegroupgap=0),
-              margin=dict(l=60, r=20, t=44, b=30))
+# The data plots' legend to the right of the plot, one entry per line: below the plot it ran
+# into the x-axis title in small plots, and a legend placed by the container's bottom edge
+# pushed the margins until a plot squeezed while the page laid itself out had no height left
+# (plotly.js: "Something went wrong with axis scaling"). Pushing the width is safe.
+_BELOW = dict(legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top", traceorder="normal",
+                          font=dict(size=11), tracegroupgap=0),
+              margin=dict(l=60, r=10, t=44, b=44))
 _CARTESIAN = dict(gridcolor="#EBF0F8", linecolor="#EBF0F8", ticks="", title=dict(standoff=15),
                   zerolinecolor="#EBF0F8", automargin=True, zerolinewidth=2)
 _SCENE_AXIS = dict(backgroundcolor="white", gridcolor="#DFE8F3", linecolor="#EBF0F8", showbackground=True,
@@ -176,8 +177,9 @@ def interpolation_figure(ts: np.ndarray, loss: np.ndarray, metric: np.ndarray, l
     notes = [dict(x=t, y=1.0, xref="x2", yref="paper", text=text, showarrow=False, yanchor="bottom",
                   font=dict(size=12)) for t, text in ((0.0, "A"), (1.0, "B"))]
     return _figure(data, "Between A and B: the straight line", shapes=marks, annotations=notes,
-                   legend=dict(orientation="h", y=-0.32, yanchor="top", x=0.0, font=dict(size=12)),
-                   margin=dict(l=60, r=20, t=44, b=70),
+                   legend=dict(orientation="v", y=1.0, yanchor="top", x=0.01, xanchor="left", font=dict(size=11),
+                               bgcolor="rgba(255,255,255,0.75)"),  # inside the loss row: never on a title
+                   margin=dict(l=60, r=20, t=44, b=44),
                    xaxis=dict(anchor="y", domain=[0.0, 1.0], matches="x2", showticklabels=False),
                    yaxis=dict(anchor="x", domain=[0.55, 1.0], title=dict(text="loss")),
                    xaxis2=dict(anchor="y2", domain=[0.0, 1.0], title=dict(text="t  (0: A's weights, 1: B's)")),
@@ -285,8 +287,9 @@ def curves_figure(history: dict[str, Sequence[float]], metric_label: str,
     # vertical_spacing=0.1) lays them out: the top row's x follows the bottom row's.
     title = "Learning curves" if dashes is None else "Learning curves · blue train, orange test"
     legend = (dict(orientation="h", y=1.0, yanchor="bottom", x=1.0, xanchor="right", font=dict(size=13))
-              if dashes is None else dict(orientation="h", y=-0.3, yanchor="top", x=0.0, font=dict(size=12)))
-    return _figure(data, title, legend=legend, **({} if dashes is None else {"margin": dict(l=60, r=20, t=44, b=70)}),
+              if dashes is None else dict(orientation="v", y=1.0, yanchor="top", x=0.99, xanchor="right",
+                                          font=dict(size=11), bgcolor="rgba(255,255,255,0.75)"))
+    return _figure(data, title, legend=legend, **({} if dashes is None else {"margin": dict(l=60, r=20, t=44, b=44)}),
                    xaxis=dict(anchor="y", domain=[0.0, 1.0], matches="x2", showticklabels=False),
                    yaxis=dict(anchor="x", domain=[0.55, 1.0], title=dict(text="loss"),
                               type="log" if log_loss else "linear"),
