@@ -61,7 +61,8 @@ def test_upload_train_and_refuse_a_broken_file(app_page):
     lines = flowers().decode().split("\n")
     lines[4] = "," + lines[4].split(",", 1)[1]  # row 5 of the file loses its sepal value
     choose(page, "broken.csv", "\n".join(lines).encode())
-    page.wait_for_function(f"document.getElementById('{ids.UPLOAD_NOTE}').innerText.includes('broken.csv')")
+    # (the note says "reading broken.csv…" while the file travels: wait for the verdict)
+    page.wait_for_function(f"document.getElementById('{ids.UPLOAD_NOTE}').innerText.includes('Could not use')")
     assert note(page) == "Could not use broken.csv: missing value in column 'sepal', row 5: fill it in or remove " \
                          "the row.", note(page)
     assert "flowers.csv" in page.inner_text(f"#{ids.DATASET}")  # the good table stays selected
