@@ -11,6 +11,8 @@ with the settings and the page restores them as it restores any link.
 from __future__ import annotations
 
 import re
+import socket
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,6 +23,7 @@ from .compare import COMPARE_FIELDS, suggestion
 from .controls import CONTROLS, DEFAULT, parse_controls
 from .state import ALIASES, BY_KEY, ROWS, from_query
 
+MODES = ("inline", "external", "tab")  # how show() opens the app
 FLAGS = ("log_z", "present")  # keys whose value is on/off
 FALLBACK = re.compile(r"; (kept its default|ignored|compare mode stays off)$")
 SETTING_KEYS = (*(r.key for r in ROWS), "hidden", "compare", "b", "lesson")
@@ -135,3 +138,103 @@ def create_embedded_app(query: str, cache_dir: str | None = None):
         return None
 
     return app
+
+
+# --- show in a notebook ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Shown:
+    """A lossviz app serving on a thread of this process (see :func:`show`)."""
+
+    url: str  # the page, with the settings' query
+    query: str
+    app: Any = field(repr=False)  # the dash.Dash app
+    server: Any = field(repr=False)  # the werkzeug server thread's server
+
+    def stop(self) -> None:
+        """Stop serving (the page in the cell stops answering)."""
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def __str__(self) -> str:
+        return self.url
+
+
+def show(*, mode: str = "inline", port: int | None = None, height: int = 650,
+         host: str = "127.0.0.1", **settings: Any) -> Shown:
+    """Open the lossviz app in this notebook, set up with ``settings``.
+
+    Parameters
+    ----------
+    **settings
+        The keys of a shareable link: RunConfig field names (``dataset``, ``n_samples``/``samples``,
+        ``noise``, ``outlier_fraction``/``outliers``, ``hidden`` (a tuple such as ``(8, 8)``),
+        ``activation``, ``loss``, ``huber_delta``, ``optimizer``, ``momentum``, ``lr``,
+        ``batch_size``, ``epochs``, ``l2``, ``l1``, ``seed``), the view (``grid``, ``range``,
+        ``plane``, ``log_z``, ``display``, ``surface_of``, ``page``), compare mode
+        (``compare=FIELD``, ``b=VALUE``; B's value defaults to the page's suggestion),
+        ``lesson=ID`` and ``present=True``. Keys left out keep the page's defaults.
+        An unknown key or a value the page would refuse raises ValueError naming it, before
+        anything starts.
+    mode : "inline" (an iframe in the cell), "external" (print the link) or "tab" (open a
+        browser tab). Outside Jupyter every mode serves and prints the link.
+    port : the port to serve on; None picks a free one (so several apps can run at once).
+    height : the iframe's height in pixels (mode "inline").
+    host : the interface to serve on.
+
+    Returns
+    -------
+    Shown
+        ``.url`` (the page with the settings' query), ``.app`` (the Dash app) and ``.stop()``.
+        The server is a daemon thread: it ends with the kernel, or at ``.stop()``.
+
+    Notes
+    -----
+    Dash's iframe opens ``/``, which redirects (relatively, so a Jupyter proxy's prefix is kept)
+    to the settings' query; the page then restores them as it restores a shared link. Behind
+    JupyterHub, call ``dash.jupyter_dash.infer_jupyter_proxy_config()`` first, as for any Dash app.
+    """
+    if mode not in MODES:
+        raise ValueError(f"lossviz.show: mode must be one of {', '.join(MODES)}, got {mode!r}")
+    if isinstance(height, bool) or not isinstance(height, int) or not 100 <= height <= 5000:
+        raise ValueError(f"lossviz.show: height is the iframe's height in pixels (100..5000), got {height!r}")
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535):
+        raise ValueError(f"lossviz.show: port must be a whole number 1..65535, got {port!r}")
+    query = settings_query(settings)  # ValueError before anything starts
+    port = _free_port(host) if port is None else port
+    app = create_embedded_app(query)
+    url = f"http://{host}:{port}/{query if query != '?' else ''}"
+    from dash import jupyter_dash
+
+    if jupyter_dash.active:  # in a kernel: Dash's own Jupyter runner and display (its iframe
+        app.run(jupyter_mode=mode, jupyter_height=height, host=host, port=port)  # opens on "/",
+        server = jupyter_dash._servers.get((host, port))  # which redirects to the query)
+    else:
+        server = _serve_in_thread(app, host, port)
+        print(f"lossviz is running at {url}", flush=True)
+        if mode == "tab":
+            import webbrowser
+
+            webbrowser.open(url)
+    return Shown(url, query, app, server)
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def _serve_in_thread(app: Any, host: str, port: int) -> Any:
+    """Serve ``app`` on a daemon thread (as Dash's Jupyter runner does); return the server."""
+    import threading
+
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):  # no line per request under the notebook's cell
+        def log_request(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+    server = make_server(host, port, app.server, threaded=True, request_handler=Quiet)
+    threading.Thread(target=server.serve_forever, name=f"lossviz-show-{port}", daemon=True).start()
+    return server

@@ -21,14 +21,13 @@ from .hessian import hessian_eigs, hessian_trace, hvp
 from .landscape import surface, surface_naive, surface_with_metric
 from .losses import LOSSES, get_loss, loss_grad, loss_grad_per_sample, loss_per_sample, loss_profile, loss_value
 from .model import Network
-from .notebook import Run, load, show  # show imports the app (and dash) only when called
+from .notebook import Run, load, show  # show hands over to the app (app.embed), imported when called
 from .objective import objective
 from .optimizers import OPTIMIZERS, make_optimizer
 from .paths import interpolate, project_trajectory, trajectory_losses, trajectory_on_plane
 from .planes import compare_axes, compare_plane, plane_coordinates
 from .tabular import TableData, dataset_from_table, read_csv
 from .sharpness import EDGE_OF_STABILITY, sharpness, sharpness_series, stability_threshold
-from . import plotting  # plotly is imported inside its functions
 from .training import Snapshot, Trainer, make_run, train
 
 __all__ = [
@@ -38,7 +37,7 @@ __all__ = [
     "interpolate", "load_dataset",
     "load", "loss_grad", "loss_grad_per_sample", "loss_per_sample", "loss_profile", "loss_value",
     "make_optimizer", "make_run", "objective", "pca_directions", "plane_coordinates",
-    "plotting", "project_trajectory", "random_direction", "random_directions", "show", "surface",
+    "project_trajectory", "random_direction", "random_directions", "show", "surface",
     "surface_naive", "surface_with_metric", "train", "trajectory_losses", "trajectory_on_plane",
     "EDGE_OF_STABILITY", "hessian_eigs", "hessian_trace", "hvp", "sharpness", "sharpness_series",
     "stability_threshold", "TableData", "dataset_from_table", "read_csv",

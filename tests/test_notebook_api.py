@@ -1,4 +1,4 @@
-"""lossviz.load, lossviz.plotting and lossviz.show: what a notebook uses."""
+"""lossviz.load, app.plotting and lossviz.show: what a notebook uses."""
 import json
 import pickle
 import socket
@@ -15,7 +15,7 @@ import pytest
 
 import lossviz
 from lossviz.export import main as export_main
-from lossviz.plotting import plot_curves, plot_surface
+from app.plotting import plot_curves, plot_surface
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGS = "--dataset moons --samples 200 --hidden 8,8 --optimizer sgd --lr 0.5 --epochs 40 --grid 15"
@@ -239,7 +239,7 @@ def test_show_refuses_an_unknown_setting_before_anything_starts():
 
 
 def test_load_and_the_notebook_modules_import_no_web_framework(single):
-    _, loaded = _modules_after(f"import lossviz.notebook, lossviz.plotting\nlossviz.load({str(single)!r})")
+    _, loaded = _modules_after(f"import lossviz.notebook, app.plotting\nlossviz.load({str(single)!r})")
     assert "lossviz" in loaded and not loaded & {"dash", "flask", "plotly"}
 
 

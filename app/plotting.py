@@ -1,8 +1,8 @@
 """Plotly figures for a notebook, without the app: a loss surface with the optimizer's path on
 it, and the learning curves.
 
-plotly is imported inside the functions, so ``import lossviz`` still loads no plotting library.
-Each function takes a run from :func:`lossviz.load`, or plain arrays — from
+It lives beside the app's own figure builders because it is front-end code (the engine,
+``lossviz``, imports no plotting library); plotly is imported inside the functions. Each function takes a run from :func:`lossviz.load`, or plain arrays — from
 :func:`lossviz.surface` and :func:`lossviz.trajectory_on_plane`, or from :func:`lossviz.train`'s
 snapshots — and returns a ``plotly.graph_objects.Figure``.
 """
