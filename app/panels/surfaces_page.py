@@ -59,9 +59,72 @@ def _view(services, run, page: Page, running: bool):
     return landscape_for(services, run, key, page.grid, page.span, page.plane, running)[0], key
 
 
-def register(app, services) -> None:
-    store = services.store
+def _cached(store, key: tuple, compute):
+    """The result under ``key`` in the results store, computed and stored when missing."""
+    value = store.get_result(key)
+    if value is None:
+        value = compute()
+        store.put_result(key, value)
+    return value
 
+
+def _surfaces(services, hot: dict, page: Page) -> tuple:
+    """The view's three figures and its note for the run ``hot`` (PreventUpdate while busy)."""
+    store, running = services.store, hot["state"] == "training"
+    rv = load_view(store, hot)
+    land, key = _view(services, rv, page, running)
+    if land is None:
+        raise PreventUpdate  # busy: the next tick draws
+    z_test = _cached(store, ("test-surface", *key), lambda: test_surface(rv, land))
+    line = _cached(store, ("init-line", rv.run_id, rv.version), lambda: init_to_now(rv))
+    figs = [loss_and_accuracy_figure(land, page.log_z), train_test_figure(land, z_test),
+            init_line_figure(line, land.get("metric_label", "accuracy"))]
+    for fig in figs:
+        fig["layout"]["uirevision"] = str(key[:1] + key[2:])
+    who = f"Run A ({hot['label']}): " if hot.get("lead") else ""
+    return (*figs, who + f"Over the landscape's plane ({PLANES[land['mode']].lower()}), the loss and "
+            f"{land.get('metric_label', 'accuracy')} on one grid, and train vs test loss: the stars mark each "
+            "minimum on this plane.")
+
+
+def _ask_convexity(services, hot: dict, page: Page) -> dict | str:
+    """What a press of the button asks for ({key, grid, t}), or why it cannot be done."""
+    rv = load_view(services.store, hot)
+    if rv.net.n_params * rv.data.X_train.shape[0] > CONVEXITY_WORK:
+        return (f"The convexity map is computed for networks up to {CONVEXITY_WORK:.0e} parameters × "
+                f"training points; this one has {rv.net.n_params:,} × {rv.data.X_train.shape[0]:,}.")
+    _, key = _view(services, rv, page, False)  # the plane the map lies in, cached under its key
+    return {"key": key, "grid": convexity_grid(page.grid), "t": time.time()}
+
+
+def _advance_convexity(services, hot: dict, asked: dict) -> tuple:
+    """A few more rows of the asked map (for CONVEXITY_BUDGET_S): the callback's outputs."""
+    store = services.store
+    k = asked["key"]  # through JSON: 1.0 comes back as 1, and the cache keys are exact
+    key = [str(k[0]), int(k[1]), int(k[2]), float(k[3]), str(k[4]), str(k[5]), str(k[6])]
+    done = store.get_result(("convexity", *key)) or {}
+    land = store.get_result(tuple(key))
+    if land is None:
+        return None, True, no_update, "0", "1", "The landscape changed: press the button again."
+    if not services.view_slots.acquire(timeout=0.0):
+        raise PreventUpdate  # a landscape is being computed here: the next tick goes on
+    try:
+        rv = load_view(store, hot)
+        if rv.version != key[1]:  # the run moved on: measure the weights the map was asked for
+            rv = type(rv)(rv.run_id, key[1], rv.config, rv.data, rv.net, land["center"], rv.trajectory)
+        start = time.perf_counter()
+        while time.perf_counter() - start < CONVEXITY_BUDGET_S and done.get("rows_done", 0) < asked["grid"]:
+            done = convexity_rows(rv, land, asked["grid"], done, 1)
+    finally:
+        services.view_slots.release()
+    store.put_result(("convexity", *key), done)
+    finished = done["rows_done"] >= asked["grid"]
+    words = (f"{done['rows_done']} of {asked['grid']} rows" if not finished else
+             f"done: {asked['grid']}×{asked['grid']} points at step {key[1]}")
+    return asked, finished, convexity_figure(done, land["path"]), str(done["rows_done"]), str(asked["grid"]), words
+
+
+def register(app, services) -> None:
     @app.callback(Output(ids.BOX_SURFACES, "style"), Input(ids.PAGE_VIEW, "value"))
     def show(view):
         return {} if view == "surfaces" else {"display": "none"}
@@ -73,33 +136,10 @@ def register(app, services) -> None:
                   Input(ids.LOG_Z, "value"), Input(ids.NORMALIZATION, "value"), State(ids.STORE_SESSION, "data"))
     @guarded(ids.SURFACES_NOTE)
     def surfaces(_n, run, view, grid, span, plane, log_z, norm, session):
-        if view != "surfaces" or not isinstance(run, dict):
-            raise PreventUpdate
-        hot = own_run(services, run, session)
+        hot = own_run(services, run, session) if view == "surfaces" and isinstance(run, dict) else None
         if hot is None:
             raise PreventUpdate
-        running = hot["state"] == "training"
-        page = _page(grid, span, plane, "train", log_z, norm)
-        rv = load_view(store, hot)
-        land, key = _view(services, rv, page, running)
-        if land is None:
-            raise PreventUpdate  # busy: the next tick draws
-        z_test = store.get_result(("test-surface", *key))
-        if z_test is None:
-            z_test = test_surface(rv, land)
-            store.put_result(("test-surface", *key), z_test)
-        line = store.get_result(("init-line", rv.run_id, rv.version))
-        if line is None:
-            line = init_to_now(rv)
-            store.put_result(("init-line", rv.run_id, rv.version), line)
-        figs = [loss_and_accuracy_figure(land, page.log_z), train_test_figure(land, z_test),
-                init_line_figure(line, land.get("metric_label", "accuracy"))]
-        for fig in figs:
-            fig["layout"]["uirevision"] = str(key[:1] + key[2:])
-        who = f"Run A ({hot['label']}): " if hot.get("lead") else ""
-        return (*figs, who + f"Over the landscape's plane ({PLANES[land['mode']].lower()}), the loss and "
-                f"{land.get('metric_label', 'accuracy')} on one grid, and train vs test loss: the stars mark each "
-                "minimum on this plane.")
+        return _surfaces(services, hot, _page(grid, span, plane, "train", log_z, norm))
 
     @app.callback(Output(ids.STORE_CONVEXITY, "data"), Output(ids.INTERVAL_CONVEXITY, "disabled"),
                   Output(ids.GRAPH_CONVEXITY, "figure"), Output(ids.CONVEXITY_PROGRESS, "value"),
@@ -117,35 +157,9 @@ def register(app, services) -> None:
         if hot is None or (trigger == ids.CONVEXITY_BUTTON and not clicks):
             raise PreventUpdate
         if trigger == ids.CONVEXITY_BUTTON:
-            rv = load_view(store, hot)
-            if rv.net.n_params * rv.data.X_train.shape[0] > CONVEXITY_WORK:
-                return None, True, no_update, "0", "1", (
-                    f"The convexity map is computed for networks up to {CONVEXITY_WORK:.0e} parameters × "
-                    f"training points; this one has {rv.net.n_params:,} × {rv.data.X_train.shape[0]:,}.")
-            page = _page(grid, span, plane, "train", [], norm)
-            land, key = _view(services, rv, page, False)
-            asked = {"key": key, "grid": convexity_grid(page.grid), "t": time.time()}
+            asked = _ask_convexity(services, hot, _page(grid, span, plane, "train", [], norm))
+            if isinstance(asked, str):
+                return None, True, no_update, "0", "1", asked
         if not isinstance(asked, dict) or "key" not in asked:
             raise PreventUpdate
-        k = asked["key"]  # through JSON: 1.0 comes back as 1, and the cache keys are exact
-        key = [str(k[0]), int(k[1]), int(k[2]), float(k[3]), str(k[4]), str(k[5]), str(k[6])]
-        done = store.get_result(("convexity", *key)) or {}
-        land = store.get_result(tuple(key))
-        if land is None:
-            return None, True, no_update, "0", "1", "The landscape changed: press the button again."
-        if not services.view_slots.acquire(timeout=0.0):
-            raise PreventUpdate  # a landscape is being computed here: the next tick goes on
-        try:
-            rv = load_view(store, hot)
-            if rv.version != key[1]:  # the run moved on: measure the weights the map was asked for
-                rv = type(rv)(rv.run_id, key[1], rv.config, rv.data, rv.net, land["center"], rv.trajectory)
-            start = time.perf_counter()
-            while time.perf_counter() - start < CONVEXITY_BUDGET_S and (done.get("rows_done", 0) < asked["grid"]):
-                done = convexity_rows(rv, land, asked["grid"], done, 1)
-        finally:
-            services.view_slots.release()
-        store.put_result(("convexity", *key), done)
-        finished = done["rows_done"] >= asked["grid"]
-        words = (f"{done['rows_done']} of {asked['grid']} rows" if not finished else
-                 f"done: {asked['grid']}×{asked['grid']} points at step {key[1]}")
-        return asked, finished, convexity_figure(done, land["path"]), str(done["rows_done"]), str(asked["grid"]), words
+        return _advance_convexity(services, hot, asked)
