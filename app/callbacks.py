@@ -18,13 +18,13 @@ from dash import ALL, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from lossviz import DATASETS, RunConfig
-from lossviz.landscape import validate_grid, validate_span
 
 from . import figures, ids
 from .controls import CONTROLS, SPEEDS, loss_options, parse_controls, visible_fields
 from .drawing import draw
 from .first_page import FirstPage
 from .drawing_compare import draw_compare
+from .exports import Page
 from .panels.lesson_page import fresh_note
 from .views import NORMALIZATIONS, PLANES, SURFACES
 from .layout import LR_MAX_EXP, LR_MIN_EXP, PLANES_COMPARE, PLANES_SINGLE, VIEW_MS
@@ -375,9 +375,9 @@ def _view_callbacks(app, services: Services, first_page: FirstPage) -> None:
     def _draw_views(run, grid, span_text, directions, log_z, display, drawn, session, of, norm):
         if not run:
             raise PreventUpdate
-        try:
-            grid, span = validate_grid(grid), validate_span(_as_float(span_text))
-            caps.check("grid", grid)
+        try:  # grid and range checked as every view checks them (app.exports.Page)
+            page = Page.of_inputs(grid, span_text, directions, of, log_z, "", norm)
+            grid, span = page.grid, page.span
         except ValueError as exc:
             return no_update, no_update, no_update, no_update, str(exc), no_update, no_update, no_update, no_update
         hot = own_run(services, run, session)
@@ -419,9 +419,3 @@ def _register_panels(app, services: Services) -> None:
 def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
-
-def _as_float(text) -> float:
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        raise ValueError(f"Range: '{text}' is not a number") from None

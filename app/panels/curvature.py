@@ -107,18 +107,18 @@ def sharpness_figure(runs: list[dict], metric_label: str = "loss") -> figures.Fi
     runs : [{"label", "loss_steps", "loss", "steps", "lambda_max", "lambda_min", "trace",
              "edge", "edge_label"}] (one run, or A and B)
     """
-    data = []
+    data, finite = [], figures._floats_or_none
     dashes = ["solid", "dash"]
     for i, r in enumerate(runs):
         name = f"{r['label']}: " if r["label"] else ""
         dash = dashes[i % 2]
-        data.append(dict(type="scatter", x=list(r["loss_steps"]), y=_finite(r["loss"]), mode="lines",
+        data.append(dict(type="scatter", x=list(r["loss_steps"]), y=finite(r["loss"]), mode="lines",
                          name=f"{name}train {metric_label}", line=dict(color="#444444", width=2, dash=dash),
                          xaxis="x", yaxis="y"))
-        data.append(dict(type="scatter", x=list(r["steps"]), y=_finite(r["lambda_max"]), mode="lines+markers",
+        data.append(dict(type="scatter", x=list(r["steps"]), y=finite(r["lambda_max"]), mode="lines+markers",
                          name=f"{name}λmax (sharpness)", marker=dict(size=4),
                          line=dict(color=LAMBDA_COLOUR, width=2.5, dash=dash), xaxis="x2", yaxis="y2"))
-        data.append(dict(type="scatter", x=list(r["steps"]), y=_finite(r["lambda_min"]), mode="lines",
+        data.append(dict(type="scatter", x=list(r["steps"]), y=finite(r["lambda_min"]), mode="lines",
                          name=f"{name}λmin (< 0: a saddle direction)",
                          line=dict(color=LAMBDA_MIN_COLOUR, width=1.5, dash=dash), xaxis="x2", yaxis="y2"))
         if r["edge"] is not None and r["steps"]:
@@ -126,7 +126,7 @@ def sharpness_figure(runs: list[dict], metric_label: str = "loss") -> figures.Fi
             data.append(dict(type="scatter", x=xs, y=[r["edge"]] * 2, mode="lines", name=f"{name}{r['edge_label']}",
                              line=dict(color=EDGE_COLOUR, width=2, dash="dot"), xaxis="x2", yaxis="y2",
                              hoverinfo="name"))
-        data.append(dict(type="scatter", x=list(r["steps"]), y=_finite(r["trace"]), mode="lines",
+        data.append(dict(type="scatter", x=list(r["steps"]), y=finite(r["trace"]), mode="lines",
                          name=f"{name}trace of the Hessian", line=dict(color="#CC79A7", width=1.5, dash=dash),
                          xaxis="x3", yaxis="y3"))
     return figures._figure(
@@ -139,10 +139,6 @@ def sharpness_figure(runs: list[dict], metric_label: str = "loss") -> figures.Fi
         yaxis2=dict(anchor="x2", domain=[0.30, 0.66], title=dict(text="eigenvalue")),
         xaxis3=dict(anchor="y3", domain=[0, 1], title=dict(text="optimizer step")),
         yaxis3=dict(anchor="x3", domain=[0.0, 0.24], title=dict(text="trace")))
-
-
-def _finite(values) -> list:
-    return [float(v) if v is not None and math.isfinite(v) else None for v in values]
 
 
 def summary(runs: list[dict]) -> str:
