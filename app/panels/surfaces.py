@@ -140,7 +140,7 @@ def init_line_figure(line: dict, metric_label: str) -> figures.Figure:
                   line=dict(color="#999", width=1, dash="dot")) for t in (0.0, 1.0)]
     notes = [dict(x=t, y=1.0, xref="x2", yref="paper", text=text, showarrow=False, yanchor="bottom",
                   font=dict(size=12)) for t, text in ((0.0, "init"), (1.0, "now"))]
-    return figures._figure(data, "The straight line from the initial weights to now", shapes=marks,
+    return figures._figure(data, "Init → now, along a straight line", shapes=marks,
                            annotations=notes, margin=dict(l=60, r=20, t=44, b=40),
                            legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1.0, xanchor="right"),
                            xaxis=dict(anchor="y", domain=[0, 1], matches="x2", showticklabels=False),
