@@ -4,7 +4,8 @@
 page shows (cached by its inputs, computed when missing); the builders turn that into files:
 
 - ``curves_csv``: one row per recorded step (step, losses, metrics; B's columns end in ``_b``);
-- ``surface_csv``: one row per grid point (alpha, beta, loss; ``loss_b`` in compare mode);
+- ``surface_csv``: one row per grid point (alpha, beta, loss; ``loss_b`` in compare mode, with
+  ``alpha_b``, ``beta_b`` when each run has its own plane);
 - ``run_json``: settings, curves, the path on the plane, the surface, the link's query;
 - ``run_npz``: the arrays of ``lossviz export`` (both runs, ``_b`` keys, in compare mode);
 - ``html_snapshot``: the plots as a standalone page, plotly.js inlined (opens offline).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 import re
@@ -129,19 +131,31 @@ def curves_csv(run: Stored) -> str:
 
 
 def surface_csv(run: Stored) -> str:
-    """One row per grid point: alpha, beta, the loss there (and B's, in compare mode)."""
+    """One row per grid point: alpha, beta, the value there; in compare mode B's value beside it
+    (``<label>_b``), or, when each run has its own plane, B's own alpha_b, beta_b and value (the
+    shorter grid's cells blank when the two differ in size)."""
     view = run.landscape
-    zs = view["z"] if isinstance(view["z"], list) else [view["z"]]
+    zs = list(view["z"]) if run.compare else [view["z"]]  # compare: (2, G, G) stacked, or a list
+    axes = view["axes"] if view.get("kind") == "own" else [(view["alphas"], view["betas"])]
     label = view.get("z_label", "loss").replace(" ", "_").replace("/", "_")
-    header = ["alpha", "beta"] + ([label] if len(zs) == 1 else [label, f"{label}_b"])
-    alphas, betas = np.asarray(view["alphas"]), np.asarray(view["betas"])
+    points = [_grid_points(*axes[min(k, len(axes) - 1)], z) for k, z in enumerate(zs)]
+    if len(axes) > 1:  # each run over its own plane: B's axes too
+        header = ["alpha", "beta", label, "alpha_b", "beta_b", f"{label}_b"]
+        rows = [a + b for a, b in itertools.zip_longest(*points, fillvalue=[None] * 3)]
+    else:
+        header = ["alpha", "beta", label] + ([f"{label}_b"] if len(zs) > 1 else [])
+        rows = [p[0] + [q[2] for q in p[1:]] for p in zip(*points)]
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\n")
     out.writerow(header)
-    for i, a in enumerate(alphas):
-        for j, b in enumerate(betas):
-            out.writerow([_cell(float(a)), _cell(float(b)), *(_cell(float(z[i, j])) for z in zs)])
+    out.writerows([_cell(c) for c in row] for row in rows)
     return buf.getvalue()
+
+
+def _grid_points(alphas: Any, betas: Any, z: Any) -> list[list[float]]:
+    """[alpha, beta, z] per point of a (len(alphas), len(betas)) grid, alpha the slow index."""
+    z = np.asarray(z, dtype=float)
+    return [[float(a), float(b), float(z[i, j])] for i, a in enumerate(alphas) for j, b in enumerate(betas)]
 
 
 # --- JSON -----------------------------------------------------------------------------------
@@ -157,7 +171,8 @@ def _floats(a: Any) -> list:
 def run_json(run: Stored) -> str:
     """Everything the page shows of the run, as one JSON document (see module doc)."""
     view = run.landscape
-    zs = view["z"] if isinstance(view["z"], list) else [view["z"]]
+    zs = list(view["z"]) if run.compare else [view["z"]]  # compare: (2, G, G) stacked, or a list
+    axes = view["axes"] if view.get("kind") == "own" else [(view["alphas"], view["betas"])] * len(zs)
     paths = view["paths"] if "paths" in view else [view["path"]]
     metric = METRIC_WORDS[run.hots[0]["task"]]
     runs = []
@@ -172,7 +187,8 @@ def run_json(run: Stored) -> str:
             "curves": {"step": [int(s) for s in hist["step"]],
                        **{k.replace("metric", metric): hist[k] for k in CURVE_KEYS if k != "step"}},
             "path": {"alpha": _floats(np.asarray(paths[i])[:, 0]), "beta": _floats(np.asarray(paths[i])[:, 1])},
-            "surface": _floats(zs[min(i, len(zs) - 1)]),
+            "surface": _floats(zs[i]),  # over surface_axes: alpha the first index
+            "surface_axes": {"alpha": _floats(axes[i][0]), "beta": _floats(axes[i][1])},
         })
     doc = {
         "lossviz": "run export", "task": run.hots[0]["task"], "metric": metric,

@@ -97,10 +97,11 @@ def compute_compare_export(config: RunConfig, vary: str, value: Any, *, grid: in
 def compare_export_arrays(a: Trainer, b: Trainer, vary: str, value: Any, *, grid: int = 51,
                           margin: float = 0.25) -> dict[str, Any]:
     """The .npz arrays of two runs from one start as the trainers hold them now (see
-    :func:`compute_compare_export`; the app exports stored runs this way)."""
+    :func:`compute_compare_export`; the app exports stored runs this way). Networks of two
+    shapes share no plane: each run then gets its own (:func:`own_planes_export_arrays`)."""
     grid, margin = validate_grid(grid), number(margin, "margin", 0.0, 10.0)
-    if a.net.n_params != b.net.n_params:
-        raise ValueError("cannot put two runs with different parameter counts on one plane")
+    if a.net.layer_sizes != b.net.layer_sizes:
+        return own_planes_export_arrays(a, b, vary, value, grid=grid)
     center = a.params_init.copy()
     paths = [_finite_rows(r.trajectory) for r in (a, b)]
     d1, d2, kind = compare_plane(center, paths[0][-1], paths[1][-1], a.net, a.config.seed)
@@ -114,6 +115,18 @@ def compare_export_arrays(a: Trainer, b: Trainer, vary: str, value: Any, *, grid
         "alphas": alphas, "betas": betas, "center": center,
         "compare": vary, "compare_value": str(value),
     }
+
+
+def own_planes_export_arrays(a: Trainer, b: Trainer, vary: str, value: Any, *,
+                             grid: int = 51) -> dict[str, Any]:
+    """Two runs whose networks differ in shape (``hidden``), each over its own plane as
+    :func:`export_arrays` draws one run (filter-normalized random directions through its current
+    weights): run B's keys, its plane's (``d1_b``, ``alphas_b``…) and ``layer_sizes_b`` end in
+    ``_b``; the data, which both runs share, is stored once."""
+    arrays_a, arrays_b = (export_arrays(t, grid=grid) for t in (a, b))
+    shared = set(_shared_keys(b)) - {"layer_sizes"}
+    return {**arrays_a, **{f"{k}_b": v for k, v in arrays_b.items() if k not in shared},
+            "compare": vary, "compare_value": str(value)}
 
 
 def _finite_rows(trajectory: np.ndarray) -> np.ndarray:

@@ -133,7 +133,7 @@ def _scalar(a: Array) -> Any:
 def _run(arrays: dict[str, Array], suffix: str, b: Run | None = None) -> Run:
     """Run A (suffix "") or run B ("_b") of the file: B has its own per-run keys, the rest shared."""
     get = lambda k: arrays[k + suffix] if k + suffix in arrays else arrays[k]  # noqa: E731
-    layer_sizes = tuple(int(n) for n in arrays["layer_sizes"])
+    layer_sizes = tuple(int(n) for n in get("layer_sizes"))  # B's own when the shapes differ
     settings = {k: _scalar(arrays[k]) for k in SHARED if k in arrays}
     settings["hidden"] = layer_sizes[1:-1]
     settings.update({k: _scalar(get(k)) for k in PER_RUN if k + suffix in arrays or k in arrays})
@@ -141,19 +141,20 @@ def _run(arrays: dict[str, Array], suffix: str, b: Run | None = None) -> Run:
             if k in arrays}
     task, trajectory = str(arrays["task"]), get("trajectory")
     net = Network(layer_sizes, settings["activation"])
-    center = arrays["center"] if "center" in arrays else arrays["params_final"]
+    center = get("center") if "center" in arrays else get("params_final")
     finite = trajectory[np.isfinite(trajectory).all(axis=1)]
-    path = project_trajectory(finite, center, arrays["d1"], arrays["d2"])
-    path_loss = trajectory_losses(path, center, arrays["d1"], arrays["d2"], data["X_train"], data["y_train"],
+    d1, d2 = get("d1"), get("d2")  # B's own plane when the runs' shapes differ
+    path = project_trajectory(finite, center, d1, d2)
+    path_loss = trajectory_losses(path, center, d1, d2, data["X_train"], data["y_train"],
                                   layer_sizes=layer_sizes, activation=settings["activation"],
                                   loss=settings["loss"], huber_delta=settings.get("huber_delta", 1.0))
     final = {k: _scalar(get(k)) for k in FINAL if k + suffix in arrays or k in arrays}
     curves = _curves(net, trajectory, data, task, settings, final.get("steps"))
     compare = (str(arrays["compare"]), str(arrays["compare_value"])) if "compare" in arrays else None
     return Run(settings, final, task, layer_sizes, get("params_init"), get("params_final"), trajectory,
-               curves, arrays["alphas"], arrays["betas"], get("surface"), arrays["d1"], arrays["d2"],
-               center, str(arrays.get("directions", "")), _frozen(path), _frozen(path_loss), data, b,
-               compare, arrays)
+               curves, get("alphas"), get("betas"), get("surface"), d1, d2, center,
+               str(get("directions")) if "directions" in arrays else "", _frozen(path), _frozen(path_loss),
+               data, b, compare, arrays)
 
 
 def _frozen(a: Array) -> Array:

@@ -16,6 +16,8 @@ import pytest
 import lossviz
 from app import ids
 from app.exports import export_grid
+from app.layout import PLANES_COMPARE, PLANES_SINGLE
+from app.panels.export_page import DOWNLOADS
 from dash_client import SMALL_RUN, app, config_for, follow, page, press, started_run, updates  # noqa: F401
 
 
@@ -127,3 +129,114 @@ def test_export_before_any_run_says_so(page):
 def test_export_grid_gets_coarser_for_big_work():
     assert export_grid((2, 16, 16, 2), 400, 51) == 51
     assert 11 <= export_grid((2, 512, 512, 512, 2), 16000, 101) < 51
+
+
+# --- every export in every mode and plane -----------------------------------------------------
+
+SINGLE_PLANES = [o["value"] for o in PLANES_SINGLE]
+COMPARE_PLANES = [o["value"] for o in PLANES_COMPARE]
+COMPARISONS = {"loss": {"vary": "loss", "value": "mse"},  # one shape of network: one shared plane
+               "hidden": {"vary": "hidden", "value": [8]}}  # two shapes: each run over its own plane
+
+
+def compare_run(page, compare):
+    status, data = page.call(page.find(ids.STORE_RUN, "data"),
+                             {(ids.STORE_CONFIG, "data"): config_for(page), (ids.STORE_COMPARE, "data"): compare,
+                              (ids.TRAIN, "n_clicks"): 1, (ids.SPEED, "value"): "fast"},
+                             changed=[f"{ids.TRAIN}.n_clicks"])
+    assert status == 200, status
+    up = updates(data)
+    run = up[ids.STORE_RUN]["data"]
+    stream, _, _ = follow(page, run, up[ids.STORE_CURSOR]["data"])
+    assert stream["done"], stream["status"]
+    return run
+
+
+@pytest.fixture(scope="module")
+def compared(page):
+    return {name: compare_run(page, c) for name, c in COMPARISONS.items()}
+
+
+def check_export(page, run, kind, plane, n_runs, own=False):
+    """Download ``kind`` for this plane and check it parses and holds every run shown."""
+    up = download(page, run, kind, grid=11, plane=plane)
+    assert ids.DOWNLOAD in up, up.get(ids.EXPORT_NOTE)  # not "Something went wrong (…)"
+    name, raw = content(up)
+    assert name == DOWNLOADS[kind][1]
+    if kind == "curves_csv":
+        rows = list(csv.DictReader(io.StringIO(raw.decode())))
+        assert len(rows) == 101 and ("train_loss_b" in rows[0]) == (n_runs == 2)
+    elif kind == "surface_csv":
+        return check_surface_csv(raw.decode(), n_runs)
+    elif kind == "json":
+        doc = json.loads(raw)
+        assert len(doc["runs"]) == n_runs
+        for r in doc["runs"]:
+            z = np.array(r["surface"], dtype=float)
+            assert z.shape == (len(r["surface_axes"]["alpha"]), len(r["surface_axes"]["beta"]))
+            assert np.isfinite(z).all()
+        return doc
+    elif kind == "npz":
+        with np.load(io.BytesIO(raw), allow_pickle=False) as f:
+            assert {"params_final", "surface"} <= set(f.files)
+            assert ("params_final_b" in f.files) == (n_runs == 2)
+            assert np.isfinite(f["surface"]).all()
+            if n_runs == 1:  # the plane it holds, said: PCA as the page's, any other plane random
+                assert str(f["directions"]) == ("pca" if plane == "pca" else "filter")
+            else:  # one plane for both, or (two shapes of network) each run's own
+                assert {"d1_b", "layer_sizes_b"} <= set(f.files) if own else "d1_b" not in f.files
+                assert np.isfinite(f["surface_b"]).all()
+    elif kind == "html":
+        text = raw.decode()
+        figs = json.loads(re.search(r'id="lossviz-figures">(.*?)</script>', text, re.S).group(1))
+        contours = [f for f in figs if any(t["type"] == "contour" for t in f["data"])]
+        assert len(contours) == n_runs
+
+
+def check_surface_csv(text, n_runs):
+    rows = list(csv.reader(io.StringIO(text)))
+    header, values = rows[0], np.array([[float(c) if c else np.nan for c in r] for r in rows[1:]])
+    assert header[:3] == ["alpha", "beta", "loss"]
+    assert header[3:] in ([], ["loss_b"], ["alpha_b", "beta_b", "loss_b"]) and (len(header) > 3) == (n_runs == 2)
+    assert len(values) == 11 * 11 and np.isfinite(values).all()
+    assert len({tuple(r[:2]) for r in values}) == 11 * 11  # every grid point once
+    return header, values
+
+
+@pytest.mark.parametrize("kind", list(DOWNLOADS))
+@pytest.mark.parametrize("plane", SINGLE_PLANES)
+def test_every_export_of_a_single_run_on_every_plane(page, finished, kind, plane):
+    check_export(page, finished[0], kind, plane, 1)
+
+
+@pytest.mark.parametrize("kind", list(DOWNLOADS))
+@pytest.mark.parametrize("plane", COMPARE_PLANES)
+@pytest.mark.parametrize("comparison", list(COMPARISONS))
+def test_every_export_of_a_comparison_on_every_plane(page, compared, comparison, kind, plane):
+    check_export(page, compared[comparison], kind, plane, 2, own=comparison == "hidden")
+
+
+@pytest.mark.parametrize("comparison", list(COMPARISONS))
+def test_compare_surface_csv_holds_each_runs_own_surface(page, compared, comparison):
+    """B's column is B's surface (the JSON's), not A's again, nor a row of the stacked pair."""
+    run = compared[comparison]
+    header, values = check_surface_csv(content(download(page, run, "surface_csv"))[1].decode(), 2)
+    doc = json.loads(content(download(page, run, "json"))[1])
+    a, b = (np.array(r["surface"], dtype=float).ravel() for r in doc["runs"])
+    np.testing.assert_allclose(values[:, 2], a)
+    np.testing.assert_allclose(values[:, -1], b)
+    assert not np.allclose(a, b)
+    assert (header[3:5] == ["alpha_b", "beta_b"]) == (comparison == "hidden")
+
+
+def test_compare_npz_of_two_network_shapes_loads_with_each_runs_plane(page, compared, tmp_path):
+    """Hidden widths 16,16 vs 8: no plane holds both, so each run keeps its own, and
+    ``lossviz.load`` reads B with its own shape and plane."""
+    path = tmp_path / "own.npz"
+    path.write_bytes(content(download(page, compared["hidden"], "npz"))[1])
+    loaded = lossviz.load(path)
+    assert loaded.b is not None and loaded.compare == ("hidden", "(8,)")
+    assert loaded.layer_sizes == (2, 16, 16, 2) and loaded.b.layer_sizes == (2, 8, 2)
+    assert loaded.b.params_final.shape == loaded.b.d1.shape != loaded.d1.shape
+    assert loaded.b.surface.shape == (11, 11) and np.isfinite(loaded.b.path_loss).all()
+    np.testing.assert_allclose(loaded.b.path_loss[-1], loaded.b.final["train_loss"], rtol=1e-6)

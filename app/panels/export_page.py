@@ -16,7 +16,7 @@ DOWNLOADS = {
     "curves_csv": ("Curves CSV", "lossviz-curves.csv", "text/csv",
                    "One row per recorded step: train/test loss and accuracy (or R²); B's columns end in _b"),
     "surface_csv": ("Surface CSV", "lossviz-surface.csv", "text/csv",
-                    "One row per grid point of the landscape shown: alpha, beta, loss"),
+                    "One row per grid point of the landscape shown: alpha, beta, loss (and B's loss_b in compare mode)"),
     "json": ("JSON", "lossviz-run.json", "application/json",
              "Settings, curves, the path on the plane and the surface, in one file"),
     "npz": (".npz", "lossviz-run.npz", "application/octet-stream",
