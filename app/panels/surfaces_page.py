@@ -97,15 +97,38 @@ def _ask_convexity(services, hot: dict, page: Page) -> dict | str:
     return {"key": key, "grid": convexity_grid(page.grid), "t": time.time()}
 
 
+def _asked_key(hot: dict, asked) -> list:
+    """The landscape key a page sends back ({"key": [...]}), as the server made it: only its own
+    run's, each part of its type (ValueError for anything else)."""
+    k = asked.get("key") if isinstance(asked, dict) else None
+    if not isinstance(k, list) or len(k) != 7:
+        raise ValueError("The convexity map was asked for in a way this server does not know: press the button again.")
+    try:  # through JSON: 1.0 comes back as 1, and the cache keys are exact
+        key = [str(k[0]), int(k[1]), int(k[2]), float(k[3]), str(k[4]), str(k[5]), str(k[6])]
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError("The convexity map was asked for in a way this server does not know: "
+                         "press the button again.") from None
+    if key[0] != hot["run_id"]:
+        raise PermissionError("That convexity map belongs to another run: press the button again.")
+    return key
+
+
 def _advance_convexity(services, hot: dict, asked: dict) -> tuple:
-    """A few more rows of the asked map (for CONVEXITY_BUDGET_S): the callback's outputs."""
+    """A few more rows of the asked map (for CONVEXITY_BUDGET_S): the callback's outputs.
+
+    The map's grid is the server's own, from the landscape it lies in (computed here at a
+    validated grid), never the one the page sends back: the page only names the landscape."""
     store = services.store
-    k = asked["key"]  # through JSON: 1.0 comes back as 1, and the cache keys are exact
-    key = [str(k[0]), int(k[1]), int(k[2]), float(k[3]), str(k[4]), str(k[5]), str(k[6])]
-    done = store.get_result(("convexity", *key)) or {}
+    key = _asked_key(hot, asked)
     land = store.get_result(tuple(key))
     if land is None:
         return None, True, no_update, "0", "1", "The landscape changed: press the button again."
+    t = asked.get("t")
+    asked = {"key": key, "grid": convexity_grid(len(land["alphas"])),
+             "t": t if isinstance(t, (int, float)) and not isinstance(t, bool) else 0}
+    done = store.get_result(("convexity", *key)) or {}
+    if done and len(done.get("alphas", ())) != asked["grid"]:
+        done = {}  # not this server's map of that landscape: start it again
     if not services.view_slots.acquire(timeout=0.0):
         raise PreventUpdate  # a landscape is being computed here: the next tick goes on
     try:
