@@ -7,7 +7,8 @@
   asynchronously, beside its first requests. Without that file the full one is served.
 - **gzip**: text answers (the page, its scripts and styles, the layout and callback answers)
   go gzip-compressed to browsers that accept it: static files compressed once per process and
-  kept, callback answers at a fast level.
+  kept (``PackedFiles``: keyed by the real file, whatever fingerprint the address carries, and
+  bounded in files and bytes), callback answers at a fast level.
 - **cache headers**: assets with Dash's fingerprint (``?m=`` its modification time) may be kept
   a year; the plotly.js bundle is revalidated by its ETag on each visit.
 """
@@ -17,8 +18,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+import zlib
+from collections import OrderedDict
 from pathlib import Path
 
+from dash.fingerprint import check_fingerprint
 from flask import Flask, Response, request
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -29,6 +33,9 @@ COMPRESSIBLE = ("application/json", "application/javascript", "text/javascript",
 MIN_BYTES = 1400  # smaller answers fit one packet anyway
 STATIC_LEVEL, DYNAMIC_LEVEL = 6, 1  # gzip 1 compresses a 250 KB figure in ~2 ms, to about a fifth
 YEAR_S = 365 * 24 * 3600
+# The page loads about fifteen static files (≈2 MB gzipped); room for all of them, and a bound
+# whatever addresses clients make up.
+PACKED_FILES, PACKED_BYTES = 64, 16 * 2 ** 20
 
 
 def install(app) -> None:
@@ -58,10 +65,52 @@ def _serve_bundle(server: Flask, path: str, body: bytes) -> None:
         return resp
 
 
+class PackedFiles:
+    """The gzip of static files, one entry per real file and at most ``most_files`` entries and
+    ``most_bytes`` bytes (the least recently used go first).
+
+    Dash serves a file at any fingerprint (``name.v<version>m<time>.js``), so the address
+    cannot be the key: a client making up fingerprints would add an entry per request. The key
+    is the address with the fingerprint taken off; the entry remembers the length and CRC of the
+    body it packed, so a changed file is packed again.
+    """
+
+    def __init__(self, most_files: int = PACKED_FILES, most_bytes: int = PACKED_BYTES) -> None:
+        self.most_files, self.most_bytes = most_files, most_bytes
+        self._entries: OrderedDict[str, tuple[tuple[int, int], bytes]] = OrderedDict()
+        self._bytes = 0
+        self._guard = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+    def packed(self, path: str, body: bytes) -> bytes:
+        """The gzip of ``body``, the static file at ``path``: from the cache, or made and kept."""
+        key, tag = check_fingerprint(path)[0], (len(body), zlib.crc32(body))
+        with self._guard:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] == tag:
+                self._entries.move_to_end(key)
+                return hit[1]
+        zipped = gzip.compress(body, STATIC_LEVEL, mtime=0)
+        if len(zipped) <= self.most_bytes:
+            with self._guard:
+                old = self._entries.pop(key, None)
+                self._bytes -= len(old[1]) if old else 0
+                self._entries[key] = (tag, zipped)
+                self._bytes += len(zipped)
+                while len(self._entries) > self.most_files or self._bytes > self.most_bytes:
+                    self._bytes -= len(self._entries.popitem(last=False)[1][1])
+        return zipped
+
+
 def _compress_and_cache(server: Flask, prefix: str) -> None:
     static = (prefix + "assets/", prefix + "_dash-component-suites/")
-    packed: dict[tuple, bytes] = {}  # (path, ETag) -> gzip of a static file; a few dozen files
-    guard = threading.Lock()
+    packed = server.extensions["lossviz.packed"] = PackedFiles()  # one per process
 
     @server.after_request
     def compress(resp: Response) -> Response:
@@ -75,13 +124,7 @@ def _compress_and_cache(server: Flask, prefix: str) -> None:
         if len(body) < MIN_BYTES:
             return resp
         if path.startswith(static):
-            key = (path, resp.headers.get("ETag"))
-            with guard:
-                zipped = packed.get(key)
-            if zipped is None:
-                zipped = gzip.compress(body, STATIC_LEVEL, mtime=0)
-                with guard:
-                    packed[key] = zipped
+            zipped = packed.packed(path, body)
         else:
             zipped = gzip.compress(body, DYNAMIC_LEVEL, mtime=0)
         resp.set_data(zipped)

@@ -2,12 +2,14 @@
 a hostile client would, and what that request gets now."""
 from __future__ import annotations
 
+import gzip
+import secrets
 import time
 
 import numpy as np
 import pytest
 
-from app import ids
+from app import ids, static
 from app.panels.surfaces import convexity_grid
 from dash_client import app, follow, page, started_run, updates  # noqa: F401 (fixtures)
 
@@ -75,3 +77,47 @@ def test_a_convexity_key_naming_another_run_or_grid_is_refused(page, finished):
     for junk in ({"key": "x"}, {"key": [1, 2]}, {"key": ["a", "b", "c", "d", "e", "f", "g"]}):
         out = _convexity(page, finished, junk)
         assert "press the button again" in out[ids.CONVEXITY_TEXT]["children"], junk
+
+
+# --- 2. the gzip cache of static files is bounded --------------------------------------------
+
+GZIP = {"Accept-Encoding": "gzip"}
+SUITES = "/_dash-component-suites/"
+
+
+def _made_up(i: int) -> str:
+    return f"v{i}x{secrets.token_hex(3)}m{secrets.token_hex(4)}"
+
+
+def test_made_up_fingerprints_do_not_grow_the_static_cache(app):
+    """Before: each made-up ``plotly.v<random>.min.js`` address was packed and kept on its own
+    (150 of them: +217 MB in one worker, never freed). Now the cache holds one entry per real
+    file, whatever fingerprint the address carries, and the answer is still the file."""
+    client, packed = app.server.test_client(), app.server.extensions["lossviz.packed"]
+    real = client.get(SUITES + "dash/deps/react-dom@18.3.1.min.js", headers=GZIP)
+    assert real.status_code == 200 and real.headers["Content-Encoding"] == "gzip"
+    body = gzip.decompress(real.data)
+    files = len(packed)
+    for i in range(40):
+        r = client.get(f"{SUITES}dash/deps/react-dom@18.{_made_up(i)}.3.1.min.js", headers=GZIP)
+        assert r.status_code == 200 and gzip.decompress(r.data) == body
+    plotly = [client.get(f"{SUITES}plotly/package_data/plotly.{_made_up(i)}.min.js", headers=GZIP)
+              for i in range(4)]
+    assert all(r.status_code == 200 and r.headers["Content-Encoding"] == "gzip" for r in plotly)
+    assert len({r.data for r in plotly}) == 1
+    assert len(packed) <= files + 1  # the full plotly.min.js, once
+    assert packed.bytes <= static.PACKED_BYTES
+
+
+def test_the_static_cache_keeps_at_most_its_files_and_bytes():
+    packed = static.PackedFiles(most_files=3, most_bytes=4000)
+    rng = np.random.default_rng(0)
+    bodies = {f"/assets/f{i}.js": rng.bytes(1500) for i in range(10)}  # random: gzip cannot shrink them
+    for path, body in bodies.items():
+        assert gzip.decompress(packed.packed(path, body)) == body
+        assert len(packed) <= 3 and packed.bytes <= 4000
+    assert len(packed) == 2  # two 1.5 KB files fit in 4 KB, a third does not
+    changed = b"console.log(1);" * 200
+    assert gzip.decompress(packed.packed("/assets/f9.js", changed)) == changed  # a changed file: packed again
+    big = rng.bytes(5000)
+    assert gzip.decompress(packed.packed("/assets/big.js", big)) == big and "big" not in str(packed._entries)
