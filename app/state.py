@@ -3,10 +3,9 @@ value reads from and writes to a link (``?dataset=circles&hidden=8,8&lr=0.03``).
 
 The run settings' keys are the RunConfig field names; the view keys are ``grid range plane log_z
 display surface_of page``; compare mode is ``compare=FIELD&b=VALUE``. Ranges are not repeated
-here: a value is checked by the same parser the widget's own callback uses (``app/controls.py``,
-``app/compare.py``) when the restored controls are read, so a bad value in a link gets the same
-message a person typing it would get. ``from_query`` only refuses what cannot be a widget value
-(an unknown key's value, a grid that is not a number…) and says which key.
+here: ``from_query`` checks each value with the parser the widget's own callback uses
+(``app/controls.py``, ``app/compare.py``), so a link never fills a box with a value Train would
+refuse: a bad value keeps its default, and the message names the key and says why.
 """
 
 from __future__ import annotations
@@ -15,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlencode
 
-from lossviz import ACTIVATIONS, DATASETS, LOSSES, OPTIMIZERS, tabular
+from lossviz import ACTIVATIONS, DATASETS, LOSSES, OPTIMIZERS, RunConfig, tabular
 
 from . import caps, ids
-from .compare import COMPARE_FIELDS
-from .controls import CONTROLS, MAX_HIDDEN_LAYERS, VIEW_DEFAULTS
+from .compare import COMPARE_FIELDS, suggestion
+from .controls import BY_FIELD, CONTROLS, DEFAULT as CONTROL_DEFAULTS, MAX_HIDDEN_LAYERS, VIEW_DEFAULTS, parse_hidden
 from .views import NORMALIZATIONS, SURFACES
 from .views import PLANES as VIEW_PLANES
 
@@ -49,17 +48,34 @@ def _choice(names) -> Callable[[str], str]:
     return read
 
 
-def _text(text: str) -> str:
-    if len(text) > 40:
-        raise ValueError("too long")
+def _control(c) -> Callable[[str], str]:
+    """A text box's URL value, checked by the box's own parser (its words, not its label)."""
+    def read(text: str) -> str:
+        try:
+            c.parse(text, c.label)
+        except ValueError as exc:
+            raise ValueError(str(exc).removeprefix(f"{c.label}: ")) from None
+        return text
+    return read
+
+
+def _span(text: str) -> str:
+    try:
+        if not 0 < float(text) <= caps.limit("range"):
+            raise ValueError
+    except ValueError:
+        raise ValueError(f"'{text[:40]}' is not a number above 0, up to {caps.limit('range'):g}") from None
     return text
 
 
 def _int_in(lo: int, hi: int) -> Callable[[str], int]:
     def read(text: str) -> int:
-        v = int(text)
-        if not lo <= v <= hi:
-            raise ValueError(f"between {lo} and {hi}")
+        try:
+            v = int(text)
+        except ValueError:
+            v = None
+        if v is None or not lo <= v <= hi:
+            raise ValueError(f"'{text[:40]}' is not a whole number between {lo} and {hi}")
         return v
     return read
 
@@ -77,11 +93,11 @@ URL_KEYS = {"n_samples": "samples", "outlier_fraction": "outliers"}  # RunConfig
 ROWS: tuple[Row, ...] = tuple(
     Row(URL_KEYS.get(c.field, c.field), c.id, "value", c.default,
         (_dataset if c.field == "dataset" else _choice(list(_REGISTRY[c.field]))) if c.kind == "dropdown"
-        else _text, str, c.allowed)
+        else _control(c), str, c.allowed)
     for c in CONTROLS) + (
     Row("grid", ids.GRID, "value", VIEW_DEFAULTS["grid"], _int_in(GRID_MIN, GRID_MAX), str,
         f"between {GRID_MIN} and {GRID_MAX}"),
-    Row("range", ids.RANGE, "value", str(VIEW_DEFAULTS["span"]), _text, str,
+    Row("range", ids.RANGE, "value", str(VIEW_DEFAULTS["span"]), _span, str,
         f"above 0, up to {caps.limit('range'):g}"),
     Row("plane", ids.DIRECTIONS, "value", "random", _choice(PLANES), str, ", ".join(PLANES)),
     Row("norm", ids.NORMALIZATION, "value", "filter", _choice(list(NORMALIZATIONS)), str, ", ".join(NORMALIZATIONS)),
@@ -123,16 +139,20 @@ def from_query(search: Any) -> tuple[dict[tuple[str, str], Any], list[str]]:
             try:
                 out[(BY_KEY[key].widget, BY_KEY[key].prop)] = BY_KEY[key].read(text)
             except ValueError as exc:
-                problems.append(f"'{key}': {exc}; kept its default")
+                problems.append(f"'{key}': {exc}; kept its default {BY_KEY[key].write(BY_KEY[key].default)}")
         elif key not in SPECIAL:
             problems.append(f"'{key}' is not a setting; ignored")
     if "hidden" in raw:
         widths = [w.strip() for w in raw["hidden"].split(",") if w.strip()]
-        if len(widths) > MAX_HIDDEN_LAYERS or not all(w.isdigit() for w in widths):
-            problems.append(f"'hidden': up to {MAX_HIDDEN_LAYERS} whole numbers like 16,16; kept its default")
-        else:
+        try:
+            if len(widths) > MAX_HIDDEN_LAYERS or not all(w.isdigit() for w in widths):
+                raise ValueError(f"up to {MAX_HIDDEN_LAYERS} whole numbers like 16,16")
+            parse_hidden(len(widths), widths)  # each width in its range
             out[(ids.LAYERS, "value")] = len(widths)
             out[("widths", "value")] = widths + ["16"] * (MAX_HIDDEN_LAYERS - len(widths))
+        except ValueError as exc:
+            default = ",".join(map(str, CONTROL_DEFAULTS.hidden))
+            problems.append(f"'hidden': {exc}; kept its default {default}")
     if "compare" in raw:
         field = raw["compare"]
         if field not in COMPARE_FIELDS:
@@ -140,6 +160,41 @@ def from_query(search: Any) -> tuple[dict[tuple[str, str], Any], list[str]]:
         else:
             out[(ids.COMPARE, "value")] = ["on"]
             out[(ids.COMPARE_FIELD, "value")] = field
-            b = raw.get("b", "")
-            out[(ids.COMPARE_CHOICE if COMPARE_FIELDS[field].options else ids.COMPARE_VALUE, "value")] = b
+            out[(ids.COMPARE_CHOICE if COMPARE_FIELDS[field].options else ids.COMPARE_VALUE, "value")] = \
+                _compare_value(field, raw, problems)
+    elif "b" in raw:
+        problems.append("'b' is run B's value in compare mode, which needs 'compare'; ignored")
     return out, problems
+
+
+def _compare_value(field: str, raw: dict[str, str], problems: list[str]) -> str:
+    """Run B's value (``b``) in a link, checked as compare mode's own box or dropdown checks it;
+    when it is missing or bad, the value compare mode suggests for run A's setting in the link."""
+    f, text = COMPARE_FIELDS[field], raw.get("b")
+    names = [o["value"] for o in f.options]
+    if text is not None:
+        try:
+            if f.options and text not in names:
+                raise ValueError(f"choose one of {', '.join(names)}")
+            if f.parse is not None:
+                f.parse(text)
+            return text
+        except ValueError as exc:
+            problems.append(f"'b': {exc}; run B gets the suggested value")
+    choice, suggested = suggestion(field, _run_a(field, raw))
+    return choice if f.options else suggested
+
+
+def _run_a(field: str, raw: dict[str, str]) -> RunConfig:
+    """Defaults, with run A's value of ``field`` as the link gives it (when the link's is good)."""
+    try:
+        if field == "hidden":
+            widths = [w.strip() for w in raw["hidden"].split(",") if w.strip()]
+            value = parse_hidden(len(widths), widths)
+        elif BY_FIELD[field].kind == "text":
+            value = BY_FIELD[field].parse(raw[URL_KEYS.get(field, field)], "")
+        else:
+            value = raw[field]
+        return RunConfig(**{field: value})
+    except (KeyError, ValueError):
+        return RunConfig()
