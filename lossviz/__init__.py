@@ -27,7 +27,8 @@ from .optimizers import OPTIMIZERS, make_optimizer
 from .paths import interpolate, project_trajectory, trajectory_losses, trajectory_on_plane
 from .planes import compare_axes, compare_plane, plane_coordinates
 from .tabular import TableData, dataset_from_table, read_csv
-from .sharpness import EDGE_OF_STABILITY, sharpness, sharpness_series, stability_threshold
+from .sharpness import (EDGE_OF_STABILITY, line_is_preconditioned, preconditioned_sharpness, sharpness,
+                        sharpness_series, stability_threshold)
 from .training import Snapshot, Trainer, make_run, train
 
 __all__ = [
@@ -39,7 +40,8 @@ __all__ = [
     "make_optimizer", "make_run", "objective", "pca_directions", "plane_coordinates",
     "project_trajectory", "random_direction", "random_directions", "show", "surface",
     "surface_naive", "surface_with_metric", "train", "trajectory_losses", "trajectory_on_plane",
-    "EDGE_OF_STABILITY", "hessian_eigs", "hessian_trace", "hvp", "sharpness", "sharpness_series",
+    "EDGE_OF_STABILITY", "hessian_eigs", "hessian_trace", "hvp", "line_is_preconditioned",
+    "preconditioned_sharpness", "sharpness", "sharpness_series",
     "stability_threshold", "TableData", "dataset_from_table", "read_csv",
 ]
 __version__ = "0.1.0"

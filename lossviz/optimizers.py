@@ -9,6 +9,10 @@ defaults, no dampening, no weight decay here -- penalties are part of the object
 - ``rmsprop``:  s <- alpha s + (1 - alpha) g^2;  p <- p - lr g / (sqrt(s) + eps)
 - ``adam``:     m <- b1 m + (1 - b1) g;  s <- b2 s + (1 - b2) g^2;
                 p <- p - lr (m / (1 - b1^t)) / (sqrt(s / (1 - b2^t)) + eps)
+
+RMSprop and Adam are *adaptive*: their step is divided entrywise by a preconditioner P built
+from their state (``Optimizer.preconditioner``), so the curvature their stability depends on is
+that of P^-1 H, not of H (Cohen et al. 2022, "Adaptive gradient methods at the edge of stability").
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ class Optimizer:
     """
 
     buffers: tuple[str, ...] = ()
+    adaptive = False  # True: the step is divided entrywise by a state-dependent preconditioner
 
     def __init__(self, n_params: int, lr: float, **hyper: float) -> None:
         if not (np.isfinite(lr) and lr > 0):
@@ -51,6 +56,13 @@ class Optimizer:
 
     def _update(self, params: Array, grad: Array) -> None:
         raise NotImplementedError
+
+    def preconditioner(self) -> Array | None:
+        """The diagonal P (n_params,) an adaptive optimizer's last step was divided by
+        (p <- p - lr P^-1 u), a new array from its state (the next step's P differs only by one
+        more gradient in its running averages); None for a plain optimizer (P = I) and before
+        the first step (no state yet)."""
+        return None
 
     def state_dict(self) -> dict:
         """The step count and every buffer (arrays of shape (n_params,)), copied: enough to
@@ -104,6 +116,7 @@ class Nesterov(Momentum):
 
 class RMSprop(Optimizer):
     buffers = ("sq",)
+    adaptive = True
 
     def __init__(self, n_params: int, lr: float, alpha: float = 0.99, eps: float = 1e-8,
                  **hyper: float) -> None:
@@ -124,9 +137,14 @@ class RMSprop(Optimizer):
         tmp /= denom
         params -= tmp
 
+    def preconditioner(self) -> Array | None:
+        """P = sqrt(s) + eps: the step is lr P^-1 g."""
+        return np.sqrt(self.sq) + self.eps if self.t else None
+
 
 class Adam(Optimizer):
     buffers = ("m", "v")
+    adaptive = True
 
     def __init__(self, n_params: int, lr: float, beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8, **hyper: float) -> None:
@@ -162,6 +180,13 @@ class Adam(Optimizer):
         np.multiply(self.lr / bc1, moments[0], out=tmp)  # ((lr / bc1) m) / denom
         tmp /= denom
         params -= tmp
+
+    def preconditioner(self) -> Array | None:
+        """P = (1 - b1^t) (sqrt(v / (1 - b2^t)) + eps): the step is lr P^-1 m, and m averages
+        gradients with weight 1 - b1 (Cohen et al. 2022's P, whose line is (2 + 2 b1)/((1 - b1) lr))."""
+        if not self.t:
+            return None
+        return (1 - self.b1 ** self.t) * (np.sqrt(self.v / (1 - self.b2 ** self.t)) + self.eps)
 
 
 @dataclass(frozen=True)

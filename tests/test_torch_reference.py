@@ -126,3 +126,42 @@ def test_surface_matches_torch_evaluated_at_each_point():
             model = torch_model(net, params + a * d1 + b * d2)
             with torch.no_grad():
                 assert z[i, j] == pytest.approx(F.cross_entropy(model(X), y).item(), rel=1e-10)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+def test_preconditioned_sharpness_matches_torch_state_and_autograd_hvp(optimizer):
+    """λmax(P⁻¹H) after 20 full-batch steps: P from torch.optim's own state (Adam's exp_avg_sq and
+    step, RMSprop's square_avg), H from torch's double backward, dense -- against lossviz's
+    preconditioned_sharpness on lossviz's own optimizer state."""
+    config = RunConfig(dataset="moons", n_samples=60, hidden=(5, 4), activation="tanh", optimizer=optimizer,
+                       lr=0.01, epochs=20)
+    trainer = Trainer(config)
+    model = torch_model(trainer.net, trainer.params_init)
+    opt = TORCH_OPT[optimizer](model.parameters(), 0.01)
+    X, y = torch.tensor(trainer.data.X_train), torch.tensor(trainer.data.y_train)
+    for _ in range(20):
+        opt.zero_grad()
+        F.cross_entropy(model(X), y).backward()
+        opt.step()
+    trainer.advance(20)
+
+    params = [t for m in model if isinstance(m, nn.Linear) for t in (m.weight, m.bias)]
+    if optimizer == "adam":
+        (b1, b2), eps = opt.defaults["betas"], opt.defaults["eps"]
+        t = float(opt.state[params[0]]["step"])
+        v = torch.cat([opt.state[q]["exp_avg_sq"].ravel() for q in params]).numpy()
+        p = (1 - b1 ** t) * (np.sqrt(v / (1 - b2 ** t)) + eps)
+    else:
+        p = torch.cat([opt.state[q]["square_avg"].ravel() for q in params]).numpy() ** 0.5 + opt.defaults["eps"]
+    grads = torch.autograd.grad(F.cross_entropy(model(X), y), params, create_graph=True)
+    flat = torch.cat([g.ravel() for g in grads])
+    H = np.array([torch.cat([h.ravel() for h in torch.autograd.grad(flat[i], params, retain_graph=True)]).numpy()
+                  for i in range(flat.numel())])
+    root = 1 / np.sqrt(p)
+    expected = np.linalg.eigvalsh(root[:, None] * (H + H.T) / 2 * root[None, :])[-1]
+
+    np.testing.assert_allclose(trainer.optimizer.preconditioner(), p, rtol=1e-9)
+    value = lossviz.preconditioned_sharpness(trainer.params, trainer.data.X_train, trainer.data.y_train,
+                                             trainer.optimizer.preconditioner(), layer_sizes=trainer.net.layer_sizes,
+                                             activation="tanh", loss="cross_entropy")
+    assert value == pytest.approx(expected, rel=1e-7)
