@@ -44,6 +44,10 @@ CAPS: dict[str, Cap] = {c.name: c for c in [
     Cap("table_bytes", tabular.MAX_BYTES, "bytes in an uploaded table"),
     Cap("table_rows", tabular.MAX_ROWS, "rows in an uploaded table"),
     Cap("upload_bytes", tabular.MAX_BYTES * 4 // 3 + 64 * 1024, "bytes in the request that uploads a table"),
+    # Uploaded tables are kept as long as a run on them (6 h after its last change): a quota per
+    # page and one for all pages (a client can open many pages; the store cannot grow forever).
+    Cap("session_tables", 4 * tabular.MAX_BYTES // 2 ** 20, "MB of uploaded tables kept for one page"),
+    Cap("server_tables", 256, "MB of uploaded tables kept at once for every page"),
     Cap("session_jobs", 2, "runs training at once for one page"),
     Cap("server_jobs", 32, "runs training at once in one server process"),
     Cap("job_memory", 250, "MB of training state at once in one server process"),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import secrets
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,13 +174,19 @@ class RunStore:
                 self.runs.touch(key, RUN_TTL_S)
 
     # --- uploaded tables, by content hash (the same file is one entry, whoever sent it) -------
-    def put_table(self, digest: str, data: bytes, filename: str) -> None:
-        """Keep an uploaded CSV's bytes (at most the 'table_bytes' cap) as long as a run lives."""
+    def put_table(self, digest: str, data: bytes, filename: str, owner: str) -> None:
+        """Keep an uploaded CSV's bytes (at most the 'table_bytes' cap) as long as a run lives,
+        for the session ``owner`` (an owner tag): CapExceeded when the session's tables or all
+        tables kept would go over the 'session_tables' or 'server_tables' cap."""
         caps.check("table_bytes", len(data))
         if digest != tabular.content_hash(data):
             raise ValueError("the table's name is not the hash of its bytes")
-        self.runs.set(f"table:{digest}", bytes(data), RUN_TTL_S)
-        self.runs.set(f"table:{digest}:about", codec.encode({"filename": str(filename)[:200]}), RUN_TTL_S)
+        if not isinstance(owner, str) or not owner:
+            raise PermissionError("This page's session is missing or malformed: reload the page.")
+        with self._tables_lock():
+            self._reserve_table(owner, digest, len(data))
+            self.runs.set(f"table:{digest}", bytes(data), RUN_TTL_S)
+            self.runs.set(f"table:{digest}:about", codec.encode({"filename": str(filename)[:200]}), RUN_TTL_S)
 
     def table(self, digest: Any) -> bytes | None:
         """An uploaded CSV's bytes by content hash (None when unknown or expired)."""
@@ -190,6 +197,59 @@ class RunStore:
     def table_filename(self, digest: Any) -> str | None:
         raw = self.runs.get(f"table:{digest}:about") if _hex_digest(digest) else None
         return None if raw is None else codec.decode(raw)["filename"]
+
+    # Quotas: a ledger of the tables kept ({digest: [bytes, when to look again]}), one for all
+    # and one per session. A table lives at least RUN_TTL_S after it is put (longer while a run
+    # on it is kept), so an entry is checked against the store only after that, then every
+    # TABLE_RECHECK_S: it leaves the ledger when its table has expired.
+    TABLE_RECHECK_S = 600.0
+    TABLES_LOCK_TTL_S = 5.0
+
+    def table_usage(self, owner: str | None = None) -> int:
+        """Bytes of uploaded tables kept: the session ``owner``'s, or (None) everyone's."""
+        key = "tables:all" if owner is None else f"tables:session:{owner}"
+        return sum(size for size, _ in self._table_ledger(key, time.time()).values())
+
+    def _reserve_table(self, owner: str, digest: str, size: int) -> None:
+        """Count ``digest`` in the session's and the store's ledgers, or CapExceeded (nothing
+        counted). Called with the tables lock held."""
+        now = time.time()
+        ledgers = {"session_tables": f"tables:session:{owner}", "server_tables": "tables:all"}
+        entries = {cap: self._table_ledger(key, now) for cap, key in ledgers.items()}
+        for cap, ledger in entries.items():
+            if digest not in ledger:
+                used = sum(s for s, _ in ledger.values()) + size
+                if used > caps.limit(cap) * 2 ** 20:
+                    raise caps.CapExceeded(caps.CAPS[cap].message(f"{used / 2 ** 20:.1f} MB"))
+        for cap, key in ledgers.items():
+            entries[cap][digest] = [size, now + RUN_TTL_S]
+            self.runs.set(key, codec.encode(entries[cap]), RUN_TTL_S + self.TABLE_RECHECK_S)
+
+    def _table_ledger(self, key: str, now: float) -> dict:
+        """A ledger without the tables that have expired."""
+        raw = self.runs.get(key)
+        ledger = {} if raw is None else codec.decode(raw)
+        for digest, (size, check_at) in list(ledger.items()):
+            if check_at < now:
+                if self.runs.get(f"table:{digest}:about") is None:
+                    del ledger[digest]
+                else:
+                    ledger[digest] = [size, now + self.TABLE_RECHECK_S]
+        return ledger
+
+    @contextmanager
+    def _tables_lock(self):
+        """One ledger change at a time, across processes and machines (a holder that died lets
+        go after TABLES_LOCK_TTL_S)."""
+        token, deadline = secrets.token_hex(8).encode(), time.monotonic() + self.TABLES_LOCK_TTL_S
+        while not self.runs.add("tables:lock", token, self.TABLES_LOCK_TTL_S):
+            if time.monotonic() > deadline:
+                raise PermissionError("The server is busy keeping other uploads: try again.")
+            time.sleep(0.01)
+        try:
+            yield
+        finally:
+            self.runs.delete_if("tables:lock", token)
 
     def partners(self, run_id: str) -> list[str]:
         """The runs a lead run's job trains in lockstep with it (compare mode), lead excluded."""

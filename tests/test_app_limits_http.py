@@ -2,6 +2,7 @@
 a hostile client would, and what that request gets now."""
 from __future__ import annotations
 
+import base64
 import gzip
 import secrets
 import time
@@ -9,9 +10,12 @@ import time
 import numpy as np
 import pytest
 
-from app import ids, static
+from app import caps, ids, static
+from app.main import create_app
 from app.panels.surfaces import convexity_grid
-from dash_client import app, follow, page, started_run, updates  # noqa: F401 (fixtures)
+from app.store import RunStore
+from dash_client import Page, app, follow, page, started_run, updates  # noqa: F401 (fixtures)
+from lossviz import tabular
 
 VIEW = {(ids.PAGE_VIEW, "value"): "surfaces", (ids.GRID, "value"): 11, (ids.RANGE, "value"): "1.0",
         (ids.DIRECTIONS, "value"): "random", (ids.LOG_Z, "value"): [], (ids.NORMALIZATION, "value"): "filter"}
@@ -121,3 +125,83 @@ def test_the_static_cache_keeps_at_most_its_files_and_bytes():
     assert gzip.decompress(packed.packed("/assets/f9.js", changed)) == changed  # a changed file: packed again
     big = rng.bytes(5000)
     assert gzip.decompress(packed.packed("/assets/big.js", big)) == big and "big" not in str(packed._entries)
+
+
+# --- 3. uploads: a valid session, and quotas per page and for all ----------------------------
+
+def _table(rows: int, seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    lines = ["a,b,c,label"] + [",".join(f"{v:.6f}" for v in rng.normal(size=3)) + f",{i % 2}" for i in range(rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _upload(page, data: bytes, filename: str, values=None):
+    contents = "data:text/csv;base64," + base64.b64encode(data).decode()
+    status, body = page.call(page.find(ids.STORE_UPLOAD, "data"),
+                             {(ids.STORE_UPLOAD_FILE, "data"): {"contents": contents, "filename": filename}, **(values or {})})
+    assert status == 200, status
+    return updates(body)
+
+
+@pytest.fixture
+def small_quotas(monkeypatch):
+    """Quotas of a few small tables (each ~20 KB): 50 KB per page, 100 KB for all."""
+    for name, mb in (("session_tables", 0.05), ("server_tables", 0.1)):
+        monkeypatch.setitem(caps.CAPS, name, caps.Cap(name, mb, caps.CAPS[name].counts))
+
+
+@pytest.fixture
+def fresh_app(tmp_path):
+    return create_app(str(tmp_path / "runs"))
+
+
+def test_an_upload_needs_a_session_this_server_made(fresh_app):
+    """Before: any request could store a table (6 h), session or not. Now it is refused."""
+    page, data = Page(fresh_app.server.test_client()), _table(200, 0)
+    store = fresh_app.lossviz_services.store
+    for forged in (None, "", "x" * 40, page.value(ids.STORE_SESSION, "data") + "0"):
+        up = _upload(page, data, "t.csv", {(ids.STORE_SESSION, "data"): forged})
+        assert "session" in up[ids.UPLOAD_NOTE]["children"] and ids.DATASET not in up, forged
+    assert store.table(tabular.content_hash(data)) is None and store.table_usage() == 0
+    up = _upload(page, data, "t.csv")  # the page's own session
+    assert up[ids.DATASET]["value"] == f"csv:{tabular.content_hash(data)}"
+
+
+def test_uploads_stop_at_the_quota_of_a_page_and_of_all_pages(fresh_app, small_quotas):
+    """Before: every distinct table was kept, without end. Now each page keeps at most the
+    'session_tables' quota, all pages together the 'server_tables' one, with a message naming it."""
+    store = fresh_app.lossviz_services.store
+    page, tables = Page(fresh_app.server.test_client()), [_table(600, i) for i in range(8)]
+    assert all(15_000 < len(t) < 25_000 for t in tables)
+    for t in tables[:2]:
+        assert _upload(page, t, "ok.csv")[ids.DATASET]["value"].startswith("csv:")
+    up = _upload(page, tables[2], "third.csv")
+    note = up[ids.UPLOAD_NOTE]["children"]
+    assert "Could not keep third.csv" in note and "'session_tables'" in note and ids.DATASET not in up
+    assert store.table(tabular.content_hash(tables[2])) is None
+    assert _upload(page, tables[0], "again.csv")[ids.DATASET]["value"].startswith("csv:")  # kept already: no more bytes
+    for i, t in enumerate(tables[2:5]):  # other pages, each within its own quota
+        assert _upload(Page(fresh_app.server.test_client()), t, f"p{i}.csv")[ids.DATASET]["value"].startswith("csv:")
+    up = _upload(Page(fresh_app.server.test_client()), tables[5], "full.csv")
+    assert "'server_tables'" in up[ids.UPLOAD_NOTE]["children"] and ids.DATASET not in up
+    assert store.table_usage() <= 0.1 * 2 ** 20
+
+
+def test_expired_tables_leave_the_quota(tmp_path, small_quotas):
+    from app import codec
+
+    store, owner = RunStore.open(str(tmp_path)), "o" * 32
+    a, b, c = _table(600, 1), _table(600, 2), _table(600, 3)
+    store.put_table(tabular.content_hash(a), a, "a.csv", owner)
+    store.put_table(tabular.content_hash(b), b, "b.csv", owner)
+    assert store.table_usage(owner) == store.table_usage() == len(a) + len(b)
+    with pytest.raises(caps.CapExceeded, match="session_tables"):
+        store.put_table(tabular.content_hash(c), c, "c.csv", owner)
+    store.runs.delete(f"table:{tabular.content_hash(a)}:about")  # a expired; b is kept by a run
+    for key in ("tables:all", f"tables:session:{owner}"):  # RUN_TTL_S later: time to look again
+        ledger = {d: [size, 0.0] for d, (size, _) in codec.decode(store.runs.get(key)).items()}
+        store.runs.set(key, codec.encode(ledger), 60)
+    assert store.table_usage(owner) == store.table_usage() == len(b)
+    store.put_table(tabular.content_hash(c), c, "c.csv", owner)  # room again
+    assert store.table(tabular.content_hash(c)) == c
+    store.close()

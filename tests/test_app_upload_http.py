@@ -176,14 +176,14 @@ def test_store_keeps_tables_by_hash_within_the_cap(tmp_path):
     store = RunStore.open(str(tmp_path))
     data = iris_like()
     digest = tabular.content_hash(data)
-    store.put_table(digest, data, "iris.csv")
+    store.put_table(digest, data, "iris.csv", "o" * 32)
     assert store.table(digest) == data and store.table_filename(digest) == "iris.csv"
     assert store.table("0" * 16) is None and store.table("../etc") is None and store.table(None) is None
     with pytest.raises(ValueError, match="hash"):
-        store.put_table("0" * 16, data, "x.csv")
+        store.put_table("0" * 16, data, "x.csv", "o" * 32)
     big = b"x" * (int(caps.limit("table_bytes")) + 1)
     with pytest.raises(caps.CapExceeded, match="table_bytes"):
-        store.put_table(tabular.content_hash(big), big, "big.csv")
+        store.put_table(tabular.content_hash(big), big, "big.csv", "o" * 32)
     store.close()
 
 
@@ -201,7 +201,7 @@ def test_a_tables_real_size_is_capped_when_the_run_is_made(tmp_path):
     caps.check_config(config)  # from the settings alone: a lower bound passes
     with pytest.raises(LookupError, match="upload the same file"):
         create_experiment(store, config, "owner")
-    store.put_table(digest, data, "wide.csv")
+    store.put_table(digest, data, "wide.csv", "o" * 32)
     with pytest.raises(caps.CapExceeded, match="work_per_step"):
         create_experiment(store, config, "owner")  # 100 inputs × 512 × 5,000 rows: over the cap
     hot = create_experiment(store, config.replace(hidden=(8,)), "owner")[0]

@@ -2,7 +2,9 @@
 
 The browser reads the file; a client-side check refuses one over the 'table_bytes' cap before it
 is sent. The server reads it with ``lossviz.read_csv`` (a message naming the row or column when
-it cannot), keeps the bytes in the run store under their content hash, and selects the dataset
+it cannot), keeps the bytes in the run store under their content hash — only for a page with a
+session this server made, and within the 'session_tables' and 'server_tables' quotas (a message
+naming the quota when over) — and selects the dataset
 ``csv:<hash>`` — a name links carry, so the same file gives the same run. The dataset dropdown
 lists the file while the page has it; a link to a table the store no longer has says to upload
 the same file again.
@@ -22,12 +24,14 @@ from .. import caps, ids
 from ..controls import BY_FIELD, DEFAULT
 from ..messages import guarded
 from ..runs import TABLE_GONE
+from ..store import RUN_TTL_S
 
 BOX_LABEL = "box-upload-label"
 HIDDEN = {"display": "none"}
 TIP = ("A CSV file: a header row naming the columns, then one row per sample; the label is the "
        f"last column unless you pick another. At most {caps.limit('table_bytes') / 2 ** 20:.0f} MB "
-       f"and {caps.limit('table_rows'):,.0f} rows, {tabular.MAX_FEATURES} features.")
+       f"and {caps.limit('table_rows'):,.0f} rows, {tabular.MAX_FEATURES} features; "
+       f"at most {caps.limit('session_tables'):.0f} MB of tables kept for one page.")
 
 
 def layout() -> html.Div:
@@ -70,6 +74,12 @@ def _shown(table: tabular.TableData, filename: str, loss) -> dict:
             "samples": str(table.n_rows), "loss": loss}
 
 
+def over_quota(filename: str, exc: caps.CapExceeded) -> str:
+    """What the page says when keeping a table would go over a quota."""
+    return (f"Could not keep {filename}: {exc} Tables already uploaded stay usable; each is kept "
+            f"{RUN_TTL_S // 3600:.0f} h after its last use.")
+
+
 def _columns(table: tabular.TableData) -> list[dict]:
     """The label dropdown's options: every column of the file, in its order."""
     names = list(table.feature_names)
@@ -97,12 +107,14 @@ def register(app, services) -> None:
                   Output(ids.DATASET, "options", allow_duplicate=True),
                   Output(ids.DATASET, "value", allow_duplicate=True),
                   Output(ids.SAMPLES, "value", allow_duplicate=True), Output(ids.LOSS, "value", allow_duplicate=True),
-                  Input(ids.STORE_UPLOAD_FILE, "data"), State(ids.LOSS, "value"), prevent_initial_call=True)
+                  Input(ids.STORE_UPLOAD_FILE, "data"), State(ids.LOSS, "value"), State(ids.STORE_SESSION, "data"),
+                  prevent_initial_call=True)
     @guarded(ids.UPLOAD_NOTE)
-    def read_upload(file, loss):
+    def read_upload(file, loss, session):
         """The one request that carries the file (app/guard.py lets it be big): read, keep, select."""
         if not isinstance(file, dict):
             raise PreventUpdate
+        owner = store.owner(session)  # a page this server made (PermissionError: its message)
         filename = str(file.get("filename") or "the file")[:100]
         try:
             raw = decode(file.get("contents"))
@@ -110,7 +122,10 @@ def register(app, services) -> None:
             table = tabular.read_csv(raw)
         except ValueError as exc:
             return (no_update,) * 4 + (f"Could not use {filename}: {exc}.",) + (no_update,) * 4
-        store.put_table(table.content_hash, raw, filename)
+        try:
+            store.put_table(table.content_hash, raw, filename, owner)
+        except caps.CapExceeded as exc:
+            return (no_update,) * 4 + (over_quota(filename, exc),) + (no_update,) * 4
         s = _shown(table, filename, loss)
         return s["store"], _columns(table), table.label_index, {}, s["note"], s["options"], table.name, s["samples"], s["loss"]
 
