@@ -32,6 +32,7 @@ HASH_CHARS = 16
 PREFIX = "csv:"
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-"})
 _NAME = re.compile(r"csv:([0-9a-f]{%d})(?::([0-9]{1,3}))?" % HASH_CHARS)
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+(?:[eE][+-]?[0-9]+)?")  # 0,844  -1,5e-3
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,6 +51,7 @@ class TableData:
     reason: str  # why this task, in words
     content_hash: str  # sha256 of the file's bytes, first HASH_CHARS hex digits
     blank_lines: int = 0
+    decimal_comma: bool = False  # numbers written 0,844 (read as 0.844)
 
     @property
     def name(self) -> str:
@@ -80,6 +82,7 @@ class TableData:
             counts = np.bincount(self.y, minlength=self.n_classes)
             shown = ", ".join(f"{n} {c}" for c, n in list(zip(self.class_names, counts))[:6])
             text += f" ({self.n_classes} classes: {shown}{', …' if self.n_classes > 6 else ''})"
+        text += ". Decimal commas read as decimal points" if self.decimal_comma else ""
         text += ". Nothing dropped"
         text += f" ({self.blank_lines} blank line{'s' * (self.blank_lines != 1)} skipped)." if self.blank_lines else "."
         target = " and the target" if self.task == "regression" else ""
@@ -131,8 +134,9 @@ def _text_of(data: object) -> str:
                          "save it as CSV UTF-8") from None
 
 
-def _rows(text: str) -> tuple[list[tuple[int, list[str]]], int]:
-    """``[(row number, cells)]`` of the non-blank rows, header first, and how many blank lines."""
+def _rows(text: str) -> tuple[list[tuple[int, list[str]]], int, str]:
+    """``[(row number, cells)]`` of the non-blank rows, header first, how many blank lines, and
+    the delimiter (the one of ``,;<tab>`` the header holds most of)."""
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=first.count) if any(d in first for d in ",;\t") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -147,7 +151,26 @@ def _rows(text: str) -> tuple[list[tuple[int, list[str]]], int]:
                 raise ValueError(f"more than {MAX_ROWS:,} rows (row {reader.line_num:,} is one too many)")
     except csv.Error as exc:
         raise ValueError(f"row {reader.line_num}: {exc}") from None
-    return rows, blank
+    return rows, blank, delimiter
+
+
+def _decimal_commas(body: list[tuple[int, list[str]]], delimiter: str) -> tuple[list[tuple[int, list[str]]], bool]:
+    """The rows with numbers written ``0,844`` read as ``0.844``, and whether any was.
+
+    A spreadsheet set to a language with decimal commas saves "CSV" separated by semicolons (or
+    tabs), its numbers with commas. Only in such files, and only cells that are such a number:
+    in a comma-separated file "1,234" may be a thousand and more (it stays text, and the message
+    about it says why).
+    """
+    if delimiter == ",":
+        return body, False
+    found = False
+    out = []
+    for row, cells in body:
+        fixed = [c.replace(",", ".") if "," in c and _DECIMAL_COMMA.fullmatch(c) else c for c in cells]
+        found = found or fixed != cells
+        out.append((row, fixed))
+    return out, found
 
 
 def _header(rows: list[tuple[int, list[str]]]) -> list[str]:
@@ -206,7 +229,10 @@ def _feature(rows: list[tuple[int, list[str]]], j: int, name: str) -> np.ndarray
             raise ValueError(f"missing value in column {name!r}, row {row}: fill it in or remove the row")
         if _number(cell) is None:
             what = "is not a finite number" if _is_float(cell) else "is text"
-            raise ValueError(f"column {name!r}, row {row}: {cell[:30]!r} {what}; feature columns must hold numbers")
+            hint = ("; decimal commas are read in files separated by semicolons or tabs (a spreadsheet's "
+                    "'CSV (semicolon separated)'): save it so, or with decimal points"
+                    if _DECIMAL_COMMA.fullmatch(cell) else "; feature columns must hold numbers")
+            raise ValueError(f"column {name!r}, row {row}: {cell[:30]!r} {what}{hint}")
     raise AssertionError("unreachable: a bad cell was not found")
 
 
@@ -257,6 +283,7 @@ def read_csv(data: bytes, *, label: str | int | None = None) -> TableData:
     ----------
     data : bytes
         The file, at most ``MAX_BYTES`` (5 MB) of UTF-8 text; comma, semicolon or tab separated.
+        In a semicolon- or tab-separated file, numbers with a decimal comma (``0,844``) are read.
     label : str, int or None
         The label column, by name or 0-based index; None: the last column.
 
@@ -274,7 +301,7 @@ def read_csv(data: bytes, *, label: str | int | None = None) -> TableData:
         than ``MAX_FEATURES`` features; a missing value; text in a feature column; one class only;
         fewer than ``MIN_ROWS`` or more than ``MAX_ROWS`` rows; rows of the wrong length.
     """
-    rows, blank = _rows(_text_of(data))
+    rows, blank, delimiter = _rows(_text_of(data))
     names = _header(rows)
     j = _label_index(names, label)
     body = rows[1:]
@@ -283,11 +310,12 @@ def read_csv(data: bytes, *, label: str | int | None = None) -> TableData:
             raise ValueError(f"row {row} has {len(cells)} values but the header names {len(names)} columns")
     if len(body) < MIN_ROWS:
         raise ValueError(f"the table has {len(body)} data rows: at least {MIN_ROWS} are needed")
+    body, decimal_comma = _decimal_commas(body, delimiter)
     features = [k for k in range(len(names)) if k != j]
     X = np.column_stack([_feature(body, k, names[k]) for k in features])
     y, task, classes, reason = _labels(body, j, names[j])
     return TableData(X, y, task, tuple(names[k] for k in features), names[j], j, len(names), classes, reason,
-                     content_hash(bytes(data)), blank)
+                     content_hash(bytes(data)), blank, decimal_comma)
 
 
 # ---------------------------------------------------------------- to a Dataset

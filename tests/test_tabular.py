@@ -83,6 +83,37 @@ def test_semicolons_tabs_bom_crlf_quotes_and_blank_lines():
     assert "2 blank lines skipped" in t.describe()
 
 
+def european(data: bytes, sep: str = ";") -> bytes:
+    """``data`` as a spreadsheet in a decimal-comma language saves it: ``sep`` between cells,
+    a comma for the decimal point."""
+    return data.replace(b",", sep.encode()).replace(b".", b",")
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+@pytest.mark.parametrize("label", ["text", "float"])
+def test_decimal_commas_in_semicolon_or_tab_files_are_read(sep, label):
+    base = read_csv(table(label=label))
+    t = read_csv(european(table(label=label), sep))
+    assert t.decimal_comma and not base.decimal_comma
+    assert np.array_equal(t.X, base.X) and np.array_equal(t.y, base.y) and t.task == base.task
+    assert "Decimal commas read as decimal points" in t.describe()
+    assert "Decimal commas" not in base.describe()
+
+
+def test_decimal_commas_mixed_with_points_text_and_exponents():
+    rows = ["a;b;c;label"] + [f"{i},5;{i}.25;-{i},5e-3;{'yes' if i % 2 else 'no'}" for i in range(30)]
+    t = read_csv(("\n".join(rows) + "\n").encode())
+    assert t.X[3].tolist() == [3.5, 3.25, -3.5e-3] and t.class_names == ("no", "yes")
+
+
+def test_a_decimal_comma_in_a_comma_separated_file_says_what_to_do():
+    data = with_cell(table(), 4, 0, '"0,844"')  # quoted: one cell, but "1,234" could be a thousand here
+    with pytest.raises(ValueError) as exc:
+        read_csv(data)
+    text = str(exc.value)
+    assert "column 'x1', row 4: '0,844' is text" in text and "semicolon" in text and "decimal points" in text
+
+
 def test_same_bytes_same_hash_other_bytes_other_hash():
     a, b = read_csv(table()), read_csv(bytes(bytearray(table())))
     assert a.content_hash == b.content_hash and a.name == b.name
