@@ -3,7 +3,8 @@
 A button press only writes a command (``send``) and asks a runner to start a job for the run.
 The job (``run_job``) takes the run's lease — so exactly one job trains a run, whatever the
 timing — restores the trainer, trains in short slices at the asked speed, and after each slice
-publishes the small records a tick reads, checks for a new command, a silent page or its time
+publishes the small records a tick reads, checks for a new command, a silent page (no heartbeat
+for 'idle_seconds', counted from the job's start when the page was never seen) or its time
 limit, and renews its lease. A job that loses the race for the lease simply ends: the holder
 sees the command. After releasing the lease a job looks at the commands once more, so a press
 that arrived while it was stopping is never lost.
@@ -119,6 +120,7 @@ def _train(store: RunStore, run_id: str, token: str, time_limit_s: float) -> str
     job = _Slice([restore(store, h) for h in hots], hots, hot["acked"], hot["state"] == "training")
     start = now = time.monotonic()
     job.renewed = job.checked_seen = now
+    began = time.time()  # a page never seen is idle from the job's start
     why, message = "paused", ""
     while True:
         ctl = store.control(run_id)
@@ -139,7 +141,7 @@ def _train(store: RunStore, run_id: str, token: str, time_limit_s: float) -> str
         if now - job.checked_seen > SEEN_EVERY_S:
             job.checked_seen = now
             seen = store.seen(run_id)
-            if seen is not None and time.time() - seen > caps.limit("idle_seconds"):
+            if time.time() - (began if seen is None else seen) > caps.limit("idle_seconds"):
                 why, message = "page gone", "paused: the page was closed"
                 break
         _train_slice(store, job, run_id)

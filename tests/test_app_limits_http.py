@@ -205,3 +205,23 @@ def test_expired_tables_leave_the_quota(tmp_path, small_quotas):
     store.put_table(tabular.content_hash(c), c, "c.csv", owner)  # room again
     assert store.table(tabular.content_hash(c)) == c
     store.close()
+
+
+# --- 5. a job whose page never sent a heartbeat is stopped as idle --------------------------
+
+def test_a_run_whose_page_never_ticks_is_stopped_as_idle(app, page, monkeypatch):
+    """Before: a client that pressed Train and never sent a tick (no heartbeat ever) kept a job
+    training until its 600 s limit. Now 'idle_seconds' count from the job's start."""
+    from app import jobs
+
+    monkeypatch.setitem(caps.CAPS, "idle_seconds", caps.Cap("idle_seconds", 1.0, caps.CAPS["idle_seconds"].counts))
+    monkeypatch.setattr(jobs, "SEEN_EVERY_S", 0.05)
+    run, _, _ = started_run(page, values={(ids.SAMPLES, "value"): "120", (ids.EPOCHS, "value"): "100000"})
+    store = app.lossviz_services.store
+    assert store.seen(run["run_id"]) is None
+    deadline = time.monotonic() + 10
+    while store.hot(run["run_id"])["state"] != "paused" or store.leased(run["run_id"]):
+        assert time.monotonic() < deadline, store.hot(run["run_id"])["state"]
+        time.sleep(0.1)
+    hot = store.hot(run["run_id"])
+    assert "closed" in hot["message"] and 0 < hot["step"] < 100_000
