@@ -18,10 +18,21 @@ from app import ids
 from app.exports import export_grid
 from app.layout import PLANES_COMPARE, PLANES_SINGLE
 from app.panels.export_page import DOWNLOADS
-from dash_client import SMALL_RUN, app, config_for, follow, page, press, started_run, updates  # noqa: F401
+from dash_client import SMALL_RUN, Page, app, config_for, follow, page, press, started_run, updates  # noqa: F401
+
+
+# A page shows one run (A and B in compare mode): a new run replaces, and deletes, the page's
+# last one. So each run made here gets a page of its own, and its downloads go through it.
+PAGE_OF: dict = {}
+
+
+def own_page(page):
+    """A new page (its own session) of the app that ``page`` is a page of."""
+    return Page(page.client)
 
 
 def download(page, run, kind, grid=11, plane="random"):
+    page = PAGE_OF.get((run or {}).get("run_id"), page)
     dep = page.find(ids.DOWNLOAD, "data")
     trigger = json.dumps({"kind": kind, "type": ids.EXPORT}, separators=(",", ":"))
     values = {(json.dumps({"kind": kind, "type": ids.EXPORT}, sort_keys=True, separators=(",", ":")), "n_clicks"): 1,
@@ -40,7 +51,9 @@ def content(up):
 
 @pytest.fixture(scope="module")
 def finished(page):
+    page = own_page(page)
     run, cursor, _ = started_run(page, speed="fast")
+    PAGE_OF[run["run_id"]] = page
     stream, steps, _ = follow(page, run, cursor)
     assert stream["done"] and "finished" in stream["status"]
     return run, stream
@@ -140,6 +153,7 @@ COMPARISONS = {"loss": {"vary": "loss", "value": "mse"},  # one shape of network
 
 
 def compare_run(page, compare):
+    page = own_page(page)
     status, data = page.call(page.find(ids.STORE_RUN, "data"),
                              {(ids.STORE_CONFIG, "data"): config_for(page), (ids.STORE_COMPARE, "data"): compare,
                               (ids.TRAIN, "n_clicks"): 1, (ids.SPEED, "value"): "fast"},
@@ -147,6 +161,7 @@ def compare_run(page, compare):
     assert status == 200, status
     up = updates(data)
     run = up[ids.STORE_RUN]["data"]
+    PAGE_OF[run["run_id"]] = page
     stream, _, _ = follow(page, run, up[ids.STORE_CURSOR]["data"])
     assert stream["done"], stream["status"]
     return run
@@ -240,3 +255,32 @@ def test_compare_npz_of_two_network_shapes_loads_with_each_runs_plane(page, comp
     assert loaded.b.params_final.shape == loaded.b.d1.shape != loaded.d1.shape
     assert loaded.b.surface.shape == (11, 11) and np.isfinite(loaded.b.path_loss).all()
     np.testing.assert_allclose(loaded.b.path_loss[-1], loaded.b.final["train_loss"], rtol=1e-6)
+
+
+# --- the plots offered are those on the page ------------------------------------------------
+
+BOXES = {ids.BOX_CONTOUR: ids.GRAPH_CONTOUR, ids.BOX_SURFACE: ids.GRAPH_SURFACE,
+         ids.BOX_CONTOUR_B: ids.GRAPH_CONTOUR_B, ids.BOX_DATA_B: ids.GRAPH_DATA_B, ids.BOX_LINE: ids.GRAPH_LINE}
+
+
+@pytest.mark.parametrize("compare", [[], ["on"]])
+@pytest.mark.parametrize("display", ["2d", "3d", "both"])
+def test_export_offers_the_plots_on_the_page_and_only_those(page, display, compare):
+    """The plot boxes the page shows (its own display callback says which) are the plots offered
+    (compare mode showed "Landscape 3-D", then said it was not on the page)."""
+    values = {(ids.DISPLAY, "value"): display, (ids.COMPARE, "value"): compare}
+    status, data = page.call(page.find(ids.BOX_LINE, "style"), values, changed=[f"{ids.DISPLAY}.value"])
+    assert status == 200
+    boxes = updates(data)
+    shown = {graph for box, graph in BOXES.items() if boxes[box]["style"].get("display") != "none"}
+    shown |= {ids.GRAPH_CURVES, ids.GRAPH_DATA}  # always on the page
+    status, data = page.call(page.find(ids.EXPORT_PLOT, "options"),
+                             {**values, (ids.EXPORT_PLOT, "value"): ids.GRAPH_SURFACE}, changed=[f"{ids.DISPLAY}.value"])
+    assert status == 200
+    up = updates(data)[ids.EXPORT_PLOT]
+    offered = [o["value"] for o in up["options"]]
+    assert set(offered) == shown and len(offered) == len(shown)
+    if ids.GRAPH_SURFACE in shown:
+        assert "value" not in up  # the plot picked stays picked
+    else:
+        assert up["value"] == offered[0]

@@ -10,7 +10,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from test_browser import assert_clean, button, wait_for
+from test_browser import assert_clean, button, choose, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -66,3 +66,29 @@ def test_every_download_parses(app_page, tmp_path):
     offline.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 4", timeout=30_000)
     assert offline.locator(".contourlayer path").count() > 0 and not asked and not errors, (asked, errors)
     context.close()
+
+
+def test_compare_mode_offers_only_its_plots_and_every_one_saves(open_link):
+    """Compare mode: the plot list holds A's and B's plots and the A↔B line, no 3-D view (it
+    offered one, then said it was not on the page); each saves; the surface CSV holds both runs."""
+    page, log = open_link("?compare=loss&b=mse&samples=120&epochs=30")
+    wait_for(page, lambda s: "B (" in s["status"] and "Step 0 / " in s["status"], timeout=20,
+             what="the link's comparison")
+    page.get_by_label("Fast").check()
+    button(page, "Train").click()
+    wait_for(page, lambda s: s["status"].count("finished") >= 1 and "Step 30 / 30" in s["status"], timeout=60,
+             what="both runs to finish")
+    page.locator("#box-export summary").click()
+    page.locator("#dropdown-export-plot").click()
+    labels = [t.strip() for t in page.locator(".dash-dropdown-content [role=option]").all_inner_texts()]
+    page.keyboard.press("Escape")
+    assert labels == ["A's landscape", "B's landscape", "Line A ↔ B", "Learning curves", "A's data", "B's data"]
+    for label in labels:
+        choose(page, "dropdown-export-plot", label)
+        name, raw = save(page, lambda: button(page, "PNG").click())
+        assert name.endswith(".png") and raw.startswith(b"\x89PNG"), (label, name)
+    name, raw = save(page, lambda: button(page, "Surface CSV").click())
+    rows = list(csv.reader(io.StringIO(raw.decode())))
+    assert rows[0] == ["alpha", "beta", "loss", "loss_b"] and len(rows) > 100
+    assert "Something went wrong" not in page.locator("#text-export-note").inner_text()
+    assert_clean(log)

@@ -4,7 +4,7 @@ JSON, the engine's .npz or a standalone HTML page — built on the server from t
 
 from __future__ import annotations
 
-from dash import ALL, Input, Output, State, ctx, dcc, html
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from .. import exports, ids
@@ -24,14 +24,23 @@ DOWNLOADS = {
     "html": ("HTML snapshot", "lossviz-snapshot.html", "text/html",
              "The plots as one web page that opens offline (plotly.js inside)"),
 }
-PLOTS = [("Landscape (contour)", ids.GRAPH_CONTOUR), ("Landscape 3-D", ids.GRAPH_SURFACE),
-         ("Learning curves", ids.GRAPH_CURVES), ("Data", ids.GRAPH_DATA),
-         ("B's landscape", ids.GRAPH_CONTOUR_B), ("B's data", ids.GRAPH_DATA_B),
-         ("Line A ↔ B", ids.GRAPH_LINE)]
+# The plots on the page, as display (2d, 3d, both) and compare mode show them: (label, graph id).
+SINGLE_PLOTS = {"2d": [("Landscape (contour)", ids.GRAPH_CONTOUR)], "3d": [("Landscape 3-D", ids.GRAPH_SURFACE)]}
+SINGLE_PLOTS["both"] = SINGLE_PLOTS["2d"] + SINGLE_PLOTS["3d"]
+COMPARE_PLOTS = [("A's landscape", ids.GRAPH_CONTOUR), ("B's landscape", ids.GRAPH_CONTOUR_B),
+                 ("Line A ↔ B", ids.GRAPH_LINE), ("Learning curves", ids.GRAPH_CURVES), ("A's data", ids.GRAPH_DATA),
+                 ("B's data", ids.GRAPH_DATA_B)]
+
+
+def plot_options(display: str, compare: bool) -> list[dict]:
+    """The plots a person can save as an image: those on the page now, and only those."""
+    shown = COMPARE_PLOTS if compare else SINGLE_PLOTS.get(display, SINGLE_PLOTS["both"]) + [
+        ("Learning curves", ids.GRAPH_CURVES), ("Data", ids.GRAPH_DATA)]
+    return [{"label": label, "value": v} for label, v in shown]
 
 
 def layout():
-    plot = dcc.Dropdown(id=ids.EXPORT_PLOT, options=[{"label": label, "value": v} for label, v in PLOTS],
+    plot = dcc.Dropdown(id=ids.EXPORT_PLOT, options=plot_options("both", False),
                         value=ids.GRAPH_CONTOUR, clearable=False, searchable=False,
                         className="ctl-dropdown export-plot")
     images = [html.Span("Plot", className="vlabel"), plot,
@@ -74,6 +83,14 @@ def register(app, services) -> None:
             data = dict(content=build(stored), filename=name, type=mime)
         steps = ", ".join(f"step {h['step']}" for h in stored.hots)
         return data, f"{name} saved ({steps})"
+
+    @app.callback(Output(ids.EXPORT_PLOT, "options"), Output(ids.EXPORT_PLOT, "value"),
+                  Input(ids.DISPLAY, "value"), Input(ids.COMPARE, "value"), State(ids.EXPORT_PLOT, "value"),
+                  prevent_initial_call=True)  # the layout's options are those of "both", compare off
+    def plot_choices(display, compare, picked):
+        options = plot_options(display, bool(compare))
+        values = [o["value"] for o in options]
+        return options, (no_update if picked in values else values[0])
 
     app.clientside_callback(
         """function(png, svg, which) {
