@@ -31,13 +31,15 @@ from .layout import LR_MAX_EXP, LR_MIN_EXP, PLANES_COMPARE, PLANES_SINGLE, VIEW_
 from . import caps
 from .compare import COMPARE_FIELDS, parse_compare, suggestion
 from .messages import guarded
-from .run_control import (command, compare_status, fresh_curves, own_run, revive, run_hots, start_run,
-                          status_text)
+from .run_control import (command, compare_status, fresh_curves, is_training, new_presses, own_run, revive,
+                          run_hots, session_lead, start_run, status_text)
 from .runs import history_of, load_view
 from .services import Services
-from .store import owner_of
 
 __all__ = ["command", "guarded", "register", "status_text"]
+
+# The run buttons by the name their presses are counted under (app.run_control.new_presses).
+RUN_BUTTONS = {"train": ids.TRAIN, "pause": ids.PAUSE, "step": ids.STEP, "reset": ids.RESET, "toggle": ids.TOGGLE}
 
 
 @contextmanager
@@ -207,56 +209,72 @@ def _compare_callbacks(app) -> None:
 
 def _run_callbacks(app, services: Services) -> None:
     """Buttons send commands; ticks read and stream the curves."""
-    @app.callback(Output(ids.STORE_RUN, "data"), Output(ids.INTERVAL_TRAIN, "disabled"),
-                  Output(ids.INTERVAL_VIEW, "disabled"), Output(ids.GRAPH_CURVES, "figure"),
+    for clock, tick in ((ids.CLOCK_TRAIN, ids.INTERVAL_TRAIN), (ids.CLOCK_VIEW, ids.INTERVAL_VIEW)):
+        app.clientside_callback(  # the next tick only once the last one's answers are all in
+            f"function(n) {{ return window.lossviz.gate('{tick}', n); }}",
+            Output(tick, "n_intervals"), Input(clock, "n_intervals"), prevent_initial_call=True)
+
+    @app.callback(Output(ids.STORE_RUN, "data"), Output(ids.CLOCK_TRAIN, "disabled"),
+                  Output(ids.CLOCK_VIEW, "disabled"), Output(ids.GRAPH_CURVES, "figure"),
                   Output(ids.STORE_CURSOR, "data"), Output(ids.STATUS, "children"),
-                  Input(ids.STORE_CONFIG, "data"), Input(ids.STORE_COMPARE, "data"), Input(ids.TRAIN, "n_clicks"),
-                  Input(ids.PAUSE, "n_clicks"), Input(ids.STEP, "n_clicks"), Input(ids.RESET, "n_clicks"),
-                  Input(ids.TOGGLE, "n_clicks"),
+                  Input(ids.STORE_CONFIG, "data"), Input(ids.STORE_COMPARE, "data"),
+                  *[Input(b, "n_clicks") for b in RUN_BUTTONS.values()],
                   State(ids.STORE_RUN, "data"), State(ids.CONFIG_ERROR, "children"), State(ids.LOG_LOSS, "value"),
-                  State(ids.STORE_SESSION, "data"), State(ids.SPEED, "value"), State(ids.COMPARE_ERROR, "children"))
+                  State(ids.STORE_SESSION, "data"), State(ids.SPEED, "value"), State(ids.COMPARE_ERROR, "children"),
+                  *[State(b, "n_clicks_timestamp") for b in RUN_BUTTONS.values()])
     @guarded(ids.STATUS)
-    def control_run(config_dict, compare, _train, _pause, _step, _reset, _toggle, run, config_error, log_loss,
-                    session, speed, compare_error):
-        """Buttons only send commands: a job trains; the page then polls until it is acknowledged."""
+    def control_run(config_dict, compare, *rest):
+        """Buttons only send commands: a job trains; the page then polls until it is acknowledged.
+
+        Every call carries every button's click count and answers with the run the server knows
+        this page shows, so a press counts whether its own call's answer is dropped (a newer
+        call of this callback overtook it) or not, and the newest answer is always right."""
+        n = len(RUN_BUTTONS)
+        clicks = {b: c if isinstance(c, int) and c > 0 else 0 for b, c in zip(RUN_BUTTONS, rest[:n])}
+        run, config_error, log_loss, session, speed, compare_error = rest[n:n + 6]
+        stamps = {b: t if _is_number(t) else 0 for b, t in zip(RUN_BUTTONS, rest[n + 6:])}
         if not isinstance(config_dict, dict):
-            raise PreventUpdate
+            raise PreventUpdate  # a press waits for the settings: the next call carries it
         caps.check_settings(config_dict)
         config = RunConfig.from_dict(config_dict)
         caps.check_config(config)  # the request's own settings, whatever the widgets allowed
         compare = compare if isinstance(compare, dict) and compare.get("vary") else None
-        owner, trigger, store = owner_of(session), ctx.triggered_id, services.store
-        hot, running = own_run(services, run, session), bool((run or {}).get("running"))
-        if trigger == ids.TOGGLE:
-            trigger = ids.PAUSE if running else ids.TRAIN
-        error = config_error or compare_error
-        if error and trigger in (ids.TRAIN, ids.STEP):
-            return (no_update,) * 5 + (f"Fix the settings first — {error}",)
+        owner = services.store.owner(session)
+        with services.store.session_lock(owner):
+            return _control(owner, config, compare, clicks, stamps, run, config_error or compare_error,
+                            bool(log_loss), speed)
+
+    def _control(owner, config, compare, clicks, stamps, run, error, log_loss, speed):
+        store = services.store
+        presses = new_presses(store, owner, clicks, stamps)
+        hot = session_lead(store, owner)
+        action = next((b for b in reversed(presses) if b != "reset"), None)
+        if action == "toggle":
+            action = "pause" if hot is not None and is_training(store, hot) else "train"
+        refused = f"Fix the settings first — {error}" if error and action in ("train", "step") else ""
+        action = None if refused else action
         want = (compare["vary"], compare["value"]) if compare else (None, None)
         partners = store.partners(hot["run_id"]) if hot else []
         have = (hot.get("vary"), hot.get("value")) if partners else (None, None)
-        same = hot is not None and hot["config"] == config.to_dict() and trigger != ids.RESET
-        fresh = not same or want != have or (trigger == ids.TRAIN and hot["state"] in ("finished", "diverged"))
+        same = hot is not None and hot["config"] == config.to_dict() and "reset" not in presses
+        fresh = not same or want != have or (action == "train" and hot["state"] in ("finished", "diverged"))
         if same and want == (None, None) and have != (None, None):
             fresh = False  # Compare turned off: run A goes on as it is, without B (its job regroups)
             store.put_partners(hot["run_id"], [])
         hots = start_run(services, config, owner, speed, compare) if fresh else run_hots(store, hot)
-        lead = hots[0]
-        action = {ids.TRAIN: "train", ids.PAUSE: "pause", ids.STEP: "step"}.get(trigger)
-        running = action == "train" or (running and not fresh and action is None)
-        seq, word = (run or {}).get("seq", 0) if not fresh else 0, ""
+        lead, word = hots[0], ""
         if action:
-            seq, word = command(services, lead["run_id"], action, owner)
-            running = running and not word
-        redraw = fresh or have != want
-        fig, cursor = fresh_curves(hots, bool(log_loss)) if redraw else (no_update, no_update)
-        if redraw and not fresh:  # the same runs, drawn again: every point they have so far
-            points = [store.points_since(h, 0) for h in hots]
-            fig = fresh_curves([dict(h, tail=p) for h, p in zip(hots, points)], bool(log_loss))[0]
+            word = command(services, lead["run_id"], action, owner)[1]
+        seq = int(store.control(lead["run_id"])["seq"])
+        waiting = not word and (is_training(store, lead) or seq > lead["acked"])
+        running = waiting and action not in ("pause", "step")
+        fig, cursor = no_update, no_update
+        if fresh or have != want or (run or {}).get("run_id") != lead["run_id"]:
+            points = [h["tail"] if fresh else store.points_since(h, 0) for h in hots]
+            fig = fresh_curves([dict(h, tail=p) for h, p in zip(hots, points)], log_loss)[0]
             cursor = {"run_id": lead["run_id"], "n": [len(p) for p in points]}
-        waiting = running or (bool(action) and not word)
         data = {"run_id": lead["run_id"], "run_ids": [h["run_id"] for h in hots], "running": running, "seq": seq}
-        pending = word or {"train": "training…", "pause": "pausing…", "step": "stepping…"}.get(action, "")
+        pending = refused or word or {"train": "training…", "pause": "pausing…", "step": "stepping…"}.get(action, "")
         return data, not waiting, not waiting, fig, cursor, compare_status(hots, pending)
 
     @app.callback(Output(ids.STORE_STREAM, "data"), Input(ids.INTERVAL_TRAIN, "n_intervals"),
@@ -274,6 +292,8 @@ def _run_callbacks(app, services: Services) -> None:
             raise PreventUpdate
         hot = own_run(services, run, session)
         if hot is None:
+            if services.store.was_deleted(run.get("run_id")):
+                raise PreventUpdate  # replaced: the page's run request brings it the new one
             raise ValueError("This run has expired; press Reset to start again.")
         services.store.mark_seen(hot["run_id"])
         revive(services, hot)
@@ -306,8 +326,8 @@ def _run_callbacks(app, services: Services) -> None:
         "function(stream, cursor, run) { return window.lossviz.applyStream(stream, cursor, run); }",
         Output(ids.GRAPH_CURVES, "extendData"), Output(ids.STORE_CURSOR, "data", allow_duplicate=True),
         Output(ids.STATUS, "children", allow_duplicate=True), Output(ids.STORE_RUN, "data", allow_duplicate=True),
-        Output(ids.INTERVAL_TRAIN, "disabled", allow_duplicate=True),
-        Output(ids.INTERVAL_VIEW, "disabled", allow_duplicate=True),
+        Output(ids.CLOCK_TRAIN, "disabled", allow_duplicate=True),
+        Output(ids.CLOCK_VIEW, "disabled", allow_duplicate=True),
         Input(ids.STORE_STREAM, "data"), State(ids.STORE_CURSOR, "data"), State(ids.STORE_RUN, "data"),
         prevent_initial_call=True)
 
@@ -400,6 +420,10 @@ def _view_callbacks(app, services: Services, first_page: FirstPage) -> None:
                     + (no_update, no_update, no_update)
             except PreventUpdate:  # nothing to repaint; still clear a message about a fixed input
                 return (no_update,) * 4 + ("",) + (no_update,) * 4
+            except LookupError:
+                if services.store.hot(hot["run_id"]) is None:
+                    raise PreventUpdate  # Reset or new settings replaced it while it was drawn
+                raise
 
 
 def _register_panels(app, services: Services) -> None:

@@ -53,6 +53,7 @@ class Page:
         layout = transport.get_json("/_dash-layout")
         self.props = {stringify_id(n["props"]["id"]): dict(n["props"])
                       for n in _walk(layout) if "id" in n["props"]}
+        self.clicks: dict = {}  # button id -> presses so far (a page's n_clicks only grow)
 
     def _matching(self, pattern):
         """Concrete ids in the layout that match a wildcard id (ALL)."""
@@ -105,14 +106,21 @@ class Page:
 
     def body(self, dep, values=None, changed=None):
         """The request body for ``dep`` with some values set: {(id, prop): value}."""
-        values = values or {}
+        values_in = values or {}
+        values = dict(values_in)
+        for key, v in list(values.items()):  # a press: the button's count goes up by one
+            if key[1] == "n_clicks" and isinstance(v, int) and v > 0:
+                self.clicks[key[0]] = self.clicks.get(key[0], 0) + 1
+                values[key] = self.clicks[key[0]]
+        for key, n in self.clicks.items():  # every later request carries the count, as a page's does
+            values.setdefault((key, "n_clicks"), n)
         outputs = []
         for o in self.outputs_of(dep):
             id_ = _parse_id(o["id"])
             outputs.append([{"id": cid, "property": o["property"]} for cid in self._matching(id_)]
                            if _is_wildcard(id_) else {"id": id_, "property": o["property"]})
         if changed is None:
-            changed = [f"{i}.{p}" for i, p in values if any(
+            changed = [f"{i}.{p}" for i, p in values if (i, p) in values_in and any(
                 s["id"] == i and s["property"] == p for s in dep["inputs"])]
         return {"output": dep["output"], "outputs": outputs if len(outputs) > 1 or
                 dep["output"].startswith("..") else outputs[0],

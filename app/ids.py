@@ -95,6 +95,11 @@ GRAPH_PROFILE = "graph-loss-profile"
 GRAPH_GRADIENTS = "graph-gradients"
 
 # Timers and client-side state.
+# The page's ticks. A clock fires on schedule; its gate (assets/lossviz.js) passes a tick on to
+# INTERVAL_TRAIN / INTERVAL_VIEW (never running themselves) only when the last tick's requests
+# are all answered, so a slow answer is never overtaken, and so never dropped, by the next tick.
+CLOCK_TRAIN = "clock-train"
+CLOCK_VIEW = "clock-view"
 INTERVAL_TRAIN = "interval-train"
 INTERVAL_VIEW = "interval-view"
 STORE_CONFIG = "store-config"

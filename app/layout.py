@@ -7,6 +7,7 @@ one user's run is in the module.
 from __future__ import annotations
 
 import math
+from typing import Callable
 from urllib.parse import urlparse
 
 from dash import dcc, html
@@ -210,15 +211,17 @@ def _plots():
     return html.Div([contour, contour_b, surface, line, curves, data, data_b], id=ids.PLOTS, className="plots")
 
 
-def _stores(first: str | None):
+def _stores(first: str | None, session: str):
     """The page's stores; ``first`` (a page opened without a query) names the first figures it
     asks for at once (app.first_page) and that its first view request then adopts."""
-    return [dcc.Store(id=ids.STORE_SESSION, data=new_secret()), dcc.Store(id=ids.STORE_CONFIG),
+    return [dcc.Store(id=ids.STORE_SESSION, data=session), dcc.Store(id=ids.STORE_CONFIG),
             dcc.Store(id=ids.STORE_COMPARE), dcc.Store(id=ids.STORE_INSPECT), dcc.Store(id=ids.STORE_RESTORED), dcc.Store(id=ids.STORE_PRESENT), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
             dcc.Store(id=ids.STORE_CURSOR), dcc.Store(id=ids.STORE_DRAWN, data={"first": first} if first else None),
             dcc.Store(id=ids.STORE_FIRST, data=first), dcc.Store(id=ids.STORE_FIRST_3D),
-            dcc.Interval(id=ids.INTERVAL_TRAIN, interval=TICK_MS, disabled=True),
-            dcc.Interval(id=ids.INTERVAL_VIEW, interval=VIEW_MS, disabled=True)]
+            dcc.Interval(id=ids.CLOCK_TRAIN, interval=TICK_MS, disabled=True),
+            dcc.Interval(id=ids.CLOCK_VIEW, interval=VIEW_MS, disabled=True),
+            dcc.Interval(id=ids.INTERVAL_TRAIN, disabled=True),  # ticked by its clock's gate only
+            dcc.Interval(id=ids.INTERVAL_VIEW, disabled=True)]
 
 
 def _plain_open() -> bool:
@@ -230,8 +233,8 @@ def _plain_open() -> bool:
     return has_request_context() and not urlparse(request.referrer or "").query
 
 
-def serve_layout():
-    """The whole page (called per page load)."""
+def serve_layout(new_session: Callable[[], str] = new_secret):
+    """The whole page (called per page load); ``new_session`` issues its session id."""
     first = default_token() if _plain_open() else None
     main = html.Div([lesson_page.layout(),
                      html.Div("Ready: press Train (or Space).", id=ids.STATUS, className="status",
@@ -241,4 +244,4 @@ def serve_layout():
                                            className="stage"),
                      html.Div(id=ids.LANDSCAPE_NOTE, className="note landscape-note"),
                      export_page.layout()], className="main")
-    return html.Div([_sidebar(), main] + _stores(first), id=ids.APP, className="app")
+    return html.Div([_sidebar(), main] + _stores(first, new_session()), id=ids.APP, className="app")

@@ -53,7 +53,7 @@ def create_app(cache_dir: str | None = None, redis_url: str | None = None, job_p
     app = dash.Dash(__name__, title="lossviz — loss landscape explorer", assets_folder=str(ASSETS),
                     update_title=None, serve_locally=True,
                     assets_path_ignore=["vendor"])  # plotly.js: loaded by the graphs (app.static)
-    app.layout = serve_layout
+    app.layout = lambda: serve_layout(store.new_session)  # a signed session id per page load
     services = Services(store, runner)
     first_page = FirstPage(store)
     callbacks.register(app, services, first_page)

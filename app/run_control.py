@@ -14,7 +14,7 @@ from .controls import SPEEDS
 from .jobs import job_bytes, send
 from .runs import create_experiment, history_of
 from .services import Services
-from .store import LEASE_TTL_S, owner_of
+from .store import LEASE_TTL_S
 
 log = logging.getLogger("lossviz.app")
 
@@ -76,7 +76,7 @@ def fresh_curves(hots: list[dict], log_loss: bool = False):
 def own_run(services: Services, run, session) -> dict | None:
     """The hot record of the page's run, if it exists and belongs to this page's session."""
     hot = services.store.hot((run or {}).get("run_id")) if isinstance(run, dict) else None
-    if hot is not None and hot["owner"] != owner_of(session):
+    if hot is not None and hot["owner"] != services.store.owner(session):
         raise PermissionError("This run belongs to another session: reload the page.")
     return hot
 
@@ -92,11 +92,37 @@ def start_run(services: Services, config: RunConfig, owner: str, speed, compare:
         caps.check_config(config.replace(**{vary: value}))
     hots = create_experiment(store, config, owner, vary, value)
     store.put_speed(hots[0]["run_id"], speed if speed in SPEEDS else "normal")
-    for run_id in store.session_runs(owner):
-        if store.hot(run_id) is not None:
-            send(store, run_id, "stop")
+    for run_id in store.session_runs(owner):  # the page no longer shows them: stop, then forget
+        for old in [run_id] + store.partners(run_id):
+            if store.hot(old) is not None:
+                send(store, old, "stop")
+                store.delete_run(old)
     store.put_session_runs(owner, [hots[0]["run_id"]])
     return hots
+
+
+def session_lead(store, owner: str) -> dict | None:
+    """The hot record of the run this session's page shows (the server's word, not the page's:
+    a page's answer can be dropped, its next request then carries an older run)."""
+    leads = store.session_runs(owner)
+    hot = store.hot(leads[0]) if leads else None
+    return hot if hot is not None and hot["owner"] == owner else None
+
+
+def new_presses(store, owner: str, clicks: dict, stamps: dict) -> list[str]:
+    """The buttons pressed since this session's last handled request, oldest press first, and
+    records them as handled. Every run request carries every button's click count, so a press
+    counts once, in whichever request reaches the server first, whichever requests the page
+    drops or the network reorders."""
+    seen = store.presses(owner)
+    pressed = [b for b, n in clicks.items() if n > seen.get(b, 0)]
+    store.put_presses(owner, {b: max(n, seen.get(b, 0)) for b, n in clicks.items()})
+    return sorted(pressed, key=lambda b: stamps.get(b) or 0)
+
+
+def is_training(store, hot: dict) -> bool:
+    """The run trains now, or will as soon as its job reads a Train press already sent."""
+    return _training(store, hot["run_id"])
 
 
 def run_hots(store, hot: dict) -> list[dict]:

@@ -19,11 +19,13 @@ Cached results (landscapes) live in a store of their own, so they never evict a 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 import secrets
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,6 +38,8 @@ from .kv import DiskKV, RedisKV, default_directory, private_directory
 RUN_TTL_S = 6 * 3600  # a paused run lives this long after its last change
 RESULT_TTL_S = 15 * 60  # a cached landscape
 RESULTS_BYTES = 256 * 2 ** 20
+SESSION_KEY_TTL_S = 10 * 365 * 24 * 3600
+SESSION_LOCK_TTL_S = 10.0  # a run request that died lets its page's next one in
 LEASE_TTL_S = 10.0  # a job renews its lease every few seconds; a dead job's lease lapses
 CURVE_CHUNK = 50
 TRAJ_CHUNK_BYTES = 2 ** 19
@@ -44,16 +48,18 @@ CURVE_KEYS = ("step", "train_loss", "test_loss", "train_metric", "test_metric")
 
 def owner_of(secret: Any) -> str:
     """The owner tag of a session secret (a hash: the secret itself is never stored)."""
-    import hashlib
-
     if not isinstance(secret, str) or not 20 <= len(secret) <= 100:
         raise PermissionError("This page's session is missing or malformed: reload the page.")
     return hashlib.sha256(secret.encode()).hexdigest()[:32]
 
 
 def new_secret() -> str:
-    """A random session secret (192 bits), made per page load."""
+    """A random session secret (192 bits), unsigned (``RunStore.new_session`` signs one)."""
     return secrets.token_urlsafe(24)
+
+
+def _signature(key: bytes, token: str) -> str:
+    return hmac.new(key, token.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def traj_rows_per_chunk(n_params: int) -> int:
@@ -66,6 +72,7 @@ class RunStore:
 
     runs: Any
     results: Any
+    _session_key: bytes | None = field(default=None, repr=False)  # read once from ``runs``
 
     @classmethod
     def open(cls, directory: str | None = None, redis_url: str | None = None) -> "RunStore":
@@ -85,6 +92,8 @@ class RunStore:
         return None if raw is None else codec.decode(raw)
 
     def _put(self, run_id: str, part: str, value, ttl: float = RUN_TTL_S) -> None:
+        if self.runs.get(f"run:{run_id}:gone") is not None:
+            return  # deleted while its job was stopping: nothing of it comes back
         self.runs.set(f"run:{run_id}:{part}", codec.encode(value), ttl)
 
     def hot(self, run_id: Any) -> dict | None:
@@ -96,7 +105,11 @@ class RunStore:
         self._put(hot["run_id"], "hot", hot)
 
     def control(self, run_id: str) -> dict:
-        return self._get(run_id, "ctl") or {"seq": 0, "action": "none"}
+        """The last command; for a deleted run, a stop newer than any (its job ends at once)."""
+        ctl = self._get(run_id, "ctl")
+        if ctl is None and self.runs.get(f"run:{run_id}:gone") is not None:
+            return {"seq": 2 ** 53, "action": "stop"}
+        return ctl or {"seq": 0, "action": "none"}
 
     def put_control(self, run_id: str, ctl: dict) -> None:
         self._put(run_id, "ctl", ctl)
@@ -272,12 +285,79 @@ class RunStore:
         return self.runs.get(f"run:{run_id}:lease") is not None
 
     # --- sessions -------------------------------------------------------------------------
+    def session_key(self) -> bytes:
+        """The key that signs session ids: made once per store (so every process and machine
+        that shares the runs shares it), kept with the runs."""
+        if self._session_key is None:
+            self.runs.add("server:session-key", secrets.token_bytes(32), SESSION_KEY_TTL_S)
+            key = self.runs.get("server:session-key")
+            if key is None:
+                raise RuntimeError("the run store lost its session key")
+            self._session_key = key
+        return self._session_key
+
+    def new_session(self) -> str:
+        """A server-issued session id: a random token (192 bits) and its signature."""
+        token = secrets.token_urlsafe(24)
+        return f"{token}.{_signature(self.session_key(), token)}"
+
+    def owner(self, secret: Any) -> str:
+        """The owner tag of a session id this server issued; PermissionError for any other string
+        (a client cannot make sessions of its own)."""
+        token, _, sig = secret.rpartition(".") if isinstance(secret, str) else ("", "", "")
+        if not token or not hmac.compare_digest(sig, _signature(self.session_key(), token)):
+            raise PermissionError("This page's session is not one this server made: reload the page.")
+        return owner_of(secret)
+
     def session_runs(self, owner: str) -> list[str]:
         raw = self.runs.get(f"session:{owner}")
         return [] if raw is None else codec.decode(raw)
 
     def put_session_runs(self, owner: str, run_ids: list[str]) -> None:
         self.runs.set(f"session:{owner}", codec.encode(run_ids), RUN_TTL_S)
+
+    def presses(self, owner: str) -> dict:
+        """How many presses of each run button this session's page has had handled
+        (``{"train": n, ...}``): a press counts once, whichever request carries it first."""
+        raw = self.runs.get(f"session:{owner}:presses")
+        return {} if raw is None else codec.decode(raw)
+
+    def put_presses(self, owner: str, presses: dict) -> None:
+        self.runs.set(f"session:{owner}:presses", codec.encode(presses), RUN_TTL_S)
+
+    @contextmanager
+    def session_lock(self, owner: str, wait_s: float = 5.0):
+        """Hold this session's lock (one run request of a page at a time, across processes and
+        machines); after ``wait_s`` without it, PermissionError. A holder that died lets go
+        after SESSION_LOCK_TTL_S."""
+        key, token = f"session:{owner}:lock", secrets.token_hex(8).encode()
+        deadline = time.monotonic() + wait_s
+        while not self.runs.add(key, token, SESSION_LOCK_TTL_S):
+            if time.monotonic() > deadline:
+                raise PermissionError("This page's last request is still being answered: try again.")
+            time.sleep(0.01)
+        try:
+            yield
+        finally:
+            self.runs.delete_if(key, token)
+
+    def was_deleted(self, run_id: Any) -> bool:
+        """True for a run that ``delete_run`` dropped (in the last RUN_TTL_S)."""
+        return isinstance(run_id, str) and run_id.isalnum() and len(run_id) <= 64 and \
+            self.runs.get(f"run:{run_id}:gone") is not None
+
+    def delete_run(self, run_id: str) -> None:
+        """Drop every key of a run the page no longer shows (a job still training it finds its
+        records gone and stops)."""
+        hot = self.hot(run_id)
+        if hot is None:
+            return
+        parts = ["hot", "ctl", "speed", "params", "model", "seen", "partners"]
+        parts += [f"curve:{c}" for c in range(hot["chunks"] + 1)]
+        parts += [f"traj:{c}" for c in range(hot["traj_chunks"] + 1)]
+        self.runs.set(f"run:{run_id}:gone", b"1", RUN_TTL_S)
+        for part in parts:
+            self.runs.delete(f"run:{run_id}:{part}")
 
     # --- cached results -------------------------------------------------------------------
     def get_result(self, key: tuple):

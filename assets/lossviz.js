@@ -1,12 +1,65 @@
-// Client-side helpers for lossviz: exactly-once curve streaming and the Space shortcut.
+// Client-side helpers for lossviz: ticks that wait for their answers, exactly-once curve
+// streaming and the Space shortcut.
+
+// Dash's renderer drops the answer of a callback call that a newer call of the same callback
+// overtook: with a clock faster than the server's answers, a page would apply few or none of
+// them. So every request a tick fires is counted from when it is sent until its answer is in
+// (whatever the answer: data, 204 or an error), and the tick's gate lets the next tick through
+// only when none is out. A request lost without an answer is given up on after GIVE_UP_MS.
+var LOSSVIZ_TICKS = (function () {
+  var GIVE_UP_MS = 20000, ARMED_MS = 2000;
+  var out = {}, armed = {};  // tick id -> {request number: sent at}; tick id -> gate fired at
+  var next = 0, send = window.fetch.bind(window);
+  function tickOf(url, opts) {
+    var body = opts && opts.body;
+    if (typeof body !== "string" || String(url).indexOf("_dash-update-component") < 0) { return null; }
+    var m = body.match(/"changedPropIds":\[([^\]]*)\]/);
+    if (!m) { return null; }
+    for (var id in armed) {
+      if (m[1].indexOf('"' + id + '.n_intervals"') >= 0) { return id; }
+    }
+    return null;
+  }
+  window.fetch = function (url, opts) {
+    var id = tickOf(url, opts);
+    if (id === null) { return send(url, opts); }
+    var n = next++;
+    (out[id] = out[id] || {})[n] = Date.now();
+    delete armed[id].at;
+    var done = function () { delete out[id][n]; };
+    var answer = send(url, opts);
+    answer.then(done, done);
+    return answer;
+  };
+  return {
+    // True when ``id``'s last tick still has a request out (or was let through but has not
+    // sent its requests yet); then the clock's tick is skipped.
+    busy: function (id) {
+      var now = Date.now(), a = armed[id] || (armed[id] = {});
+      if (a.at && now - a.at < ARMED_MS) { return true; }
+      var sent = out[id] || {};
+      for (var n in sent) {
+        if (now - sent[n] < GIVE_UP_MS) { return true; }
+        delete sent[n];
+      }
+      a.at = now;
+      return false;
+    }
+  };
+})();
+
 window.lossviz = {
+  // A clock's tick, passed on (as the tick's n_intervals) only when the last one is answered.
+  gate: function (id, n) {
+    return LOSSVIZ_TICKS.busy(id) ? window.dash_clientside.no_update : n;
+  },
+
   // Apply one training tick's answer, if the page still shows that run.
   //   stream: {run_id, runs: [{start, x, y}] (A, then B in compare mode), status, done, seq,
   //   version}; cursor: {run_id, n: [points the graph holds per run]}; run: {run_id, running,
   //   seq} = what the page is showing, and the number of the last command it sent.
   // Returns [extendData, cursor, status, run, train interval disabled, view interval disabled].
-  // Points are appended exactly once: an interval can fire before the last answer is back, so
-  // answers may overlap. An answer about an older command (a tick that lands after Pause,
+  // Points are appended exactly once (a cursor), whatever order answers arrive in. An answer about an older command (a tick that lands after Pause,
   // Reset or new settings) changes nothing but the curve points of its own run; the page stops
   // asking once the server has acknowledged its last command and nothing is training.
   applyStream: function (stream, cursor, run) {

@@ -13,7 +13,7 @@ import pytest
 from dash._utils import stringify_id
 
 from app import drawing, ids, main as app_main
-from dash_client import (SMALL_RUN, app, config_for, draw, follow, page, press, ready_run, settings,  # noqa: F401
+from dash_client import (SMALL_RUN, Page, app, config_for, draw, follow, page, press, ready_run, settings,  # noqa: F401
                          started_run,
                          tick, updates)
 
@@ -106,7 +106,7 @@ def test_train_creates_a_running_run(page):
     run, cursor, up = started_run(page)
     assert isinstance(run["run_id"], str) and run["run_id"]
     assert run["running"] is True
-    assert up[ids.INTERVAL_TRAIN]["disabled"] is False
+    assert up[ids.CLOCK_TRAIN]["disabled"] is False
     assert cursor == {"run_id": run["run_id"], "n": [1]}
     fig = up[ids.GRAPH_CURVES]["figure"]
     assert [t["name"] for t in fig["data"]][:2] == ["train loss", "test loss"]
@@ -114,12 +114,27 @@ def test_train_creates_a_running_run(page):
 
 
 def test_a_new_config_alone_makes_a_paused_run(page):
+    training, _, _ = started_run(page)
+    new = config_for(page, {**SMALL_RUN, (ids.EPOCHS, "value"): "90"})
     status, data = page.call(page.find(ids.STORE_RUN, "data"),
-                             {(ids.STORE_CONFIG, "data"): config_for(page)}, changed=[f"{ids.STORE_CONFIG}.data"])
+                             {(ids.STORE_CONFIG, "data"): new}, changed=[f"{ids.STORE_CONFIG}.data"])
     assert status == 200
     up = updates(data)
     assert up[ids.STORE_RUN]["data"]["running"] is False
-    assert up[ids.INTERVAL_TRAIN]["disabled"] is True
+    assert up[ids.STORE_RUN]["data"]["run_id"] != training["run_id"]
+    assert up[ids.CLOCK_TRAIN]["disabled"] is True
+
+
+def test_the_same_config_again_keeps_the_run_the_page_shows(page):
+    """A settings call that carries an old run (its page dropped the Train answer) gets the run
+    the server knows the page shows, still training — not a fresh idle one."""
+    training, _, _ = started_run(page)
+    status, data = page.call(page.find(ids.STORE_RUN, "data"),
+                             {(ids.STORE_CONFIG, "data"): config_for(page), (ids.STORE_RUN, "data"): None},
+                             changed=[f"{ids.STORE_CONFIG}.data"])
+    assert status == 200
+    run = updates(data)[ids.STORE_RUN]["data"]
+    assert run["run_id"] == training["run_id"] and run["running"] is True
 
 
 def test_ticks_stream_every_point_exactly_once_until_the_end(page):
@@ -158,7 +173,8 @@ def test_tick_on_an_expired_run_says_so(page):
     assert "expired" in updates(data)[ids.STATUS]["children"]
 
 
-def test_pause_then_step_then_reset(page):
+def test_pause_then_step_then_reset(app):
+    page = Page(app.server.test_client())  # a page of its own: its first run, its first commands
     run, cursor, _ = started_run(page, speed="slow")
     config = config_for(page)
     follow(page, run, cursor, until=lambda s: "Step 3 " in s["status"])
@@ -173,7 +189,7 @@ def test_pause_then_step_then_reset(page):
     status, data = press(page, ids.STEP, config, paused)
     stepped = updates(data)[ids.STORE_RUN]["data"]
     assert stepped["running"] is False and stepped["seq"] == 3
-    assert updates(data)[ids.INTERVAL_TRAIN]["disabled"] is False  # the page waits for the step
+    assert updates(data)[ids.CLOCK_TRAIN]["disabled"] is False  # the page waits for the step
     stream, steps, _ = follow(page, stepped, cursor)
     assert f"Step {at + 1} " in stream["status"] and steps[-1] == at + 1
 
@@ -183,9 +199,10 @@ def test_pause_then_step_then_reset(page):
     assert "Step 0 " in up[ids.STATUS]["children"]
 
 
-def test_same_settings_same_run(page):
-    a = updates(press(page, ids.TRAIN, config_for(page))[1])
-    b = updates(press(page, ids.TRAIN, config_for(page))[1])
+def test_same_settings_same_run(app):
+    one, two = Page(app.server.test_client()), Page(app.server.test_client())
+    a = updates(press(one, ids.TRAIN, config_for(one))[1])
+    b = updates(press(two, ids.TRAIN, config_for(two))[1])
     fa, fb = a[ids.GRAPH_CURVES]["figure"], b[ids.GRAPH_CURVES]["figure"]
     assert [t["y"] for t in fa["data"]] == [t["y"] for t in fb["data"]]
 

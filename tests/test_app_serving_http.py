@@ -7,7 +7,7 @@ import json
 import pytest
 from dash._utils import stringify_id
 
-from app import caps, ids
+from app import caps, ids, store as app_store
 from app.main import create_app
 from dash_client import (SMALL_RUN, Page, config_for, draw, follow, page, press, started_run,  # noqa: F401
                          tick, updates)
@@ -24,6 +24,22 @@ def test_each_page_load_gets_its_own_strong_secret(app):
     assert sa != sb and len(sa) >= 32  # 24 random bytes, url-safe: 192 bits
 
 
+@pytest.mark.parametrize("forged", ["x" * 40, "a" * 32 + ".0123456789abcdef0123456789abcdef", None, 17])
+def test_a_session_id_the_server_did_not_sign_is_refused(app, forged):
+    """Sessions are server-issued: a made-up id cannot own runs (one client, one session per page)."""
+    page = Page(app.server.test_client())
+    status, data = page.call(page.find(ids.STORE_RUN, "data"),
+                             {(ids.STORE_CONFIG, "data"): config_for(page), (ids.STORE_SESSION, "data"): forged,
+                              (ids.TRAIN, "n_clicks"): 1}, changed=[f"{ids.TRAIN}.n_clicks"])
+    assert status == 200
+    up = updates(data)
+    assert ids.STORE_RUN not in up and "reload the page" in up[ids.STATUS]["children"]
+    sessions_runs = [k for k in app.lossviz_services.store.runs.cache.iterkeys()
+                     if str(k).startswith("session:") and str(k).count(":") == 1]
+    owner = app_store.owner_of(forged) if isinstance(forged, str) else None
+    assert f"session:{owner}" not in sessions_runs
+
+
 def test_a_run_answers_only_to_the_session_that_made_it(app):
     alice, mallory = Page(app.server.test_client()), Page(app.server.test_client())
     run, cursor, _ = started_run(alice, speed="slow")
@@ -32,7 +48,8 @@ def test_a_run_answers_only_to_the_session_that_made_it(app):
     up = updates(data)
     assert ids.STORE_STREAM not in up and "another session" in up[ids.STATUS]["children"]
     status, data = press(mallory, ids.PAUSE, config_for(mallory), run)
-    assert "another session" in updates(data)[ids.STATUS]["children"]
+    # A press acts on the presser's own session only: the run it names is not even read.
+    assert updates(data)[ids.STORE_RUN]["data"]["run_id"] != run["run_id"]
     status, data = draw(mallory, run)
     assert "another session" in updates(data)[ids.VIEW_ERROR]["children"]
     # Alice's run was not paused by Mallory's press.
