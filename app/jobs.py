@@ -361,11 +361,26 @@ def warm_up() -> None:
 
 
 class CeleryRunner:
-    """Jobs sent through Redis to Celery workers (``lossviz worker``), on this or other machines."""
+    """Jobs sent through Redis to Celery workers (``lossviz worker``), on this or other machines.
 
-    def __init__(self, celery_app) -> None:
+    ``submit`` says False when the budget kept in that Redis (``app.budget``: the live workers'
+    threads, 'server_jobs' and 'job_memory' per worker) is spent; the job carries its share to
+    the worker, which gives it back when the job ends.
+    """
+
+    def __init__(self, celery_app, budget=None) -> None:
+        from .budget import RedisBudget
+
         self.celery_app = celery_app
+        self.budget = budget or RedisBudget(celery_app.conf.broker_url)
 
     def submit(self, run_id: str, cost: int = 0) -> bool:
-        self.celery_app.send_task("lossviz.train", args=[run_id])  # the worker's threads bound it
+        share = self.budget.take(cost)
+        if share is None:
+            return False
+        try:
+            self.celery_app.send_task("lossviz.train", args=[run_id, share, int(cost)])
+        except Exception:
+            self.budget.give(share)
+            raise
         return True

@@ -14,7 +14,7 @@ from app import caps, ids, static
 from app.main import create_app
 from app.panels.surfaces import convexity_grid
 from app.store import RunStore
-from dash_client import Page, app, follow, page, started_run, updates  # noqa: F401 (fixtures)
+from dash_client import Page, app, config_for, follow, page, press, started_run, updates  # noqa: F401 (fixtures)
 from lossviz import tabular
 
 VIEW = {(ids.PAGE_VIEW, "value"): "surfaces", (ids.GRID, "value"): 11, (ids.RANGE, "value"): "1.0",
@@ -205,6 +205,82 @@ def test_expired_tables_leave_the_quota(tmp_path, small_quotas):
     store.put_table(tabular.content_hash(c), c, "c.csv", owner)  # room again
     assert store.table(tabular.content_hash(c)) == c
     store.close()
+
+
+# --- 4. the Celery path keeps the job budget in Redis ---------------------------------------
+
+@pytest.fixture
+def redis_apps(redis_url, tmp_path):
+    """Two web servers on one Redis (a database of their own: no worker of the session reads
+    its queue, so jobs sent stay queued and keep their shares)."""
+    url = redis_url.rsplit("/", 1)[0] + "/7"
+    apps = [create_app(str(tmp_path / f"runs{i}"), url) for i in range(2)]
+    budget = apps[0].lossviz_services.runner.budget
+    budget.client.flushdb()
+    yield apps, budget
+    budget.client.flushdb()
+
+
+def _train_on(app_, speed="normal"):
+    """A fresh page of ``app_`` presses Train: its status line."""
+    page = Page(app_.server.test_client())
+    status, data = press(page, ids.TRAIN, config_for(page), speed=speed)
+    assert status == 200, status
+    return str(updates(data)[ids.STATUS]["children"])
+
+
+def test_the_celery_path_refuses_jobs_beyond_the_workers_budget(redis_apps):
+    """Before: CeleryRunner.submit always said yes (40 forged sessions at Max speed all sent to
+    a worker of 64 threads; an honest student waited at step 0). Now two web servers share one
+    budget in Redis: at most the live workers' threads, then "busy" naming the caps."""
+    apps, budget = redis_apps
+    assert "busy" in _train_on(apps[0])  # no worker alive: nothing is sent
+    beating = budget.keep_registered("test-worker", 3)  # a worker with three threads
+    try:
+        said = [_train_on(apps[i % 2], "max") for i in range(5)]
+        assert ["busy" in s for s in said] == [False, False, False, True, True], said
+        assert "'server_jobs'" in said[-1] and "'job_memory'" in said[-1]
+        assert budget.usage()["jobs"] == 3 and budget.usage()["most_jobs"] == 3
+    finally:
+        beating.set()
+        budget.leave("test-worker")
+
+
+def test_the_celery_budget_counts_memory_and_lets_lapsed_shares_go(redis_apps, monkeypatch):
+    from app import budget as budget_module
+
+    apps, budget = redis_apps
+    budget.beat("test-worker", 8)
+    for app_ in apps:
+        app_.lossviz_services.runner.budget.bytes_per_worker = 1  # the first job fits, no second
+    assert "busy" not in _train_on(apps[0]) and "busy" in _train_on(apps[1])
+    budget.client.flushdb()
+    monkeypatch.setattr(budget_module, "QUEUED_TTL_S", 0.3)  # a job sent and never started...
+    monkeypatch.setattr(budget_module, "WORKER_TTL_S", 0.6)  # ...on a worker that died
+    budget.beat("test-worker", 1)
+    assert budget.take(10) is not None and budget.take(10) is None
+    time.sleep(0.4)
+    assert budget.usage()["jobs"] == 0 and budget.take(10) is not None  # the share came back
+    time.sleep(0.7)
+    assert budget.usage()["workers"] == 0 and budget.take(10) is None  # no worker: no job
+
+
+def test_a_celery_job_holds_its_share_while_it_trains_and_gives_it_back(celery_worker, redis_url, tmp_path):
+    app_ = create_app(str(tmp_path / "runs"), redis_url)
+    budget = app_.lossviz_services.runner.budget
+    deadline = time.monotonic() + 20
+    while budget.usage()["workers"] < 1:  # the worker registers its threads as it starts
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert budget.usage()["most_jobs"] == 8  # the fixture's --concurrency
+    page = Page(app_.server.test_client())
+    run, cursor, _ = started_run(page, values={(ids.SAMPLES, "value"): "120", (ids.EPOCHS, "value"): "60"})
+    assert budget.usage()["jobs"] >= 1
+    stream, steps, _ = follow(page, run, cursor)
+    assert stream["done"] and steps and steps[-1] > 0
+    while budget.usage()["jobs"]:
+        assert time.monotonic() < deadline + 30
+        time.sleep(0.1)
 
 
 # --- 5. a job whose page never sent a heartbeat is stopped as idle --------------------------
