@@ -154,6 +154,20 @@ def test_a_silent_page_stops_its_job(store, monkeypatch):
     assert "closed" in store.hot(rid)["message"]
 
 
+def test_a_page_never_seen_stops_its_job_idle_seconds_after_it_began(store, monkeypatch):
+    from app import caps
+
+    monkeypatch.setattr(jobs, "SEEN_EVERY_S", 0.05)
+    monkeypatch.setitem(caps.CAPS, "idle_seconds", caps.Cap("idle_seconds", 0.5, "seconds"))
+    hot = create_run(store, SMALL.replace(epochs=100_000), "o" * 32)
+    rid = hot["run_id"]
+    send(store, rid, "train")
+    start = time.monotonic()
+    assert store.seen(rid) is None and run_job(store, rid) == "page gone"
+    assert 0.5 <= time.monotonic() - start < 2.0
+    assert "closed" in store.hot(rid)["message"] and store.hot(rid)["step"] > 0
+
+
 def test_a_command_sent_while_a_job_stops_is_served(store):
     hot = create_run(store, SMALL, "o" * 32)
     rid = hot["run_id"]
