@@ -136,9 +136,8 @@ def _table(rows: int, seed: int) -> bytes:
 
 
 def _upload(page, data: bytes, filename: str, values=None):
-    contents = "data:text/csv;base64," + base64.b64encode(data).decode()
-    status, body = page.call(page.find(ids.STORE_UPLOAD, "data"),
-                             {(ids.STORE_UPLOAD_FILE, "data"): {"contents": contents, "filename": filename}, **(values or {})})
+    file = {"contents": "data:text/csv;base64," + base64.b64encode(data).decode(), "filename": filename}
+    status, body = page.call(page.find(ids.STORE_UPLOAD, "data"), {(ids.STORE_UPLOAD_FILE, "data"): file, **(values or {})})
     assert status == 200, status
     return updates(body)
 
