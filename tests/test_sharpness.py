@@ -132,9 +132,10 @@ def test_which_sharpness_each_line_is_for(optimizer):
 
 
 def test_full_batch_adam_trains_at_its_line_in_preconditioned_sharpness_only():
-    """The default run (moons, full-batch Adam, η = 0.01): λmax(P⁻¹H) reaches 38/η, λmax(H) stays
-    below 1% of it -- the line is for the preconditioned sharpness."""
-    trainer = Trainer(RunConfig(epochs=150))
+    """Moons, full-batch Adam, η = 0.01: λmax(P⁻¹H) reaches 38/η, λmax(H) stays below 1% of it --
+    the line is for the preconditioned sharpness."""
+    trainer = Trainer(RunConfig(dataset="moons", n_samples=500, hidden=(16, 16), activation="tanh",
+                                loss="cross_entropy", optimizer="adam", lr=0.01, batch_size=0, epochs=150, seed=0))
     line = stability_threshold(trainer.config)
     assert line == pytest.approx(3800)
     _, pre = sharpness_series(trainer, 150, every=10, preconditioned=True)

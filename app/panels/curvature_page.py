@@ -1,8 +1,11 @@
 """The "Curvature" view of the page: λmax, λmin and the trace of the Hessian along the run's
-path beside its loss, with the optimizer's stability line — the edge of stability, live.
+path beside its loss, with the optimizer's stability line — the edge of stability, live (for Adam
+and RMSprop against the preconditioned sharpness λmax(P⁻¹H), the one their line holds for).
 
 Measured in the view requests (never in the training job), a few path rows per request within a
-time budget and one at a time per process, cached per run: training never waits for it.
+time budget and one at a time per process, cached per run: training never waits for it. An adaptive
+optimizer's state at past rows comes from retracing the run (``curvature.retracer``), whose state
+is cached beside the series so each request goes on where the last stopped.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from .. import ids
 from ..messages import guarded
 from ..run_control import own_run, run_hots
 from ..runs import history_of, load_view
-from .curvature import extend, path_steps, rows_to_measure, sharpness_figure, summary, threshold_words, too_big
+from .curvature import extend, path_steps, rows_to_measure, run_entry, sharpness_figure, summary, too_big
 
 LIVE_BUDGET_S, SETTLED_BUDGET_S = 0.25, 1.5
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
@@ -26,6 +29,17 @@ def layout() -> html.Div:
                               className="plot"),
                      dcc.Interval(id=ids.INTERVAL_CURVATURE, interval=1000, disabled=True)],
                     id=ids.BOX_CURVATURE, className="curvature", style={"display": "none"})
+
+
+def _measured(store, hot: dict, view, budget_s: float) -> dict:
+    """The run's curvature series, extended within ``budget_s`` and cached with its retracer."""
+    steps = path_steps(hot["total_steps"], hot["n_params"], len(view.trajectory), view.step_count)
+    key, retrace_key = ("curvature", hot["run_id"]), ("curvature-retrace", hot["run_id"])
+    series, retrace = extend(store.get_result(key) or {}, view, steps, budget_s, store.get_result(retrace_key))
+    store.put_result(key, series)
+    if retrace is not None:
+        store.put_result(retrace_key, retrace)
+    return series
 
 
 def register(app, services) -> None:
@@ -55,20 +69,10 @@ def register(app, services) -> None:
                 why = too_big(v.net.n_params, v.data.X_train.shape[0])
                 if why:
                     return no_update, why, True
-                steps = path_steps(h["total_steps"], h["n_params"], len(v.trajectory), int(h["step"]))
-                key = ("curvature", h["run_id"])
-                series = extend(services.store.get_result(key) or {}, v,
-                                steps, (LIVE_BUDGET_S if running else SETTLED_BUDGET_S) / len(hots))
-                services.store.put_result(key, series)
+                series = _measured(services.store, h, v, (LIVE_BUDGET_S if running else SETTLED_BUDGET_S) / len(hots))
                 complete = complete and len(series) == len(rows_to_measure(len(v.trajectory)))
-                points = history_of(services.store.points_since(h, 0))
-                rows = sorted(series.values())
-                edge, edge_label = threshold_words(v.config)
-                runs.append({"label": f"{'AB'[i]} ({h['label']})" if len(hots) > 1 else "",
-                             "loss_steps": points["step"], "loss": points["train_loss"],
-                             "steps": [r[0] for r in rows], "lambda_max": [r[1] for r in rows],
-                             "lambda_min": [r[2] for r in rows], "trace": [r[3] for r in rows],
-                             "edge": edge, "edge_label": edge_label})
+                label = f"{'AB'[i]} ({h['label']})" if len(hots) > 1 else ""
+                runs.append(run_entry(label, history_of(services.store.points_since(h, 0)), series, v.config))
         finally:
             services.view_slots.release()
         fig = sharpness_figure(runs)
