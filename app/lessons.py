@@ -318,6 +318,10 @@ def _claim(raw: Any, config: RunConfig, compare: Compare | None,
             raise bad(f"claim.{key}", str(exc)) from None
     if params["run"] == "b" and compare is None:
         raise bad("claim.run", "there is no run B without a compare table")
+    claimed = config if params["run"] == "a" else config.replace(**{compare.field: compare.value})
+    problem = kind.fits(claimed) if kind.fits else ""
+    if problem:
+        raise bad("claim.kind", f"{kind.name} {problem}")
     return Claim(kind.name, MappingProxyType(params))
 
 
@@ -336,6 +340,7 @@ class ClaimKind:
     task: str | None = None
     two_runs: bool = True
     same_loss: bool = False
+    fits: Callable[[RunConfig], str] | None = None  # why the claimed run's config does not fit ("" if it does)
 
 
 def _smaller_by(x: float, y: float, factor: float) -> bool:
@@ -471,6 +476,43 @@ def _edge_of_stability(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) ->
     return Evidence(tuple(lines), tuple(holds))
 
 
+def _adaptive_full_batch(config: RunConfig) -> str:
+    from lossviz.sharpness import line_is_preconditioned
+
+    if not line_is_preconditioned(config):
+        return f"needs an adaptive optimizer (adam or rmsprop), not {config.optimizer!r}"
+    return "" if config.batch_size == 0 else "needs full-batch training (batch_size = 0): the line is a full-batch rule"
+
+
+def _preconditioned_edge(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) -> Evidence:
+    from lossviz.sharpness import sharpness, stability_threshold
+
+    lines, holds = [], []
+    for r in exp.runs:  # each run measured every `every` steps to its end, from its first step on
+        edge, steps, pre, raw = stability_threshold(r.config), [], [], []
+        while r.status != "diverged":
+            if r.step_count and r.optimizer.adaptive:
+                steps.append(r.step_count)
+                pre.append(sharpness(r, preconditioned=True))
+                raw.append(sharpness(r))
+            if r.finished:
+                break
+            r.advance(p["every"])
+        at = next((i for i, v in enumerate(pre) if v >= p["fraction"] * edge), None) if pre else None
+        if at is None:
+            holds.append(False)
+            lines.append(f"λmax(P⁻¹H) up to {max(pre, default=math.nan):.4g}, never at {p['fraction']:.0%} of "
+                         f"its line {edge:.4g} ({r.evaluate().status})")
+            continue
+        after, top_raw = pre[at:], max(raw)
+        holds.append(r.evaluate().status == "done" and top_raw < p["raw_below"] * edge
+                     and (1 - p["band"]) * edge <= min(after) and max(after) <= (1 + p["band"]) * edge)
+        lines.append(f"λmax(P⁻¹H) at {p['fraction']:.0%} of its line {edge:.4g} by step {steps[at]}, "
+                     f"then {min(after):.4g} to {max(after):.4g}; λmax(H) at most {top_raw:.4g} "
+                     f"({top_raw / edge:.1%} of the line)")
+    return Evidence(tuple(lines), tuple(holds))
+
+
 RUN = (_choice(*RUNS), REQUIRED)
 FACTOR = (_number(1, 1e6), 1.0)
 PLANES = (_number(1, 16, integral=True), 4)
@@ -503,4 +545,13 @@ CLAIMS: dict[str, ClaimKind] = {k.name: k for k in [
               "gradient descent), and after it gets there the loss still falls, by 10% or more, not smoothly "
               "(λmax measured every {every} steps)",
               _edge_of_stability, two_runs=False),
+    ClaimKind("reaches_preconditioned_edge", {"run": RUN, "fraction": (_number(0, 2, low_open=True), 0.9),
+                                              "band": (_number(0, 1, low_open=True), 0.5),
+                                              "raw_below": (_number(0, 1, low_open=True), 0.05),
+                                              "every": (_number(1, 1000, integral=True), 10)},
+              "run {RUN}'s preconditioned sharpness λmax(P⁻¹H), P from its optimizer's own state, rises to at "
+              "least {fraction:.0%} of its stability line (38/η for Adam) and from then on stays within "
+              "±{band:.0%} of it, while λmax(H), the Hessian's own sharpness, stays below {raw_below:.0%} of that "
+              "line all run (both measured every {every} steps)",
+              _preconditioned_edge, two_runs=False, fits=_adaptive_full_batch),
 ]}

@@ -14,12 +14,15 @@ import sys
 from pathlib import Path
 from types import MappingProxyType
 
+import numpy as np
 import pytest
 
 from app import lessons as lz
 from app.lessons import tomllib  # tomli on Python 3.10
 from app.compare import COMPARE_FIELDS
 from lossviz import Experiment, RunConfig
+from lossviz.optimizers import Adam
+from lossviz.sharpness import _THRESHOLDS, ADAM_BETA1
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = lz.load_lessons()
@@ -97,6 +100,40 @@ def test_a_claim_that_the_engine_contradicts_does_not_hold(tmp_path):
     assert not verdict.holds and "does NOT hold" in str(verdict)
 
 
+# --- Adam at the edge of stability: the claim fails on a wrong engine ------------------------
+
+def _adam_p_without_sqrt(self):
+    return None if not self.t else (1 - self.b1 ** self.t) * (self.v / (1 - self.b2 ** self.t) + self.eps)
+
+
+ADAM_MUTATIONS = {  # what a wrong engine would do -> how it is put in place
+    # Adam's line judged against the Hessian's own λmax (P = I): the very mistake the lesson corrects
+    "P = I (Adam's line against λmax(H))": lambda mp: mp.setattr(
+        Adam, "preconditioner", lambda self: np.ones(self.n_params) if self.t else None),
+    "P = v̂ + ε (the square root dropped)": lambda mp: mp.setattr(
+        Adam, "preconditioner", _adam_p_without_sqrt),
+    "Adam's line (2 + 2β₁)/η (the 1/(1 − β₁) of its averaged step dropped)": lambda mp: mp.setitem(
+        _THRESHOLDS, "adam", lambda lr, mu: (2 + 2 * ADAM_BETA1) / lr),
+}
+
+
+def test_a_lesson_shows_adam_at_its_line_in_preconditioned_sharpness():
+    lesson = lz.lesson_by_id(LESSONS, "adam-edge-of-stability")
+    config = lesson.config()
+    assert lesson.claim.kind == "reaches_preconditioned_edge" and lesson.view["page"] == "curvature"
+    assert (config.optimizer, config.batch_size, config.lr) == ("adam", 0, 0.01)
+    assert "38/η" in lesson.explanation and "λmax(P⁻¹H)" in lesson.explanation
+
+
+@pytest.mark.parametrize("mutation", ADAM_MUTATIONS)
+def test_the_adam_edge_claim_fails_on_a_wrong_engine(monkeypatch, mutation):
+    """The claim can fail: with the preconditioner or the line wrong (each mutation above), the
+    lesson's own settings no longer show λmax(P⁻¹H) at its line and λmax(H) far below it."""
+    ADAM_MUTATIONS[mutation](monkeypatch)
+    verdict = lz.lesson_by_id(LESSONS, "adam-edge-of-stability").check()
+    assert not verdict.holds, f"{mutation}: {verdict}"
+
+
 # --- files a teacher might get wrong ------------------------------------------------------
 
 BASE = dict(id="tiny", title="A tiny lesson", explanation="It is short. It is small.", question="Why?",
@@ -158,6 +195,11 @@ BAD = [  # (what is wrong, the key the message must name, how to break BASE)
     ("unknown view option", "view.colour", _set(None, view={"colour": "red"})),
     ("view value refused", "view.page", _set(None, view={"page": "slides"})),
     ("grid over its cap", "view.grid", _set(None, view={"grid": 1001})),
+    ("preconditioned claim for SGD", "claim.kind", lambda l: (l["settings"].update(optimizer="sgd"), l.pop("compare"),
+                                                              l.update(claim=dict(kind="reaches_preconditioned_edge", run="a")))),
+    ("preconditioned claim on minibatches", "claim.kind", lambda l: (
+        l["settings"].update(optimizer="adam", batch_size=32), l.pop("compare"),
+        l.update(claim=dict(kind="reaches_preconditioned_edge", run="a")))),
     ("A-B plane for two shapes", "view.plane", lambda l: l.update(compare=dict(field="hidden", value=[4]),
                                                                  view=dict(plane="compare"))),
 ]
