@@ -25,7 +25,7 @@ from .state import ALIASES, BY_KEY, ROWS, from_query
 
 MODES = ("inline", "external", "tab")  # how show() opens the app
 FLAGS = ("log_z", "present")  # keys whose value is on/off
-FALLBACK = re.compile(r"; (kept its default|ignored|compare mode stays off)$")
+FALLBACK = re.compile(r"; (kept its default.*|ignored|compare mode stays off|run B gets the suggested value)$")
 SETTING_KEYS = (*(r.key for r in ROWS), "hidden", "compare", "b", "lesson")
 
 
@@ -79,8 +79,6 @@ def _check_settings(texts: dict[str, str]) -> None:
     values, problems = from_query(query)
     if problems:  # the page falls back and says so; Python refuses, in the page's words
         raise ValueError("lossviz.show: " + "; ".join(FALLBACK.sub("", p) for p in problems))
-    if "b" in texts and "compare" not in texts:
-        raise ValueError("lossviz.show: 'b' is run B's value; say which setting it is with compare=FIELD")
     try:
         config = _config(values)
         if "range" in texts:
