@@ -9,6 +9,8 @@ callback request that is not the shape Dash's renderer sends gets HTTP 400 with 
 from __future__ import annotations
 
 import logging
+import os
+import time
 
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -18,6 +20,7 @@ from .caps import CAPS
 
 log = logging.getLogger("lossviz.app")
 CALLBACK_PATH = "_dash-update-component"
+SLOW_ENV = "LOSSVIZ_SLOW_CALLBACKS"
 
 
 def _well_formed(body) -> bool:
@@ -42,9 +45,23 @@ def _is_upload(body: dict) -> bool:
         and inputs[0].get("property") == "data" and ids.UPLOAD_NOTE in body["output"]
 
 
+def _slowed_outputs() -> list[tuple[str, float]]:
+    """For tests of a page under load: ``LOSSVIZ_SLOW_CALLBACKS="store-config.data=1.5;..."``
+    holds every callback request whose output names one of these for that many seconds."""
+    out = []
+    for item in os.environ.get(SLOW_ENV, "").split(";"):
+        name, _, seconds = item.partition("=")
+        if name.strip() and seconds:
+            out.append((name.strip(), min(float(seconds), 30.0)))
+    return out
+
+
 def protect(server: Flask) -> None:
     """Install the size cap, the shape check and the 400 answer on ``server``."""
     server.config["MAX_CONTENT_LENGTH"] = int(CAPS["request_bytes"].limit)
+    slowed = _slowed_outputs()
+    if slowed:
+        log.warning("%s is set: these callbacks answer late: %s", SLOW_ENV, slowed)
 
     @server.before_request
     def check_callback_body():
@@ -58,6 +75,9 @@ def protect(server: Flask) -> None:
                 return jsonify(error="malformed callback request"), 400
             if big and not _is_upload(body):
                 return jsonify(error=CAPS["request_bytes"].message(f"{size:,} bytes")), 413
+            for name, seconds in slowed:
+                if name in body["output"]:
+                    time.sleep(seconds)
         return None
 
     @server.errorhandler(Exception)

@@ -8,11 +8,13 @@ on shares runs with the others only through the store.
 from __future__ import annotations
 
 import os
+import sys
 
 from gunicorn.app.base import BaseApplication
 
 from .memory import IdleTrimmer, trim
 
+SWITCH_INTERVAL_S = 0.0005
 PROFILE_ENV = "LOSSVIZ_PROFILE"  # a folder: each request's cProfile goes there (bench_live_cost.py)
 
 
@@ -21,6 +23,10 @@ def make_server():
     from .main import CACHE_ENV, REDIS_ENV, create_app
 
     app = create_app(os.environ.get(CACHE_ENV) or None, os.environ.get(REDIS_ENV) or None, job_process=True)
+    # A tick is a few milliseconds of Python between waits; a landscape computed on another
+    # thread holds the GIL for its whole switch interval each time the tick wants it back, so at
+    # the default 5 ms a tick waited seconds behind a landscape. 0.5 ms keeps ticks quick.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     trimmer = IdleTrimmer().start()
     app.server.before_request(trimmer.touch)
     client = app.server.test_client()
