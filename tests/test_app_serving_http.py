@@ -140,3 +140,29 @@ def test_the_session_jobs_cap_is_enforced_and_named(app):
     assert "'session_jobs' cap" in word
     for rid in runs[:2]:
         command(services, rid, "pause", owner)
+
+
+def test_resets_and_new_settings_do_not_pile_up_runs(app):
+    """40 Resets and settings changes leave one stored run for the page (each replaced run is
+    stopped and deleted, with every chunk of it), not 40 kept for 6 hours."""
+    store = app.lossviz_services.store
+    page = Page(app.server.test_client())
+    run, _, _ = started_run(page, speed="fast")
+
+    def hot_keys():
+        return {str(k) for k in store.runs.cache.iterkeys() if str(k).endswith(":hot")}
+
+    before = hot_keys()
+    config = config_for(page)
+    for i in range(20):
+        press(page, ids.RESET, config)
+        status, data = page.call(page.find(ids.STORE_RUN, "data"),
+                                 {(ids.STORE_CONFIG, "data"): config_for(page, {**SMALL_RUN, (ids.SEED, "value"): str(i)})},
+                                 changed=[f"{ids.STORE_CONFIG}.data"])
+        assert status == 200
+    after = hot_keys()
+    mine = after - before
+    assert len(mine) == 1, f"{len(mine)} runs of this page are stored"
+    assert f"run:{run['run_id']}:hot" not in after  # the first run is gone, chunks and all
+    assert not [k for k in store.runs.cache.iterkeys() if str(k).startswith(f"run:{run['run_id']}:")
+                and not str(k).endswith(":gone")]
