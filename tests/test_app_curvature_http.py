@@ -103,7 +103,7 @@ def test_adam_is_drawn_against_its_line_in_preconditioned_sharpness(page):
     assert math.isclose(raw["y"][-1], sharpness(tr), rel_tol=1e-5)
     assert max(v for v in pre["y"] if v is not None) >= 0.9 * 3800 and max(raw["y"]) < 0.05 * 3800
     note = out[ids.CURVATURE_NOTE]["children"]
-    assert note.startswith("The preconditioned sharpness λmax(P⁻¹H) ") and "of the Hessian itself" in note
+    assert note.startswith("The preconditioned sharpness λmax(P⁻¹H) ") and "λmax(H), the Hessian's own sharpness, " in note
 
 
 def small_adam_view(epochs=60):
@@ -179,7 +179,7 @@ def test_adaptive_runs_get_a_row_for_the_preconditioned_sharpness_and_say_which_
     text = summary([sgd, adam])
     assert text.startswith("A (SGD): the sharpness λmax(H) 19 now (95% of its stability line 20)")
     assert "B (Adam): the preconditioned sharpness λmax(P⁻¹H) 3700 now (97% of its stability line 3800)" in text
-    assert "λmax(H) of the Hessian itself 2 now, 0% of that line" in text
+    assert "λmax(H), the Hessian's own sharpness, 2 now, 0.053% of that line" in text
     assert cv.threshold_words(lossviz.RunConfig(optimizer="rmsprop", lr=0.01)) == \
         (200.0, "stability line 2/η = 200, for λmax(P⁻¹H)")
     assert "not measured yet" in summary([dict(adam, lambda_pre=[None, None])])

@@ -250,7 +250,8 @@ def sharpness_figure(runs: list[dict], metric_label: str = "loss") -> figures.Fi
 
 
 def _percent(value: float, edge: float) -> str:
-    return f"{100 * value / edge:.0f}%"
+    share = 100 * value / edge
+    return f"{share:.0f}%" if abs(share) >= 10 else f"{share:.2g}%"  # small shares: 1.2%, 0.053%, not 0%
 
 
 def _against_line(what: str, values: list[float], edge: float | None) -> str:
@@ -280,7 +281,7 @@ def summary(runs: list[dict]) -> str:
         if r["preconditioned"]:
             where = _against_line(f"the preconditioned sharpness {PRE}", pre, r["edge"]) if pre else \
                 f"the preconditioned sharpness {PRE} not measured yet (the optimizer has no state before its first step)"
-            raw = f"; {RAW} of the Hessian itself {lam[-1]:.4g} now" + \
+            raw = f"; {RAW}, the Hessian's own sharpness, {lam[-1]:.4g} now" + \
                 (f", {_percent(lam[-1], r['edge'])} of that line" if r["edge"] else "")
             text = f"{lead}{where}{raw}."
         else:
