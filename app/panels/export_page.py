@@ -34,7 +34,8 @@ COMPARE_PLOTS = [("A's landscape", ids.GRAPH_CONTOUR), ("B's landscape", ids.GRA
 
 def plot_options(display: str, compare: bool) -> list[dict]:
     """The plots a person can save as an image: those on the page now, and only those."""
-    shown = COMPARE_PLOTS if compare else SINGLE_PLOTS.get(display, SINGLE_PLOTS["both"]) + [
+    single = SINGLE_PLOTS[display] if isinstance(display, str) and display in SINGLE_PLOTS else SINGLE_PLOTS["both"]
+    shown = COMPARE_PLOTS if compare else single + [
         ("Learning curves", ids.GRAPH_CURVES), ("Data", ids.GRAPH_DATA)]
     return [{"label": label, "value": v} for label, v in shown]
 
