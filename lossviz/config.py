@@ -76,7 +76,7 @@ class RunConfig:
     noise: float | None = None  # None: the dataset's own default
     outlier_fraction: float = 0.1
     test_fraction: float = 0.2
-    seed: int = 0
+    seed: int = 27  # its untrained default network is at chance (50%) on moons; seed 0 started at 86%
     hidden: tuple[int, ...] = (16, 16)
     activation: str = "tanh"
     loss: str = "cross_entropy"

@@ -32,7 +32,7 @@ def test_keys_and_shapes(exported):
     assert e["surface"].shape == (len(e["alphas"]), len(e["betas"])) == (7, 7)
     assert str(e["task"]) == "classification" and str(e["activation"]) == "tanh"
     assert str(e["loss"]) == "cross_entropy" and str(e["optimizer"]) == "adam"
-    assert float(e["lr"]) == 0.01 and int(e["seed"]) == 0 and float(e["huber_delta"]) == 1.0
+    assert float(e["lr"]) == 0.01 and int(e["seed"]) == lossviz.RunConfig().seed and float(e["huber_delta"]) == 1.0
 
 
 def test_surface_is_the_data_loss_around_the_final_weights(exported):
@@ -47,7 +47,7 @@ def test_surface_is_the_data_loss_around_the_final_weights(exported):
 
 def test_training_data_is_what_the_network_trained_on(exported):
     e = exported
-    data = lossviz.load_dataset("moons", n_samples=200, noise=0.2, seed=0)
+    data = lossviz.load_dataset("moons", n_samples=200, noise=0.2, seed=lossviz.RunConfig().seed)  # the flags' default
     np.testing.assert_array_equal(e["X_train"], data.X_train)
     np.testing.assert_array_equal(e["y_test"], data.y_test)
     assert abs(e["X_train"].mean(axis=0)).max() < 1e-9

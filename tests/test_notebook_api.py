@@ -48,7 +48,7 @@ def test_load_round_trips_a_single_export(single):
         np.testing.assert_array_equal(run.trajectory, raw["trajectory"])
         np.testing.assert_array_equal(run.alphas, raw["alphas"])
         assert run.final["train_loss"] == raw["train_loss"].item()
-    assert run.settings == {"dataset": "moons", "epochs": 40, "seed": 0, "hidden": (8, 8),
+    assert run.settings == {"dataset": "moons", "epochs": 40, "seed": lossviz.RunConfig().seed, "hidden": (8, 8),
                             "activation": "tanh", "loss": "cross_entropy", "huber_delta": 1.0,
                             "optimizer": "sgd", "lr": 0.5, "momentum": 0.9, "l2": 0.0, "l1": 0.0,
                             "batch_size": 0}
@@ -244,17 +244,17 @@ def test_load_and_the_notebook_modules_import_no_web_framework(single):
 
 
 @pytest.mark.parametrize("settings, words", [
-    ({"lr": 1000}, "Learning rate: "),
+    ({"lr": 1000}, "'lr': must be above 0, up to 100, got '1000'"),
     ({"lr": "fast"}, "'fast' is not a number"),
     ({"dataset": "nope"}, "'dataset': choose one of moons"),
-    ({"grid": 5}, "'grid': between 11 and 101"),
-    ({"range": 0}, "range must be"),
+    ({"grid": 5}, "'grid': '5' is not a whole number between 11 and 101"),
+    ({"range": 0}, "'range': '0' is not a number above 0"),
     ({"hidden": "a,b"}, "'hidden'"),
     ({"dataset": "sine", "loss": "cross_entropy"}, "Cross-entropy needs classes"),
     ({"compare": "colour"}, "'compare': choose one of loss"),
-    ({"compare": "loss", "b": "hinge"}, "'b' for compare='loss'"),
+    ({"compare": "loss", "b": "hinge"}, "'b': choose one of mse"),
     ({"compare": "lr", "b": "-1"}, "Run B's learning rate"),
-    ({"b": "mse"}, "compare=FIELD"),
+    ({"b": "mse"}, "'b' is run B's value in compare mode, which needs 'compare'"),
     ({"plane": "compare"}, "needs compare=FIELD"),
     ({"log_z": 1}, "'log_z' takes True or False"),
     ({"lesson": "no-such-lesson"}, "no lesson 'no-such-lesson'"),

@@ -65,6 +65,18 @@ def test_cross_entropy_reaches_90_percent_before_mse_from_same_init(seed):
     assert steps_ce < 2000
 
 
+def test_the_untrained_default_network_is_at_chance():
+    """The first page a class sees starts from the default settings: their untrained network
+    must not already get the answer right (seed 0 started at 86% train, 82% test)."""
+    t = Trainer(RunConfig())
+    chance = 1 / t.data.n_classes
+    snap = t.evaluate()
+    assert abs(snap.train_metric - chance) <= 0.1 and abs(snap.test_metric - chance) <= 0.1, snap
+    while not t.finished:  # and they still learn the data
+        t.advance(1000)
+    assert t.evaluate().test_metric >= 0.9
+
+
 def test_params_init_is_copied_and_checked():
     config = RunConfig(**SMALL)
     init = Trainer(config).params_init
