@@ -48,6 +48,9 @@ CAPS: dict[str, Cap] = {c.name: c for c in [
     # page and one for all pages (a client can open many pages; the store cannot grow forever).
     Cap("session_tables", 4 * tabular.MAX_BYTES // 2 ** 20, "MB of uploaded tables kept for one page"),
     Cap("server_tables", 256, "MB of uploaded tables kept at once for every page"),
+    # Every page's runs and tables together (disk, or Redis's memory): beyond it, new runs are
+    # refused until old ones expire (a run that never trained lives 15 min, a trained one 6 h).
+    Cap("run_store", 4096, "MB of runs and tables stored at once"),
     Cap("session_jobs", 2, "runs training at once for one page"),
     Cap("server_jobs", 32, "runs training at once in one server process"),
     Cap("job_memory", 250, "MB of training state at once in one server process"),

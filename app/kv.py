@@ -81,6 +81,10 @@ class DiskKV:
             self.cache.delete(key)
             return True
 
+    def volume(self) -> int:
+        """Bytes this store takes on disk (expired items that are not yet culled included)."""
+        return int(self.cache.volume())
+
     def close(self) -> None:
         self.cache.close()
 
@@ -126,6 +130,10 @@ class RedisKV:
 
     def delete_if(self, key: str, value: bytes) -> bool:
         return bool(self._delete(keys=[self._k(key)], args=[value]))
+
+    def volume(self) -> int:
+        """Bytes of memory the Redis server uses (every client's keys: it is one budget)."""
+        return int(self.client.info("memory")["used_memory"])
 
     def close(self) -> None:
         self.client.close()

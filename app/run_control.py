@@ -145,6 +145,9 @@ def command(services: Services, run_id: str, action: str, owner: str) -> tuple[i
                 f"Over the 'session_jobs' cap: at most {cap} runs train at once for one page — pause one first")
     seq = send(store, run_id, action)
     hot = store.hot(run_id)
+    if action in ("train", "step") and hot:
+        for h in run_hots(store, hot):  # a run that trains is kept for hours, not minutes
+            store.keep(h)
     cost = sum(job_bytes(h) for h in run_hots(store, hot)) if hot else 0
     if action in ("train", "step") and hot and not services.runner.submit(run_id, cost):
         seq = send(store, run_id, "pause")

@@ -21,7 +21,7 @@ from lossviz.model import Network
 from lossviz.training import dataset_for
 
 from . import caps
-from .store import CURVE_CHUNK, CURVE_KEYS, RunStore, traj_rows_per_chunk
+from .store import CURVE_CHUNK, CURVE_KEYS, UNTRAINED_TTL_S, RunStore, traj_rows_per_chunk
 
 MAX_CURVE_POINTS = 2000
 TRAJECTORY_BYTES = 2 * 2 ** 20  # the path a landscape projects: about 500 rows of a small net
@@ -126,6 +126,7 @@ def create_experiment(store: RunStore, config: RunConfig, owner: str, vary: str 
     """Make one run, or two that differ only in ``vary`` (B = ``value``) from the same start
     (``lossviz.Experiment``); the first leads: its job trains the other in lockstep.
     Returns the hot records, the lead's first."""
+    store.check_room()
     data = table_data(store, config)
     exp = Experiment(config, vary, value, trajectory_bytes=TRAJECTORY_BYTES, data=data)
     if data is not None:  # a table's network size is known only now
@@ -139,6 +140,8 @@ def create_experiment(store: RunStore, config: RunConfig, owner: str, vary: str 
         for h in hots:
             store.put_hot(h)
         store.put_partners(hots[0]["run_id"], [h["run_id"] for h in hots[1:]])
+    for h in hots:  # kept for hours only once it trains (run_control.command)
+        store.keep(h, UNTRAINED_TTL_S)
     return hots
 
 

@@ -37,6 +37,7 @@ from .kv import DiskKV, RedisKV, default_directory, private_directory
 
 RUN_TTL_S = 6 * 3600  # a paused run lives this long after its last change
 RESULT_TTL_S = 15 * 60  # a cached landscape
+UNTRAINED_TTL_S = 15 * 60  # a run made by settings or Reset alone: the page makes it again when gone
 RESULTS_BYTES = 256 * 2 ** 20
 SESSION_KEY_TTL_S = 10 * 365 * 24 * 3600
 SESSION_LOCK_TTL_S = 10.0  # a run request that died lets its page's next one in
@@ -172,16 +173,16 @@ class RunStore:
     def put_model(self, run_id: str, state: dict) -> None:
         self._put(run_id, "model", state)
 
-    def keep(self, hot: dict) -> None:
-        """Restart every key's time to live (a paused run lives RUN_TTL_S from now), its uploaded
-        table's too."""
+    def keep(self, hot: dict, ttl: float = RUN_TTL_S) -> None:
+        """Restart every key's time to live (a paused run lives RUN_TTL_S from now; a run that
+        never trained, UNTRAINED_TTL_S), its uploaded table's too (never shortened)."""
         rid = hot["run_id"]
         parts = ["hot", "ctl", "speed", "params", "model", "seen", "partners"]
         parts += [f"curve:{c}" for c in range(hot["chunks"])] + [f"traj:{c}" for c in range(hot["traj_chunks"])]
         for part in parts:
-            self.runs.touch(f"run:{rid}:{part}", RUN_TTL_S)
+            self.runs.touch(f"run:{rid}:{part}", ttl)
         dataset = hot["config"]["dataset"]
-        if tabular.is_table_name(dataset):
+        if ttl >= RUN_TTL_S and tabular.is_table_name(dataset):
             digest = tabular.parse_table_name(dataset)[0]
             for key in (f"table:{digest}", f"table:{digest}:about"):
                 self.runs.touch(key, RUN_TTL_S)
@@ -340,6 +341,11 @@ class RunStore:
             yield
         finally:
             self.runs.delete_if(key, token)
+
+    def check_room(self) -> None:
+        """Refuse a new run while the run store holds more than its 'run_store' cap (every
+        page's runs and tables; the oldest leave as they expire)."""
+        caps.check("run_store", self.runs.volume() / 2 ** 20)
 
     def was_deleted(self, run_id: Any) -> bool:
         """True for a run that ``delete_run`` dropped (in the last RUN_TTL_S)."""

@@ -137,7 +137,8 @@ def test_the_same_config_again_keeps_the_run_the_page_shows(page):
     assert run["run_id"] == training["run_id"] and run["running"] is True
 
 
-def test_ticks_stream_every_point_exactly_once_until_the_end(page):
+def test_ticks_stream_every_point_exactly_once_until_the_end(app):
+    page = Page(app.server.test_client())  # its own page: a fresh run, not this module's last one
     run, cursor, _ = started_run(page, speed="fast")
     stream, steps, cursor = follow(page, run, cursor)
     assert stream["done"] is True and "finished" in stream["status"] and "Step 100 / 100" in stream["status"]

@@ -3,13 +3,14 @@ the message), and malformed or oversized requests get a 4xx, never a 500."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from dash._utils import stringify_id
 
 from app import caps, ids, store as app_store
 from app.main import create_app
-from dash_client import (SMALL_RUN, Page, config_for, draw, follow, page, press, started_run,  # noqa: F401
+from dash_client import (SMALL_RUN, Page, config_for, draw, follow, page, press, ready_run, started_run,  # noqa: F401
                          tick, updates)
 
 
@@ -166,3 +167,24 @@ def test_resets_and_new_settings_do_not_pile_up_runs(app):
     assert f"run:{run['run_id']}:hot" not in after  # the first run is gone, chunks and all
     assert not [k for k in store.runs.cache.iterkeys() if str(k).startswith(f"run:{run['run_id']}:")
                 and not str(k).endswith(":gone")]
+
+
+def test_a_run_that_never_trains_is_kept_minutes_and_one_that_trains_hours(app):
+    from app.store import RUN_TTL_S, UNTRAINED_TTL_S
+
+    store, page = app.lossviz_services.store, Page(app.server.test_client())
+    ready = ready_run(page)
+    expire = store.runs.cache.get(f"run:{ready['run_id']}:model", expire_time=True)[1]
+    assert expire - time.time() <= UNTRAINED_TTL_S + 1
+    run, _, _ = started_run(page)
+    expire = store.runs.cache.get(f"run:{run['run_id']}:model", expire_time=True)[1]
+    assert expire - time.time() > RUN_TTL_S - 60
+
+
+def test_a_full_run_store_refuses_new_runs_with_a_message(app, monkeypatch):
+    store, page = app.lossviz_services.store, Page(app.server.test_client())
+    monkeypatch.setattr(type(store.runs), "volume", lambda self: int(5e9))
+    status, data = press(page, ids.TRAIN, config_for(page))
+    assert status == 200
+    up = updates(data)
+    assert ids.STORE_RUN not in up and "'run_store' cap" in up[ids.STATUS]["children"]
