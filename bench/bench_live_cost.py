@@ -2,11 +2,13 @@
 
 Serves the app as a teacher does (``lossviz``: gunicorn, 2 processes, each with its job
 process) unless ``--url`` is given, then drives one simulated page with ``bench_load.py``'s
-machinery: it opens the page, presses Train at the default settings (moons, 2-16-16-2 tanh,
-Adam, Normal speed) but 2000 epochs (the default 200 end within ~8 s, before the window; the
-cost of a second of training does not depend on how many are left) and requests what the page requests on
-its own timers (a training tick every 100 ms, a view tick every 400 ms: curve points, the
-contour, the 3-D surface and the data plot as the page paces them). After ``--warmup`` seconds
+machinery (``User``: Dash's renderer and the app's client-side code over HTTP): it opens the
+page, presses Train at the default settings (moons, 2-16-16-2 tanh, Adam, Normal speed) but 2000
+epochs (the default 200 end within ~8 s, before the window; the cost of a second of training does
+not depend on how many are left) and requests what the page requests on its own clocks (a
+training tick every 100 ms and a view tick every 400 ms, each let through only when the last
+one's answers are in: curve points, and every callback a view tick fires — the landscape as
+the page paces it, and the panels'). After ``--warmup`` seconds from the press
 (the first landscapes) it reads the CPU time (user + system) of every server process — the
 gunicorn master, its workers and their job processes (training) — over ``--window`` seconds
 of training, and prints it per second of wall time, split by kind of process, against the
@@ -27,14 +29,13 @@ import os
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlparse
 
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_load import TICK_S, VIEW_S, Stats, Transport, User  # noqa: E402
+from bench_load import Clock, Stats, User  # noqa: E402
 from _machine import Settler  # noqa: E402
 from bench_open import start_lossviz  # noqa: E402
 
@@ -45,8 +46,9 @@ FLOOR_S_PER_S = 0.25
 
 def server_tree(url: str) -> list[psutil.Process]:
     """The server's own processes: what listens on the URL's port, its gunicorn master, and all
-    their descendants (workers, job processes). Not ``bench_load.server_processes``, which also
-    counts every `lossviz worker` on the machine (another test run's would inflate the figure)."""
+    their descendants (workers, job processes); not, as ``bench_load.server_processes(...,
+    workers_too=True)`` does, every `lossviz worker` on the machine (another test run's would
+    inflate the figure)."""
     port = urlparse(url).port or 80
     roots = {}
     for conn in psutil.net_connections(kind="tcp"):
@@ -75,41 +77,25 @@ def cpu_by_kind(url: str) -> dict[str, float]:
     return out
 
 
-def drive(user: User, stats: Stats, seconds: float, pool: ThreadPoolExecutor) -> None:
-    """The page's two timers for ``seconds`` (fired on schedule, answers or not)."""
-    start = time.monotonic()
-    next_tick = next_view = start
-    while time.monotonic() - start < seconds and not user.done:
-        now = time.monotonic()
-        if now >= next_tick:
-            next_tick += TICK_S
-            pool.submit(_safely, user.tick, stats)
-        if now >= next_view:
-            next_view += VIEW_S
-            pool.submit(_safely, user.view, stats)
-        time.sleep(0.005)
-
-
-def _safely(fn, stats: Stats) -> None:
-    try:
-        fn()
-    except Exception as exc:  # noqa: BLE001 - counted, not raised
-        stats.error(f"{type(exc).__name__}: {exc}")
-
-
 def measure(url: str, warmup_s: float, window_s: float, epochs: int) -> dict:
-    stats = Stats()
-    deps = Transport(url).get_json("/_dash-dependencies")
-    user = User(url, deps, stats, {(ids.EPOCHS, "value"): str(epochs)})
+    stats, clock = Stats(), Clock()
+    user = User(url, stats, clock, {(ids.EPOCHS, "value"): str(epochs)})
     user.start()
-    pool = ThreadPoolExecutor(max_workers=16)
-    drive(user, stats, warmup_s, pool)
+    deadline = time.monotonic() + 60
+    while user.pressed_at is None and user.failed is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if user.pressed_at is None:
+        clock.stop()
+        raise SystemExit(f"the page did not open: {user.failed or 'no Train button within 60 s'}")
+    time.sleep(max(0.0, user.pressed_at + warmup_s - time.monotonic()))
     before, n_views, t0 = cpu_by_kind(url), len(stats.landscape_ms), time.monotonic()
-    drive(user, stats, window_s, pool)
+    while time.monotonic() - t0 < window_s and user.finished_at is None:
+        time.sleep(0.05)
     after, wall = cpu_by_kind(url), time.monotonic() - t0
     landscapes = len(stats.landscape_ms) - n_views
-    finished_early = user.done
-    pool.shutdown(wait=True)
+    finished_early = user.finished_at is not None
+    user.close()
+    clock.stop()
     used = {k: after[k] - before[k] for k in after}
     total = sum(used.values())
     return {"cpu_per_s": total / wall, "server_per_s": used["server"] / wall, "jobs_per_s": used["jobs"] / wall,
