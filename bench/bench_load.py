@@ -73,6 +73,8 @@ import psutil
 from dash._utils import split_callback_id, stringify_id
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import Settler  # noqa: E402
 from app import ids  # noqa: E402
 from app.dash_protocol import Page, _walk, updates  # noqa: E402
 from app.layout import TICK_MS, VIEW_MS  # noqa: E402
@@ -894,6 +896,18 @@ def cpu_seconds(url: str, workers_too: bool = False, roots: list | None = None) 
     return total
 
 
+def _machine_busy() -> tuple[float, float] | None:
+    """(CPU seconds the whole machine has been busy, now): /proc/stat's user, nice, system,
+    irq, softirq and steal (guest time is inside user already)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    busy = fields[0] + fields[1] + fields[2] + sum(fields[5:8])
+    return busy / os.sysconf("SC_CLK_TCK"), now()
+
+
 def pct(values: list, q: float) -> float:
     if not values:
         return float("nan")
@@ -911,6 +925,7 @@ def simulate(url: str, n_users: int, timeout_s: float, settle_s: float, widgets:
         raise SystemExit(f"nothing listens at {url} on this machine (the bench reads the server's processes)")
     me = psutil.Process()
     mem_start, cpu_start = memory_mb(url, workers_too, roots), cpu_seconds(url, workers_too, roots)
+    machine_start = _machine_busy()
     my_cpu = sum(me.cpu_times()[:2])
     peak = [mem_start]
     stop = threading.Event()
@@ -940,6 +955,12 @@ def simulate(url: str, n_users: int, timeout_s: float, settle_s: float, widgets:
         pages.join(timeout_s + 60)
     server_cpu = cpu_seconds(url, workers_too, roots) - cpu_start
     client_cpu, wall = sum(me.cpu_times()[:2]) - my_cpu, now() - t0
+    machine_end = _machine_busy()
+    busy_s = others_s = busy_frac = float("nan")
+    if machine_start and machine_end:  # all CPU time spent on the machine, and what was not ours
+        busy_s = machine_end[0] - machine_start[0]
+        busy_frac = busy_s / ((machine_end[1] - machine_start[1]) * (os.cpu_count() or 1))
+        others_s = busy_s - server_cpu - client_cpu - (pages.cpu_s if pages else 0.0)
     time.sleep(settle_s)
     stop.set()
     finish = [u.finished_at for u in users if u.finished_at is not None]
@@ -976,6 +997,8 @@ def simulate(url: str, n_users: int, timeout_s: float, settle_s: float, widgets:
          "open_kib_per_user": round(stats.wire_bytes / 1024 / max(1, n_users)),
          "retried": sum(u.transport.retried for u in users),
          "pages_cpu_s": round(pages.cpu_s, 1) if pages else 0.0,
+         "others_cpu_s": round(max(0.0, others_s), 1),
+         "machine_busy_pct": round(100 * busy_frac) if busy_frac == busy_frac else None,
          "error_samples": sorted(set(stats.errors + page_errors))[:5],
          "dropped_by_callback": dict(stats.dropped), "page_results": pr}
     return r
@@ -983,10 +1006,10 @@ def simulate(url: str, n_users: int, timeout_s: float, settle_s: float, widgets:
 
 SUMS = ("users", "pages", "errors", "finished", "requests", "pages_finished", "lost_presses", "page_lost_presses",
         "sim_lost_presses", "dropped_answers", "retried")
-FLOAT_SUMS = ("server_cpu_s", "client_cpu_s", "wall_s", "pages_cpu_s")
+FLOAT_SUMS = ("server_cpu_s", "client_cpu_s", "wall_s", "pages_cpu_s", "others_cpu_s")
 WORST = ("tick_p50_ms", "tick_p95_ms", "tick_max_ms", "landscape_p50_ms", "landscape_p95_ms", "view_p95_ms",
          "first_point_p95_s", "finish_p50_s", "finish_p95_s", "finish_max_s", "page_finish_max_s", "open_p95_s",
-         "mem_peak_mb")
+         "mem_peak_mb", "machine_busy_pct")
 LOWEST = ("page_curve_updates_per_s_min", "curve_updates_per_s_min", "curve_updates_per_s_p50", "landscapes_per_user")
 
 
@@ -1031,7 +1054,8 @@ def report(r: dict) -> None:
     print(f"lost presses {r['lost_presses']} (real pages {r['page_lost_presses']}, simulated {r['sim_lost_presses']})"
           f" · {r['retried']} requests sent again after the server closed a kept-alive connection")
     print(f"server CPU {r['server_cpu_s']} s, this client's {r['client_cpu_s']} s, the browsers' "
-          f"{r['pages_cpu_s']} s (nice 19) in {r['wall_s']} s")
+          f"{r['pages_cpu_s']} s (nice 19), other work on the machine {r['others_cpu_s']} s, in {r['wall_s']} s "
+          f"({r['machine_busy_pct']}% of the CPUs busy)")
     print(f"server memory: start {r['mem_start_mb']} MB, peak {r['mem_peak_mb']} MB, "
           f"after the runs {r['mem_after_mb']} MB")
     if r["error_samples"]:
@@ -1051,6 +1075,9 @@ def main() -> int:
     p.add_argument("--ramp", type=float, default=0.0, help="open the simulated pages over this many seconds")
     p.add_argument("--workers-too", action="store_true",
                    help="count every `lossviz worker` process on the machine as the server's (Celery mode)")
+    p.add_argument("--quiet-budget", type=float, default=30.0,
+                   help="before each round, wait up to this many seconds in all for other work to drop below "
+                        "10%% of the CPUs")
     p.add_argument("--seed", type=int)
     p.add_argument("--trace", action="store_true", help="print the first simulated page's requests and answers")
     p.add_argument("--samples", help="the Samples box (default: the page's)")
@@ -1069,7 +1096,9 @@ def main() -> int:
         for i, w in enumerate(widths):
             widgets[(stringify_id({"type": ids.WIDTH, "index": i}), "value")] = w
     rounds = []
+    settler = Settler(budget_s=args.quiet_budget)
     for k in range(args.repeat):
+        settler.settle()
         r = simulate(args.url, args.users, args.timeout, args.settle, widgets, args.speed, args.pages,
                      args.press_jitter, args.ramp, args.workers_too, None if args.seed is None else args.seed + k,
                      args.trace)
@@ -1088,6 +1117,7 @@ def main() -> int:
     if args.repeat > 1:
         print(f"-- all {args.repeat} rounds")
         report(total)
+    print(settler.summary().replace("timed calls", "rounds"))
     print(json.dumps(_public(total)))
     return 0
 
