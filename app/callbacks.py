@@ -269,7 +269,8 @@ def _run_callbacks(app, services: Services) -> None:
         waiting = not word and (is_training(store, lead) or seq > lead["acked"])
         running = waiting and action not in ("pause", "step")
         fig, cursor = no_update, no_update
-        if fresh or have != want or (run or {}).get("run_id") != lead["run_id"]:
+        shown = run.get("run_id") if isinstance(run, dict) else None  # the run the page has drawn
+        if fresh or have != want or shown != lead["run_id"]:
             points = [h["tail"] if fresh else store.points_since(h, 0) for h in hots]
             fig = fresh_curves([dict(h, tail=p) for h, p in zip(hots, points)], log_loss)[0]
             cursor = {"run_id": lead["run_id"], "n": [len(p) for p in points]}

@@ -51,6 +51,8 @@ CAPS: dict[str, Cap] = {c.name: c for c in [
     # Every page's runs and tables together (disk, or Redis's memory): beyond it, new runs are
     # refused until old ones expire (a run that never trained lives 15 min, a trained one 6 h).
     Cap("run_store", 4096, "MB of runs and tables stored at once"),
+    # A page's ticks wait for their answers (about ten requests a second while it trains).
+    Cap("session_requests", 40, "callback requests a second from one page (bursts of twice that)"),
     Cap("session_jobs", 2, "runs training at once for one page"),
     Cap("server_jobs", 32, "runs training at once in one server process"),
     Cap("job_memory", 250, "MB of training state at once in one server process"),

@@ -1,5 +1,7 @@
 """The door: what a request may be before Dash sees it.
 
+A page's callback requests beyond the 'session_requests' rate get HTTP 429 (app.ratelimit).
+
 Bodies over the 'request_bytes' cap get HTTP 413 — except the one callback that uploads a CSV
 table, which may carry up to the 'upload_bytes' cap (and nothing else may use that allowance); a
 callback request that is not the shape Dash's renderer sends gets HTTP 400 with a plain message
@@ -17,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import ids
 from .caps import CAPS
+from .ratelimit import RequestBuckets, session_of
 
 log = logging.getLogger("lossviz.app")
 CALLBACK_PATH = "_dash-update-component"
@@ -60,6 +63,8 @@ def protect(server: Flask) -> None:
     """Install the size cap, the shape check and the 400 answer on ``server``."""
     server.config["MAX_CONTENT_LENGTH"] = int(CAPS["request_bytes"].limit)
     slowed = _slowed_outputs()
+    rate = CAPS["session_requests"].limit
+    buckets = RequestBuckets(rate, 2 * rate)
     if slowed:
         log.warning("%s is set: these callbacks answer late: %s", SLOW_ENV, slowed)
 
@@ -75,6 +80,9 @@ def protect(server: Flask) -> None:
                 return jsonify(error="malformed callback request"), 400
             if big and not _is_upload(body):
                 return jsonify(error=CAPS["request_bytes"].message(f"{size:,} bytes")), 413
+            session = session_of(body)
+            if session is not None and not buckets.take(session):
+                return jsonify(error=CAPS["session_requests"].message("more")), 429
             for name, seconds in slowed:
                 if name in body["output"]:
                     time.sleep(seconds)

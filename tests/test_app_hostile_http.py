@@ -79,3 +79,19 @@ def test_hostile_settings_sent_straight_to_train(page, settings_):
     else:  # accepted: stop it again
         page.call(dep, {(ids.STORE_CONFIG, "data"): config, (ids.PAUSE, "n_clicks"): 1,
                         (ids.STORE_RUN, "data"): up[ids.STORE_RUN]["data"]}, changed=[f"{ids.PAUSE}.n_clicks"])
+
+
+def test_a_page_that_floods_the_callbacks_gets_429_and_others_are_served(app):
+    """One session looping on the tick endpoint is held to the 'session_requests' rate; another
+    page's requests go on being answered meanwhile."""
+    from app.caps import CAPS
+    from dash_client import Page
+
+    flood, other = Page(app.server.test_client()), Page(app.server.test_client())
+    dep = flood.find(ids.STORE_STREAM, "data")
+    statuses = [flood.call(dep, {(ids.INTERVAL_TRAIN, "n_intervals"): i, (ids.STORE_RUN, "data"): {"run_id": "x"}})[0]
+                for i in range(int(4 * CAPS["session_requests"].limit))]
+    assert 429 in statuses and statuses[:int(CAPS["session_requests"].limit)].count(429) == 0
+    status, _ = other.call(other.find(ids.STORE_STREAM, "data"),
+                           {(ids.INTERVAL_TRAIN, "n_intervals"): 1, (ids.STORE_RUN, "data"): {"run_id": "x"}})
+    assert status in (200, 204)

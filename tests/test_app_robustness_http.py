@@ -10,6 +10,23 @@ from dash_client import (GARBAGE, _is_wildcard, _parse_id, app, config_for, draw
                          press, settings, started_run, tick, updates)
 
 
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """The app with the per-page request rate lifted: this module fires thousands of garbage
+    requests from one page as fast as it can (the rate itself is tested in test_app_hostile_http)."""
+    import dataclasses
+
+    from app.caps import CAPS
+    from app.main import create_app
+
+    cap = CAPS["session_requests"]
+    CAPS["session_requests"] = dataclasses.replace(cap, limit=1e9)
+    try:
+        return create_app(str(tmp_path_factory.mktemp("runs")))
+    finally:
+        CAPS["session_requests"] = cap
+
+
 @pytest.mark.parametrize("view, words", [({"grid": "abc"}, "grid"), ({"span": "x"}, "Range"),
                                          ({"span": "0"}, "range"), ({"grid": 1000}, "grid")])
 def test_bad_view_options_show_a_message(page, view, words):
