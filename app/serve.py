@@ -1,8 +1,11 @@
-"""Serve the app with gunicorn: several processes, each with a few request threads.
+"""Serve the app with gunicorn: several processes, each an asyncio front (uvicorn, ``app.front``)
+with a few request threads behind it.
 
 Each process builds its own app after the fork (no threads exist before it), warms it with one
 request of each kind (Dash 4.4 has a first-request race with threaded workers), and from then
-on shares runs with the others only through the store.
+on shares runs with the others only through the store. Connections, slow request heads and
+bodies and slow readers are the front's business; a request thread only ever sees a whole
+request.
 """
 
 from __future__ import annotations
@@ -72,14 +75,18 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        return make_server()
+        from .front import front
+
+        return front(make_server(), self.cfg.threads)  # --threads: the pool that runs the Flask app
 
 
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Run gunicorn in the foreground until interrupted."""
+    from .front import max_connections
+
     _Gunicorn({"bind": f"{host}:{port}", "workers": workers, "threads": threads,
-               "worker_class": "gthread", "timeout": 60, "graceful_timeout": 5, "keepalive": 5,
-               "limit_request_line": 8190, "limit_request_field_size": 8190,
+               "worker_class": "app.front.LossvizWorker", "worker_connections": max_connections(),
+               "timeout": 60, "graceful_timeout": 5, "keepalive": 5,
                "accesslog": None, "loglevel": "warning", "preload_app": False,
                "control_socket_disable": True, "proc_name": "lossviz",
                "raw_env": [], "max_requests": 0}).run()
