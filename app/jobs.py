@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from . import caps
 from .memory import IdleTrimmer, limit_arenas, trim
 from .runs import RunState, advance_run, publish, restore, run_state_word, save_model, save_params
-from .store import LEASE_TTL_S, RunStore
+from .store import LEASE_TTL_S, RUN_TTL_S, UNTRAINED_TTL_S, RunStore
 
 log = logging.getLogger("lossviz.jobs")
 
@@ -152,7 +152,9 @@ def _train(store: RunStore, run_id: str, token: str, time_limit_s: float) -> str
             job.renewed = now
             if not store.renew(run_id, token):
                 return "lost lease"
-    _finish(store, job, message)
+    # A closed page's runs are kept only briefly: a page back within minutes (a laptop lid
+    # closed) goes on; otherwise nothing shows them and they leave the store.
+    _finish(store, job, message, ttl=UNTRAINED_TTL_S if why == "page gone" else RUN_TTL_S)
     return "finished" if job.finished else why
 
 
@@ -183,7 +185,8 @@ def _train_slice(store: RunStore, job: _Slice, run_id: str) -> None:
         time.sleep(rest)
 
 
-def _finish(store: RunStore, job: _Slice, message: str, lead_state: str | None = None) -> None:
+def _finish(store: RunStore, job: _Slice, message: str, lead_state: str | None = None,
+            ttl: float = RUN_TTL_S) -> None:
     """Leave the runs readable and resumable: weights, whole state, final record, fresh TTLs.
     ``lead_state`` "training": the lead goes on in a new job right away (its runs changed)."""
     for i in reversed(range(len(job.states))):
@@ -192,7 +195,7 @@ def _finish(store: RunStore, job: _Slice, message: str, lead_state: str | None =
         hot = publish(store, job.states[i], dict(job.hots[i], acked=job.acked), word, tr.message or message)
         save_params(store, job.states[i], hot)
         save_model(store, job.states[i], hot)
-        store.keep(hot)
+        store.keep(hot, ttl)
 
 
 def _mark_failed(store: RunStore, run_id: str) -> None:

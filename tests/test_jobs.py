@@ -152,6 +152,11 @@ def test_a_silent_page_stops_its_job(store, monkeypatch):
     assert run_job(store, rid) == "page gone"
     assert time.monotonic() - start < 1.0
     assert "closed" in store.hot(rid)["message"]
+    if hasattr(store.runs, "cache"):  # a closed page's run is kept minutes, not hours
+        from app.store import UNTRAINED_TTL_S
+
+        expire = store.runs.cache.get(f"run:{rid}:model", expire_time=True)[1]
+        assert expire - time.time() <= UNTRAINED_TTL_S + 1
 
 
 def test_a_page_never_seen_stops_its_job_idle_seconds_after_it_began(store, monkeypatch):
