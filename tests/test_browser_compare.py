@@ -128,7 +128,7 @@ def test_clicking_a_contour_point_shows_that_network(app_page):
         page.wait_for_timeout(400)
     wait_for(page, lambda s: step(s["status"]) == 3, what="three steps")
     page.wait_for_function("() => { const g = document.querySelector('#graph-contour-b .js-plotly-plot');"
-                           " return g && g.data && g.data[0].customdata; }", timeout=20_000)
+                           " return g && g.data && g.data[0] && g.data[0].customdata; }", timeout=20_000)
     before = _title(page, "graph-data-b")
     assert "its predictions" in before
     area = page.locator("#graph-contour-b .nsewdrag").first.bounding_box()
