@@ -84,7 +84,10 @@ TICK_S, VIEW_S = TICK_MS / 1000, VIEW_MS / 1000  # the page's clocks (dcc.Interv
 BAD_WORDS = ("went wrong", "expired", "another session", "busy")
 CONNECTIONS = 6  # a browser's connections per host (HTTP/1.1)
 GATE_ARMED_S, GATE_GIVE_UP_S = 2.0, 20.0  # assets/lossviz.js: ARMED_MS, GIVE_UP_MS
-LOST_AFTER_S = 10.0  # a press is lost if the status still says "ready" this long after it
+LOST_AFTER_S = 10.0
+# --draw-ms: a page whose main thread draws (software WebGL on a weak laptop). After a long task a
+# queued timer runs TIMER_S after it ends, an answer's body is read BODY_S after its fetch resolved.
+TIMER_S, BODY_S = 0.001, 0.005  # a press is lost if the status still says "ready" this long after it
 # dcc's components whose code loads lazily, and the chunk each one loads when it mounts.
 ASYNC_CHUNKS = {"Dropdown": "async-dropdown.js", "Upload": "async-upload.js", "Slider": "async-slider.js",
                 "RangeSlider": "async-slider.js", "Graph": "async-graph.js"}
@@ -297,7 +300,7 @@ class User:
     ``close()``."""
 
     def __init__(self, base: str, stats: Stats, clock: Clock, widgets: dict | None = None,
-                 speed: str | None = None, press_delay: float = 0.0) -> None:
+                 speed: str | None = None, press_delay: float = 0.0, draw_s: float = 0.0) -> None:
         self.base, self.stats, self.clock = base, stats, clock
         self.widgets = dict(widgets or {})
         if speed:
@@ -321,6 +324,8 @@ class User:
         self.finished_at = None  # s from the press to "finished"
         self.first_point = None  # s from the press to the first curve points
         self.failed = None
+        self.draw_s = draw_s
+        self.busy_until = 0.0  # the page's main thread draws until then (draw_s > 0 only)
         self.trace = False  # print every callback request and answer (--trace: the first page's)
         self.thread = threading.Thread(target=self._open_safely, daemon=True)
 
@@ -494,13 +499,22 @@ class User:
             status, data = self.transport.post_json(self.cb_path, body)
         except Exception as exc:  # noqa: BLE001 - a failed request is an error to count
             status, data, error = None, None, f"{type(exc).__name__}: {exc}"
+        with self.lock:
+            if self.busy_until > now():  # the page's main thread is drawing: the answer waits
+                self.clock.at(self.busy_until, lambda t: self._resolved(cb, req, status, data, error, True))
+            else:
+                self._resolved(cb, req, status, data, error, False)
+
+    def _resolved(self, cb: Callback, req: Request, status, data, error, waited: bool) -> None:
+        """The request's fetch resolves: the gate counts it answered; the renderer applies the
+        answer once it has read it (at once on an idle page; BODY_S later after a long task,
+        when a tick's timer, queued behind the same task, may go first)."""
         t = now()
         with self.lock:
             if req.tick:
                 self.gate_out.get(req.tick[0], {}).pop(req.tick[2], None)
             if self.closed:
                 return
-            self.stats.count(cb.name, req.dropped)
             start = req.tick[1] if req.tick else req.sent
             ms = 1000 * (t - start)
             if req.tick and req.tick[0] == ids.INTERVAL_TRAIN:
@@ -509,8 +523,18 @@ class User:
                 self.stats.add("view_ms", ms)
             if error or status not in (200, 204):
                 self.stats.error(error or f"{cb.name} answered {status}")
+            if waited:
+                self.clock.at(t + BODY_S, lambda _: self._apply(cb, req, status, data, ms))
+            else:
+                self._apply(cb, req, status, data, ms)
+
+    def _apply(self, cb: Callback, req: Request, status, data, ms: float) -> None:
+        with self.lock:
+            if self.closed:
+                return
+            self.stats.count(cb.name, req.dropped)
             if self.trace:
-                print(f"{t - self.opened_at:7.3f} <- {cb.name[:60]} {status}{' DROPPED' if req.dropped else ''}"
+                print(f"{now() - self.opened_at:7.3f} <- {cb.name[:60]} {status}{' DROPPED' if req.dropped else ''}"
                       f" {ms:.0f} ms", flush=True)
             if req.dropped:
                 return
@@ -522,6 +546,12 @@ class User:
                 if ids.GRAPH_CONTOUR in up or ids.GRAPH_SURFACE in up:
                     if any(o[0] == ids.GRAPH_CONTOUR and "@" not in o[1] for o in cb.outputs):
                         self.stats.add("landscape_ms", ms)
+                if self.draw_s:  # drawing blocks the page: a 3-D surface draw_s, a contour an eighth
+                    cost = sum(self.draw_s * (1.0 if "surface" in cid else 0.125)
+                               for cid, props in up.items() if "figure" in props and "graph-" in cid
+                               and ("surface" in cid or "contour" in cid))
+                    if cost:
+                        self.busy_until = max(now(), self.busy_until) + cost
                 self._set(up, cb)
             self._pump()
 
@@ -638,6 +668,9 @@ class User:
                 return
             n = (props.get("n_intervals") or 0) + 1
             if props.get("max_intervals", -1) not in (-1, None) and n > props["max_intervals"]:
+                return
+            if self.busy_until > now():  # a timer fires once the page's long task is over
+                self.clock.at(self.busy_until + TIMER_S, lambda ft: self._interval(cid, gen, fired))
                 return
             self.clock_fired[cid] = fired
             self._set({cid: {"n_intervals": n}}, None)
@@ -917,7 +950,7 @@ def pct(values: list, q: float) -> float:
 
 def simulate(url: str, n_users: int, timeout_s: float, settle_s: float, widgets: dict | None = None,
              speed: str | None = None, n_pages: int = 0, press_jitter: float = 0.5, ramp_s: float = 0.0,
-             workers_too: bool = False, seed: int | None = None, trace: bool = False) -> dict:
+             workers_too: bool = False, seed: int | None = None, trace: bool = False, draw_s: float = 0.0) -> dict:
     rng = random.Random(seed)
     stats, clock = Stats(), Clock()
     roots = server_roots(url)
@@ -940,7 +973,8 @@ def simulate(url: str, n_users: int, timeout_s: float, settle_s: float, widgets:
         pages.start()
         pages.ready.wait(60)  # the browser is up and its pages are opening: the class starts now
     t0 = now()
-    users = [User(url, stats, clock, widgets, speed, press_delay=rng.uniform(0, press_jitter)) for _ in range(n_users)]
+    users = [User(url, stats, clock, widgets, speed, press_delay=rng.uniform(0, press_jitter), draw_s=draw_s)
+             for _ in range(n_users)]
     if users:
         users[0].trace = trace
     for k, u in enumerate(users):
@@ -1078,6 +1112,9 @@ def main() -> int:
     p.add_argument("--quiet-budget", type=float, default=30.0,
                    help="before each round, wait up to this many seconds in all for other work to drop below "
                         "10%% of the CPUs")
+    p.add_argument("--draw-ms", type=float, default=0.0,
+                   help="simulated pages: main-thread time per 3-D surface drawn (a contour: an eighth), as on a "
+                        "weak laptop's software WebGL (0.3-0.6 s); default 0, a page that never waits")
     p.add_argument("--seed", type=int)
     p.add_argument("--trace", action="store_true", help="print the first simulated page's requests and answers")
     p.add_argument("--samples", help="the Samples box (default: the page's)")
@@ -1101,7 +1138,7 @@ def main() -> int:
         settler.settle()
         r = simulate(args.url, args.users, args.timeout, args.settle, widgets, args.speed, args.pages,
                      args.press_jitter, args.ramp, args.workers_too, None if args.seed is None else args.seed + k,
-                     args.trace)
+                     args.trace, args.draw_ms / 1000)
         rounds.append(r)
         if args.repeat > 1:
             print(f"-- round {k + 1}/{args.repeat}")
