@@ -692,7 +692,12 @@ class User:
 def _lost_press(pressed: float | None, statuses: list, finished_after: float | None) -> bool:
     """Lost: never pressed, the status still said "ready" LOST_AFTER_S after the press, or the
     run never said "finished"."""
-    if pressed is None or finished_after is None:
+    return pressed is None or finished_after is None or _still_ready(pressed, statuses)
+
+
+def _still_ready(pressed: float | None, statuses: list) -> bool:
+    """The status shown LOST_AFTER_S after the press (or never pressed) still says "ready"."""
+    if pressed is None:
         return True
     shown = [text for t, text in statuses if t <= pressed + LOST_AFTER_S]
     return bool(shown) and shown[-1].strip().lower().startswith("ready")
@@ -857,7 +862,8 @@ def _page_result(log: dict | None) -> dict:
     busy = sum(d for t, d in log.get("long", []) if p is not None and p <= t / 1000 <= end) / 1000
     started = next((t - p for t, s in statuses if p is not None and t >= p and not s.lower().startswith("ready")), None)
     return {"press_s": p, "finish_s": fin, "curve_updates_per_s": rate, "updates": len(grows),
-            "lost": _lost_press(p, statuses, fin), "last_status": statuses[-1][1][:100] if statuses else "",
+            "lost": _lost_press(p, statuses, fin), "still_ready": _still_ready(p, statuses),
+            "last_status": statuses[-1][1][:100] if statuses else "",
             "started_s": started, "ticks": len(ticks), "tick_p50_ms": pct(ticks, 50), "busy_s": busy}
 
 
@@ -1001,9 +1007,11 @@ def simulate(url: str, n_users: int, timeout_s: float, settle_s: float, widgets:
     first = [u.first_point for u in users if u.first_point is not None]
     rates = [r for r in (u.curve_rate() for u in users) if r is not None]
     sim_lost = sum(u.lost() for u in users)
+    still_ready = sum(_still_ready(u.pressed_at, u.statuses) for u in users)
     pr = pages.results if pages else []
     page_rates = [p["curve_updates_per_s"] for p in pr if p["curve_updates_per_s"] is not None]
     page_lost = sum(p["lost"] for p in pr) + (n_pages - len(pr))
+    still_ready += sum(p["still_ready"] for p in pr) + (n_pages - len(pr))
     page_errors = (pages.bad + ([pages.error] if pages.error else [])) if pages else []
     r = {"users": n_users, "errors": len(stats.errors) + len(page_errors), "finished": len(finish),
          "tick_p50_ms": round(pct(stats.tick_ms, 50), 1), "tick_p95_ms": round(pct(stats.tick_ms, 95), 1),
@@ -1024,6 +1032,7 @@ def simulate(url: str, n_users: int, timeout_s: float, settle_s: float, widgets:
          "page_finish_max_s": round(max((p["finish_s"] for p in pr if p["finish_s"] is not None),
                                         default=float("nan")), 2),
          "lost_presses": sim_lost + page_lost, "page_lost_presses": page_lost, "sim_lost_presses": sim_lost,
+         "still_ready_after_10s": still_ready,
          "curve_updates_per_s_min": round(min(rates), 2) if rates else None,
          "curve_updates_per_s_p50": round(pct(rates, 50), 2) if rates else None,
          "dropped_answers": sum(stats.dropped.values()),
@@ -1039,7 +1048,7 @@ def simulate(url: str, n_users: int, timeout_s: float, settle_s: float, widgets:
 
 
 SUMS = ("users", "pages", "errors", "finished", "requests", "pages_finished", "lost_presses", "page_lost_presses",
-        "sim_lost_presses", "dropped_answers", "retried")
+        "sim_lost_presses", "still_ready_after_10s", "dropped_answers", "retried")
 FLOAT_SUMS = ("server_cpu_s", "client_cpu_s", "wall_s", "pages_cpu_s", "others_cpu_s")
 WORST = ("tick_p50_ms", "tick_p95_ms", "tick_max_ms", "landscape_p50_ms", "landscape_p95_ms", "view_p95_ms",
          "first_point_p95_s", "finish_p50_s", "finish_p95_s", "finish_max_s", "page_finish_max_s", "open_p95_s",
@@ -1085,7 +1094,8 @@ def report(r: dict) -> None:
     if r["pages"]:
         print(f"real pages {r['pages']}: finished {r['pages_finished']} · curve updates/s min "
               f"{r['page_curve_updates_per_s_min']} · Train to finished max {r['page_finish_max_s']} s")
-    print(f"lost presses {r['lost_presses']} (real pages {r['page_lost_presses']}, simulated {r['sim_lost_presses']})"
+    print(f"lost presses {r['lost_presses']} (real pages {r['page_lost_presses']}, simulated {r['sim_lost_presses']}; "
+          f"{r['still_ready_after_10s']} of them still said 'ready' 10 s after the press, the others never finished)"
           f" · {r['retried']} requests sent again after the server closed a kept-alive connection")
     print(f"server CPU {r['server_cpu_s']} s, this client's {r['client_cpu_s']} s, the browsers' "
           f"{r['pages_cpu_s']} s (nice 19), other work on the machine {r['others_cpu_s']} s, in {r['wall_s']} s "
