@@ -29,6 +29,7 @@ from .planes import compare_axes, compare_plane, plane_coordinates
 from .tabular import TableData, dataset_from_table, read_csv
 from .sharpness import (EDGE_OF_STABILITY, line_is_preconditioned, preconditioned_sharpness, sharpness,
                         sharpness_series, stability_threshold)
+from .sweep import RateSweep, compare_lr_sweep, lr_sweep
 from .training import Snapshot, Trainer, make_run, train
 
 __all__ = [
@@ -43,5 +44,6 @@ __all__ = [
     "EDGE_OF_STABILITY", "hessian_eigs", "hessian_trace", "hvp", "line_is_preconditioned",
     "preconditioned_sharpness", "sharpness", "sharpness_series",
     "stability_threshold", "TableData", "dataset_from_table", "read_csv",
+    "RateSweep", "compare_lr_sweep", "lr_sweep",
 ]
 __version__ = "0.1.0"
