@@ -58,6 +58,7 @@ FIELD_RANGES: dict[str, Range] = {
     "seed": Range(0, MAX_SEED, whole=True),
     "hidden": Range(1, MAX_WIDTH, whole=True),  # each hidden width
     "huber_delta": Range(0.0, 1e6, lo_open=True),
+    "label_smoothing": Range(0.0, 1.0, hi_open=True),  # cross-entropy's eps (PyTorch allows 1: nothing learnt)
     "momentum": Range(0.0, 1.0, hi_open=True),
     "lr": Range(0.0, MAX_LR, lo_open=True),
     "l2": Range(0.0, 10.0),
@@ -81,6 +82,7 @@ class RunConfig:
     activation: str = "tanh"
     loss: str = "cross_entropy"
     huber_delta: float = 1.0
+    label_smoothing: float = 0.0  # cross-entropy's targets: (1 - eps) onehot + eps / K
     optimizer: str = "adam"
     momentum: float = 0.9
     lr: float = 0.01
@@ -133,6 +135,7 @@ class RunConfig:
             raise ValueError(f"seed must be a whole number from 0 to 2**64 - 1, got {self.seed}")
         self._set_number("lr", "learning rate")
         self._set_number("huber_delta", "huber delta")
+        self._set_number("label_smoothing", "label smoothing")
         for name in ("l2", "l1"):
             self._set_number(name, name)
         m = finite_real(self.momentum)
@@ -149,9 +152,15 @@ class RunConfig:
         v, r = getattr(self, name), FIELD_RANGES[name]
         f = finite_real(v)
         if f is None or f not in r:
-            what = "a positive number up to" if r.lo_open else f"a number between {r.lo:g} and"
-            raise ValueError(f"{words} must be {what} {r.hi:g}, got {short(v)}")
+            raise ValueError(f"{words} must be {_words(r)}, got {short(v)}")
         object.__setattr__(self, name, f)
+
+    @property
+    def loss_hyper(self) -> float:
+        """The value of this loss's one hyper-parameter (Huber's δ, cross-entropy's ε; 0.0 if
+        it has none): what the loss functions receive as ``delta``."""
+        name = LOSSES[self.loss].hyper  # the name was checked on construction
+        return float(getattr(self, name)) if name else 0.0
 
     def replace(self, **changes: Any) -> "RunConfig":
         """A copy with some fields changed (validated again)."""
@@ -172,6 +181,13 @@ class RunConfig:
         if unknown:
             raise ValueError(f"unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
         return cls(**d)
+
+
+def _words(r: Range) -> str:
+    """A float range in a message: "a positive number up to 100", "a number from 0 to below 1"."""
+    if r.lo_open:
+        return f"a positive number up to {r.hi:g}"
+    return f"a number {r.text()}" if r.hi_open else f"a number between {r.lo:g} and {r.hi:g}"
 
 
 def _whole(v: Any, name: str) -> int:

@@ -25,11 +25,12 @@ KRYLOV_STEPS = 30
 
 
 def extreme_eigenvalues(params: Array, X: Array, y: Array, *, layer_sizes: Sequence[int], activation: str,
-                        loss: str, huber_delta: float = 1.0, krylov: int = KRYLOV_STEPS,
+                        loss: str, huber_delta: float = 1.0, label_smoothing: float = 0.0,
+                        krylov: int = KRYLOV_STEPS,
                         seed: int = 0) -> tuple[float, float]:
     """(λmin, λmax) estimates of the data loss's Hessian at ``params`` from ``krylov`` Lanczos
     steps (see the module doc); NaN where the loss or its curvature is not finite."""
-    op = _curvature(params, X, y, layer_sizes, activation, loss, huber_delta)
+    op = _curvature(params, X, y, layer_sizes, activation, loss, huber_delta, label_smoothing)
     if not op.finite:
         return float("nan"), float("nan")
     steps = integer(krylov, "krylov", 2, 1000)
@@ -63,7 +64,8 @@ def _extremes(op, m: int, rng: np.random.Generator) -> tuple[float, float]:
 
 def convexity_map(params: Array, d1: Array, d2: Array, alphas: Sequence[float], betas: Sequence[float],
                   X: Array, y: Array, *, layer_sizes: Sequence[int], activation: str, loss: str,
-                  huber_delta: float = 1.0, krylov: int = KRYLOV_STEPS, seed: int = 0,
+                  huber_delta: float = 1.0, label_smoothing: float = 0.0,
+                  krylov: int = KRYLOV_STEPS, seed: int = 0,
                   rows: Sequence[int] | None = None) -> dict[str, Array]:
     """λmin, λmax and |λmin/λmax| at params + alphas[i]·d1 + betas[j]·d2 over the grid.
 
@@ -90,7 +92,8 @@ def convexity_map(params: Array, d1: Array, d2: Array, alphas: Sequence[float], 
         for j in range(b.size):
             lo[i, j], hi[i, j] = extreme_eigenvalues(
                 params + a[i] * d1 + b[j] * d2, X, y, layer_sizes=layer_sizes, activation=activation,
-                loss=loss, huber_delta=huber_delta, krylov=krylov, seed=seed + i * b.size + j)
+                loss=loss, huber_delta=huber_delta, label_smoothing=label_smoothing,
+                krylov=krylov, seed=seed + i * b.size + j)
     with np.errstate(all="ignore"):
         ratio = np.where(hi > 0, np.abs(lo / hi), np.nan)
     return {"lambda_min": lo, "lambda_max": hi, "ratio": ratio}

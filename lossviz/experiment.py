@@ -36,6 +36,7 @@ VARIABLE_FIELDS: dict[str, Callable[[Any], str]] = {
     "l2": _number,
     "l1": _number,
     "huber_delta": _number,
+    "label_smoothing": _number,
     "momentum": _number,
 }
 

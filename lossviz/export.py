@@ -31,7 +31,7 @@ DIRECTION_CHOICES = (*NORMALIZATIONS, "pca")
 # --compare FIELD=VALUE: the flags a comparison may vary and how their values parse. Not
 # --hidden: a different network has other parameters, so no plane holds both runs.
 COMPARE_FLAGS = {"loss": str, "lr": float, "optimizer": str, "activation": str,
-                 "huber-delta": float, "l2": float, "l1": float, "batch-size": int,
+                 "huber-delta": float, "label-smoothing": float, "l2": float, "l1": float, "batch-size": int,
                  "momentum": float}
 
 
@@ -155,10 +155,11 @@ def _run_keys(trainer: Trainer, final: np.ndarray, d1: np.ndarray, d2: np.ndarra
     center = final if center is None else center
     z = surface(center, d1, d2, alphas, betas, data.X_train, data.y_train,
                 layer_sizes=trainer.net.layer_sizes, activation=c.activation, loss=c.loss,
-                huber_delta=c.huber_delta, dtype=np.float64)
+                huber_delta=c.huber_delta, label_smoothing=c.label_smoothing, dtype=np.float64)
     snap = trainer.evaluate()
     return {
         "activation": c.activation, "loss": c.loss, "huber_delta": c.huber_delta,
+        "label_smoothing": c.label_smoothing,
         "optimizer": c.optimizer, "lr": c.lr, "momentum": c.momentum, "l2": c.l2, "l1": c.l1,
         "batch_size": c.batch_size,
         "params_init": trainer.params_init, "params_final": final, "trajectory": trainer.trajectory,
@@ -220,6 +221,8 @@ def build_parser(prog: str = "lossviz export") -> argparse.ArgumentParser:
     add("--activation", default=d.activation, help=_one_of(ACTIVATIONS))
     add("--loss", default=d.loss, help=_one_of(LOSSES))
     add("--huber-delta", type=float, default=d.huber_delta, help=_allowed("huber_delta"))
+    add("--label-smoothing", type=float, default=d.label_smoothing,
+        help="cross-entropy's ε; " + _allowed("label_smoothing"))
     add("--optimizer", default=d.optimizer, help=_one_of(OPTIMIZERS))
     add("--momentum", type=float, default=d.momentum, help=_allowed("momentum"))
     add("--lr", type=float, default=d.lr, help=_allowed("lr"))
@@ -245,6 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = RunConfig(dataset=args.dataset, n_samples=args.samples, noise=args.noise,
                            seed=args.seed, hidden=args.hidden, activation=args.activation,
                            loss=args.loss, huber_delta=args.huber_delta,
+                           label_smoothing=args.label_smoothing,
                            optimizer=args.optimizer, momentum=args.momentum, lr=args.lr,
                            l2=args.l2, l1=args.l1, batch_size=args.batch_size,
                            epochs=args.epochs)

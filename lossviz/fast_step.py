@@ -86,12 +86,15 @@ def _fold_columns(ufunc: np.ufunc, z: Array, out: Array) -> None:
 
 
 class StepBuffers:
-    """A workspace and, for cross-entropy, loss buffers, for batches of ``rows`` rows."""
+    """A workspace and, for cross-entropy, loss buffers, for batches of ``rows`` rows.
 
-    def __init__(self, net: Network, loss: Loss, rows: int) -> None:
+    ``hyper`` is the loss's hyper-parameter: the buffers compute plain cross-entropy, so a
+    smoothed one (eps > 0) runs its registry entry."""
+
+    def __init__(self, net: Network, loss: Loss, rows: int, hyper: float = 0.0) -> None:
         self.workspace = Workspace(net, rows)
         self.cross_entropy = None
-        if loss.name in IN_BUFFERS:
+        if loss.name in IN_BUFFERS and not hyper:
             self.cross_entropy = IN_BUFFERS[loss.name](rows, net.layer_sizes[-1])
         self.nbytes = self.workspace.nbytes + 8 * rows * (2 * net.layer_sizes[-1] + 3)
 

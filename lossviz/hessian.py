@@ -23,7 +23,7 @@ import numpy as np
 
 from .checks import integer, number, short, vector
 from .landscape import _targets
-from .losses import Loss, get_loss
+from .losses import Loss, get_loss, hyper_value
 from .model import Network
 from .objective import _inputs
 
@@ -114,7 +114,8 @@ class _Curvature:
 
 
 def _curvature(params: object, X: object, y: object, layer_sizes: Sequence[int],
-               activation: str, loss: str, huber_delta: object) -> _Curvature:
+               activation: str, loss: str, huber_delta: object,
+               label_smoothing: object = 0.0) -> _Curvature:
     """Validate the shared arguments once (as ``lossviz.objective`` does) and run the passes."""
     net = Network(layer_sizes, activation)
     task = "regression" if net.layer_sizes[-1] == 1 else "classification"
@@ -124,9 +125,7 @@ def _curvature(params: object, X: object, y: object, layer_sizes: Sequence[int],
     params = vector(params, "params", net.n_params, f" to match layer_sizes {net.layer_sizes}")
     X = _inputs(X, net)
     y = _targets(y, X.shape[0], task, net.layer_sizes[-1])
-    delta = number(huber_delta, "huber_delta")
-    if delta <= 0:
-        raise ValueError(f"huber_delta must be a positive number, got {short(huber_delta)}")
+    delta = hyper_value(lossfn, huber_delta, label_smoothing)
     with np.errstate(all="ignore"):
         return _Curvature(net, lossfn, params, X, y, task, delta)
 
@@ -139,7 +138,7 @@ def _finite(op: _Curvature) -> _Curvature:
 
 
 def hvp(params: Array, v: Array, X: Array, y: Array, *, layer_sizes: Sequence[int],
-        activation: str, loss: str, huber_delta: float = 1.0) -> Array:
+        activation: str, loss: str, huber_delta: float = 1.0, label_smoothing: float = 0.0) -> Array:
     """Exact Hessian-vector product H v of the data loss, by one R-operator pass.
 
     Parameters
@@ -147,21 +146,23 @@ def hvp(params: Array, v: Array, X: Array, y: Array, *, layer_sizes: Sequence[in
     params : (P,) flat parameters (layout: see ``lossviz.model``); v : (P,) the direction
     X : (N, d) inputs, N >= 1; y : (N,) class indices (classification) or values (regression)
     layer_sizes : input width, hidden widths..., output width (K >= 2 logits, or 1: regression)
-    activation, loss : registry names; huber_delta : Huber's delta (> 0)
+    activation, loss : registry names; huber_delta : Huber's delta (> 0); label_smoothing :
+    cross-entropy's eps in [0, 1)
 
     Returns
     -------
     (P,) float64: H v, H = d²L/dθ² of the mean data loss at ``params`` (no L1/L2 term).
     Where the network overflows the entries are inf or NaN, never an error (as ``objective``).
     """
-    op = _curvature(params, X, y, layer_sizes, activation, loss, huber_delta)
+    op = _curvature(params, X, y, layer_sizes, activation, loss, huber_delta, label_smoothing)
     v = vector(v, "v", op.n_params, f" (one entry per parameter of layer_sizes {op.net.layer_sizes})")
     with np.errstate(all="ignore"):
         return op.matmat(v[None, :])[0]
 
 
 def hessian_eigs(params: Array, X: Array, y: Array, *, layer_sizes: Sequence[int],
-                 activation: str, loss: str, huber_delta: float = 1.0, k: int = 1,
+                 activation: str, loss: str, huber_delta: float = 1.0, label_smoothing: float = 0.0,
+                 k: int = 1,
                  which: str = "largest", seed: int = 0,
                  tol: float = EIGS_TOL) -> tuple[Array, Array]:
     """The k largest or smallest (algebraically) eigenvalues of the data loss's Hessian.
@@ -186,7 +187,8 @@ def hessian_eigs(params: Array, X: Array, y: Array, *, layer_sizes: Sequence[int
     values : (k,) float64, largest first for "largest", smallest first for "smallest"
     vectors : (P, k) float64, unit-norm eigenvectors as columns (sign: largest entry positive)
     """
-    op = _finite(_curvature(params, X, y, layer_sizes, activation, loss, huber_delta))
+    op = _finite(_curvature(params, X, y, layer_sizes, activation, loss, huber_delta,
+                            label_smoothing))
     k = integer(k, "k", 1, op.n_params)
     if not isinstance(which, str) or which not in WHICH:
         raise ValueError(f"which must be one of: {', '.join(WHICH)}; got {short(which)}")
@@ -284,8 +286,8 @@ def _krylov(matmat: Callable[[Array], Array], start: Array, m_max: int, want: in
 
 
 def hessian_trace(params: Array, X: Array, y: Array, *, layer_sizes: Sequence[int],
-                  activation: str, loss: str, huber_delta: float = 1.0, n_probes: int = 100,
-                  seed: int = 0) -> float:
+                  activation: str, loss: str, huber_delta: float = 1.0, label_smoothing: float = 0.0,
+                  n_probes: int = 100, seed: int = 0) -> float:
     """Hutchinson's estimate of tr H: the mean of z^T H z over Rademacher probes z (±1 entries).
 
     Unbiased; its standard error is sqrt(2 (||H||_F² - sum_i H_ii²) / n_probes): only the
@@ -301,7 +303,8 @@ def hessian_trace(params: Array, X: Array, y: Array, *, layer_sizes: Sequence[in
     -------
     float: the estimate of the trace of the Hessian of the mean data loss.
     """
-    op = _finite(_curvature(params, X, y, layer_sizes, activation, loss, huber_delta))
+    op = _finite(_curvature(params, X, y, layer_sizes, activation, loss, huber_delta,
+                            label_smoothing))
     n_probes = integer(n_probes, "n_probes", 1, MAX_PROBES)
     rng = np.random.default_rng(integer(seed, "seed", 0, 2**64 - 1))
     total, done = 0.0, 0

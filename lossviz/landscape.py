@@ -30,7 +30,7 @@ from .blas import single_threaded_blas
 from . import surface_kernels as kernels
 from .activations import get_activation
 from .checks import finite_real, real_array, short, vector, whole
-from .losses import get_loss
+from .losses import get_loss, hyper_value
 from .model import Network
 
 Array = np.ndarray
@@ -57,10 +57,11 @@ class _Problem:
     y: Array
     task: str
     loss: str
-    huber_delta: float
+    hyper: float  # the loss's hyper-parameter (``lossviz.losses.hyper_value``)
 
 
 def _prepare(params, d1, d2, alphas, betas, X, y, layer_sizes, activation, loss, huber_delta,
+             label_smoothing=0.0,
              names: tuple[str, ...] = ("params", "d1", "d2", "alphas", "betas")) -> _Problem:
     """Validate everything once; ``names`` are the caller's names for the first five arguments."""
     net = Network(layer_sizes, activation)
@@ -79,10 +80,8 @@ def _prepare(params, d1, d2, alphas, betas, X, y, layer_sizes, activation, loss,
         raise ValueError(f"X must have shape (N, {net.layer_sizes[0]}) with N >= 1{why}, "
                          f"got shape {X.shape}")
     y = _targets(y, X.shape[0], task, net.layer_sizes[-1])
-    delta = finite_real(huber_delta)
-    if delta is None or delta <= 0:
-        raise ValueError(f"huber_delta must be a positive number, got {short(huber_delta)}")
-    return _Problem(net, *vecs, alphas, betas, X, y, task, loss, delta)
+    hyper = hyper_value(get_loss(loss), huber_delta, label_smoothing)
+    return _Problem(net, *vecs, alphas, betas, X, y, task, loss, hyper)
 
 
 def _axis(v: object, name: str) -> Array:
@@ -145,7 +144,7 @@ def grid_axis(n: int, span: float) -> Array:
 
 def surface(params: Array, d1: Array, d2: Array, alphas: Sequence[float], betas: Sequence[float],
             X: Array, y: Array, *, layer_sizes: Sequence[int], activation: str, loss: str,
-            huber_delta: float = 1.0, dtype=None) -> Array:
+            huber_delta: float = 1.0, label_smoothing: float = 0.0, dtype=None) -> Array:
     """Data loss over a plane: ``out[i, j] = L(params + alphas[i] d1 + betas[j] d2)``.
 
     Parameters
@@ -154,22 +153,26 @@ def surface(params: Array, d1: Array, d2: Array, alphas: Sequence[float], betas:
     alphas, betas : (Ga,), (Gb,) coordinates along d1 and d2
     X : (N, d) inputs; y : (N,) class indices (classification) or values (regression)
     layer_sizes : input width, hidden widths..., output width (K logits, or 1 for regression)
-    activation, loss : registry names; huber_delta : Huber's delta
+    activation, loss : registry names; huber_delta : Huber's delta; label_smoothing :
+    cross-entropy's eps
     dtype : None for the fast float32 path, numpy.float64 for the exact path
 
     Returns
     -------
     (Ga, Gb) float64 array of data losses (no L1/L2 penalty).
     """
-    prob = _prepare(params, d1, d2, alphas, betas, X, y, layer_sizes, activation, loss, huber_delta)
+    prob = _prepare(params, d1, d2, alphas, betas, X, y, layer_sizes, activation, loss, huber_delta,
+                    label_smoothing)
     return _evaluate(prob, _dtype(dtype), with_metric=False)[0]
 
 
 def surface_with_metric(params: Array, d1: Array, d2: Array, alphas, betas, X: Array, y: Array, *,
                         layer_sizes: Sequence[int], activation: str, loss: str,
-                        huber_delta: float = 1.0, dtype=None) -> tuple[Array, Array]:
+                        huber_delta: float = 1.0, label_smoothing: float = 0.0,
+                        dtype=None) -> tuple[Array, Array]:
     """Like :func:`surface`, also returning accuracy (classification) or R^2 per grid point."""
-    prob = _prepare(params, d1, d2, alphas, betas, X, y, layer_sizes, activation, loss, huber_delta)
+    prob = _prepare(params, d1, d2, alphas, betas, X, y, layer_sizes, activation, loss, huber_delta,
+                    label_smoothing)
     return _evaluate(prob, _dtype(dtype), with_metric=True)
 
 
@@ -283,21 +286,22 @@ def _plan(p: _Problem, dt: np.dtype) -> kernels.Plan:
         f = np.ascontiguousarray(first[:, :, idx]) if widths else np.ascontiguousarray(inputs[:, idx])
         blocks.append(kernels.Block(f, o.astype(dt), cls if drop0 else None, p.y[idx]))
     lossfn = get_loss(p.loss)
-    fast = kernels.FAST_SUMS.get(p.loss) if drop0 else None
-    reduce = fast or kernels.registry_sums(lossfn, p.task, p.net.layer_sizes[-1], p.huber_delta)
+    fast = kernels.FAST_SUMS.get(p.loss) if drop0 and not p.hyper else None  # fast: eps = 0 only
+    reduce = fast or kernels.registry_sums(lossfn, p.task, p.net.layer_sizes[-1], p.hyper)
     act = get_activation(p.net.activation).inplace
     return kernels.Plan(tuple(blocks), hidden, widths, act, reduce, p.task, dt)
 
 
 def surface_naive(params: Array, d1: Array, d2: Array, alphas, betas, X: Array, y: Array, *,
                   layer_sizes: Sequence[int], activation: str, loss: str,
-                  huber_delta: float = 1.0) -> Array:
+                  huber_delta: float = 1.0, label_smoothing: float = 0.0) -> Array:
     """Reference: one full float64 forward pass per grid point (as the research tools do it)."""
-    p = _prepare(params, d1, d2, alphas, betas, X, y, layer_sizes, activation, loss, huber_delta)
+    p = _prepare(params, d1, d2, alphas, betas, X, y, layer_sizes, activation, loss, huber_delta,
+                 label_smoothing)
     lossfn = get_loss(p.loss)
     out = np.empty((p.alphas.size, p.betas.size))
     for i, a in enumerate(p.alphas):
         for j, b in enumerate(p.betas):
             theta = p.params + a * p.d1 + b * p.d2
-            out[i, j] = lossfn.value(p.net.forward(theta, p.X), p.y, p.task, p.huber_delta)
+            out[i, j] = lossfn.value(p.net.forward(theta, p.X), p.y, p.task, p.hyper)
     return out

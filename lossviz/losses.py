@@ -7,11 +7,17 @@ vectors (the loss surface evaluates many at once); every value is returned per l
 - ``mse``: mean over all elements of (yhat - y)^2. For classification, yhat = softmax(logits)
   against one-hot targets, mean over N*K elements.
 - ``huber``: mean of 0.5 r^2 if |r| <= delta else delta (|r| - 0.5 delta); same targets as mse.
-- ``cross_entropy``: mean over samples of -log softmax(logits)[y], computed stably. Defined for
-  classification only.
+- ``cross_entropy``: mean over samples of -sum_k t_k log softmax(logits)_k, computed stably, with
+  targets t = (1 - eps) onehot(y) + eps / K: label smoothing eps in [0, 1) as
+  ``torch.nn.CrossEntropyLoss(label_smoothing=eps)``; eps = 0 is -log softmax(logits)[y].
+  Defined for classification only.
+
+Each loss has at most one hyper-parameter (Huber's delta, cross-entropy's eps), named by its
+``hyper`` field after the RunConfig field that holds it; the loss functions receive its value as
+their ``delta`` argument, and :func:`hyper_value` picks and checks it at the door.
 
 Each loss gives dL/d(out); the model backpropagates it. The only place where the gradient is
-``(softmax - onehot) / N`` is cross-entropy on logits, where that shortcut is exact.
+``(softmax - t) / N`` is cross-entropy on logits, where that shortcut is exact.
 
 Each loss also gives its per-sample values ``(..., N)`` (mse and huber: the mean over that
 sample's K elements), whose mean over samples is the loss, and their gradients ``(..., N, K)``
@@ -195,23 +201,30 @@ def _residual_loss(value: Callable, grad: Callable):
     return loss_value, loss_grad, per_sample, per_sample_grad
 
 
-# --- cross-entropy on logits -------------------------------------------------------------
+# --- cross-entropy on logits, with label smoothing eps (passed as ``delta``) ------------------
 
 def _ce_per_sample(out: Array, y: Array, task: str, delta: float) -> Array:
-    """(..., N): -log softmax(out)[y] of each sample."""
-    _require_classification(task)
+    """(..., N): -sum_k t_k log softmax(out)_k of each sample, t = (1 - eps) onehot + eps / K.
+
+    As lse(z) - (1 - eps) z_y - eps mean_k z_k: t sums to 1, so the lse term is counted once.
+    """
+    _require_classification(task, delta)
     zt = _class_planes(out)
     nll, _ = _logsumexp_planes(zt)
     for k in range(zt.shape[0]):
-        nll -= np.where(y == k, zt[k], 0.0)
+        nll -= np.where(y == k, (1.0 - delta) * zt[k] if delta else zt[k], 0.0)
+    if delta:
+        nll -= delta * sum(zt[k] for k in range(zt.shape[0])) / zt.shape[0]
     return nll
 
 
 def _ce_per_sample_grad(out: Array, y: Array, task: str, delta: float) -> Array:
-    """(..., N, K): softmax(out) - onehot(y), each sample's own gradient."""
-    _require_classification(task)
+    """(..., N, K): softmax(out) - t, each sample's own gradient."""
+    _require_classification(task, delta)
     g = softmax(out)
-    g[..., np.arange(y.shape[0]), y] -= 1  # exact for softmax + cross-entropy only
+    if delta:
+        g -= delta / out.shape[-1]
+    g[..., np.arange(y.shape[0]), y] -= 1 - delta  # exact for softmax + cross-entropy only
     return g
 
 
@@ -225,25 +238,34 @@ def _ce_grad(out: Array, y: Array, task: str, delta: float) -> Array:
 
 def _ce_value_and_grad(out: Array, y: Array, task: str, delta: float) -> tuple[float, Array]:
     """Value and dL/d(out) of cross-entropy for one output (N, K), sharing the softmax."""
-    _require_classification(task)
-    n, rows = out.shape[0], np.arange(out.shape[0])
+    _require_classification(task, delta)
+    n, k, rows = out.shape[0], out.shape[1], np.arange(out.shape[0])
     s = out - _reduce_last(np.maximum, out)
     e = np.exp(s)
     total = _reduce_last(np.add, e)
-    value = float((np.log(total[:, 0]) - s[rows, y]).mean())
+    nll = np.log(total[:, 0]) - s[rows, y]
+    if delta:  # the smoothed part: eps (lse - mean_k z_k), shift-free as s is
+        nll += delta * (s[rows, y] - s.mean(axis=1))
+    value = float(nll.mean())
     g = e / total
-    g[rows, y] -= 1  # exact for softmax + cross-entropy only
+    if delta:
+        g -= delta / k
+    g[rows, y] -= 1 - delta  # exact for softmax + cross-entropy only
     g /= n
     return value, g
 
 
 def _ce_hvp(out: Array, y: Array, task: str, delta: float, u: Array) -> Array:
-    """(diag(p) - p p^T) u / N, p = softmax(out): the derivative of (p - onehot) / N along u."""
-    _require_classification(task)
+    """(diag(p) - p p^T) u / N, p = softmax(out): the derivative of (p - t) / N along u (the
+    targets t, smoothed or not, are constants)."""
+    _require_classification(task, delta)
     return _softmax_backward(softmax(out), u) / out.shape[-2]
 
 
-def _require_classification(task: str) -> None:
+def _require_classification(task: str, eps: float = 0.0) -> None:
+    if not 0 <= eps < 1:  # a Huber delta passed on by mistake (1.0 by default) is loud, not a silent eps
+        raise ValueError(f"cross-entropy's label smoothing must be in [0, 1), got {eps!r}: pass "
+                         "the loss's own hyper-parameter (RunConfig.loss_hyper), not huber_delta")
     if task != "classification":
         raise ValueError(
             "loss 'cross_entropy' is not defined for the regression task (it needs class labels); "
@@ -270,6 +292,8 @@ class Loss:
     ``out_hvp(out, y, task, delta, u)`` -> H u, shape of ``u`` (``u`` broadcasts against
     ``out``): the derivative of ``grad`` along ``u``, H being the loss's Hessian with respect to
     ``out`` (block-diagonal over samples). None: the Hessian functions refuse the loss.
+    ``hyper``: the RunConfig field holding the loss's one hyper-parameter ("huber_delta",
+    "label_smoothing"), whose value the functions above receive as ``delta``; None: it has none.
     """
 
     name: str
@@ -284,6 +308,7 @@ class Loss:
     tasks: tuple[str, ...] = TASKS
     fused: Callable[[Array, Array, str, float], tuple[float, Array]] | None = None
     out_hvp: Callable[[Array, Array, str, float, Array], Array] | None = None
+    hyper: str | None = None
 
     def value_and_grad(self, out: Array, y: Array, task: str, delta: float) -> tuple[float, Array]:
         """(loss, dL/d(out)) for one output (N, K); one shared pass where the loss offers it."""
@@ -305,15 +330,18 @@ LOSSES: dict[str, Loss] = {
              out_hvp=_residual_hvp(_mse_grad, _mse_curvature)),
         Loss("cross_entropy", "Cross-entropy",
              "Minus the log of the probability given to the right class: punishes confident "
-             "mistakes hard. Classification only.",
-             r"-\frac{1}{N}\sum \log \mathrm{softmax}(z)_{y}", _ce_value, _ce_grad,
+             "mistakes hard. Label smoothing ε aims at 1 − ε + ε/K, not 1. Classification only.",
+             r"-\frac{1}{N}\sum_n \sum_k t_{nk} \log \mathrm{softmax}(z_n)_k,\ "
+             r"t = (1-\varepsilon)\,\mathrm{onehot}(y) + \varepsilon/K", _ce_value, _ce_grad,
              _ce_per_sample, _ce_per_sample_grad, shift_invariant=True,
-             tasks=("classification",), fused=_ce_value_and_grad, out_hvp=_ce_hvp),
+             tasks=("classification",), fused=_ce_value_and_grad, out_hvp=_ce_hvp,
+             hyper="label_smoothing"),
         Loss("huber", "Huber",
              "Squared error for small residuals, absolute error beyond delta: robust to outliers.",
              r"\frac{1}{NK}\sum \begin{cases}\tfrac12 r^2 & |r|\le\delta\\ "
              r"\delta(|r|-\tfrac12\delta) & \text{else}\end{cases}", *_huber,
-             shift_invariant=True, out_hvp=_residual_hvp(_huber_grad, _huber_curvature)),
+             shift_invariant=True, out_hvp=_residual_hvp(_huber_grad, _huber_curvature),
+             hyper="huber_delta"),
     ]
 }
 
@@ -329,9 +357,9 @@ def get_loss(name: str, task: str | None = None) -> Loss:
     return loss
 
 
-def _checked(name: object, out: object, y: object, task: object,
-             huber_delta: object) -> tuple[Loss, Array, Array, float]:
-    """Validate the public arguments once: (loss, out (..., N, K), y (N,), delta).
+def _checked(name: object, out: object, y: object, task: object, huber_delta: object,
+             label_smoothing: object = 0.0) -> tuple[Loss, Array, Array, float]:
+    """Validate the public arguments once: (loss, out (..., N, K), y (N,), its hyper-parameter).
 
     ``out`` may hold NaN or inf (a diverged network): its loss is then NaN or inf, not an error.
     """
@@ -353,67 +381,81 @@ def _checked(name: object, out: object, y: object, task: object,
         if not (np.all(y == np.round(y)) and y.min() >= 0 and y.max() < k):
             raise ValueError(f"y must hold class labels: whole numbers in 0..{k - 1}")
         y = y.astype(np.int64)
-    return loss, out, y, _delta(huber_delta)
+    return loss, out, y, hyper_value(loss, huber_delta, label_smoothing)
 
 
-def _delta(huber_delta: object) -> float:
+def hyper_value(loss: Loss, huber_delta: object = 1.0, label_smoothing: object = 0.0) -> float:
+    """Check both loss hyper-parameters and return the one ``loss`` uses (0.0 if none).
+
+    huber_delta must be > 0; label_smoothing in [0, 1) (PyTorch allows 1, where every target
+    is uniform and nothing is learnt). Both are checked whichever the loss uses, so a bad
+    value is refused where it enters, not when the loss is switched.
+    """
     delta = number(huber_delta, "huber_delta")
     if delta <= 0:
         raise ValueError(f"huber_delta must be a positive number, got {short(huber_delta)}")
-    return delta
+    eps = number(label_smoothing, "label_smoothing")
+    if not 0 <= eps < 1:
+        raise ValueError(f"label_smoothing must be a number from 0 to below 1, "
+                         f"got {short(label_smoothing)}")
+    return {"huber_delta": delta, "label_smoothing": eps}.get(loss.hyper, 0.0)
 
 
-def loss_value(name: str, out: Array, y: Array, task: str, huber_delta: float = 1.0) -> Array:
+def loss_value(name: str, out: Array, y: Array, task: str, huber_delta: float = 1.0,
+               label_smoothing: float = 0.0) -> Array:
     """Data loss of network output ``out`` (..., N, K) against ``y`` (N,). See module doc.
 
     Returns shape ``out.shape[:-2]`` (a NumPy scalar for a 2-D ``out``).
     """
-    loss, out, y, delta = _checked(name, out, y, task, huber_delta)
+    loss, out, y, delta = _checked(name, out, y, task, huber_delta, label_smoothing)
     return loss.value(out, y, task, delta)
 
 
-def loss_grad(name: str, out: Array, y: Array, task: str, huber_delta: float = 1.0) -> Array:
+def loss_grad(name: str, out: Array, y: Array, task: str, huber_delta: float = 1.0,
+              label_smoothing: float = 0.0) -> Array:
     """dL/d(out) for the loss called ``name``; shape of ``out``."""
-    loss, out, y, delta = _checked(name, out, y, task, huber_delta)
+    loss, out, y, delta = _checked(name, out, y, task, huber_delta, label_smoothing)
     return loss.grad(out, y, task, delta)
 
 
-def loss_per_sample(name: str, out: Array, y: Array, task: str, huber_delta: float = 1.0) -> Array:
+def loss_per_sample(name: str, out: Array, y: Array, task: str, huber_delta: float = 1.0,
+                    label_smoothing: float = 0.0) -> Array:
     """Each sample's loss on its own; their mean over samples is :func:`loss_value`.
 
     Parameters
     ----------
     name : a loss in ``LOSSES``; task : "classification" or "regression"
     out : (..., N, K) network outputs; y : (N,) class indices or target values
-    huber_delta : Huber's delta
+    huber_delta : Huber's delta; label_smoothing : cross-entropy's eps
 
     Returns
     -------
     (..., N) per-sample losses: (N,) for a 2-D ``out``.
     """
-    loss, out, y, delta = _checked(name, out, y, task, huber_delta)
+    loss, out, y, delta = _checked(name, out, y, task, huber_delta, label_smoothing)
     return loss.per_sample(out, y, task, delta)
 
 
 def loss_grad_per_sample(name: str, out: Array, y: Array, task: str,
-                         huber_delta: float = 1.0) -> Array:
+                         huber_delta: float = 1.0, label_smoothing: float = 0.0) -> Array:
     """Each sample's gradient: row n is d loss_per_sample[n] / d out[n, :].
 
     Arguments as :func:`loss_per_sample`. Returns the shape of ``out``, (..., N, K); divided
     by N it is :func:`loss_grad`.
     """
-    loss, out, y, delta = _checked(name, out, y, task, huber_delta)
+    loss, out, y, delta = _checked(name, out, y, task, huber_delta, label_smoothing)
     return loss.per_sample_grad(out, y, task, delta)
 
 
-def loss_profile(name: str, task: str, x: Array, *, k: int = 2,
-                 huber_delta: float = 1.0) -> tuple[Array, Array]:
+def loss_profile(name: str, task: str, x: Array, *, k: int = 2, huber_delta: float = 1.0,
+                 label_smoothing: float = 0.0) -> tuple[Array, Array]:
     """One sample's loss and the push it gives, along one axis: why the loss matters.
 
     Classification: ``x`` is p, the probability the network gives the true class; the other
     k - 1 classes share 1 - p equally. The logits are these log-probabilities (p clipped into
     [1e-12, 1 - 1e-12]), and the gradient is taken at the true class's logit: cross-entropy
-    gives p - 1, MSE on probabilities fades to 0 as p -> 0 (a confident mistake barely moves).
+    gives p - 1 (with label smoothing eps, p - (1 - eps + eps/k): zero before p reaches 1), MSE on
+    probabilities fades to 0 as p -> 0 (a confident mistake barely moves).
     Regression: ``x`` is the residual r = yhat - y, and the gradient is d loss / d yhat.
     Both come from the registry's ``per_sample`` and ``per_sample_grad``.
 
@@ -422,7 +464,7 @@ def loss_profile(name: str, task: str, x: Array, *, k: int = 2,
     name : a loss in ``LOSSES``; task : "classification" or "regression"
     x : (M,) probabilities in [0, 1] (classification) or residuals (regression)
     k : number of classes, 2..100 (classification only; ignored for regression)
-    huber_delta : Huber's delta
+    huber_delta : Huber's delta; label_smoothing : cross-entropy's eps, in [0, 1)
 
     Returns
     -------
@@ -434,7 +476,7 @@ def loss_profile(name: str, task: str, x: Array, *, k: int = 2,
     if x.ndim != 1 or not 1 <= x.size <= MAX_PROFILE_POINTS:
         raise ValueError(f"x must be a 1-D sequence of 1 to {MAX_PROFILE_POINTS} numbers, "
                          f"got shape {x.shape}")
-    delta = _delta(huber_delta)
+    delta = hyper_value(loss, huber_delta, label_smoothing)
     if task == "regression":
         out, y = x[:, None], np.zeros(x.size)
     else:

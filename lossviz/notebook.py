@@ -37,7 +37,7 @@ def show(**settings: Any) -> Any:
 REQUIRED = ("layer_sizes", "task", "activation", "loss", "params_init", "params_final", "trajectory",
             "d1", "d2", "alphas", "betas", "surface", "X_train", "y_train", "X_test", "y_test")
 SHARED = ("dataset", "epochs", "seed")  # settings both runs of a comparison share
-PER_RUN = ("activation", "loss", "huber_delta", "optimizer", "lr", "momentum", "l2", "l1", "batch_size")
+PER_RUN = ("activation", "loss", "huber_delta", "label_smoothing", "optimizer", "lr", "momentum", "l2", "l1", "batch_size")
 FINAL = ("steps", "status", "train_loss", "test_loss", "train_metric", "test_metric")
 
 
@@ -147,7 +147,8 @@ def _run(arrays: dict[str, Array], suffix: str, b: Run | None = None) -> Run:
     path = project_trajectory(finite, center, d1, d2)
     path_loss = trajectory_losses(path, center, d1, d2, data["X_train"], data["y_train"],
                                   layer_sizes=layer_sizes, activation=settings["activation"],
-                                  loss=settings["loss"], huber_delta=settings.get("huber_delta", 1.0))
+                                  loss=settings["loss"], huber_delta=settings.get("huber_delta", 1.0),
+                                  label_smoothing=settings.get("label_smoothing", 0.0))
     final = {k: _scalar(get(k)) for k in FINAL if k + suffix in arrays or k in arrays}
     curves = _curves(net, trajectory, data, task, settings, final.get("steps"))
     compare = (str(arrays["compare"]), str(arrays["compare_value"])) if "compare" in arrays else None
@@ -166,13 +167,14 @@ def _curves(net: Network, trajectory: Array, data: dict, task: str, settings: di
             steps: int | None) -> dict[str, Array]:
     """Losses (no penalty) and metrics (T,) on both splits at each trajectory row (T, P)."""
     out = {"step": _row_steps(len(trajectory), steps, settings, len(data["X_train"]))}
-    delta = settings.get("huber_delta", 1.0)
+    hyper = dict(huber_delta=settings.get("huber_delta", 1.0),
+                 label_smoothing=settings.get("label_smoothing", 0.0))
     with np.errstate(all="ignore"):
         for split in ("train", "test"):
             X, y = data[f"X_{split}"], data[f"y_{split}"]
             chunks = [net.forward_many(trajectory[i:i + 64], X) for i in range(0, len(trajectory), 64)]
             outs = np.concatenate(chunks)
-            out[f"{split}_loss"] = np.asarray(loss_value(settings["loss"], outs, y, task, delta), float)
+            out[f"{split}_loss"] = np.asarray(loss_value(settings["loss"], outs, y, task, **hyper), float)
             out[f"{split}_metric"] = np.asarray(metric_value(outs, y, task), float)
     return {k: _frozen(v) for k, v in out.items()}
 

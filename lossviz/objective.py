@@ -12,9 +12,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .checks import finite_real, number, real_array, short, vector
+from .checks import finite_real, real_array, short, vector
 from .landscape import _targets
-from .losses import Loss, get_loss
+from .losses import Loss, get_loss, hyper_value
 from .model import Network
 from .penalties import penalty_grad, penalty_value
 
@@ -22,7 +22,7 @@ Array = np.ndarray
 
 
 def objective(params: Array, X: Array, y: Array, *, layer_sizes: Sequence[int], activation: str,
-              loss: str, huber_delta: float = 1.0, l2: float = 0.0,
+              loss: str, huber_delta: float = 1.0, label_smoothing: float = 0.0, l2: float = 0.0,
               l1: float = 0.0) -> tuple[float, Array]:
     """Objective (data loss + penalty) at ``params`` and its flat gradient.
 
@@ -31,7 +31,8 @@ def objective(params: Array, X: Array, y: Array, *, layer_sizes: Sequence[int], 
     params : (P,) flat parameters (layout: see ``lossviz.model``)
     X : (N, d) inputs, N >= 1; y : (N,) class indices (classification) or values (regression)
     layer_sizes : input width, hidden widths..., output width (K >= 2 logits, or 1: regression)
-    activation, loss : registry names; huber_delta : Huber's delta (> 0)
+    activation, loss : registry names; huber_delta : Huber's delta (> 0); label_smoothing :
+    cross-entropy's eps in [0, 1)
     l2, l1 : penalty weights (>= 0): (l2/2)·Σw² + l1·Σ|w| over weights, never biases
 
     Returns
@@ -45,9 +46,7 @@ def objective(params: Array, X: Array, y: Array, *, layer_sizes: Sequence[int], 
     params = vector(params, "params", net.n_params, f" to match layer_sizes {net.layer_sizes}")
     X = _inputs(X, net)
     y = _targets(y, X.shape[0], task, net.layer_sizes[-1])
-    delta = number(huber_delta, "huber_delta")
-    if delta <= 0:
-        raise ValueError(f"huber_delta must be a positive number, got {short(huber_delta)}")
+    delta = hyper_value(lossfn, huber_delta, label_smoothing)
     l2, l1 = _weight(l2, "l2"), _weight(l1, "l1")
     with np.errstate(all="ignore"):  # far-off parameters: an infinite objective, not a warning
         return _objective(net, lossfn, params, X, y, task, delta, l2, l1)

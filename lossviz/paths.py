@@ -18,7 +18,7 @@ MAX_CHUNK = 4096  # points per batched forward pass (memory: chunk x N x width)
 
 def interpolate(theta_a: Array, theta_b: Array, ts: Sequence[float], X: Array, y: Array, *,
                 layer_sizes: Sequence[int], activation: str, loss: str,
-                huber_delta: float = 1.0, dtype=np.float64) -> Array:
+                huber_delta: float = 1.0, label_smoothing: float = 0.0, dtype=np.float64) -> Array:
     """Loss along the line (1 - t) theta_a + t theta_b, one value per t.
 
     Parameters
@@ -38,7 +38,7 @@ def interpolate(theta_a: Array, theta_b: Array, ts: Sequence[float], X: Array, y
     if not np.isfinite(d).all():
         raise ValueError("theta_b - theta_a overflows: the endpoints are too far apart")
     p = _prepare(a, d, np.zeros_like(d), ts, [0.0], X, y, layer_sizes, activation, loss,
-                 huber_delta, names=("theta_a", "theta_b", "theta_b", "ts", "betas"))
+                 huber_delta, label_smoothing, names=("theta_a", "theta_b", "theta_b", "ts", "betas"))
     return _evaluate(p, _dtype(dtype), with_metric=False)[0][:, 0]
 
 
@@ -82,13 +82,14 @@ def _binary_exponent(*arrays: Array) -> int:
 
 def trajectory_losses(coords: Array, center: Array, d1: Array, d2: Array, X: Array, y: Array, *,
                       layer_sizes: Sequence[int], activation: str, loss: str,
-                      huber_delta: float = 1.0, chunk: int = 32) -> Array:
+                      huber_delta: float = 1.0, label_smoothing: float = 0.0,
+                      chunk: int = 32) -> Array:
     """Data loss (T,) at each projected point center + a d1 + b d2, for coords (T, 2).
 
     ``chunk`` (1..4096) points are evaluated per batched forward pass.
     """
     p = _prepare(center, d1, d2, [0.0], [0.0], X, y, layer_sizes, activation, loss, huber_delta,
-                 names=("center", "d1", "d2", "alphas", "betas"))
+                 label_smoothing, names=("center", "d1", "d2", "alphas", "betas"))
     lossfn = get_loss(p.loss, p.task)
     coords = np.atleast_2d(real_array(coords, "coords"))
     if coords.ndim != 2 or coords.shape[1] != 2:
@@ -100,13 +101,13 @@ def trajectory_losses(coords: Array, center: Array, d1: Array, d2: Array, X: Arr
         for s in range(0, coords.shape[0], chunk):
             thetas = p.params + coords[s:s + chunk] @ basis  # per chunk: memory chunk x n_params
             out[s:s + chunk] = lossfn.value(p.net.forward_many(thetas, p.X), p.y, p.task,
-                                            p.huber_delta)
+                                            p.hyper)
     return out
 
 
 def trajectory_on_plane(trajectory: Array, center: Array, d1: Array, d2: Array, X: Array, y: Array, *,
                         layer_sizes: Sequence[int], activation: str, loss: str,
-                        huber_delta: float = 1.0) -> tuple[Array, Array]:
+                        huber_delta: float = 1.0, label_smoothing: float = 0.0) -> tuple[Array, Array]:
     """A trajectory projected onto the plane, and the data loss at each projected point.
 
     Returns
@@ -116,5 +117,6 @@ def trajectory_on_plane(trajectory: Array, center: Array, d1: Array, d2: Array, 
     """
     coords = project_trajectory(trajectory, center, d1, d2)
     losses = trajectory_losses(coords, center, d1, d2, X, y, layer_sizes=layer_sizes,
-                               activation=activation, loss=loss, huber_delta=huber_delta)
+                               activation=activation, loss=loss, huber_delta=huber_delta,
+                               label_smoothing=label_smoothing)
     return coords, losses

@@ -78,7 +78,8 @@ def line_is_preconditioned(config: RunConfig) -> bool:
 
 def preconditioned_sharpness(params: Array, X: Array, y: Array, preconditioner: Array, *,
                              layer_sizes: Sequence[int], activation: str, loss: str,
-                             huber_delta: float = 1.0, seed: int = 0, tol: float = EIGS_TOL) -> float:
+                             huber_delta: float = 1.0, label_smoothing: float = 0.0, seed: int = 0,
+                             tol: float = EIGS_TOL) -> float:
     """λmax(P⁻¹H): the largest eigenvalue of the data loss's Hessian H preconditioned by the
     positive diagonal P an adaptive optimizer divides its step by.
 
@@ -98,7 +99,8 @@ def preconditioned_sharpness(params: Array, X: Array, y: Array, preconditioner: 
     -------
     float: λmax(P^{-1/2} H P^{-1/2}) = λmax(P⁻¹H).
     """
-    op = _finite(_curvature(params, X, y, layer_sizes, activation, loss, huber_delta))
+    op = _finite(_curvature(params, X, y, layer_sizes, activation, loss, huber_delta,
+                            label_smoothing))
     p = vector(preconditioner, "preconditioner", op.n_params, " (one entry per parameter)")
     if not (p > 0).all():
         raise ValueError("preconditioner must be positive: it divides each weight's step")
@@ -117,7 +119,8 @@ def sharpness(trainer: Trainer, preconditioned: bool = False) -> float:
     state (NaN before its first step), λmax(H) for a plain one. A ``lossviz.Trainer`` is read,
     never changed."""
     kw = dict(layer_sizes=trainer.net.layer_sizes, activation=trainer.config.activation,
-              loss=trainer.config.loss, huber_delta=trainer.config.huber_delta)
+              loss=trainer.config.loss, huber_delta=trainer.config.huber_delta,
+              label_smoothing=trainer.config.label_smoothing)
     X, y = trainer.data.X_train, trainer.data.y_train
     if preconditioned and trainer.optimizer.adaptive:
         p = trainer.optimizer.preconditioner()

@@ -216,7 +216,7 @@ class Trainer:
             X, y = X[idx], y[idx]
         c, task = self.config, self.data.task
         out, cache = self.net.forward_cache(self.params, X)
-        value, grad_out = self.loss.value_and_grad(out, y, task, c.huber_delta)
+        value, grad_out = self.loss.value_and_grad(out, y, task, c.loss_hyper)
         grad = self.net.backward(self.params, X, cache, grad_out)
         if c.l2 or c.l1:
             mask = self.net.weight_mask
@@ -248,7 +248,7 @@ class Trainer:
         if buf.cross_entropy is not None:
             value, grad_out = buf.cross_entropy(out, onehot, pick)
         else:
-            value, grad_out = self.loss.value_and_grad(out, y, d.task, c.huber_delta)
+            value, grad_out = self.loss.value_and_grad(out, y, d.task, c.loss_hyper)
         grad = buf.workspace.backward(views, X, grad_out)
         if c.l2 or c.l1:
             mask = self.net.weight_mask
@@ -260,7 +260,7 @@ class Trainer:
         """Buffers for batches of ``rows`` rows: kept while they fit ``WORKSPACE_BYTES``."""
         buf = self._buffers.get(rows)
         if buf is None:
-            buf = StepBuffers(self.net, self.loss, rows)
+            buf = StepBuffers(self.net, self.loss, rows, self.config.loss_hyper)
             if buf.nbytes + sum(b.nbytes for b in self._buffers.values()) <= WORKSPACE_BYTES:
                 self._buffers[rows] = buf
         return buf
@@ -320,8 +320,8 @@ class Trainer:
         with np.errstate(all="ignore"):
             out_tr = self.net.forward(self.params, d.X_train)
             out_te = self.net.forward(self.params, d.X_test)
-            tr = float(self.loss.value(out_tr, d.y_train, d.task, c.huber_delta))
-            te = float(self.loss.value(out_te, d.y_test, d.task, c.huber_delta))
+            tr = float(self.loss.value(out_tr, d.y_train, d.task, c.loss_hyper))
+            te = float(self.loss.value(out_te, d.y_test, d.task, c.loss_hyper))
             pen = penalty_value(self.params, self.net.weight_mask, c.l2, c.l1) if (c.l2 or c.l1) else 0.0
             m_tr, m_te = metric_value(out_tr, d.y_train, d.task), metric_value(out_te, d.y_test, d.task)
         status = "done" if self.status == "running" and self.finished else self.status

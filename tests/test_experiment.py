@@ -13,6 +13,7 @@ SMALL = dict(dataset="moons", n_samples=100, hidden=(5, 4), epochs=20)
 # One value per variable field, different from the default (hidden: another parameter count).
 VALUES = {"loss": "mse", "lr": 0.1, "optimizer": "sgd", "activation": "relu",
           "hidden": (8,), "batch_size": 32, "l2": 0.01, "l1": 0.01, "huber_delta": 0.5,
+          "label_smoothing": 0.1,
           "momentum": 0.5}
 
 

@@ -74,15 +74,15 @@ def test_pca_directions_export(tmp_path):
 
 # --- every export has a center; compare mode -------------------------------------------
 
-SINGLE_KEYS = {"layer_sizes", "activation", "loss", "huber_delta", "task", "dataset", "optimizer",
+SINGLE_KEYS = {"layer_sizes", "activation", "loss", "huber_delta", "label_smoothing", "task", "dataset", "optimizer",
                "lr", "momentum", "l2", "l1", "batch_size", "epochs", "seed", "params_init",
                "params_final", "trajectory", "d1", "d2", "directions", "explained_variance",
                "alphas", "betas", "surface", "X_train", "y_train", "X_test", "y_test",
                "feature_mean", "feature_std", "steps", "status", "train_loss", "test_loss",
                "train_metric", "test_metric", "center"}
 PER_RUN_KEYS = {"params_init", "params_final", "trajectory", "loss", "lr", "optimizer",
-                "activation", "huber_delta", "momentum", "l2", "l1", "batch_size", "steps",
-                "status", "train_loss", "test_loss", "train_metric", "test_metric", "surface"}
+                "activation", "huber_delta", "label_smoothing", "momentum", "l2", "l1", "batch_size",
+                "steps", "status", "train_loss", "test_loss", "train_metric", "test_metric", "surface"}
 
 
 def test_single_run_keys_and_center(exported):

@@ -169,6 +169,7 @@ def test_output_gradient_matches_finite_differences(loss, task, delta):
     rng = np.random.default_rng(2)
     out, y = _case(task, rng)
     spec = get_loss(loss, task)
+    delta = delta / 2 if spec.hyper == "label_smoothing" else delta  # eps must stay below 1
     g = spec.grad(out, y, task, delta)
     fd = central_fd(lambda o: float(spec.value(o, y, task, delta)), out)
     assert g.shape == out.shape
@@ -201,7 +202,7 @@ def test_value_and_grad_equals_separate_value_and_grad(loss, task):
 def test_fused_cross_entropy_is_stable_for_huge_logits():
     out = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]])
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        value, g = get_loss("cross_entropy").value_and_grad(out, np.array([2, 1]), "classification", 1.0)
+        value, g = get_loss("cross_entropy").value_and_grad(out, np.array([2, 1]), "classification", 0.0)
     assert value == pytest.approx(2000.0 / 2, rel=1e-12)
     assert np.all(np.isfinite(g))
 

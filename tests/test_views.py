@@ -14,7 +14,7 @@ def loss_at(tr, params):
     """The data loss on the training split at ``params``, from the engine's own pieces."""
     c, d = tr.config, tr.data
     out = tr.net.forward(params, d.X_train)
-    return float(tr.loss.value(out, d.y_train, d.task, c.huber_delta))
+    return float(tr.loss.value(out, d.y_train, d.task, c.loss_hyper))
 
 
 def softmax(a):
