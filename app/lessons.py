@@ -26,7 +26,6 @@ import lossviz
 from lossviz import DATASETS, Experiment, RunConfig
 from lossviz.checks import finite_real, short, whole
 from lossviz.landscape import GRID_RANGE
-from lossviz.losses import softmax
 
 from . import caps
 from .compare import COMPARE_FIELDS
@@ -62,16 +61,19 @@ class Claim:
     params: Mapping[str, Any]
 
     def text(self) -> str:
-        run = self.params["run"].upper()
-        return CLAIMS[self.kind].says.format(RUN=run, OTHER="B" if run == "A" else "A", **self.params)
+        run, kind = self.params["run"].upper(), CLAIMS[self.kind]
+        words = kind.words(self.params) if kind.words else {}
+        return kind.says.format(RUN=run, OTHER="B" if run == "A" else "A", **self.params, **words)
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """What a claim measured: one line per run, and per run whether the claim holds naming it."""
+    """What a claim measured: one line per run, per run whether the claim holds naming it, and
+    (for some kinds) per run the measured numbers by name, for tests that look further."""
 
     per_run: tuple[str, ...]
     holds_for: tuple[bool, ...]
+    numbers: tuple[Mapping[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -322,6 +324,9 @@ def _claim(raw: Any, config: RunConfig, compare: Compare | None,
     problem = kind.fits(claimed) if kind.fits else ""
     if problem:
         raise bad("claim.kind", f"{kind.name} {problem}")
+    key, problem = kind.fits_params(config, compare, params) if kind.fits_params else ("", "")
+    if problem:
+        raise bad(f"claim.{key}", f"{kind.name} {problem}")
     return Claim(kind.name, MappingProxyType(params))
 
 
@@ -341,6 +346,9 @@ class ClaimKind:
     two_runs: bool = True
     same_loss: bool = False
     fits: Callable[[RunConfig], str] | None = None  # why the claimed run's config does not fit ("" if it does)
+    # (parameter, why it does not fit run A's config and the compare table) or ("", "")
+    fits_params: Callable[[RunConfig, Compare | None, Mapping[str, Any]], tuple[str, str]] | None = None
+    words: Callable[[Mapping[str, Any]], dict] | None = None  # more names for ``says``, from the parameters
 
 
 def _smaller_by(x: float, y: float, factor: float) -> bool:
@@ -377,13 +385,19 @@ def _reaches_first(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) -> Evi
 
 
 def _fits_clean(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) -> Evidence:
+    exp.advance(max(r.total_steps for r in exp.runs) * 9 // 10)
+    before = [r.params.copy() for r in exp.runs]  # the weights with a tenth of the steps to go
     _finish(exp)
-    errors = []
-    for r in exp.runs:
-        out = r.net.forward(r.params, r.data.X_test)[:, 0]
+    errors, moves = [], []
+    for r, w in zip(exp.runs, before):
         ok = r.evaluate().status == "done"
+        out = r.net.forward(r.params, r.data.X_test)[:, 0]
         errors.append(float(np.mean((out - r.data.y_test) ** 2)) if ok else math.nan)
-    return Evidence(tuple(f"MSE on the clean test points {e:.4g}" for e in errors), _pairwise(errors, p["factor"]))
+        moves.append(float(np.abs(r.params - w).max()) if ok else math.inf)
+    settled = all(m <= p["settle"] for m in moves)  # the fits are where each loss leads, not a snapshot
+    return Evidence(tuple(f"MSE on the clean test points {e:.4g}; in the last tenth of the steps no weight "
+                          f"moved more than {m:.2g}" for e, m in zip(errors, moves)),
+                    tuple(h and settled for h in _pairwise(errors, p["factor"])))
 
 
 def _diverges(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) -> Evidence:
@@ -428,52 +442,129 @@ def _rise(run: lossviz.Trainer, span: float, planes: int) -> float:
 
 def _landscape(smaller: bool) -> Callable[[Lesson, Experiment, Mapping[str, Any]], Evidence]:
     def measure(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) -> Evidence:
-        _finish(exp)
+        if p["at"] == "end":
+            _finish(exp)
         span = lesson.view.get("range", 1.0)
-        rises = [_rise(r, span, p["planes"]) if r.evaluate().status == "done" else math.nan for r in exp.runs]
-        return Evidence(tuple(f"loss rises {v:.4g} on average within ±{span:g}" for v in rises),
-                        _pairwise(rises, p["factor"], smaller))
+        ok = [r.status != "diverged" and (p["at"] == "start" or r.finished) for r in exp.runs]
+        rises = [_rise(r, span, p["planes"]) if good else math.nan for r, good in zip(exp.runs, ok)]
+        return Evidence(tuple(f"loss rises {v:.4g} on average within ±{span:g} of its {p['at']} weights"
+                              for v in rises), _pairwise(rises, p["factor"], smaller))
     return measure
 
 
-def _push_on_wrong(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) -> Evidence:
-    if p["at"] == "end":
-        _finish(exp)
-    medians, counts = [], []
-    for r in exp.runs:
-        X, y = r.data.X_train, r.data.y_train
-        out = r.net.forward(r.params, X)
-        p_true = softmax(out)[np.arange(len(y)), y]
-        wrong = (out.argmax(axis=1) != y) & (p_true < p["below_p"])
-        g = lossviz.loss_grad_per_sample(r.config.loss, out, y, "classification", r.config.huber_delta)
-        counts.append(int(wrong.sum()))
-        medians.append(float(np.median(np.linalg.norm(g[wrong], axis=1))) if wrong.any() else math.nan)
-    return Evidence(tuple(f"median |dL/dz| {m:.3g} over {n} wrong points" for m, n in zip(medians, counts)),
-                    _pairwise(medians, p["factor"]))
+def _one_start(config: RunConfig, compare: Compare | None, p: Mapping[str, Any]) -> tuple[str, str]:
+    if p["at"] == "start" and compare is not None and compare.field == "hidden":
+        return "at", "at the start compares the runs at their shared initial weights; two network shapes share none"
+    return "", ""
+
+
+def _where(p: Mapping[str, Any]) -> dict:
+    return {"where": "the initial weights both runs share" if p["at"] == "start" else "its final weights"}
+
+
+PUSH_P_MIN = 1e-6  # the smallest true-class probability a push claim looks at
+
+
+def _vanishing_push(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) -> Evidence:
+    """Each run's loss's push |dL/dz_true| at one point whose true class has probability p (the
+    rest shared by the other classes), for p from PUSH_P_MIN to ``below_p``: the curve the "why"
+    view draws (``lossviz.loss_profile``), from the registry's gradients."""
+    ps = np.geomspace(PUSH_P_MIN, p["below_p"], 61)
+    k = exp.a.data.n_classes
+    pushes = [np.abs(lossviz.loss_profile(r.config.loss, "classification", ps, k=k,
+                                          huber_delta=r.config.huber_delta)[1]) for r in exp.runs]
+    holds, lines = [], []
+    for i, mine in enumerate(pushes):
+        other = pushes[1 - i]
+        holds.append(bool((mine <= p["fraction"] * other).all() and (mine <= p["slope"] * ps * (1 + 1e-9)).all()
+                          and (other >= p["keeps"]).all()))
+        lines.append(f"push {mine[-1]:.3g} at p = {p['below_p']:g}, {mine[0]:.2g} at p = {PUSH_P_MIN:g}; at most "
+                     f"{(mine / ps).max():.3g}·p and {(mine / other).max():.3g}x the other run's")
+    return Evidence(tuple(lines), tuple(holds))
+
+
+def _train_loss(run: lossviz.Trainer) -> float:
+    return run.evaluate().train_loss
 
 
 def _edge_of_stability(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) -> Evidence:
     from lossviz.sharpness import sharpness, stability_threshold
 
     lines, holds = [], []
-    for r in exp.runs:  # one run at a time: each measured every `every` steps to its end
-        edge = stability_threshold(r.config)
-        peak, reached_at, loss_then, lowest = -math.inf, None, math.nan, math.inf
-        while not r.finished and r.status != "diverged":
-            lam = sharpness(r)
-            peak = max(peak, lam)
-            if reached_at is None and edge is not None and lam >= p["fraction"] * edge:
-                reached_at, loss_then = r.step_count, r.evaluate().train_loss
-            elif reached_at is not None:
-                lowest = min(lowest, r.evaluate().train_loss)
-            r.advance(p["every"])
-        end = r.evaluate()
-        holds.append(reached_at is not None and end.status == "done" and lowest < 0.9 * loss_then)
-        lines.append((f"λmax up to {peak:.4g} (stability line {edge:.4g}); at the line by step {reached_at}, "
-                      f"loss {loss_then:.3g} then, down to {lowest:.3g} later ({end.status})")
-                     if reached_at is not None else f"λmax up to {peak:.4g}, never at the line "
-                     f"{edge if edge is not None else 'none'}")
+    for r in exp.runs:  # one run at a time: λmax every `every` steps, the loss at every step
+        edge, steps, share, losses = stability_threshold(r.config), [], [], [_train_loss(r)]
+        while r.status != "diverged":
+            if r.step_count % p["every"] == 0 or r.finished:
+                steps.append(r.step_count)
+                share.append(sharpness(r) / edge)
+            if r.finished:
+                break
+            r.advance(1)
+            losses.append(_train_loss(r))
+        at = next((i for i, v in enumerate(share) if v >= p["fraction"]), None)
+        if at is None or r.status == "diverged":
+            holds.append(False)
+            lines.append(f"λmax from {share[0]:.0%} of its line {edge:.4g} up to {max(share):.0%}, "
+                         f"never {p['fraction']:.0%} of it with the run going on ({r.evaluate().status})")
+            continue
+        then, after = steps[at], np.array(share[at:])
+        ups = float((np.diff(losses[then:]) > 0).mean()) if len(losses) > then + 1 else 0.0
+        drop = 1 - losses[-1] / losses[then]
+        holds.append(share[0] <= p["start_below"] and 1 - p["band"] <= after.min() and after.max() <= 1 + p["band"]
+                     and drop >= p["drop"] and ups >= p["rises"])
+        lines.append(f"λmax {share[0]:.0%} of its line {edge:.4g} at the start, {share[at]:.0%} at step {then}, "
+                     f"then {after.min():.0%} to {after.max():.0%}; the loss {losses[then]:.3g} there, "
+                     f"{losses[-1]:.3g} at the end ({drop:.0%} lower), up on {ups:.1%} of the steps between")
     return Evidence(tuple(lines), tuple(holds))
+
+
+def _plain_full_batch(config: RunConfig) -> str:
+    from lossviz.sharpness import line_is_preconditioned
+
+    if line_is_preconditioned(config):
+        return (f"is for a plain optimizer's λmax(H); {config.optimizer}'s stability line holds for the "
+                "preconditioned sharpness λmax(P⁻¹H): use reaches_preconditioned_edge")
+    return "" if config.batch_size == 0 else "needs full-batch training (batch_size = 0): the line is a full-batch rule"
+
+
+def _sweep_rates(p: Mapping[str, Any]) -> np.ndarray:
+    from lossviz.sweep import log_rates
+
+    return log_rates(p["low"], p["high"], p["count"])
+
+
+def _rate_in_sweep(config: RunConfig, compare: Compare | None, p: Mapping[str, Any]) -> tuple[str, str]:
+    if compare is not None and compare.field == "lr":
+        return "kind", "sweeps the learning rate itself: compare another setting"
+    if p["high"] <= p["low"]:
+        return "high", f"needs high above low ({p['low']:g})"
+    rates = _sweep_rates(p)
+    if not np.isclose(rates, config.lr, rtol=1e-9, atol=0).any():
+        return "low", (f"sweeps {', '.join(f'{r:.4g}' for r in rates)}: the lesson's learning rate {config.lr:g} "
+                       "must be one of them (the race at the shared rate is one row of the sweep)")
+    return "", ""
+
+
+def _faster_until_tuned(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) -> Evidence:
+    from lossviz.sweep import lr_sweep
+
+    rates, target = _sweep_rates(p), p["target"]
+    shared = int(np.argmin(np.abs(np.log(rates / exp.a.config.lr))))
+    sweeps = [lr_sweep(r.config, rates, every=p["every"], params_init=r.params_init, data=exp.data)
+              for r in exp.runs]
+    at_shared = [s.first_step_at(target, shared) for s in sweeps]
+    at_best = [s.first_step_at(target) for s in sweeps]
+    final = [100 * float(s.metric[s.best, -1]) for s in sweeps]
+    close = abs(final[0] - final[1]) <= p["gap"]
+    holds = tuple(_smaller_by(at_shared[i], at_shared[1 - i], p["factor"]) and at_best[1 - i] < at_shared[i]
+                  and close for i in range(2))
+    when = lambda s: f"at step {s:g}" if s < math.inf else "never"  # noqa: E731
+    lines = tuple(f"{target:.0%} training accuracy {when(a)} at lr {rates[shared]:g}; best rate {s.best_rate:g} "
+                  f"(final loss {s.final_loss[s.best]:.3g}): {target:.0%} {when(b)}, {f:.1f}% at the end"
+                  for s, a, b, f in zip(sweeps, at_shared, at_best, final))
+    numbers = tuple(MappingProxyType({"at_shared": a, "at_best": b, "best_rate": s.best_rate, "final": f})
+                    for s, a, b, f in zip(sweeps, at_shared, at_best, final))
+    return Evidence(lines, holds, numbers)
 
 
 def _adaptive_full_batch(config: RunConfig) -> str:
@@ -516,35 +607,58 @@ def _preconditioned_edge(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) 
 RUN = (_choice(*RUNS), REQUIRED)
 FACTOR = (_number(1, 1e6), 1.0)
 PLANES = (_number(1, 16, integral=True), 4)
+AT = (_choice("start", "end"), "end")  # a landscape claim's weights: the shared initial ones, or each run's final
 # {RUN} is the run a claim names, {OTHER} the other one; the rest are the claim's parameters.
 CLAIMS: dict[str, ClaimKind] = {k.name: k for k in [
     ClaimKind("reaches_accuracy_first", {"run": RUN, "target": (_number(0, 1, low_open=True), REQUIRED),
                                          "factor": FACTOR},
               "run {RUN} reaches {target:.0%} training accuracy first, in at most 1/{factor:g} of the steps "
               "run {OTHER} takes (or run {OTHER} never does)", _reaches_first, task="classification"),
-    ClaimKind("fits_clean_points_better", {"run": RUN, "factor": FACTOR},
+    ClaimKind("fits_clean_points_better", {"run": RUN, "factor": FACTOR, "settle": (_number(0, 1), 1e-4)},
+              "both runs end settled (in the last tenth of the steps no weight moves more than {settle:g}), and "
               "run {RUN}'s fit has at least {factor:g}x smaller squared error on the clean test points than "
               "run {OTHER}'s", _fits_clean, task="regression"),
     ClaimKind("diverges", {"run": RUN, "reversals": (_number(0, 1), 0.0)},
               "run {RUN} zig-zags (at least {reversals:.0%} of its steps reverse the one before), then "
               "diverges; the other run trains to the end with a falling loss", _diverges, two_runs=False),
-    ClaimKind("flatter", {"run": RUN, "factor": FACTOR, "planes": PLANES},
-              "around its final weights run {RUN}'s loss rises at least {factor:g}x less than run {OTHER}'s "
-              "(mean over {planes} random filter-normalized planes)", _landscape(smaller=True), same_loss=True),
-    ClaimKind("sharper", {"run": RUN, "factor": FACTOR, "planes": PLANES},
-              "around its final weights run {RUN}'s loss rises at least {factor:g}x more than run {OTHER}'s "
-              "(mean over {planes} random filter-normalized planes)", _landscape(smaller=False), same_loss=True),
-    ClaimKind("smaller_push_on_wrong_points", {"run": RUN, "at": (_choice("start", "end"), "start"),
-                                               "below_p": (_number(0, 1, low_open=True), 1.0), "factor": FACTOR},
-              "at the {at} of training, run {RUN}'s median push |dL/dz| on the training points it gets wrong "
-              "(true class below p = {below_p:g}) is at least {factor:g}x smaller than run {OTHER}'s",
-              _push_on_wrong, task="classification"),
+    ClaimKind("flatter", {"run": RUN, "factor": FACTOR, "planes": PLANES, "at": AT},
+              "around {where} run {RUN}'s loss rises at least {factor:g}x less than run {OTHER}'s "
+              "(mean over {planes} random filter-normalized planes)", _landscape(smaller=True), same_loss=True,
+              fits_params=_one_start, words=_where),
+    ClaimKind("sharper", {"run": RUN, "factor": FACTOR, "planes": PLANES, "at": AT},
+              "around {where} run {RUN}'s loss rises at least {factor:g}x more than run {OTHER}'s "
+              "(mean over {planes} random filter-normalized planes)", _landscape(smaller=False), same_loss=True,
+              fits_params=_one_start, words=_where),
+    ClaimKind("smaller_push_on_wrong_points", {"run": RUN, "below_p": (_number(0, 0.5, low_open=True), 0.05),
+                                               "fraction": (_number(0, 1, low_open=True), 0.1),
+                                               "slope": (_number(0, 1e6, low_open=True), 2.0),
+                                               "keeps": (_number(0, 1), 0.9)},
+              "at a point whose true class has probability p, anywhere from {below_p:g} down to 1e-6 (confidently "
+              "wrong), run {RUN}'s loss pushes the true logit at most {fraction:.0%} as hard as run {OTHER}'s, "
+              "and its push fades to 0 with p (it is at most {slope:g}·p), while run {OTHER}'s stays at "
+              "{keeps:g} or more", _vanishing_push, task="classification"),
     ClaimKind("reaches_edge_of_stability", {"run": RUN, "fraction": (_number(0, 2, low_open=True), 0.9),
+                                            "start_below": (_number(0, 2, low_open=True), 0.8),
+                                            "band": (_number(0, 1, low_open=True), 0.25),
+                                            "drop": (_number(0, 1), 0.05), "rises": (_number(0, 1), 0.02),
                                             "every": (_number(1, 1000, integral=True), 10)},
-              "run {RUN}'s sharpness λmax rises to at least {fraction:.0%} of its stability line (2/η for "
-              "gradient descent), and after it gets there the loss still falls, by 10% or more, not smoothly "
-              "(λmax measured every {every} steps)",
-              _edge_of_stability, two_runs=False),
+              "run {RUN}'s sharpness λmax starts below {start_below:.0%} of its stability line (2/η for plain "
+              "gradient descent), climbs to {fraction:.0%} of it and from then on stays within ±{band:.0%} of it "
+              "(λmax measured every {every} steps); from there to the end the loss falls by {drop:.0%} or more, "
+              "not smoothly: it rises on at least {rises:.0%} of those steps",
+              _edge_of_stability, two_runs=False, fits=_plain_full_batch),
+    ClaimKind("faster_until_tuned", {"run": RUN, "target": (_number(0, 1, low_open=True), REQUIRED),
+                                     "factor": FACTOR, "low": (_number(0, 100, low_open=True), REQUIRED),
+                                     "high": (_number(0, 100, low_open=True), REQUIRED),
+                                     "count": (_number(2, 25, integral=True), 7), "gap": (_number(0, 100), 2.0),
+                                     "every": (_number(1, 1000, integral=True), 1)},
+              "at the lesson's learning rate run {RUN} reaches {target:.0%} training accuracy in at most "
+              "1/{factor:g} of run {OTHER}'s steps; swept over {count} log-spaced learning rates from {low:g} to "
+              "{high:g} from the same start, run {OTHER} at its own best rate (its lowest final training loss) "
+              "reaches {target:.0%} in fewer steps than run {RUN} took at the lesson's rate, and each at its best "
+              "rate the two end within {gap:g} percentage points of each other's training accuracy (accuracy read "
+              "every {every} steps)",
+              _faster_until_tuned, task="classification", fits_params=_rate_in_sweep),
     ClaimKind("reaches_preconditioned_edge", {"run": RUN, "fraction": (_number(0, 2, low_open=True), 0.9),
                                               "band": (_number(0, 1, low_open=True), 0.5),
                                               "raw_below": (_number(0, 1, low_open=True), 0.05),
