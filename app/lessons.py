@@ -435,7 +435,7 @@ def _rise(run: lossviz.Trainer, span: float, planes: int) -> float:
             d1, d2 = lossviz.random_directions(run.params, run.net, c.seed + k, "filter")
             z = lossviz.surface(run.params, d1, d2, ax, ax, run.data.X_train, run.data.y_train,
                                 layer_sizes=run.net.layer_sizes, activation=c.activation, loss=c.loss,
-                                huber_delta=c.huber_delta, dtype=np.float64)
+                                huber_delta=c.huber_delta, label_smoothing=c.label_smoothing, dtype=np.float64)
             rises.append(z.mean() - z[SURFACE_GRID // 2, SURFACE_GRID // 2])
     return float(np.mean(rises))
 
@@ -471,8 +471,8 @@ def _vanishing_push(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) -> Ev
     view draws (``lossviz.loss_profile``), from the registry's gradients."""
     ps = np.geomspace(PUSH_P_MIN, p["below_p"], 61)
     k = exp.a.data.n_classes
-    pushes = [np.abs(lossviz.loss_profile(r.config.loss, "classification", ps, k=k,
-                                          huber_delta=r.config.huber_delta)[1]) for r in exp.runs]
+    pushes = [np.abs(lossviz.loss_profile(r.config.loss, "classification", ps, k=k, huber_delta=r.config.huber_delta,
+                                          label_smoothing=r.config.label_smoothing)[1]) for r in exp.runs]
     holds, lines = [], []
     for i, mine in enumerate(pushes):
         other = pushes[1 - i]
