@@ -58,6 +58,8 @@ COMPARE_FIELDS: dict[str, CompareField] = {f.field: f for f in [
     CompareField("l2", "L2", parse=_number("l2"), suggest=lambda c: 0.01 if c.l2 == 0 else 0.0),
     CompareField("huber_delta", "Huber δ", parse=_number("huber_delta"),
                  suggest=lambda c: 0.1 if c.huber_delta != 0.1 else 1.0),
+    CompareField("label_smoothing", "Label smoothing ε", parse=_number("label_smoothing"),
+                 suggest=lambda c: 0.1 if c.label_smoothing == 0 else 0.0),
     CompareField("momentum", "Momentum", parse=_number("momentum"),
                  suggest=lambda c: 0.5 if c.momentum != 0.5 else 0.9),
 ]}

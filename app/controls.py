@@ -102,6 +102,9 @@ CONTROLS: tuple[Control, ...] = (
     Control("huber_delta", ids.HUBER_DELTA, "Huber δ",
             "Residuals bigger than δ count linearly, not squared.", "text",
             DEFAULT.huber_delta, _number("huber_delta")),
+    Control("label_smoothing", ids.LABEL_SMOOTHING, "Label smoothing ε",
+            "Cross-entropy aims the true class at 1 − ε + ε/K instead of 1 (0 = off).", "text",
+            DEFAULT.label_smoothing, _number("label_smoothing")),
     Control("optimizer", ids.OPTIMIZER, "Optimizer", "The rule that turns gradients into steps.",
             "dropdown", DEFAULT.optimizer, options=_registry_options(OPTIMIZERS)),
     Control("momentum", ids.MOMENTUM, "Momentum", "How much of the last step carries over.",
@@ -149,13 +152,15 @@ def parse_controls(values: dict[str, Any], n_layers: Any, widths: list[Any]) -> 
 def visible_fields(dataset: str, loss: str, optimizer: str) -> set[str]:
     """Fields whose rows apply to the current choices (others are hidden)."""
     spec = DATASETS.get(dataset)
-    shown = {c.field for c in CONTROLS} - {"noise", "outlier_fraction", "huber_delta", "momentum"}
+    shown = {c.field for c in CONTROLS} - {"noise", "outlier_fraction", "huber_delta", "label_smoothing",
+                                           "momentum"}
     if spec is not None and spec.uses_noise:
         shown.add("noise")
     if spec is not None and spec.uses_outliers:
         shown.add("outlier_fraction")
-    if loss == "huber":
-        shown.add("huber_delta")
+    hyper = LOSSES[loss].hyper if loss in LOSSES else None
+    if hyper is not None:  # the loss's own hyper-parameter: Huber's δ, cross-entropy's ε
+        shown.add(hyper)
     if optimizer in OPTIMIZERS and OPTIMIZERS[optimizer].uses_momentum:
         shown.add("momentum")
     return shown

@@ -10,6 +10,7 @@ WIDTH = "input-width"  # pattern-matching: {"type": WIDTH, "index": i}
 ACTIVATION = "dropdown-activation"
 LOSS = "dropdown-loss"
 HUBER_DELTA = "input-huber-delta"
+LABEL_SMOOTHING = "input-label-smoothing"
 OPTIMIZER = "dropdown-optimizer"
 MOMENTUM = "input-momentum"
 LR = "input-lr"

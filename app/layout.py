@@ -120,7 +120,7 @@ def _sidebar():
         _section("Data", [_control_row(f) for f in ("dataset", "noise", "n_samples", "outlier_fraction")]
                  + [upload_page.layout()]),
         _section("Network", _network_rows()),
-        _section("Loss", [_control_row("loss"), _control_row("huber_delta"),
+        _section("Loss", [_control_row("loss"), _control_row("huber_delta"), _control_row("label_smoothing"),
                           html.Div(id=ids.LOSS_NOTE, className="note")]),
         _section("Training", [_control_row("optimizer"), _control_row("momentum"), _lr_row(),
                               _control_row("batch_size"), _control_row("epochs"),

@@ -67,7 +67,8 @@ def landscape(run: RunView, grid: int, span: float, mode: str = "random", of: st
         alphas, betas = _axes_around(path, grid, square=mode == "init_final")
     drawn_loss, z_label = surface_loss(tr, of)
     kw = dict(layer_sizes=tr.net.layer_sizes, activation=tr.config.activation,
-              loss=drawn_loss, huber_delta=tr.config.huber_delta)
+              loss=drawn_loss, huber_delta=tr.config.huber_delta,
+              label_smoothing=tr.config.label_smoothing)
     n_use, grid_use = live_budget(tr.net.layer_sizes, tr.data.X_train.shape[0], grid)
     if grid_use < grid:
         alphas, betas = np.linspace(alphas[0], alphas[-1], grid_use), np.linspace(betas[0], betas[-1], grid_use)
@@ -104,7 +105,8 @@ def _plane(run: RunView, center: Array, traj: Array, grid: int, span: float, mod
                 values, vectors = lossviz.hessian_eigs(center, run.data.X_train, run.data.y_train, k=2,
                                                        layer_sizes=run.net.layer_sizes, tol=1e-6,
                                                        activation=run.config.activation, loss=run.config.loss,
-                                                       huber_delta=run.config.huber_delta)
+                                                       huber_delta=run.config.huber_delta,
+                                                       label_smoothing=run.config.label_smoothing)
             note = (f"Directions 1 and 2 are the Hessian's top eigenvectors here (unit length): the loss curves "
                     f"most along them, λ1 = {values[0]:.4g}, λ2 = {values[1]:.4g}.")
             return vectors[:, 0].copy(), vectors[:, 1].copy(), axis, axis, explained, mode, note
@@ -184,14 +186,16 @@ def compare_landscape(runs: list[RunView], grid: int, of: str = "train", plane: 
     with np.errstate(all="ignore"):
         zm = [lossviz.surface_with_metric(theta0, d1, d2, alphas, betas, X, y, layer_sizes=r.net.layer_sizes,
                                           activation=r.config.activation, loss=surface_loss(r, of)[0],
-                                          huber_delta=r.config.huber_delta) for r in runs]
+                                          huber_delta=r.config.huber_delta,
+                                          label_smoothing=r.config.label_smoothing) for r in runs]
         z, metric = np.stack([a_ for a_, _ in zm]), np.stack([m for _, m in zm])
         if of == "metric":
             z = metric
         path_loss = lossviz.trajectory_losses(paths[0], theta0, d1, d2, X, y, layer_sizes=a.net.layer_sizes,
                                               activation=a.config.activation, loss=a.config.loss,
-                                              huber_delta=a.config.huber_delta)
-    same_loss = of != "train" or (a.config.loss, a.config.huber_delta) == (b.config.loss, b.config.huber_delta)
+                                              huber_delta=a.config.huber_delta,
+                                              label_smoothing=a.config.label_smoothing)
+    same_loss = of != "train" or (a.config.loss, a.config.loss_hyper) == (b.config.loss, b.config.loss_hyper)
     return dict(alphas=alphas, betas=betas, z=z, metric=metric, paths=paths, kind=kind, same_loss=same_loss,
                 path_loss=path_loss, center=theta0, d1=d1, d2=d2, metric_label=_metric_label(a),
                 z_label=surface_loss(a, of)[1], explained=explained,
@@ -217,7 +221,8 @@ def interpolation(runs: list[RunView]) -> dict:
         for r in runs:
             z, m = lossviz.surface_with_metric(a.params, d, np.zeros_like(d), INTERPOLATION_TS, [0.0], X, y,
                                                layer_sizes=r.net.layer_sizes, activation=r.config.activation,
-                                               loss=r.config.loss, huber_delta=r.config.huber_delta)
+                                               loss=r.config.loss, huber_delta=r.config.huber_delta,
+                                               label_smoothing=r.config.label_smoothing)
             loss.append(z[:, 0])
             metric.append(m[:, 0])
     return dict(ts=INTERPOLATION_TS, loss=np.array(loss), metric=np.array(metric))

@@ -71,13 +71,14 @@ def too_big(n_params: int, n_train: int) -> str:
 
 
 def measure(params: np.ndarray, X: np.ndarray, y: np.ndarray, *, layer_sizes: Sequence[int],
-            activation: str, loss: str, huber_delta: float,
+            activation: str, loss: str, huber_delta: float, label_smoothing: float = 0.0,
             preconditioner: np.ndarray | None = None) -> tuple[float, float, float, float]:
     """(λmax, λmin, trace) of the data loss's Hessian H at ``params``, and λmax(P⁻¹H) with the
     adaptive optimizer's ``preconditioner`` P (P,) (NaN without one; NaN where not finite)."""
     if not np.isfinite(params).all():
         return math.nan, math.nan, math.nan, math.nan
-    kw = dict(layer_sizes=layer_sizes, activation=activation, loss=loss, huber_delta=huber_delta)
+    kw = dict(layer_sizes=layer_sizes, activation=activation, loss=loss, huber_delta=huber_delta,
+              label_smoothing=label_smoothing)
     try:
         top = lossviz.hessian_eigs(params, X, y, k=1, which="largest", tol=TOL, **kw)[0][0]
         bottom = lossviz.hessian_eigs(params, X, y, k=1, which="smallest", tol=TOL, **kw)[0][0]
@@ -143,7 +144,8 @@ def extend(series: dict, run, steps: np.ndarray, budget_s: float,
                 break  # out of time on the way: the next request goes on from here
         series[key] = [int(steps[r]), *measure(run.trajectory[r], d.X_train, d.y_train,
                                                  layer_sizes=run.net.layer_sizes, activation=c.activation,
-                                                 loss=c.loss, huber_delta=c.huber_delta, preconditioner=pre)]
+                                                 loss=c.loss, huber_delta=c.huber_delta,
+                                                 label_smoothing=c.label_smoothing, preconditioner=pre)]
         if time.perf_counter() > deadline:
             break
     keep = {str(r) for r in rows}  # a longer path measures other rows: drop the old spread (and old layouts)

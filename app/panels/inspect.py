@@ -33,7 +33,7 @@ def _numbers(run) -> tuple[float, float]:
     d, c = run.data, run.config
     with np.errstate(all="ignore"):
         out = run.net.forward(run.params, d.X_train)
-        loss = float(lossviz.loss_value(c.loss, out, d.y_train, d.task, c.huber_delta))
+        loss = float(lossviz.loss_value(c.loss, out, d.y_train, d.task, c.huber_delta, c.label_smoothing))
     return loss, float(metric_value(out, d.y_train, d.task))
 
 

@@ -28,7 +28,8 @@ def test_surface(run: RunView, view: dict) -> Array:
     with np.errstate(all="ignore"):
         return lossviz.surface(view["center"], view["d1"], view["d2"], view["alphas"], view["betas"],
                                run.data.X_test, run.data.y_test, layer_sizes=run.net.layer_sizes,
-                               activation=c.activation, loss=c.loss, huber_delta=c.huber_delta)
+                               activation=c.activation, loss=c.loss, huber_delta=c.huber_delta,
+                               label_smoothing=c.label_smoothing)
 
 
 def init_to_now(run: RunView) -> dict:
@@ -36,7 +37,8 @@ def init_to_now(run: RunView) -> dict:
     [−0.25, 1.25]: ts (T,), loss {train, test} (T,), metric {train, test} (T,)."""
     c, d = run.config, run.data
     start = run.trajectory[0]
-    kw = dict(layer_sizes=run.net.layer_sizes, activation=c.activation, loss=c.loss, huber_delta=c.huber_delta)
+    kw = dict(layer_sizes=run.net.layer_sizes, activation=c.activation, loss=c.loss, huber_delta=c.huber_delta,
+              label_smoothing=c.label_smoothing)
     out = {"ts": LINE_TS, "loss": {}, "metric": {}}
     with np.errstate(all="ignore"):
         step = run.params - start
@@ -67,7 +69,8 @@ def convexity_rows(run: RunView, view: dict, grid: int, done: dict, budget_rows:
         c = run.config
         part = convexity_map(view["center"], view["d1"], view["d2"], done["alphas"], done["betas"],
                              run.data.X_train, run.data.y_train, layer_sizes=run.net.layer_sizes,
-                             activation=c.activation, loss=c.loss, huber_delta=c.huber_delta, rows=rows)
+                             activation=c.activation, loss=c.loss, huber_delta=c.huber_delta,
+                             label_smoothing=c.label_smoothing, rows=rows)
         done = dict(done)
         for key in ("ratio", "lambda_min", "lambda_max"):
             done[key] = done[key].copy()

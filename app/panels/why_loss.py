@@ -19,6 +19,7 @@ import lossviz
 from app.figures import Figure, message_figure
 from app.figures import _figure as _with_look  # the shared look: title, fonts, template, kept zoom
 from lossviz.checks import number, short
+from lossviz.losses import hyper_value
 
 RUN_COLOURS = ("#009E73", "#CC79A7")  # run A, run B: Okabe-Ito green and purple (blue/orange mean train/test)
 RUN_DASHES = ("solid", "dash")
@@ -33,6 +34,7 @@ LOG_FLOOR = 1e-12  # log bins start no lower than 1e-12 × the largest norm; sma
 PROFILE_TITLE = "One training point: loss and gradient"
 HIST_TITLE = "How hard each training point pushes"
 DELTA = "<delta>"  # stands for Huber's δ in the TeX below
+EPS, TARGET = "<eps>", "<target>"  # label smoothing ε, and the true class's target 1 − ε + ε/K
 
 _HUBER_CASES = (r"\begin{cases} \tfrac12 r^2 & |r| \le \delta \\ "
                 r"\delta\,(|r| - \tfrac12\delta) & |r| > \delta \end{cases}")
@@ -47,6 +49,14 @@ _FORMULAS: dict[tuple[str, str], tuple[str, str]] = {
         "Cross-entropy grows without limit as the probability of the true class falls to zero, "
         "and its push on the true logit is strongest, close to −1, exactly when the network is "
         "confidently wrong."),
+    ("cross_entropy+smoothing", "classification"): (
+        r"L &= -\sum_{k=1}^{K} t_k \log p_k, \qquad t_k = (1 - \varepsilon)\,[k = y] + \varepsilon/K, "
+        r"\quad \varepsilon = " + EPS + r" \\"
+        "\n" r"\frac{\partial L}{\partial z_y} &= p_y - \Big(1 - \varepsilon + \frac{\varepsilon}{K}\Big) "
+        r"= p_y - " + TARGET,
+        "Label smoothing aims the true class at 1 − ε + ε/K = " + TARGET + ", not at 1: the push on "
+        "the true logit is zero there, and once the network is surer than that it pulls the logit "
+        "back, so the logits stop growing. Far from it, it pushes as cross-entropy does."),
     ("mse", "classification"): (
         r"L &= \frac{1}{K}\sum_{k=1}^{K} \big(p_k - [k = y]\big)^2, \qquad p = \mathrm{softmax}(z) \\"
         "\n" r"\frac{\partial L}{\partial z_y} &= \frac{2}{K}\Big[(p_y - 1)\," + _SOFTMAX_SLOPE
@@ -77,7 +87,8 @@ _FORMULAS: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
-def formula_markdown(loss: str, task: str, huber_delta: float = 1.0) -> str:
+def formula_markdown(loss: str, task: str, huber_delta: float = 1.0, label_smoothing: float = 0.0,
+                     *, k: int = 2) -> str:
     """Markdown for ``dcc.Markdown(mathjax=True)``: the loss and its gradient as display TeX, then
     one plain sentence.
 
@@ -85,6 +96,8 @@ def formula_markdown(loss: str, task: str, huber_delta: float = 1.0) -> str:
     ----------
     loss : a name in ``lossviz.LOSSES``; task : "classification" or "regression"
     huber_delta : Huber's δ, shown with its value in Huber's formula
+    label_smoothing : cross-entropy's ε; above 0 the formula has the smoothed targets and the
+        true class's target 1 − ε + ε/K for ``k`` classes
 
     Returns
     -------
@@ -95,9 +108,12 @@ def formula_markdown(loss: str, task: str, huber_delta: float = 1.0) -> str:
     ValueError : the registry's message for an unknown loss or task, or a loss the task refuses
     """
     entry = lossviz.get_loss(loss, task)
-    delta = _delta(huber_delta)
-    tex, sentence = _FORMULAS.get((entry.name, task), (entry.formula, entry.explanation))
-    tex = tex.replace(DELTA, _tex_number(delta))
+    delta, eps = _delta(huber_delta), _eps(entry, label_smoothing)
+    key = entry.name + ("+smoothing" if eps else "")
+    tex, sentence = _FORMULAS.get((key, task), (entry.formula, entry.explanation))
+    target = smoothed_target(eps, k)
+    tex = tex.replace(DELTA, _tex_number(delta)).replace(EPS, _tex_number(eps)).replace(TARGET, _tex_number(target))
+    sentence = sentence.replace(TARGET, f"{target:.4g} (K = {k})")
     return f"$$\n\\begin{{aligned}}\n{tex}\n\\end{{aligned}}\n$$\n\n{sentence}\n"
 
 
@@ -108,6 +124,18 @@ def _delta(huber_delta: object) -> float:
     return delta
 
 
+def _eps(entry: lossviz.losses.Loss, label_smoothing: object) -> float:
+    """ε for a loss that takes it (cross-entropy), else 0; refused outside [0, 1) either way."""
+    eps = hyper_value(lossviz.get_loss("cross_entropy"), 1.0, label_smoothing)
+    return eps if entry.hyper == "label_smoothing" else 0.0
+
+
+def smoothed_target(eps: float, k: int) -> float:
+    """1 − ε + ε/K: the true class's target under label smoothing ε, where the push on the true
+    logit, p − (1 − ε + ε/K), vanishes (1 without smoothing)."""
+    return 1.0 - eps + eps / k
+
+
 def _tex_number(x: float) -> str:
     """``x`` to four significant digits, as TeX (1e-05 -> 1 \\times 10^{-5})."""
     mantissa, _, exponent = f"{x:.4g}".partition("e")
@@ -116,15 +144,20 @@ def _tex_number(x: float) -> str:
 
 # --- one training point: loss and gradient against p or r ------------------------------------
 
-def profile_x(task: str, huber_delta: float = 1.0) -> np.ndarray:
+def profile_x(task: str, huber_delta: float = 1.0, targets: Sequence[float] = ()) -> np.ndarray:
     """The x values of :func:`profile_figure`: p (classification) or residuals r (regression).
 
     Returns
     -------
-    (M,) ``PROFILE_P``, or residuals over ±max(3, 2.5 δ) that include ±δ exactly (Huber's kinks)
+    (M,) ``PROFILE_P`` with the smoothed ``targets`` p (where a push vanishes) exactly, or
+    residuals over ±max(3, 2.5 δ) that include ±δ exactly (Huber's kinks)
     """
     if task == "classification":
-        return PROFILE_P.copy()
+        marks = np.array([t for t in targets if t < 1])
+        if marks.size == 0:
+            return PROFILE_P.copy()
+        near = (np.abs(PROFILE_P[:, None] - marks[None, :]) < 1e-9).any(axis=1)  # 0.68 vs 136/200
+        return np.union1d(PROFILE_P[~near], marks)
     if task != "regression":
         raise ValueError(f"unknown task {task!r}; choose one of: classification, regression")
     delta = _delta(huber_delta)
@@ -133,7 +166,7 @@ def profile_x(task: str, huber_delta: float = 1.0) -> np.ndarray:
 
 
 def profile_figure(losses: Sequence[tuple[str, str]], task: str, huber_delta: float = 1.0,
-                   *, k: int = 2) -> Figure:
+                   *, k: int = 2, label_smoothing: float | Sequence[float] = 0.0) -> Figure:
     """One training point's loss (top) and gradient (bottom) against p or r, for one or two losses.
 
     Parameters
@@ -143,27 +176,35 @@ def profile_figure(losses: Sequence[tuple[str, str]], task: str, huber_delta: fl
     task : "classification" (x = p, the probability of the true class; the gradient is taken at
         the true logit) or "regression" (x = r = ŷ − y; the gradient is dL/dŷ)
     huber_delta : Huber's δ; k : number of classes (classification)
+    label_smoothing : cross-entropy's ε, one for all runs or one per run (a loss without ε
+        ignores it). A run with ε > 0 gets a dotted line at p = 1 − ε + ε/K, where its push on
+        the true logit vanishes, named in the gradient row.
 
     Returns
     -------
     Figure : traces 0..n-1 the losses (row 1), n..2n-1 their gradients (row 2), n = len(losses);
-        every number from ``lossviz.loss_profile``
+        every number from ``lossviz.loss_profile``; x holds each smoothed target exactly
     """
     if not 1 <= len(losses) <= len(RUN_COLOURS):
         raise ValueError(f"losses must hold one or two (label, loss) pairs, got {len(losses)}")
     for _, name in losses:
         lossviz.get_loss(name, task)  # the registry's message for a bad name or task
     delta = _delta(huber_delta)
-    x = profile_x(task, delta)
+    smooth = [label_smoothing] * len(losses) if np.ndim(label_smoothing) == 0 else list(label_smoothing)
+    if len(smooth) != len(losses):
+        raise ValueError(f"label_smoothing must be one number or one per loss ({len(losses)}), got {len(smooth)}")
+    eps = [_eps(lossviz.LOSSES[name], e) for (_, name), e in zip(losses, smooth)]
+    targets = sorted({smoothed_target(e, k) for e in eps if e}) if task == "classification" else []
+    x = profile_x(task, delta, targets)
     rows: tuple[list, list] = ([], [])
     for i, (label, name) in enumerate(losses):
-        curves = lossviz.loss_profile(name, task, x, k=k, huber_delta=delta)
+        curves = lossviz.loss_profile(name, task, x, k=k, huber_delta=delta, label_smoothing=eps[i])
         for row, y in enumerate(curves):
-            words = lossviz.LOSSES[name].label
+            words = lossviz.LOSSES[name].label + (f" (ε = {eps[i]:g})" if eps[i] else "")
             rows[row].append(_profile_line(x, y, i, f"{label}: {words}" if label else words, row, task))
     kinks = any(r"\delta" in lossviz.LOSSES[name].formula for _, name in losses)  # Huber's ±δ
     title = PROFILE_TITLE + (f" (K = {k})" if task == "classification" else "")
-    return _with_look(rows[0] + rows[1], title, **_profile_layout(task, x, delta, kinks))
+    return _with_look(rows[0] + rows[1], title, **_profile_layout(task, x, delta, kinks, targets))
 
 
 def _profile_line(x: np.ndarray, y: np.ndarray, i: int, name: str, row: int, task: str) -> dict:
@@ -176,7 +217,8 @@ def _profile_line(x: np.ndarray, y: np.ndarray, i: int, name: str, row: int, tas
                 hovertemplate=f"{var} %{{x:.3f}}<br>{what} %{{y:.4g}}<extra>{name}</extra>")
 
 
-def _profile_layout(task: str, x: np.ndarray, delta: float, kinks: bool) -> dict:
+def _profile_layout(task: str, x: np.ndarray, delta: float, kinks: bool,
+                    targets: Sequence[float] = ()) -> dict:
     """Two rows sharing x (as curves_figure: make_subplots(rows=2, shared_xaxes=True)); the
     legend sits where the lines are not: top right for p (losses fall to 0 at p = 1), top centre
     for r (losses are U-shaped)."""
@@ -194,6 +236,12 @@ def _profile_layout(task: str, x: np.ndarray, delta: float, kinks: bool) -> dict
                        for y0, y1 in ((0.0, 0.45), (0.55, 1.0))]
             notes.append(dict(text=side, xref="x2", x=sign * delta, yref="paper", y=0.5, showarrow=False,
                               font=dict(size=13, color=GUIDE_COLOUR)))
+    for t in targets:  # label smoothing: the push vanishes before p reaches 1
+        shapes.append(dict(type="line", xref="x2", x0=t, x1=t, yref="paper", y0=0.0, y1=1.0,
+                           layer="between", line=dict(color=GUIDE_COLOUR, width=1.5, dash="dot")))
+        notes.append(dict(text=f"push 0 at p = 1 − ε + ε/K = {t:.3g}", xref="x2", x=t, xanchor="right",
+                          yref="paper", y=0.43, yanchor="top", showarrow=False,
+                          bgcolor="rgba(255,255,255,0.85)", font=dict(size=13, color=GUIDE_COLOUR)))
     return dict(
         hovermode="x unified", shapes=shapes, **(dict(annotations=notes) if notes else {}),
         legend=dict(x=0.98 if classify else 0.5, xanchor="right" if classify else "center", y=0.99,
@@ -209,19 +257,20 @@ def _profile_layout(task: str, x: np.ndarray, delta: float, kinks: bool) -> dict
 # --- every training point: how hard it pushes -------------------------------------------------
 
 def per_sample_grad_norms(out: np.ndarray, y: np.ndarray, loss: str, task: str,
-                          huber_delta: float = 1.0) -> np.ndarray:
+                          huber_delta: float = 1.0, label_smoothing: float = 0.0) -> np.ndarray:
     """‖dLₙ/d outₙ‖ of each sample's own loss (lossviz.loss_grad_per_sample, row norms).
 
     Parameters
     ----------
     out : (N, K) network outputs (logits, or K = 1 predictions); y : (N,) labels or targets
-    loss, task, huber_delta : as :func:`lossviz.loss_grad_per_sample`
+    loss, task, huber_delta, label_smoothing : as :func:`lossviz.loss_grad_per_sample`
 
     Returns
     -------
     (N,) non-negative norms; NaN where the output is NaN (a diverged run)
     """
-    return np.linalg.norm(lossviz.loss_grad_per_sample(loss, out, y, task, huber_delta), axis=-1)
+    return np.linalg.norm(lossviz.loss_grad_per_sample(loss, out, y, task, huber_delta, label_smoothing),
+                          axis=-1)
 
 
 def flagged_points(out: np.ndarray, y: np.ndarray, task: str,

@@ -41,12 +41,12 @@ def _formula(text: str):
     return dcc.Markdown(text, mathjax=True)
 
 
-def _losses(config: RunConfig, compare: dict | None) -> list[tuple[str, str, float]]:
-    """(label, loss name, δ) per run: A, then B when it differs in its loss or δ."""
-    runs = [("A" if compare else "", config.loss, config.huber_delta)]
-    if compare and compare.get("vary") in ("loss", "huber_delta"):
+def _losses(config: RunConfig, compare: dict | None) -> list[tuple[str, str, float, float]]:
+    """(label, loss name, δ, ε) per run: A, then B when it differs in its loss, δ or ε."""
+    runs = [("A" if compare else "", config.loss, config.huber_delta, config.label_smoothing)]
+    if compare and compare.get("vary") in ("loss", "huber_delta", "label_smoothing"):
         b = config.replace(**{compare["vary"]: compare["value"]})
-        runs.append(("B", b.loss, b.huber_delta))
+        runs.append(("B", b.loss, b.huber_delta, b.label_smoothing))
     return runs
 
 
@@ -70,10 +70,11 @@ def register(app, services) -> None:
             config = RunConfig.from_dict(config_dict)
             runs = _losses(config, compare if isinstance(compare, dict) and compare.get("vary") else None)
             task, n_classes = _task_and_classes(services, config)
-            texts = [formula_markdown(loss, task, delta) for _, loss, delta in runs]
-            titles = [f"{label + ' · ' if label else ''}{LOSSES[loss].label}" for label, loss, _ in runs]
             k = 2 if task != "classification" else max(2, n_classes)
-            fig = profile_figure([(label or "", loss) for label, loss, _d in runs], task, runs[0][2], k=k)
+            texts = [formula_markdown(loss, task, delta, eps, k=k) for _, loss, delta, eps in runs]
+            titles = [f"{label + ' · ' if label else ''}{LOSSES[loss].label}" for label, loss, *_ in runs]
+            fig = profile_figure([(label or "", loss) for label, loss, *_ in runs], task, runs[0][2], k=k,
+                                 label_smoothing=[eps for *_, eps in runs])
         except ValueError as exc:
             return str(exc), "", "", "", {"display": "none"}, no_update
         b_title, b_text, b_style = ((titles[1], _formula(texts[1]), {}) if len(runs) > 1
@@ -94,7 +95,8 @@ def register(app, services) -> None:
             c = v.config
             with np.errstate(all="ignore"):
                 out = v.net.forward(v.params, v.data.X_train)
-            norms = per_sample_grad_norms(out, v.data.y_train, c.loss, v.data.task, c.huber_delta)
+            norms = per_sample_grad_norms(out, v.data.y_train, c.loss, v.data.task, c.huber_delta,
+                                          c.label_smoothing)
             label = f"{name} ({h['label']})" if len(hots) > 1 else LOSSES[c.loss].label
             mask = v.data.outlier_mask if v.data.task == "regression" else None
             runs.append({"label": label, "norms": norms, "flagged": flagged_points(out, v.data.y_train, v.data.task, mask),
