@@ -30,6 +30,9 @@ class Activation:
     ``second_derivative(z, a)`` gives d²a/dz² elementwise (the Hessian's R-operator pass in
     ``lossviz.hessian`` needs it). ReLU, leaky ReLU and linear have zero second derivative
     almost everywhere (the kink at 0 is ignored, as autograd ignores it).
+    ``homogeneous``: value(c z) = c value(z) for every c > 0 (ReLU, leaky ReLU, linear), so a
+    hidden layer scaled by c and the next layer's weights by 1/c compute the same function
+    (``lossviz.rescale``; Dinh et al. 2017).
     """
 
     name: str
@@ -40,6 +43,7 @@ class Activation:
     init: str
     inplace: Callable[[Array], Array]
     second_derivative: Callable[[Array, Array], Array]
+    homogeneous: bool = False
 
 
 def _relu(z: Array) -> Array:
@@ -99,10 +103,11 @@ ACTIVATIONS: dict[str, Activation] = {
     for a in [
         Activation("relu", "ReLU", "max(0, z): zero for negative inputs, identity otherwise.",
                    _relu, lambda z, a: (z > 0).astype(z.dtype), "he", _relu_inplace,
-                   second_derivative=_flat),
+                   second_derivative=_flat, homogeneous=True),
         Activation("leaky_relu", "Leaky ReLU", "Like ReLU but lets 1% of negative inputs through.",
                    _leaky_relu, lambda z, a: np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype), "he",
-                   lambda z: np.maximum(z, z * LEAKY_SLOPE, out=z), second_derivative=_flat),
+                   lambda z: np.maximum(z, z * LEAKY_SLOPE, out=z), second_derivative=_flat,
+                   homogeneous=True),
         Activation("tanh", "tanh", "Smooth S-curve from -1 to 1, centred at zero.",
                    np.tanh, lambda z, a: 1 - a * a, "glorot", lambda z: np.tanh(z, out=z),
                    second_derivative=lambda z, a: -2 * a * (1 - a * a)),
@@ -114,7 +119,7 @@ ACTIVATIONS: dict[str, Activation] = {
                    lambda z: np.logaddexp(0, z, out=z), second_derivative=_softplus_second),
         Activation("linear", "Linear (none)", "No non-linearity: the network can only draw straight lines.",
                    lambda z: z, lambda z, a: np.ones_like(z), "glorot", lambda z: z,
-                   second_derivative=_flat),
+                   second_derivative=_flat, homogeneous=True),
     ]
 }
 
