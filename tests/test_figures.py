@@ -288,6 +288,21 @@ BUILDERS = {
     "regression_curve": lambda: figures.regression_curve_figure(np.linspace(0, 1, 5), np.linspace(0, 1, 5), _REG),
     "predicted_vs_actual": lambda: figures.predicted_vs_actual_figure(_REG, np.zeros(2), np.ones(1)),
     "message": lambda: figures.message_figure("x"),
+    # issue 20: framed plots (DIVERGED and OUTLIERS are defined with their tests below)
+    "curves_diverged": lambda: figures.curves_figure({}, "R²", runs=[("a", HISTORY), ("b", DIVERGED)],
+                                                     losses=["MSE", "MSE"]),
+    "curves_two_losses": lambda: figures.curves_figure({}, "accuracy", runs=[("a", HISTORY), ("b", HISTORY)],
+                                                       losses=["cross-entropy", "MSE"], log_loss=True),
+    "line_two_losses": lambda: figures.interpolation_figure(
+        np.linspace(0, 1, 3), np.array([[1.0, 2.0, 30.0], [0.1, 0.2, 0.3]]), np.full((2, 3), 0.5), ["A (x)", "B (y)"],
+        "R²", losses=["MSE", "Huber"], start=[1.0, 0.1]),
+    "regression_outliers": lambda: figures.regression_curve_figure(
+        np.linspace(-1, 1, 5), np.linspace(-1, 1, 5), OUTLIERS, outliers=np.array([0, 0, 0, 1, 1], bool),
+        others=[("B's line", np.zeros(5))]),
+    "predicted_off_frame": lambda: figures.predicted_vs_actual_figure(_REG, np.array([0.0, 1e6]), np.ones(1)),
+    "contour_capped": lambda: figures.compare_contour_figure(ALPHAS, BETAS, Z, PATH, PATH, title="t", other_label="o",
+                                                             zrange=(1.0, 50.0), clipped=True,
+                                                             exits=[(0.1, 0.1, "leaves")]),
 }
 builders = pytest.mark.parametrize("build", list(BUILDERS.values()), ids=list(BUILDERS))
 
@@ -408,3 +423,151 @@ def test_compare_curves_name_runs_and_keep_trace_order():
     assert [t["line"]["dash"] for t in data] == ["solid"] * 4 + ["dash"] * 4
     assert [t["name"] for t in data if t["showlegend"]] == ["A: Cross-entropy", "B: MSE"]
     assert data[4]["y"] == h["train_loss"] and data[7]["y"] == h["test_metric"]
+
+
+# --- what a plot frames: diverged runs, two losses, outliers (issue 20) --------------------------
+
+DIVERGED = {"step": [0, 1, 2, 3, 4], "train_loss": [2.0, 1.0, 50.0, 5e5, 2e7], "test_loss": [2.1, 1.1, 60.0, 6e5, 3e7],
+            "train_metric": [-1.5, 0.2, -30.0, -3e5, -1.9e7], "test_metric": [-1.6, 0.1, -35.0, -4e5, -2e7]}
+
+
+def _notes(fig, name_part=""):
+    return [a for a in fig["layout"].get("annotations", []) if name_part in a.get("name", "")]
+
+
+def test_curves_stop_at_ten_times_the_start_loss_and_say_so_when_passed():
+    fig = figures.curves_figure({}, "R²", runs=[("0.1", HISTORY), ("0.7", DIVERGED)], losses=["MSE", "MSE"])
+    layout = fig["layout"]
+    # One loss axis: its ceiling is 10x the larger start (2.0), never the 2e7 that B reached.
+    assert layout["yaxis"]["autorangeoptions"] == {"clipmin": 1e-300, "clipmax": 20.0}
+    assert layout["yaxis2"]["autorangeoptions"] == {"clipmin": -1.0, "clipmax": 1.0}
+    (loss_note,), (r2_note,) = _notes(fig, "yaxis max"), _notes(fig, "yaxis2 min")
+    assert loss_note["opacity"] == 1 and "off the chart" in loss_note["text"] and "10×" in loss_note["text"]
+    assert r2_note["opacity"] == 1 and "R² below -1" in r2_note["text"]
+    # The page shows a note by its name once streamed points pass its bound (assets/lossviz.js).
+    assert loss_note["name"] == "offchart yaxis max" and r2_note["name"] == "offchart yaxis2 min"
+
+
+def test_curves_that_stay_in_the_chart_keep_their_notes_transparent():
+    fig = figures.curves_figure(HISTORY, "accuracy")
+    assert [n["opacity"] for n in _notes(fig, "offchart")] == [0]  # accuracy is never off the chart
+    assert fig["layout"]["yaxis"]["autorangeoptions"]["clipmax"] == pytest.approx(7.0)
+    assert fig["layout"]["yaxis2"]["autorangeoptions"] == {"clipmin": 0.0, "clipmax": 1.0}
+
+
+def test_curves_of_two_losses_put_the_shared_measure_on_top_and_each_loss_on_its_own_axis():
+    other = dict(HISTORY, train_loss=[0.3, 0.2, 0.1, 0.05, 0.03], test_loss=[0.3, 0.2, 0.1, 0.06, 0.04])
+    fig = figures.curves_figure({}, "accuracy", runs=[("Cross-entropy", HISTORY), ("Mean squared error", other)],
+                                losses=["cross-entropy", "MSE"])
+    layout, data = fig["layout"], fig["data"]
+    # Trace order for streaming is unchanged: run i's traces 4i..4i+3 (losses, then metrics).
+    assert [(t["xaxis"], t["yaxis"]) for t in data] == [("x", "y")] * 2 + [("x2", "y2")] * 2 + \
+        [("x3", "y3")] * 2 + [("x2", "y2")] * 2
+    assert layout["yaxis2"]["domain"][0] > layout["yaxis"]["domain"][1] == layout["yaxis3"]["domain"][1]
+    assert layout["xaxis"]["domain"][1] < layout["xaxis3"]["domain"][0] and layout["yaxis3"]["side"] == "right"
+    assert layout["yaxis2"]["title"]["text"] == "accuracy"
+    titles = [a["text"] for a in layout["annotations"] if "name" not in a]
+    assert titles == ["A's loss: cross-entropy", "B's loss: MSE"]
+    # Each loss axis has its own ceiling, from its own run's start.
+    assert layout["yaxis"]["autorangeoptions"]["clipmax"] == pytest.approx(7.0)
+    assert layout["yaxis3"]["autorangeoptions"]["clipmax"] == pytest.approx(3.0)
+    assert set(figures.LOSS_AXES) <= set(layout)  # what the log-scale switch sets
+    # One loss: one loss axis, as before.
+    same = figures.curves_figure({}, "accuracy", runs=[("a", HISTORY), ("b", other)], losses=["MSE", "MSE"])
+    assert "yaxis3" not in same["layout"] and {t["yaxis"] for t in same["data"]} == {"y", "y2"}
+
+
+def test_log_loss_applies_to_both_loss_axes():
+    fig = figures.curves_figure({}, "R²", log_loss=True, runs=[("a", HISTORY), ("b", HISTORY)], losses=["MSE", "Huber"])
+    assert fig["layout"]["yaxis"]["type"] == fig["layout"]["yaxis3"]["type"] == "log"
+
+
+def test_the_line_between_a_and_a_diverged_b_is_clipped_and_says_how_far_it_goes():
+    ts = np.linspace(-0.25, 1.25, 7)
+    loss = np.array([[1.0, 0.5, 3.0, 1e3, 1e5, 7.5e6, 1e7]] * 2)
+    metric = np.array([[0.0, 0.5, -2.0, -1e3, -1e5, -7e6, -1e7]] * 2)
+    fig = figures.interpolation_figure(ts, loss, metric, ["A (0.1)", "B (0.26)"], "R²", losses=["MSE", "MSE"],
+                                       start=[2.0, 2.0])
+    layout = fig["layout"]
+    assert layout["yaxis"]["autorangeoptions"] == {"clipmin": 1e-300, "clipmax": 20.0}
+    assert layout["yaxis2"]["autorangeoptions"] == {"clipmin": -1.0, "clipmax": 1.0}
+    texts = [n["text"] for n in _notes(fig, "offchart")]
+    assert any("1e+07" in t and "10×" in t for t in texts) and any("R² below -1" in t for t in texts)
+    calm = figures.interpolation_figure(ts, np.ones((2, 7)), np.zeros((2, 7)), ["A", "B"], "accuracy", start=[2.0, 2.0])
+    assert not _notes(calm, "offchart")
+    assert calm["layout"]["yaxis2"]["autorangeoptions"] == {"clipmin": 0.0, "clipmax": 1.0}
+
+
+def test_the_line_between_two_losses_gives_each_its_own_axis():
+    ts = np.linspace(-0.25, 1.25, 7)
+    fig = figures.interpolation_figure(ts, np.array([np.linspace(1, 2, 7), np.linspace(0.3, 0.1, 7)]),
+                                       np.full((2, 7), 0.9), ["A (Cross-entropy)", "B (Mean squared error)"],
+                                       "accuracy", losses=["cross-entropy", "MSE"], start=[0.7, 0.25])
+    assert [t["yaxis"] for t in fig["data"]] == ["y", "y3", "y2", "y2"]
+    assert [t["name"] for t in fig["data"] if t["showlegend"]] == ["A", "B"]
+    assert "A's loss: cross-entropy" in [a["text"] for a in fig["layout"]["annotations"]]
+    assert fig["layout"]["yaxis3"]["autorangeoptions"]["clipmax"] == pytest.approx(2.5)
+
+
+OUTLIERS = {"X_train": np.array([[-1.0], [0.0], [1.0], [0.5], [-0.5]]), "y_train": np.array([-1.0, 0.0, 1.0, 15.0, -14.0]),
+            "X_test": np.array([[0.2]]), "y_test": np.array([0.2])}
+
+
+def test_the_data_view_is_framed_on_the_inliers_with_outliers_at_its_edge():
+    mask = np.array([False, False, False, True, True])
+    xs = np.linspace(-1, 1, 5)
+    fig = figures.regression_curve_figure(xs, xs, OUTLIERS, outliers=mask, line_name="A's line",
+                                          others=[("B's line", 0.8 * xs)])
+    lo, hi = fig["layout"]["yaxis"]["range"]
+    assert -1.5 < lo < -1.0 and 1.0 < hi < 1.5  # the inliers, with a margin; not ±15
+    train, test, line, out, other = fig["data"]
+    assert train["y"] == [-1.0, 0.0, 1.0] and line["name"] == "A's line" and line["y"] == xs.tolist()
+    assert out["name"] == "outliers" and out["customdata"] == [15.0, -14.0]  # true values on hover
+    assert out["marker"]["symbol"] == ["triangle-up", "triangle-down"] and lo < min(out["y"]) < max(out["y"]) < hi
+    assert other["name"] == "B's line" and other["line"]["dash"] == "dash" and other["y"] == (0.8 * xs).tolist()
+    # Streaming patches the run's own line, trace 2.
+    assert figures.regression_curve_updates(xs) == {("data", 2, "y"): xs.tolist()}
+
+
+def test_a_data_view_without_outliers_is_framed_on_all_points_and_a_wild_curve_leaves_it():
+    fig = figures.regression_curve_figure(np.linspace(0, 1, 5), np.full(5, 3000.0), _REG)
+    lo, hi = fig["layout"]["yaxis"]["range"]
+    assert lo < 0.0 and 1.0 < hi < 2.0 and len(fig["data"]) == 3
+
+
+def test_predictions_beyond_the_targets_are_drawn_at_the_frames_edge():
+    pts = {"X_train": np.zeros((3, 4)), "y_train": np.array([-1.0, 0.0, 2.0]),
+           "X_test": np.zeros((1, 4)), "y_test": np.array([1.0])}
+    fig = figures.predicted_vs_actual_figure(pts, np.array([0.5, -3e3, 1e6]), np.array([0.9]))
+    lo, hi = fig["layout"]["yaxis"]["range"]
+    assert fig["layout"]["xaxis"]["range"] == [lo, hi] and lo < -1.0 and 2.0 < hi < 3.0
+    train = fig["data"][0]
+    assert train["marker"]["symbol"] == ["circle", "triangle-down", "triangle-up"]
+    assert train["customdata"] == [0.5, -3e3, 1e6] and all(lo < y < hi for y in train["y"])
+    assert "off the frame" in fig["layout"]["annotations"][0]["text"]
+
+
+@pytest.mark.parametrize("n, small", [(12, False), (400, True)])
+def test_many_points_over_decision_regions_are_small_and_translucent(n, small):
+    fig = figures.classification_figure(*_regions(2), _points(2, n=n))
+    train = [t for t in fig["data"][1:] if "train" in t["name"]]
+    marker = train[0]["marker"]
+    assert (marker["size"] < 7 and marker["opacity"] < 1 and marker["line"]["color"] == "white") == small
+    if not small:
+        assert marker["size"] == 7 and marker["opacity"] == 1
+    # Without regions under them (the PCA view), points stay as they were.
+    assert figures.projected_classes_figure(_points(3, n=400), np.zeros(400, int), np.zeros(200, int), 3)[
+        "data"][0]["marker"]["opacity"] == 1
+
+
+def test_a_capped_colour_scale_says_so_and_a_path_leaving_the_frame_is_named():
+    fig = figures.compare_contour_figure(ALPHAS, BETAS, Z, PATH, PATH[::-1], title="B", other_label="A",
+                                         zrange=(1.0, 50.0), clipped=True, exits=[(0.9, 1.8, "B leaves the frame")])
+    contour = fig["data"][0]
+    assert (contour["zmin"], contour["zmax"], contour["zauto"]) == (1.0, 50.0, False)
+    assert "capped at 50" in contour["colorbar"]["title"]["text"]
+    (note,) = fig["layout"]["annotations"]
+    assert note["text"].startswith("B leaves the frame") and note["text"].endswith("↗")  # towards the top right
+    plain = figures.contour_figure(ALPHAS, BETAS, Z, PATH, zrange=(1.0, 400.0))
+    assert plain["data"][0]["colorbar"]["title"]["text"] == "loss"
+
