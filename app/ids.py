@@ -125,6 +125,9 @@ BOX_CURVATURE = "box-curvature"
 GRAPH_SHARPNESS = "graph-sharpness"
 CURVATURE_NOTE = "text-curvature-note"
 INTERVAL_CURVATURE = "interval-curvature"
+RESCALE_FACTOR = "dropdown-rescale-factor"  # "sharpness is not invariant" (app/panels/rescale_page.py)
+RESCALE_BUTTON = "button-rescale"
+RESCALE_RESULT = "text-rescale-result"
 
 # Surfaces panel (app/panels/surfaces_page.py).
 BOX_SURFACES = "box-surfaces"

@@ -14,6 +14,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from .. import ids
+from . import rescale_page
 from ..messages import guarded
 from ..run_control import own_run, run_hots
 from ..runs import history_of, load_view
@@ -27,6 +28,7 @@ def layout() -> html.Div:
     return html.Div([html.Div(id=ids.CURVATURE_NOTE, className="note curvature-note"),
                      html.Div(dcc.Graph(id=ids.GRAPH_SHARPNESS, config=GRAPH_CONFIG, className="graph"),
                               className="plot"),
+                     rescale_page.layout(),
                      dcc.Interval(id=ids.INTERVAL_CURVATURE, interval=1000, disabled=True)],
                     id=ids.BOX_CURVATURE, className="curvature", style={"display": "none"})
 
@@ -43,6 +45,8 @@ def _measured(store, hot: dict, view, budget_s: float) -> dict:
 
 
 def register(app, services) -> None:
+    rescale_page.register(app, services)
+
     @app.callback(Output(ids.BOX_CURVATURE, "style"), Input(ids.PAGE_VIEW, "value"))
     def show(view):
         return {} if view == "curvature" else {"display": "none"}
