@@ -102,3 +102,17 @@ def parse_compare(on: Any, field: Any, choice: Any, text: Any, config: RunConfig
     except ValueError as exc:
         raise ValueError(f"Run B: {exc}") from None
     return {"vary": field, "value": list(value) if isinstance(value, tuple) else value}
+
+
+SHORT_LOSS = {"mse": "MSE", "cross_entropy": "cross-entropy", "huber": "Huber"}
+
+
+def loss_names(configs: list[dict]) -> list[str]:
+    """Each run's loss as the plots name it ("MSE", "cross-entropy", "Huber"); with Huber's δ
+    (or the label smoothing ε) when the runs train it with two values: two losses, in two units."""
+    names = [SHORT_LOSS.get(c["loss"], c["loss"]) for c in configs]
+    for loss, key, sign in (("huber", "huber_delta", "δ"), ("cross_entropy", "label_smoothing", "ε")):
+        values = [c.get(key, getattr(RunConfig(), key)) for c in configs]
+        if all(c["loss"] == loss for c in configs) and len(set(values)) > 1:
+            names = [f"{SHORT_LOSS[loss]} {sign}={v:g}" for v in values]
+    return names

@@ -222,7 +222,9 @@ def fresh_axes(fig: figures.Figure, revision: str) -> figures.Figure:
     return fig
 
 
-def data_figure(view: dict):
+def data_figure(view: dict, others: list[tuple[str, dict]] = (), name: str = "network"):
+    """The data plot of a data view; ``others`` [(name, view)]: in compare mode the other run's
+    fitted curve is drawn in the same plot (1-D regression only), this one's named ``name``."""
     kind = view["kind"]
     names = tuple(view.get("class_names", ()))
     if kind == "regions":
@@ -234,5 +236,7 @@ def data_figure(view: dict):
                                                 class_names=names)
     if kind == "curve":
         return figures.regression_curve_figure(view["x_line"], view["y_line"], view["points"],
-                                               axis_titles=tuple(view.get("axis_titles", ("x", "y"))))
+                                               axis_titles=tuple(view.get("axis_titles", ("x", "y"))),
+                                               outliers=view.get("outliers"), line_name=name,
+                                               others=[(n, o["y_line"]) for n, o in others if o["kind"] == "curve"])
     return figures.predicted_vs_actual_figure(view["points"], view["pred_train"], view["pred_test"])

@@ -13,6 +13,7 @@ import numpy as np
 import lossviz
 from lossviz.losses import softmax
 
+from . import framing
 from .runs import RunView
 
 Array = np.ndarray
@@ -180,9 +181,15 @@ def compare_landscape(runs: list[RunView], grid: int, of: str = "train", plane: 
     d1, d2, kind, explained = _plane_through_start(runs, theta0, plane)
     paths = [lossviz.project_trajectory(r.trajectory, theta0, d1, d2) for r in runs]
     n_use, grid_use = live_budget(a.net.layer_sizes, a.data.X_train.shape[0], grid)
-    alphas, betas = lossviz.compare_axes(np.vstack(paths), grid_use)
     rows = np.sort(np.random.default_rng(a.config.seed).permutation(a.data.X_train.shape[0])[:n_use])
     X, y = a.data.X_train[rows], a.data.y_train[rows]
+    with np.errstate(all="ignore"):
+        own = [lossviz.trajectory_losses(p, theta0, d1, d2, X, y, layer_sizes=r.net.layer_sizes,
+                                         activation=r.config.activation, loss=r.config.loss,
+                                         huber_delta=r.config.huber_delta,
+                                         label_smoothing=r.config.label_smoothing) for p, r in zip(paths, runs)]
+    keep = [in_frame(p, l) for p, l in zip(paths, own)]
+    alphas, betas = lossviz.compare_axes(np.vstack([p[k] for p, k in zip(paths, keep)]), grid_use)
     with np.errstate(all="ignore"):
         zm = [lossviz.surface_with_metric(theta0, d1, d2, alphas, betas, X, y, layer_sizes=r.net.layer_sizes,
                                           activation=r.config.activation, loss=surface_loss(r, of)[0],
@@ -191,15 +198,44 @@ def compare_landscape(runs: list[RunView], grid: int, of: str = "train", plane: 
         z, metric = np.stack([a_ for a_, _ in zm]), np.stack([m for _, m in zm])
         if of == "metric":
             z = metric
-        path_loss = lossviz.trajectory_losses(paths[0], theta0, d1, d2, X, y, layer_sizes=a.net.layer_sizes,
-                                              activation=a.config.activation, loss=a.config.loss,
-                                              huber_delta=a.config.huber_delta,
-                                              label_smoothing=a.config.label_smoothing)
+        starts = [None if of == "metric" else float(l[0]) if of == "train" else
+                  loss_at(r, theta0, X, y, surface_loss(r, of)[0]) for r, l in zip(runs, own)]
     same_loss = of != "train" or (a.config.loss, a.config.loss_hyper) == (b.config.loss, b.config.loss_hyper)
     return dict(alphas=alphas, betas=betas, z=z, metric=metric, paths=paths, kind=kind, same_loss=same_loss,
-                path_loss=path_loss, center=theta0, d1=d1, d2=d2, metric_label=_metric_label(a),
-                z_label=surface_loss(a, of)[1], explained=explained,
+                path_loss=own[0], center=theta0, d1=d1, d2=d2, metric_label=_metric_label(a),
+                z_label=surface_loss(a, of)[1], explained=explained, starts=starts,
+                exits=[None if k.all() else int(np.argmin(k)) for k in keep],
                 n_points=n_use, n_train=a.data.X_train.shape[0], grid=grid_use, grid_asked=grid)
+
+
+def in_frame(path: Array, loss: Array) -> Array:
+    """Which points (T,) of a path a comparison's frame holds: the start, and every point whose
+    loss is finite and at most ``framing.OFF_CHART`` times the start's. A diverged run's last
+    steps lie thousands of units away: framed on them, both paths would shrink to a dot."""
+    ceiling = framing.loss_ceiling([loss[0]]) if len(loss) else None
+    keep = np.isfinite(loss) & np.isfinite(path).all(axis=1)
+    if ceiling is not None:
+        keep &= loss <= ceiling
+    keep[:1] = True
+    return keep
+
+
+def loss_at(run: RunView, params: Array, X: Array, y: Array, loss: str | None = None) -> float:
+    """The run's data loss (or ``loss``, a yardstick) at ``params`` on the rows X, y."""
+    value, _ = lossviz.objective(params, X, y, layer_sizes=run.net.layer_sizes, activation=run.config.activation,
+                                 loss=loss or run.config.loss, huber_delta=run.config.huber_delta,
+                                 label_smoothing=run.config.label_smoothing)
+    return float(value)
+
+
+def start_loss(run: RunView, of: str = "train") -> float:
+    """The loss a landscape of ``of`` draws (see ``surface_loss``), at the run's start, on the
+    training points its landscape uses."""
+    n_use, _ = live_budget(run.net.layer_sizes, run.data.X_train.shape[0], 8)
+    rows = np.sort(np.random.default_rng(run.config.seed).permutation(run.data.X_train.shape[0])[:n_use])
+    with np.errstate(all="ignore"):
+        return loss_at(run, run.trajectory[0], run.data.X_train[rows], run.data.y_train[rows],
+                       surface_loss(run, of)[0])
 
 
 INTERPOLATION_TS = np.linspace(-0.25, 1.25, 61)
@@ -209,7 +245,8 @@ def interpolation(runs: list[RunView]) -> dict:
     """Along the straight line from θA (t = 0) to θB (t = 1), a little beyond each: each run's
     loss (its own loss and activation) and its accuracy or R² — is there a barrier between them?
 
-    Returns a dict: ts (T,), loss (2, T), metric (2, T) (row i: with run i's settings).
+    Returns a dict: ts (T,), loss (2, T), metric (2, T) (row i: with run i's settings), start
+    (2,) each run's loss at the common start (what the chart's ceiling is measured against).
     """
     a, b = runs
     d = b.params - a.params
@@ -225,7 +262,8 @@ def interpolation(runs: list[RunView]) -> dict:
                                                label_smoothing=r.config.label_smoothing)
             loss.append(z[:, 0])
             metric.append(m[:, 0])
-    return dict(ts=INTERPOLATION_TS, loss=np.array(loss), metric=np.array(metric))
+        start = [loss_at(r, a.trajectory[0], X, y) for r in runs]
+    return dict(ts=INTERPOLATION_TS, loss=np.array(loss), metric=np.array(metric), start=np.array(start))
 
 
 def live_budget(layer_sizes, n_train: int, grid: int) -> tuple[int, int]:
@@ -292,7 +330,7 @@ def data_view(run: RunView) -> dict:
         if d.n_features == 1:
             x_line = np.linspace(*_bounds(d, 0), 200)[:, None]
             return dict(kind="curve", x_line=x_line[:, 0], y_line=_finite(_forward(net, params, x_line)[:, 0]),
-                        points=points, axis_titles=(tr.data.feature_names[0], "y") if tr.data.feature_names
+                        points=points, outliers=d.outliers, axis_titles=(tr.data.feature_names[0], "y") if tr.data.feature_names
                         else ("x", "y"))
         return dict(kind="scatter", points=points,
                     pred_train=_finite(_forward(net, params, d.X_train)[:, 0]),
@@ -314,7 +352,7 @@ def _shown_points(data, seed: int):
     tr, te = pick(len(data.y_train), MAX_SHOWN), pick(len(data.y_test), MAX_SHOWN // 4)
     return SimpleNamespace(X_train=data.X_train[tr], y_train=data.y_train[tr], X_test=data.X_test[te],
                            y_test=data.y_test[te], task=data.task, n_classes=data.n_classes,
-                           n_features=data.n_features)
+                           n_features=data.n_features, outliers=np.asarray(data.outlier_mask)[tr])
 
 
 def _finite(a: Array) -> Array:

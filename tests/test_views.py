@@ -248,3 +248,79 @@ def test_compare_landscape_planes_pass_through_the_common_start(plane):
         assert 0.5 < view["explained"].sum() <= 1.0 + 1e-12
         assert abs(view["d1"] @ view["d2"]) < 1e-9
     assert view["z"].shape == (2, len(a), len(b)) and np.isfinite(view["z"]).all()
+
+
+# --- framing a comparison on what can be seen (issue 20) ---------------------------------------
+
+def _lr_pair(lr_b, steps=300):
+    """The learning-rate lesson's kind of pair: a straight line on diabetes, A at 0.1, B at ``lr_b``."""
+    from app.runs import state_of
+
+    exp = lossviz.Experiment(RunConfig(dataset="diabetes", hidden=(), loss="mse", optimizer="sgd", lr=0.1,
+                                       epochs=300), "lr", lr_b, trajectory_bytes=2 ** 20)
+    states = [state_of(t) for t in exp.runs]
+    with np.errstate(all="ignore"):
+        for s in states:
+            advance_run(s, steps)
+    return [RunView.of_state(s) for s in states]
+
+
+def test_a_diverged_run_leaves_the_compare_frame_which_holds_the_steps_before():
+    from app.framing import OFF_CHART
+    from app.views import compare_landscape, in_frame
+
+    runs = _lr_pair(0.26)
+    assert runs[1].step_count < 300  # B diverged
+    view = compare_landscape(runs, 21)
+    a_path, b_path = view["paths"]
+    alphas, betas = view["alphas"], view["betas"]
+    assert view["exits"][0] is None and view["exits"][1] >= 10  # ten jumps or more drawn before B leaves
+    assert view["starts"][0] == pytest.approx(view["starts"][1])  # one start, one loss
+    inside = b_path[: view["exits"][1]]
+    for path in (a_path, inside):  # the frame holds A's path and B's up to where it leaves
+        assert alphas[0] <= path[:, 0].min() and path[:, 0].max() <= alphas[-1]
+        assert betas[0] <= path[:, 1].min() and path[:, 1].max() <= betas[-1]
+    # A's path is not a dot: it spans a good part of the frame (framed on all of B's path, it was 1/1000).
+    assert np.ptp(a_path[:, 0]) > 0.25 * (alphas[-1] - alphas[0])
+    assert np.abs(b_path[-1]).max() > 10 * max(abs(alphas[0]), abs(alphas[-1]), abs(betas[0]), abs(betas[-1]))
+    start = view["starts"][1]
+    keep = in_frame(b_path, np.r_[start, np.full(len(b_path) - 2, OFF_CHART * start * 1.01), np.nan])
+    assert keep.tolist() == [True] + [False] * (len(b_path) - 1)  # the start always; a loss > 10x or NaN never
+
+
+def test_a_comparison_that_stays_in_view_is_framed_as_before():
+    from app.views import compare_landscape
+
+    runs = _lr_pair(0.2, steps=60)
+    view = compare_landscape(runs, 11)
+    assert view["exits"] == [None, None]
+    both = np.vstack(view["paths"])
+    assert view["alphas"][0] <= both[:, 0].min() and both[:, 0].max() <= view["alphas"][-1]
+
+
+def test_the_line_between_a_and_b_knows_the_loss_at_the_common_start():
+    from app.views import interpolation, start_loss
+
+    runs = _lr_pair(0.26)
+    between = interpolation(runs)
+    tr0 = runs[0]
+    expected = loss_at(SimpleRun(tr0), tr0.trajectory[0])
+    np.testing.assert_allclose(between["start"], [expected, expected], rtol=1e-9)
+    assert start_loss(runs[1]) == pytest.approx(expected)
+    assert np.nanmax(between["loss"][1]) > 1e3 * expected  # the line runs off to B's exploded weights
+
+
+class SimpleRun:
+    """What ``loss_at`` above reads of a trainer, from a RunView."""
+
+    def __init__(self, view):
+        self.config, self.data, self.net = view.config, view.data, view.net
+        self.loss = lossviz.losses.get_loss(view.config.loss, view.data.task)
+
+
+def test_the_outliers_data_view_says_which_shown_points_are_outliers():
+    state, v = _view(RunConfig(dataset="outliers", n_samples=200, outlier_fraction=0.1, hidden=(), loss="mse",
+                               epochs=5))
+    mask = v["outliers"]
+    assert mask.dtype == bool and mask.shape == v["points"]["y_train"].shape and mask.sum() > 5
+    np.testing.assert_array_equal(mask, state.trainer.data.outlier_mask)
