@@ -186,12 +186,21 @@ def _compare_callbacks(app) -> None:
         Output(ids.BOX_NORMALIZATION, "style"), Input(ids.DIRECTIONS, "value"))
 
     @app.callback(Output(ids.DIRECTIONS, "options"), Output(ids.DIRECTIONS, "value"), Input(ids.COMPARE, "value"),
-                  State(ids.STORE_LESSON, "data"), prevent_initial_call=True)
-    def plane_choices(on, lesson_note):
-        """Compare mode adds (and starts on) the plane through the common start and both runs."""
+                  Input(ids.STORE_COMPARE, "data"), State(ids.STORE_LESSON, "data"), State(ids.DIRECTIONS, "value"),
+                  prevent_initial_call=True)
+    def plane_choices(on, compare, lesson_note, shown):
+        """Compare mode adds (and starts on) the plane through the common start and both runs.
+        When B has other hidden layers no plane holds both runs: each contour has its own random
+        plane, so that is the one choice offered (and shown chosen)."""
+        two_shapes = bool(on) and isinstance(compare, dict) and compare.get("vary") == "hidden"
         options, value = (PLANES_COMPARE, "compare") if on else (PLANES_SINGLE, "random")
+        if ctx.triggered_id == ids.STORE_COMPARE:
+            value = no_update  # new settings keep the plane chosen
         if isinstance(lesson_note, dict) and fresh_note(lesson_note, "plane", lesson_note.get("plane")):
             value = no_update  # a lesson just chose the plane
+        if two_shapes:
+            options = [dict(o, disabled=True) if o["value"] != "random" else o for o in PLANES_COMPARE]
+            value = "random" if shown != "random" else no_update
         return options, value
 
     @app.callback(Output(ids.STORE_COMPARE, "data"), Output(ids.COMPARE_ERROR, "children"),
@@ -333,10 +342,13 @@ def _run_callbacks(app, services: Services) -> None:
         prevent_initial_call=True)
 
     @app.callback(Output(ids.GRAPH_CURVES, "figure", allow_duplicate=True), Input(ids.LOG_LOSS, "value"),
-                  prevent_initial_call=True)
-    def loss_axis_scale(log_loss):
+                  State(ids.GRAPH_CURVES, "figure"), prevent_initial_call=True)
+    def loss_axis_scale(log_loss, shown):
         fig = Patch()
-        fig["layout"]["yaxis"]["type"] = "log" if log_loss else "linear"
+        layout = shown.get("layout") if isinstance(shown, dict) else None
+        for axis in figures.LOSS_AXES:  # one loss axis, or one per run when A's and B's losses differ
+            if axis == "yaxis" or (isinstance(layout, dict) and axis in layout):
+                fig["layout"][axis]["type"] = "log" if log_loss else "linear"
         return fig
 
 

@@ -10,6 +10,7 @@ import time
 from lossviz import RunConfig
 
 from . import caps, figures
+from .compare import loss_names
 from .controls import SPEEDS
 from .jobs import job_bytes, send
 from .runs import create_experiment, history_of
@@ -34,6 +35,8 @@ def status_text(hot: dict, pending: str = "") -> str:
     parts = [f"Step {hot['step']} / {hot['total_steps']}", f"epoch {epoch:.3g}" if epoch < 100 else f"epoch {epoch:.0f}",
              f"loss {fmt(last[1])} train, {fmt(last[2])} test",
              f"{metric} {fmt(last[3], pct)} train, {fmt(last[4], pct)} test"]
+    if hot["state"] == "diverged":  # a blown-up network's numbers (R² -1.9e+07) say nothing
+        parts[2:] = [f"diverged at step {hot['step']}"]
     word = pending or hot["message"] or {"ready": "ready: press Train", "training": "training…",
                                          "paused": "paused", "finished": "finished"}.get(hot["state"], hot["state"])
     return word + " · " + " · ".join(parts)
@@ -56,11 +59,18 @@ def compare_status(hots: list[dict], pending: str = "") -> str:
         "training…" if "training" in states else "ready: press Train" if states == {"ready"} else
         "finished" if states <= {"finished", "diverged"} else "paused")
     parts = [f"Step {hots[0]['step']} / {hots[0]['total_steps']}"]
+    # Two losses are in two units: then only the shared measure is shown (the page says why).
+    one_loss = len(set(loss_names([h["config"] for h in hots]))) == 1
     for name, h in zip("AB", hots):
         last = h["last"]
-        parts.append(f"{name} ({h['label']}): loss {fmt(last[1])}, {metric} {fmt(last[3], pct)}"
-                     + (" — diverged" if h["state"] == "diverged" else ""))
-    return word + " · " + " · ".join(parts)
+        if h["state"] == "diverged":
+            parts.append(f"{name} ({h['label']}): diverged at step {h['step']}")
+        else:
+            parts.append(f"{name} ({h['label']}): " + (f"loss {fmt(last[1])}, {metric} {fmt(last[3], pct)}"
+                                                        if one_loss else f"{metric} {fmt(last[3], pct)} train, "
+                                                        f"{fmt(last[4], pct)} test"))
+    full = "accuracy" if pct else "R²"
+    return word + " · " + " · ".join(parts) + ("" if one_loss else f" · two losses in two units: compare the {full}")
 
 
 def fresh_curves(hots: list[dict], log_loss: bool = False):
@@ -68,7 +78,7 @@ def fresh_curves(hots: list[dict], log_loss: bool = False):
     if len(hots) == 1:
         fig = figures.curves_figure(history_of(hots[0]["tail"]), metric, log_loss=log_loss)
     else:
-        fig = figures.curves_figure({}, metric, log_loss=log_loss,
+        fig = figures.curves_figure({}, metric, log_loss=log_loss, losses=loss_names([h["config"] for h in hots]),
                                     runs=[(h["label"], history_of(h["tail"])) for h in hots])
     return fig, {"run_id": hots[0]["run_id"], "n": [len(h["tail"]) for h in hots]}
 

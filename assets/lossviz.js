@@ -48,6 +48,44 @@ var LOSSVIZ_TICKS = (function () {
   };
 })();
 
+// The learning curves' axes stop at a bound (a loss 10× its start, R² below −1: app/framing.py);
+// each bound has a note ("offchart yaxis max"), transparent until a curve passes the bound. After
+// every plot (streamed points, a new figure) the curves are checked and the passed notes shown by
+// a style rule: restyling the graph itself would make it apply its streamed points once more.
+var LOSSVIZ_OFF_CHART = (function () {
+  var style = null, css = "";
+  function passed(gd) {
+    var out = [];
+    ((gd.layout && gd.layout.annotations) || []).forEach(function (note, k) {
+      var m = /^offchart (yaxis\d*) (max|min)$/.exec(note.name || "");
+      if (!m) { return; }
+      var bounds = (gd.layout[m[1]] || {}).autorangeoptions || {}, axis = "y" + m[1].slice(5);
+      var hit = (gd.data || []).some(function (t) {
+        return (t.yaxis || "y") === axis && Array.prototype.some.call(t.y || [], function (v) {
+          return m[2] === "max" ? v > bounds.clipmax : v < bounds.clipmin;
+        });
+      });
+      if (hit) { out.push('#graph-curves .annotation[data-index="' + k + '"] { opacity: 1 !important; }'); }
+    });
+    return out.join("\n");
+  }
+  function sync(gd) {
+    var now = passed(gd);
+    if (now === css) { return; }
+    if (!style) { style = document.createElement("style"); document.head.appendChild(style); }
+    style.textContent = css = now;
+  }
+  return {
+    watch: function () {
+      var gd = document.querySelector("#graph-curves .js-plotly-plot");
+      if (!gd || gd._lossvizOffChart || typeof gd.on !== "function") { return; }
+      gd._lossvizOffChart = true;
+      gd.on("plotly_afterplot", function () { sync(gd); });
+      sync(gd);
+    }
+  };
+})();
+
 window.lossviz = {
   // A clock's tick, passed on (as the tick's n_intervals) only when the last one is answered.
   gate: function (id, n) {
@@ -83,6 +121,7 @@ window.lossviz = {
       if (any) {
         out[0] = [{x: xs, y: ys}, idx];
         out[1] = {run_id: cursor.run_id, n: counts};
+        LOSSVIZ_OFF_CHART.watch();
       }
     }
     if (stream.seq !== (run.seq || 0)) { return out; }
