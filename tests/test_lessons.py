@@ -174,7 +174,9 @@ CATCHES = {
                              "a learning rate too small for the lines to settle, where the half push of ½r² "
                              "and not the loss would decide the fit",
     "learning-rate-too-high": "an engine that clips or rescales steps so a large rate never blows up; a lesson "
-                              "whose high rate does not diverge or whose low rate does (the other run fails)",
+                              "whose high rate does not diverge or whose low rate does (the other run fails); "
+                              "its picture (tests/test_lesson_learning_rate.py): SGD at half steps, B at 0.5 "
+                              "(explodes unseen) or 0.2 (jumps shrink), a frame holding B's exploded steps",
     "relu-vs-tanh": "a ReLU that saturates (capped at 1) or a tanh that does not (the identity); comparing "
                     "at each run's own final weights is the old, unlike comparison the claim no longer makes",
     "wide-vs-deep": "widths whose weight counts are not about the same (four layers of 8: 258 against 322); "
