@@ -14,7 +14,7 @@ import numpy as np
 
 from lossviz import Experiment, RunConfig
 
-from .lessons import CLAIMS, RUN, REQUIRED, ClaimKind, Evidence, Lesson, _number
+from .lessons import CLAIMS, RUN, REQUIRED, ClaimKind, Compare, Evidence, Lesson, _finish, _number
 
 
 def _gradient_descent(config: RunConfig) -> str:
@@ -52,6 +52,78 @@ def _catapult(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) -> Evidence
     return Evidence(tuple(lines), tuple(holds), tuple(numbers))
 
 
+def _minibatch(config: RunConfig) -> str:
+    return "" if config.batch_size > 0 else ("needs minibatches (batch_size > 0): full-batch forks have no noise "
+                                             "to part them")
+
+
+def _late_fork(config: RunConfig, compare: Compare | None, p: Mapping[str, Any]) -> tuple[str, str]:
+    from lossviz import Trainer
+
+    total = Trainer(config).total_steps
+    return ("k", f"forks at step {p['k']}, past the run's {total} steps") if p["k"] > total else ("", "")
+
+
+def _relative(line) -> float:
+    """The barrier as a share of the mean of the two end losses."""
+    return line.barrier / max((line.losses[0] + line.losses[-1]) / 2, 1e-12)
+
+
+def _barrier_shrinks(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) -> Evidence:
+    from lossviz.connectivity import fork_barriers
+
+    r = exp.runs[0]
+    early, late = fork_barriers(r.config, (0, p["k"]), points=p["points"], data=exp.data)
+    first, last = _relative(early.line), _relative(late.line)
+    holds = first >= p["at_least"] and late.line.barrier <= p["fraction"] * early.line.barrier
+    line = (f"forked at step 0: barrier {early.line.barrier:.3g} ({first:.0%} of the end losses) at t = "
+            f"{early.line.at:.2f}; forked at step {p['k']}: {late.line.barrier:.3g} ({last:.0%})")
+    return Evidence((line,), (bool(holds),), ({"early": first, "late": last, "early_abs": early.line.barrier,
+                                                "late_abs": late.line.barrier},))
+
+
+def _monotonic(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) -> Evidence:
+    from lossviz.connectivity import init_to_final
+
+    _finish(exp)
+    lines = [init_to_final(r, p["points"]) for r in exp.runs]
+    rises = [ln.rise / ln.losses[0] for ln in lines]
+    flat = [r.status != "diverged" and x <= p["tolerance"] for r, x in zip(exp.runs, rises)]
+    bumps = [r.status != "diverged" and x >= p["bump"] for r, x in zip(exp.runs, rises)]
+    text = tuple(f"init → final: loss {ln.losses[0]:.3g} → {ln.losses[-1]:.3g}, "
+                 + ("falls all the way" if ln.monotonic else f"rises by {x:.0%} of its start on the way")
+                 for ln, x in zip(lines, rises))
+    return Evidence(text, tuple(bool(flat[i] and bumps[1 - i]) for i in range(2)),
+                    tuple({"rise": x} for x in rises))
+
+
+def _homogeneous(config: RunConfig) -> str:
+    from lossviz import ACTIVATIONS
+
+    if not config.hidden:
+        return "needs a hidden layer to rescale"
+    if not ACTIVATIONS[config.activation].homogeneous:
+        return f"needs a positively homogeneous activation (relu, leaky_relu, linear), not {config.activation!r}"
+    return ""
+
+
+def _not_invariant(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) -> Evidence:
+    from lossviz.rescale import rescaled_sharpness
+
+    _finish(exp)
+    r = exp.runs[0]
+    c = r.config
+    res = rescaled_sharpness(r.params, r.data.X_train, r.data.y_train, layer_sizes=r.net.layer_sizes,
+                             activation=c.activation, loss=c.loss, huber_delta=c.huber_delta,
+                             label_smoothing=c.label_smoothing, layer=0, a=p["a"])
+    same = abs(res.loss_after - res.loss_before) <= 1e-9 * max(1.0, abs(res.loss_before))
+    ratio = res.sharpness_after / res.sharpness_before
+    holds = same and res.output_change <= 1e-9 and ratio >= p["factor"]
+    return Evidence((f"layer 1 × {p['a']:g}, layer 2 × 1/{p['a']:g}: loss {res.loss_before:.6g} → {res.loss_after:.6g}, "
+                     f"outputs move ≤ {res.output_change:.1g}, λmax {res.sharpness_before:.4g} → "
+                     f"{res.sharpness_after:.4g} ({ratio:.3g}x)",), (bool(holds),), ({"ratio": ratio},))
+
+
 MORE_CLAIMS: dict[str, ClaimKind] = {k.name: k for k in [
     ClaimKind("catapult", {"run": RUN, "start_at_most": (_number(2, 100, low_open=True), 4.0),
                            "spike": (_number(1, 1e6), 1.5), "falls_to": (_number(0, 1, low_open=True), 0.5),
@@ -62,5 +134,23 @@ MORE_CLAIMS: dict[str, ClaimKind] = {k.name: k for k in [
               "{spike:g}x where it started, then falls to {falls_to:.0%} of it or less, and there λmax is "
               "below {below:.0%} of 2/η: the step threw the weights out of the sharp valley into a flatter one",
               _catapult, two_runs=False, fits=_gradient_descent),
+    ClaimKind("barrier_shrinks", {"run": RUN, "k": (_number(1, 1e6, integral=True), REQUIRED),
+                                  "at_least": (_number(0, 100), 0.1), "fraction": (_number(0, 1), 0.25),
+                                  "points": (_number(3, 401, integral=True), 25)},
+              "two copies of run {RUN} forked at step 0 (the same initial weights, other minibatch orders) end "
+              "with a loss barrier on the straight line between them of at least {at_least:.0%} of their end "
+              "losses; forked at step {k} instead, the barrier is at most {fraction:.0%} of that (the line "
+              "measured at {points} points)", _barrier_shrinks, two_runs=False, fits=_minibatch,
+              fits_params=_late_fork),
+    ClaimKind("monotonic_line", {"run": RUN, "tolerance": (_number(0, 1), 1e-3), "bump": (_number(0, 100), 0.2),
+                                 "points": (_number(3, 401, integral=True), 41)},
+              "on the straight line from the initial to the final weights run {RUN}'s loss never rises (by more "
+              "than {tolerance:.1%} of its start), while run {OTHER}'s rises somewhere by at least {bump:.0%} of "
+              "its start before it falls (the line measured at {points} points)", _monotonic),
+    ClaimKind("sharpness_not_invariant", {"run": RUN, "a": (_number(1e-4, 1e4), 10.0),
+                                          "factor": (_number(1, 1e6), 2.0)},
+              "at run {RUN}'s final weights, scaling hidden layer 1 by {a:g} and layer 2's weights by 1/{a:g} "
+              "leaves every output and the loss unchanged (to 1e-9) and multiplies λmax by {factor:g} or more",
+              _not_invariant, two_runs=False, fits=_homogeneous),
 ]}
 CLAIMS.update(MORE_CLAIMS)
