@@ -191,7 +191,12 @@ class FrontProtocol(H11Protocol):
         return None
 
     def shutdown(self) -> None:
+        """The server stops: a connection whose request is not with the app yet (a body still
+        coming) is closed now, as idle ones are; one being served finishes its answer."""
         self._cancel_timers()
+        if self.cycle is not None and not self.cycle.response_complete and not self._serving():
+            self._drop()
+            return
         super().shutdown()
 
 
@@ -350,11 +355,24 @@ def front(wsgi_app, threads: int) -> Front:
     return Front(wsgi_app, threads, int(CAPS["upload_bytes"].limit), CAPS["request_bytes"].message("more"))
 
 
+ACCEPT_BATCH = 1  # connections taken per turn of the event loop (asyncio's default: the backlog, 2048)
+
+
+class FairLoop(asyncio.SelectorEventLoop):
+    """An event loop that accepts one connection per turn. The processes share one listening
+    socket; asyncio's loop would take every waiting connection at once, so a burst (a page's six,
+    a class's thirty) all landed on whichever process woke first while the other idled. Taking
+    one per turn lets each process take its share, and a busy one (whose turns are slower) less."""
+
+    def _start_serving(self, protocol_factory, sock, sslcontext=None, server=None, backlog=100, *args, **kwargs):
+        return super()._start_serving(protocol_factory, sock, sslcontext, server, ACCEPT_BATCH, *args, **kwargs)
+
+
 class LossvizWorker(UvicornWorker):
     """gunicorn's worker running uvicorn with ``FrontProtocol`` (the bound is gunicorn's
     ``worker_connections``; the keep-alive timeout its ``keepalive``)."""
 
-    CONFIG_KWARGS: dict[str, Any] = {"loop": "asyncio", "http": FrontProtocol, "lifespan": "off",
+    CONFIG_KWARGS: dict[str, Any] = {"loop": "app.front:FairLoop", "http": FrontProtocol, "lifespan": "off",
                                      "access_log": False, "h11_max_incomplete_event_size": MAX_HEAD_BYTES}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
