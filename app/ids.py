@@ -128,6 +128,10 @@ INTERVAL_CURVATURE = "interval-curvature"
 RESCALE_FACTOR = "dropdown-rescale-factor"  # "sharpness is not invariant" (app/panels/rescale_page.py)
 RESCALE_BUTTON = "button-rescale"
 RESCALE_RESULT = "text-rescale-result"
+BOX_FORKS = "box-forks"  # forked runs and the barrier between them (app/panels/forks_page.py)
+FORKS_BUTTON = "button-forks"
+FORKS_NOTE = "text-forks-note"
+GRAPH_FORKS = "graph-forks"
 
 # Surfaces panel (app/panels/surfaces_page.py).
 BOX_SURFACES = "box-surfaces"

@@ -16,6 +16,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from .. import ids
+from . import forks_page
 from ..drawing import landscape_for
 from ..exports import Page
 from ..messages import guarded
@@ -44,6 +45,7 @@ def layout() -> html.Div:
     return html.Div([html.Div(id=ids.SURFACES_NOTE, className="note"),
                      html.Div([_graph(ids.GRAPH_LOSS_ACCURACY), _graph(ids.GRAPH_TRAIN_TEST),
                                _graph(ids.GRAPH_INIT_LINE), convexity], className="surfaces-grid"),
+                     forks_page.layout(),
                      dcc.Interval(id=ids.INTERVAL_CONVEXITY, interval=500, disabled=True),
                      dcc.Store(id=ids.STORE_CONVEXITY)],
                     id=ids.BOX_SURFACES, className="surfaces", style={"display": "none"})
@@ -148,9 +150,13 @@ def _advance_convexity(services, hot: dict, asked: dict) -> tuple:
 
 
 def register(app, services) -> None:
+    forks_page.register(app, services)
+
     @app.callback(Output(ids.BOX_SURFACES, "style"), Input(ids.PAGE_VIEW, "value"))
     def show(view):
-        return {} if view == "surfaces" else {"display": "none"}
+        # the forked-runs section (closed by default) adds a row: the grid keeps its room, the view scrolls
+        return {"gridTemplateRows": "auto minmax(440px, 1fr) auto", "overflowY": "auto"} if view == "surfaces" \
+            else {"display": "none"}
 
     @app.callback(Output(ids.GRAPH_LOSS_ACCURACY, "figure"), Output(ids.GRAPH_TRAIN_TEST, "figure"),
                   Output(ids.GRAPH_INIT_LINE, "figure"), Output(ids.SURFACES_NOTE, "children"),
