@@ -24,6 +24,13 @@ def _gradient_descent(config: RunConfig) -> str:
     return "" if config.batch_size == 0 else "needs full-batch training (batch_size = 0): the line is a full-batch rule"
 
 
+def _within_run(config: RunConfig, compare: Compare | None, p: Mapping[str, Any]) -> tuple[str, str]:
+    from lossviz import Trainer
+
+    total = Trainer(config).total_steps
+    return ("after", f"looks {p['after']} steps in, past the run's {total} steps") if p["after"] > total else ("", "")
+
+
 def _catapult(lesson: Lesson, exp: Experiment, p: Mapping[str, Any]) -> Evidence:
     """Per run: λ0 = λmax at the start against 2/η; the loss at every step of the first ``after``
     steps; λmax again at step ``after``."""
@@ -133,7 +140,7 @@ MORE_CLAIMS: dict[str, ClaimKind] = {k.name: k for k in [
               "with η·λ0 between 2 and {start_at_most:g}; within {after} steps its loss spikes to at least "
               "{spike:g}x where it started, then falls to {falls_to:.0%} of it or less, and there λmax is "
               "below {below:.0%} of 2/η: the step threw the weights out of the sharp valley into a flatter one",
-              _catapult, two_runs=False, fits=_gradient_descent),
+              _catapult, two_runs=False, fits=_gradient_descent, fits_params=_within_run),
     ClaimKind("barrier_shrinks", {"run": RUN, "k": (_number(1, 1e6, integral=True), REQUIRED),
                                   "at_least": (_number(0, 100), 0.1), "fraction": (_number(0, 1), 0.25),
                                   "points": (_number(3, 401, integral=True), 25)},
