@@ -20,6 +20,7 @@ Array = np.ndarray
 LINE_TS = np.linspace(-0.25, 1.25, 61)
 CONVEXITY_WORK = 2e7  # parameters x training points: bigger networks get no convexity map
 TRAIN, TEST = figures.TRAIN_COLOUR, figures.TEST_COLOUR
+RUN_B = "#CC79A7"  # run B's colour in the "why" view too (Okabe-Ito purple)
 
 
 def test_surface(run: RunView, view: dict) -> Array:
@@ -129,25 +130,41 @@ def train_test_figure(view: dict, z_test: Array) -> figures.Figure:
                            yaxis=dict(title=dict(text=figures.BETA_TITLE)))
 
 
-def init_line_figure(line: dict, metric_label: str) -> figures.Figure:
+def init_line_figure(line: dict, metric_label: str, other: dict | None = None) -> figures.Figure:
     """Loss (top) and accuracy or R² (bottom), train and test, from the initial weights (t = 0)
-    to the weights now (t = 1) along the straight line."""
+    to the weights now (t = 1) along the straight line. ``other``: run B's line in compare mode,
+    its training split drawn beside A's (each run from its own start to its own weights)."""
     data = []
+    runs = [("A: " if other else "", line, (("train", TRAIN), ("test", TEST)))]
+    if other:
+        runs.append(("B: ", other, (("train", RUN_B),)))
     for row, key, axis in ((1, "loss", ""), (2, "metric", "2")):
-        for split, colour in (("train", TRAIN), ("test", TEST)):
-            data.append(dict(type="scatter", x=figures._floats(line["ts"]), y=figures._floats_or_none(line[key][split]),
-                             mode="lines", name=split, legendgroup=split, showlegend=row == 1,
-                             line=dict(color=colour, width=2.5, dash="solid" if split == "train" else "dash"),
-                             xaxis="x" + axis, yaxis="y" + axis))
+        for who, ln, splits in runs:
+            for split, colour in splits:
+                name = who + split
+                data.append(dict(type="scatter", x=figures._floats(ln["ts"]), y=figures._floats_or_none(ln[key][split]),
+                                 mode="lines", name=name, legendgroup=name, showlegend=row == 1,
+                                 line=dict(color=colour, width=2.5, dash="dash" if split == "test" else
+                                           "dot" if who == "B: " else "solid"),
+                                 xaxis="x" + axis, yaxis="y" + axis))
     marks = [dict(type="line", xref="x2", yref="paper", x0=t, x1=t, y0=0, y1=1,
                   line=dict(color="#999", width=1, dash="dot")) for t in (0.0, 1.0)]
     notes = [dict(x=t, y=1.0, xref="x2", yref="paper", text=text, showarrow=False, yanchor="bottom",
                   font=dict(size=12)) for t, text in ((0.0, "init"), (1.0, "now"))]
-    return figures._figure(data, "Init → now, along a straight line", shapes=marks,
+    loss_axis = dict(anchor="x", domain=[0.55, 1.0], title=dict(text="loss"))
+    if other:  # two runs: the loss axis spans t in [0, 1], where the lines are (not the extrapolated ends)
+        inside = (np.asarray(line["ts"]) >= 0) & (np.asarray(line["ts"]) <= 1)
+        vals = np.concatenate([np.asarray(ln["loss"][s], float)[inside] for _, ln, sp in runs for s, _ in sp])
+        vals = vals[np.isfinite(vals)]
+        if vals.size:
+            pad = 0.05 * max(float(vals.max() - vals.min()), 1e-12)
+            loss_axis["range"] = [float(vals.min()) - pad, float(vals.max()) + pad]
+    title = "Init → now, each run" if other else "Init → now, along a straight line"
+    return figures._figure(data, title, shapes=marks,
                            annotations=notes, margin=dict(l=60, r=20, t=44, b=40),
                            legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1.0, xanchor="right"),
                            xaxis=dict(anchor="y", domain=[0, 1], matches="x2", showticklabels=False),
-                           yaxis=dict(anchor="x", domain=[0.55, 1.0], title=dict(text="loss")),
+                           yaxis=loss_axis,
                            xaxis2=dict(anchor="y2", domain=[0, 1], title=dict(text="t  (0: initial weights, 1: now)")),
                            yaxis2=dict(anchor="x2", domain=[0, 0.45], title=dict(text=metric_label)))
 

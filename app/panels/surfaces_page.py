@@ -20,7 +20,7 @@ from . import forks_page
 from ..drawing import landscape_for
 from ..exports import Page
 from ..messages import guarded
-from ..run_control import own_run
+from ..run_control import own_run, run_hots
 from ..runs import load_view
 from ..views import PLANES
 from .surfaces import (CONVEXITY_WORK, convexity_figure, convexity_grid, convexity_rows, init_line_figure,
@@ -79,8 +79,13 @@ def _surfaces(services, hot: dict, page: Page) -> tuple:
         raise PreventUpdate  # busy: the next tick draws
     z_test = _cached(store, ("test-surface", *key), lambda: test_surface(rv, land))
     line = _cached(store, ("init-line", rv.run_id, rv.version), lambda: init_to_now(rv))
+    other = None
+    hots = run_hots(store, hot)
+    if len(hots) > 1:  # compare mode: B's own line, init → now, beside A's
+        rb = load_view(store, hots[1])
+        other = _cached(store, ("init-line", rb.run_id, rb.version), lambda: init_to_now(rb))
     figs = [loss_and_accuracy_figure(land, page.log_z), train_test_figure(land, z_test),
-            init_line_figure(line, land.get("metric_label", "accuracy"))]
+            init_line_figure(line, land.get("metric_label", "accuracy"), other)]
     for fig in figs:
         fig["layout"]["uirevision"] = str(key[:1] + key[2:])
     who = f"Run A ({hot['label']}): " if hot.get("lead") else ""
