@@ -7,7 +7,7 @@
 // (whatever the answer: data, 204 or an error), and the tick's gate lets the next tick through
 // only when none is out. A request lost without an answer is given up on after GIVE_UP_MS.
 var LOSSVIZ_TICKS = (function () {
-  var GIVE_UP_MS = 20000, ARMED_MS = 2000;
+  var GIVE_UP_MS = 45000, ARMED_MS = 2000, APPLY_MS = 30;
   var out = {}, armed = {};  // tick id -> {request number: sent at}; tick id -> gate fired at
   var next = 0, send = window.fetch.bind(window);
   function tickOf(url, opts) {
@@ -28,7 +28,19 @@ var LOSSVIZ_TICKS = (function () {
     delete armed[id].at;
     var done = function () { delete out[id][n]; };
     var answer = send(url, opts);
-    answer.then(done, done);
+    // Out until Dash has read and applied the answer, not when its headers arrive: a tick sent
+    // between the two would overtake it, and Dash would drop it. Dash reads the body with
+    // json() after this handler (registered first) has wrapped it; the tick counts as answered
+    // a moment after the body is parsed, once Dash's own handlers have run.
+    answer.then(function (res) {
+      if (!res || res.status !== 200 || typeof res.json !== "function") { done(); return; }
+      var json = res.json.bind(res);
+      res.json = function () {
+        return json().then(function (data) { setTimeout(done, APPLY_MS); return data; },
+                           function (err) { done(); throw err; });
+      };
+      setTimeout(done, GIVE_UP_MS);  // a body never read
+    }, done);
     return answer;
   };
   return {
@@ -161,11 +173,8 @@ document.addEventListener("keydown", function (event) {
 // gets larger text and heavier lines. Applied after each full draw (a new figure from the
 // server brings the desk sizes back, and is enlarged again), undone when the mode is left.
 (function () {
-  var DESK_FONT = 15, LINE_SCALE = 1.6;
-  // 18 px where a plot is wide enough to hold it; compare mode's six plots get 16 px.
-  function bigFont(gd) { return gd.clientWidth >= 480 ? 18 : 16; }
+  var BIG = 18, LINE_SCALE = 1.6;
   function present() { return document.body.classList.contains("present"); }
-  function fontOf(gd) { return (gd.layout && gd.layout.font && gd.layout.font.size) || DESK_FONT; }
   function widths(gd, scale) {
     var idx = [], w = [];
     (gd.data || []).forEach(function (t, i) {
@@ -173,14 +182,73 @@ document.addEventListener("keydown", function (event) {
     });
     return idx.length ? window.Plotly.restyle(gd, {"line.width": w}, idx) : null;
   }
+  function get(obj, path) {
+    return path.split(".").reduce(function (o, k) { return o == null ? undefined : o[k]; }, obj);
+  }
+  // Every text size a figure may set on its own: the global font, the title, the legend, each
+  // 2-D axis's ticks and title, each 3-D scene axis, the annotations; and in the traces the
+  // colour bars and contour labels. Each is raised to BIG (never lowered); the desk values are
+  // kept on the plot so leaving presentation mode puts them back.
+  function layoutKeys(gd) {
+    var L = gd.layout || {}, keys = ["font.size", "title.font.size", "legend.font.size", "hoverlabel.font.size"];
+    Object.keys(L).forEach(function (k) {
+      if (/^[xy]axis\d*$/.test(k)) { keys.push(k + ".tickfont.size", k + ".title.font.size"); }
+      if (/^scene\d*$/.test(k)) {
+        ["xaxis", "yaxis", "zaxis"].forEach(function (a) {
+          keys.push(k + "." + a + ".tickfont.size", k + "." + a + ".title.font.size");
+        });
+      }
+    });
+    (L.annotations || []).forEach(function (_, i) { keys.push("annotations[" + i + "].font.size"); });
+    return keys;
+  }
+  var TRACE_KEYS = ["colorbar.tickfont.size", "colorbar.title.font.size", "contours.labelfont.size",
+                    "textfont.size"];
+  function enlarge(gd) {
+    var full = gd._fullLayout, desk = {layout: {}, traces: {}}, up = {}, restyles = [];
+    layoutKeys(gd).forEach(function (k) {
+      var path = k.replace(/\[(\d+)\]/g, ".$1"), now = get(full, path);
+      // A log axis labels its 2s and 5s at 3/4 of its tick size: those must reach BIG too.
+      var axis = path.split(".")[0], want = /tickfont/.test(k) && get(full, axis + ".type") === "log" ? BIG * 4 / 3 : BIG;
+      if (typeof now === "number" && now < want) { desk.layout[k] = get(gd.layout, path); up[k] = want; }
+    });
+    (gd._fullData || []).forEach(function (t, i) {
+      TRACE_KEYS.forEach(function (k) {
+        var now = get(t, k);
+        if (typeof now === "number" && now < BIG) {
+          (desk.traces[k] = desk.traces[k] || {})[i] = get(gd.data[i], k);
+          restyles.push([k, i]);
+        }
+      });
+    });
+    gd._lossvizDesk = desk;
+    var steps = [window.Plotly.relayout(gd, up)];
+    restyles.forEach(function (r) { var o = {}; o[r[0]] = BIG; steps.push(window.Plotly.restyle(gd, o, [r[1]])); });
+    return Promise.all(steps);
+  }
+  function restore(gd) {
+    var desk = gd._lossvizDesk || {layout: {}, traces: {}}, steps = [], back = {};
+    Object.keys(desk.layout).forEach(function (k) { back[k] = desk.layout[k] === undefined ? null : desk.layout[k]; });
+    steps.push(window.Plotly.relayout(gd, back));
+    Object.keys(desk.traces).forEach(function (k) {
+      Object.keys(desk.traces[k]).forEach(function (i) {
+        var o = {}; o[k] = desk.traces[k][i] === undefined ? null : desk.traces[k][i];
+        steps.push(window.Plotly.restyle(gd, o, [Number(i)]));
+      });
+    });
+    gd._lossvizDesk = null;
+    return Promise.all(steps);
+  }
   function apply(gd, on) {
     if (!window.Plotly || !gd._fullLayout || gd._lossvizBusy) { return; }
-    var big = fontOf(gd) > DESK_FONT;
+    // Enlarged: its text is at BIG now (a new figure from the server comes at desk size, and
+    // is enlarged again; restoring a plot drawn anew since is harmless).
+    var big = !!gd._lossvizDesk && (get(gd._fullLayout, "font.size") || 0) >= BIG;
     if (on === big) { return; }
     gd._lossvizBusy = true;
     var done = function () { gd._lossvizBusy = false; };
     Promise.resolve(widths(gd, on ? LINE_SCALE : 1 / LINE_SCALE))
-      .then(function () { return window.Plotly.relayout(gd, {"font.size": on ? bigFont(gd) : DESK_FONT}); })
+      .then(function () { return on ? enlarge(gd) : restore(gd); })
       .then(done, done);
   }
   function hook(gd) {
@@ -189,8 +257,19 @@ document.addEventListener("keydown", function (event) {
     gd.on("plotly_afterplot", function () { if (present()) { apply(gd, true); } });
     if (present()) { apply(gd, true); }
   }
+  // A page opened in presentation mode (?present=1) lays its text boxes out at 18 px while Dash
+  // mounts them, and Chromium then drew some of them with no box at all (the learning-rate,
+  // batch and epoch fields stayed empty until their style changed). A style change on every
+  // text field after the switch (and after the page's first callbacks) gives each its box.
+  function reboxInputs() {
+    document.querySelectorAll(".dash-input-element").forEach(function (e) {
+      if (e.getClientRects().length) { return; }
+      e.style.display = "none"; void e.offsetHeight; e.style.display = "";
+    });
+  }
   window.lossvizPresent = function (on) {
     document.querySelectorAll(".js-plotly-plot").forEach(function (gd) { hook(gd); apply(gd, on); });
+    [0, 300, 1500, 4000].forEach(function (ms) { setTimeout(reboxInputs, ms); });
   };
   setInterval(function () { document.querySelectorAll(".js-plotly-plot").forEach(hook); }, 1000);
 })();
