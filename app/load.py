@@ -8,7 +8,8 @@ import threading
 import time
 
 BUSY_FROM = 0.6  # below this fraction of the CPUs busy, views run at full pace
-MOST_SLOWDOWN = 5.0  # at 100% busy, live views refresh this many times less often
+MOST_SLOWDOWN = 12.0  # at 100% busy, live views refresh this many times less often (training and
+# the curves come first: a class of thirty on two cores keeps every run finishing)
 
 
 class LoadMeter:
