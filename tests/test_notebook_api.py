@@ -50,8 +50,8 @@ def test_load_round_trips_a_single_export(single):
         assert run.final["train_loss"] == raw["train_loss"].item()
     assert run.settings == {"dataset": "moons", "epochs": 40, "seed": lossviz.RunConfig().seed, "hidden": (8, 8),
                             "activation": "tanh", "loss": "cross_entropy", "huber_delta": 1.0,
-                            "optimizer": "sgd", "lr": 0.5, "momentum": 0.9, "l2": 0.0, "l1": 0.0,
-                            "batch_size": 0}
+                            "label_smoothing": 0.0, "optimizer": "sgd", "lr": 0.5, "momentum": 0.9, "l2": 0.0,
+                            "l1": 0.0, "batch_size": 0}
     assert run.layer_sizes == (2, 8, 8, 2) and run.task == "classification"
     assert run.b is None and run.compare is None and run.directions == "filter"
 
