@@ -3,8 +3,9 @@ request thread sees them, so slow or many clients cannot hold the threads.
 
 gunicorn stays the process manager (``app.serve``); each of its workers is a uvicorn server
 (``LossvizWorker``) whose connections cost no thread. A request reaches the Flask app — on a pool
-of ``--threads`` threads (a2wsgi) — only once its head and body are in memory; its answer is
-handed back to the event loop whole, so a client that reads slowly holds no thread either.
+of ``--threads`` threads (the WSGI environ made by a2wsgi) — only once its head and body are in
+memory; its answer is handed back to the event loop whole, so a client that reads slowly holds no
+thread either.
 
 - **Head**: a connection must send a complete request head within ``HEADER_TIMEOUT_S`` of opening
   (or of its first byte after a previous answer), or it is closed; between requests the
@@ -25,16 +26,18 @@ handed back to the event loop whole, so a client that reads slowly holds no thre
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import os
 import resource
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import h11
-from a2wsgi import WSGIMiddleware
+from a2wsgi.wsgi import build_environ
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn_worker import UvicornWorker
 
@@ -232,8 +235,8 @@ async def _watch(receive, ticket: _Ticket) -> None:
 
 class Front:
     """The ASGI app of a process: reads each request whole, then runs ``wsgi_app`` on one of
-    ``threads`` threads (a2wsgi, whose answer queue is unbounded, so a thread never waits for
-    a client)."""
+    ``threads`` threads and takes its answer back whole (one hand-off each way: a thread never
+    waits for the client or for the event loop)."""
 
     def __init__(self, wsgi_app, threads: int, body_limit: int, too_large: str) -> None:
         self.app = wsgi_app
@@ -241,7 +244,7 @@ class Front:
         self.body_limit = body_limit
         self.too_large = too_large
         self.buffered = 0  # bytes of request bodies held now
-        self.wsgi = WSGIMiddleware(self._in_thread, workers=threads, send_queue_size=0)
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lossviz-request")
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -268,26 +271,24 @@ class Front:
             body = await self._read_body(receive, send, length)
             if body is None:
                 return None
-        if length is not None or chunked:
-            headers.append((b"content-length", str(len(body)).encode()))
-        ticket = _Ticket()
-        scope = dict(scope, headers=headers)
-        scope["lossviz.ticket"] = ticket
-        sent = False
-
-        async def replay():
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        watch = asyncio.ensure_future(_watch(receive, ticket))  # a request still queued is dropped
         try:
-            await self.wsgi(scope, replay, send)
+            if length is not None or chunked:
+                headers.append((b"content-length", str(len(body)).encode()))
+            environ = build_environ(dict(scope, headers=headers), io.BytesIO(body))
+            environ.pop("asgi.scope", None)
+            ticket = _Ticket()
+            watch = asyncio.ensure_future(_watch(receive, ticket))  # a request still queued is dropped
+            try:
+                status, out_headers, chunks = await asyncio.get_running_loop().run_in_executor(
+                    self.pool, self._in_thread, environ, ticket)
+            finally:
+                watch.cancel()
         finally:
-            watch.cancel()
             self.buffered -= len(body)
+        await send({"type": "http.response.start", "status": status, "headers": out_headers})
+        for chunk in chunks[:-1]:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": chunks[-1] if chunks else b"", "more_body": False})
 
     async def _read_body(self, receive, send, length: int | None) -> bytes | None:
         """The whole body (its bytes stay counted in ``buffered``; the caller gives them back),
@@ -322,20 +323,36 @@ class Front:
             if not ok:
                 self.buffered -= got
 
-    def _in_thread(self, environ, start_response):
-        """On a pool thread: the app, unless the request waited too long or its client left."""
-        ticket = environ.get("asgi.scope", {}).get("lossviz.ticket")
-        if ticket is not None:
-            if ticket.gone:
-                start_response("503 Service Unavailable", [("Content-Type", "text/plain"), ("Connection", "close")])
-                return [b""]
-            if time.monotonic() - ticket.queued > QUEUE_WAIT_S:
-                body = json.dumps({"error": BUSY_MESSAGE}).encode()
-                start_response("503 Service Unavailable", [("Content-Type", "application/json"),
-                                                           ("Retry-After", str(RETRY_AFTER_S)),
-                                                           ("Content-Length", str(len(body)))])
-                return [body]
-        return self.app(environ, start_response)
+    def _in_thread(self, environ, ticket: _Ticket):
+        """On a pool thread: (status, headers, body chunks) of the app's answer — unless the
+        request waited too long for a thread (503) or its client left (nothing is run)."""
+        if ticket.gone:
+            return 503, [(b"connection", b"close")], []
+        if time.monotonic() - ticket.queued > QUEUE_WAIT_S:
+            body = json.dumps({"error": BUSY_MESSAGE}).encode()
+            return 503, [(b"content-type", b"application/json"), (b"retry-after", str(RETRY_AFTER_S).encode()),
+                         (b"content-length", str(len(body)).encode())], [body]
+        started: list = []
+        chunks: list[bytes] = []
+
+        def start_response(status: str, headers, exc_info=None):
+            if exc_info is not None and started:
+                raise exc_info[1].with_traceback(exc_info[2])
+            started[:] = [status, headers]
+            return chunks.append  # the old write() callable
+
+        result = self.app(environ, start_response)
+        try:
+            for chunk in result:
+                if chunk:
+                    chunks.append(bytes(chunk))
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        status, headers = started
+        return (int(status.split(" ", 1)[0]),
+                [(k.strip().lower().encode("latin-1"), v.strip().encode("latin-1")) for k, v in headers], chunks)
 
     @staticmethod
     async def _lifespan(receive, send) -> None:
