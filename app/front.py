@@ -9,7 +9,8 @@ thread either.
 
 - **Head**: a connection must send a complete request head within ``HEADER_TIMEOUT_S`` of opening
   (or of its first byte after a previous answer), or it is closed; between requests the
-  keep-alive timeout applies. Heads are at most ``MAX_HEAD_BYTES``.
+  keep-alive timeout applies. Heads are at most ``MAX_HEAD_BYTES``. The rest of a body that was
+  answered unread (413) is read and dropped under the same deadline, so the connection goes on.
 - **Body**: read by the event loop, at most the upload cap (``app.caps``: a larger declared
   ``Content-Length`` gets 413 at once, unread); it must arrive within ``BODY_GRACE_S`` plus one
   second per ``BODY_MIN_RATE`` bytes (else 408), and a process holds at most ``BODY_BUDGET``
