@@ -14,59 +14,12 @@ from typing import Any
 from .activations import ACTIVATIONS
 from .checks import finite_real, short, whole
 from .losses import LOSSES, get_loss
+from .datasets import DATASETS
 from .model import MAX_LAYERS, MAX_WIDTH
 from .optimizers import OPTIMIZERS
+from .ranges import FIELD_RANGES, MAX_EPOCHS, MAX_LR, MAX_SEED, Range  # noqa: F401 (re-exported)
 from .registry import lookup
-
-MAX_EPOCHS = 100_000
-MAX_LR = 100.0
-MAX_SEED = 2**64 - 1
-
-
-@dataclass(frozen=True)
-class Range:
-    """The allowed values of one number setting: from ``lo`` to ``hi``; an open end excludes
-    its bound (the learning rate is above 0, momentum below 1). ``whole``: integers only."""
-
-    lo: float
-    hi: float
-    whole: bool = False
-    lo_open: bool = False
-    hi_open: bool = False
-
-    def __contains__(self, v: float) -> bool:
-        above = v > self.lo if self.lo_open else v >= self.lo
-        below = v < self.hi if self.hi_open else v <= self.hi
-        return above and below
-
-    def text(self) -> str:
-        """In words, e.g. "between 20 and 20,000", "above 0, up to 100", "from 0 to below 1"."""
-        show = (lambda v: f"{int(v):,}") if self.whole else (lambda v: f"{v:g}")
-        lo, hi = show(self.lo), show(self.hi)
-        if self.lo_open:
-            return f"above {lo}, up to {hi}" if not self.hi_open else f"above {lo} and below {hi}"
-        return f"from {lo} to below {hi}" if self.hi_open else f"between {lo} and {hi}"
-
-
-# Every number setting's range, once: RunConfig checks against it, and the app's controls, its
-# links and the CLI's help derive theirs from it (the app may only narrow one, by a cap).
-FIELD_RANGES: dict[str, Range] = {
-    "n_samples": Range(20, 20_000, whole=True),
-    "noise": Range(0.0, 5.0),
-    "outlier_fraction": Range(0.0, 0.5),
-    "test_fraction": Range(0.05, 0.5),
-    "seed": Range(0, MAX_SEED, whole=True),
-    "hidden": Range(1, MAX_WIDTH, whole=True),  # each hidden width
-    "huber_delta": Range(0.0, 1e6, lo_open=True),
-    "label_smoothing": Range(0.0, 1.0, hi_open=True),  # cross-entropy's eps (PyTorch allows 1: nothing learnt)
-    "momentum": Range(0.0, 1.0, hi_open=True),
-    "lr": Range(0.0, MAX_LR, lo_open=True),
-    "l2": Range(0.0, 10.0),
-    "l1": Range(0.0, 10.0),
-    "batch_size": Range(0, 20_000, whole=True),  # 0: full batch; more than the data is the data
-    "epochs": Range(1, MAX_EPOCHS, whole=True),
-}
-
+from .tabular import is_table_name, parse_table_name
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -95,8 +48,6 @@ class RunConfig:
         object.__setattr__(self, "hidden", _widths(self.hidden))
         for name in ("n_samples", "seed", "batch_size", "epochs"):
             object.__setattr__(self, name, _whole(getattr(self, name), name))
-        from .datasets import DATASETS  # late import: datasets pulls in scikit-learn
-        from .tabular import is_table_name, parse_table_name
 
         # An uploaded table ("csv:<hash>") is in no registry; its task is known with its data,
         # where make_run checks the loss against it.

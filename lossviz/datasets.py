@@ -15,7 +15,7 @@ from sklearn import datasets as skd
 from sklearn.model_selection import train_test_split
 
 from .checks import finite_real, short
-from .config import FIELD_RANGES
+from .ranges import FIELD_RANGES
 from .registry import lookup
 
 Task = Literal["classification", "regression"]
@@ -200,7 +200,7 @@ def dataset_names(task: str | None = None) -> list[str]:
 
 
 # ---------------------------------------------------------------- validation
-def _check_number(name: str, value: object, lo: float, hi: float) -> float:
+def check_number(name: str, value: object, lo: float, hi: float) -> float:
     """Return ``value`` as float if it is a finite real in ``[lo, hi]``, else raise."""
     f = finite_real(value)
     if f is None or not lo <= f <= hi:
@@ -208,7 +208,7 @@ def _check_number(name: str, value: object, lo: float, hi: float) -> float:
     return f
 
 
-def _check_int(name: str, value: object, lo: int, hi: int | None = None) -> int:
+def check_int(name: str, value: object, lo: int, hi: int | None = None) -> int:
     """Return ``value`` as int if it is an integer in ``lo..hi`` (no upper bound if None)."""
     ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
     if not (ok and lo <= value and (hi is None or value <= hi)):
@@ -264,7 +264,7 @@ def validate_xy(X: object, y: object, task: str,
 
 
 # ---------------------------------------------------------------- split & scale
-def _split(X: np.ndarray, y: np.ndarray, test_fraction: float, stratify: bool,
+def split_rows(X: np.ndarray, y: np.ndarray, test_fraction: float, stratify: bool,
            rng: np.random.Generator) -> list[np.ndarray]:
     """Seeded shuffle split into ``[X_train, X_test, y_train, y_test]``, >= 1 point each.
 
@@ -292,7 +292,7 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _build(name: str, task: Task, n_classes: int, parts: list[np.ndarray],
+def build_dataset(name: str, task: Task, n_classes: int, parts: list[np.ndarray],
            standardize: bool, standardize_target: bool, outliers: np.ndarray | None = None) -> Dataset:
     """Scale features (and optionally target) by training statistics; freeze arrays."""
     X_tr, X_te, y_tr, y_te = parts
@@ -348,18 +348,18 @@ def load_dataset(name: str, *, n_samples: int = 500, noise: float | None = None,
         mean/std; ``diabetes`` also standardizes its target with training statistics.
     """
     spec = lookup(DATASETS, name, "dataset")
-    n_samples = _check_int("n_samples", n_samples, *N_SAMPLES_RANGE)
-    noise = spec.default_noise if noise is None else _check_number("noise", noise, *NOISE_RANGE)
-    test_fraction = _check_number("test_fraction", test_fraction, *TEST_FRACTION_RANGE)
-    outlier_fraction = _check_number("outlier_fraction", outlier_fraction, *OUTLIER_FRACTION_RANGE)
-    rng = np.random.default_rng(_check_int("seed", seed, 0))
+    n_samples = check_int("n_samples", n_samples, *N_SAMPLES_RANGE)
+    noise = spec.default_noise if noise is None else check_number("noise", noise, *NOISE_RANGE)
+    test_fraction = check_number("test_fraction", test_fraction, *TEST_FRACTION_RANGE)
+    outlier_fraction = check_number("outlier_fraction", outlier_fraction, *OUTLIER_FRACTION_RANGE)
+    rng = np.random.default_rng(check_int("seed", seed, 0))
     X, y = spec.make(n_samples, noise, rng)
-    parts = _split(np.asarray(X, np.float64), np.asarray(y), test_fraction,
+    parts = split_rows(np.asarray(X, np.float64), np.asarray(y), test_fraction,
                    spec.task == "classification", rng)
     outliers = None
     if spec.uses_outliers:
         parts[2], outliers = _add_outliers(parts[2], outlier_fraction, rng)
-    return _build(name, spec.task, spec.n_classes, parts, True, spec.standardize_target, outliers)
+    return build_dataset(name, spec.task, spec.n_classes, parts, True, spec.standardize_target, outliers)
 
 
 def dataset_from_arrays(X_train: object, y_train: object, X_test: object = None,
@@ -387,12 +387,12 @@ def dataset_from_arrays(X_train: object, y_train: object, X_test: object = None,
     X_tr, y_tr = validate_xy(X_train, y_train, task)
     if (X_test is None) != (y_test is None):
         raise ValueError("give both X_test and y_test, or neither")
-    rng = np.random.default_rng(_check_int("seed", seed, 0))
+    rng = np.random.default_rng(check_int("seed", seed, 0))
     if X_test is None:
         if len(y_tr) < 2:
             raise ValueError("need at least 2 rows to split into train and test")
-        frac = _check_number("test_fraction", test_fraction, *TEST_FRACTION_RANGE)
-        parts = _split(X_tr, y_tr, frac, task == "classification", rng)
+        frac = check_number("test_fraction", test_fraction, *TEST_FRACTION_RANGE)
+        parts = split_rows(X_tr, y_tr, frac, task == "classification", rng)
     else:
         X_te, y_te = validate_xy(X_test, y_test, task)
         if X_te.shape[1] != X_tr.shape[1]:
@@ -403,4 +403,4 @@ def dataset_from_arrays(X_train: object, y_train: object, X_test: object = None,
         n_classes = int(max(parts[2].max(), parts[3].max())) + 1
         if n_classes < 2:
             raise ValueError("classification needs labels from at least 2 classes (0 and 1)")
-    return _build(name, task, n_classes, parts, standardize, False)
+    return build_dataset(name, task, n_classes, parts, standardize, False)

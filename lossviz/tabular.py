@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .datasets import TEST_FRACTION_RANGE, Dataset, _build, _check_int, _check_number, _split
+from .datasets import TEST_FRACTION_RANGE, Dataset, build_dataset, check_int, check_number, split_rows
 
 MAX_BYTES = 5 * 2 ** 20
 MAX_ROWS = 20_000
@@ -331,11 +331,11 @@ def dataset_from_table(table: TableData, *, test_fraction: float = 0.2, seed: in
     """
     if not isinstance(table, TableData):
         raise TypeError(f"table must be a lossviz TableData (from read_csv), got {type(table).__name__}")
-    frac = _check_number("test_fraction", test_fraction, *TEST_FRACTION_RANGE)
-    rng = np.random.default_rng(_check_int("seed", seed, 0))
+    frac = check_number("test_fraction", test_fraction, *TEST_FRACTION_RANGE)
+    rng = np.random.default_rng(check_int("seed", seed, 0))
     classify = table.task == "classification"
-    parts = _split(table.X, table.y, frac, classify, rng)
-    data = _build(table.name, table.task, table.n_classes, parts, True, not classify)
+    parts = split_rows(table.X, table.y, frac, classify, rng)
+    data = build_dataset(table.name, table.task, table.n_classes, parts, True, not classify)
     return replace(data, feature_names=tuple(table.feature_names), class_names=tuple(table.class_names))
 
 

@@ -32,3 +32,46 @@ def test_engine_import_loads_no_web_framework(statement):
 def test_the_check_can_see_a_forbidden_import():
     # Guards the test above: the same probe does notice a module when it is loaded.
     assert "json" in _modules_loaded_by("import json")
+
+
+def _import_graph(package: Path) -> dict[str, set[str]]:
+    """Module -> the package's modules it imports (every relative import, late ones included)."""
+    import ast
+
+    names = {f.stem for f in package.glob("*.py")}
+    graph = {}
+    for f in package.glob("*.py"):
+        deps = set()
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                deps |= {node.module.split(".")[0]} if node.module else {a.name for a in node.names}
+        graph[f.stem] = deps & names
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> set[tuple[str, ...]]:
+    found = set()
+
+    def walk(start, node, path):
+        for nxt in graph.get(node, ()):
+            if nxt == start:
+                found.add(tuple(sorted(path)))
+            elif nxt not in path:
+                walk(start, nxt, path + [nxt])
+
+    for module in graph:
+        walk(module, module, [module])
+    return found
+
+
+def test_the_engine_has_no_import_loop():
+    """Data sits below config: lossviz.datasets and lossviz.tabular read their ranges from
+    lossviz.ranges and never import lossviz.config, which imports them (no late imports)."""
+    graph = _import_graph(ROOT / "lossviz")
+    assert not _cycles(graph), sorted(_cycles(graph))
+    assert "config" not in graph["datasets"] | graph["tabular"]
+
+
+def test_the_loop_check_sees_a_loop():
+    assert _cycles({"config": {"datasets"}, "datasets": {"tabular"}, "tabular": {"config"}}) == {
+        ("config", "datasets", "tabular")}
