@@ -21,16 +21,24 @@ Array = np.ndarray
 
 
 # --- show ------------------------------------------------------------------------------------
+NOTEBOOK_ENTRY_POINTS = "lossviz.notebook"  # where the app registers its notebook runner
+
+
 def show(**settings: Any) -> Any:
     """Open the lossviz app in this notebook, set up with ``settings`` (the keys of a shareable
-    link; ``mode``, ``port``, ``height``, ``host``): see ``app.embed.show``.
+    link; ``mode``, ``port``, ``height``, ``host``).
 
-    The app and Dash live in the ``app`` package; this entry point imports them only when called,
+    The engine does not know the app: the app registers its notebook runner under the
+    ``lossviz.notebook`` entry point (pyproject.toml), found and loaded only when this is called,
     so ``import lossviz`` stays an engine import.
     """
-    from app.embed import show as open_app
+    from importlib.metadata import entry_points
 
-    return open_app(**settings)
+    found = list(entry_points(group=NOTEBOOK_ENTRY_POINTS, name="show"))
+    if not found:
+        raise RuntimeError("lossviz.show needs the lossviz app installed beside the engine "
+                           "(pip install -e . in the project registers it)")
+    return found[0].load()(**settings)
 
 
 # --- load ------------------------------------------------------------------------------------

@@ -75,3 +75,14 @@ def test_the_engine_has_no_import_loop():
 def test_the_loop_check_sees_a_loop():
     assert _cycles({"config": {"datasets"}, "datasets": {"tabular"}, "tabular": {"config"}}) == {
         ("config", "datasets", "tabular")}
+
+
+def test_the_engine_never_names_the_app():
+    """lossviz.show reaches the app through an entry point, not an import of ``app``."""
+    import ast
+
+    for f in (ROOT / "lossviz").glob("*.py"):
+        for node in ast.walk(ast.parse(f.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            assert not [n for n in names if n.split(".")[0] == "app"], f"{f.name} imports the app"
