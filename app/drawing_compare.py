@@ -135,7 +135,7 @@ def contour_of(view: dict, i: int, names: list[str], log_z: bool):
     exits = []  # where this run's path leaves the frame (its loss passed the ceiling), said there
     at = (view.get("exits") or [None, None])[i]
     if at:
-        x, y = view["paths"][i][at - 1]
+        x, y = view["paths"][i][at]  # the first point off the frame: the corner it leaves towards
         exits.append((x, y, f"{names[i].split(' ')[0]} leaves the frame:<br>loss > {framing.OFF_CHART:g}× start"))
     return figures.compare_contour_figure(alphas, betas, view["z"][i], view["paths"][i], view["paths"][1 - i],
                                           title=f"{names[i]}: {_what(view)}", other_label=names[1 - i],

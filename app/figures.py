@@ -150,7 +150,8 @@ def compare_contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray,
 
     z (Ga, Gb) this run's loss; own_path, other_path (T, 2) plane coordinates; ``zrange`` a
     colour range (shared with the other run's contour when both train the same loss; ``clipped``
-    as in :func:`contour_figure`); ``exits`` [(α, β, text)]: where a path leaves the frame, said.
+    as in :func:`contour_figure`); ``exits`` [(α, β, text)]: a path leaving the frame towards
+    (α, β), said in that corner.
     Traces: 0 contour, 1 own path, 2 current point, 3 the other run's path, 4 the start.
     """
     fig = contour_figure(alphas, betas, z, own_path, log_z=log_z, title=title, metric=metric,
@@ -419,8 +420,8 @@ def _clip_curves(layout: dict, runs_: list, metric_label: str, axes: dict) -> li
             continue
         layout[_axis_key(ya)]["autorangeoptions"] = framing.loss_bounds(ceiling)
         over = any(framing.beyond(h.get(k, []), hi=ceiling) for h in on_axis for k in ("train_loss", "test_loss"))
-        notes.append(framing.off_chart_note(f"offchart {_axis_key(ya)} max", "↑ off the chart: loss above "
-                                            f"{framing.OFF_CHART:g}× its start", xa, ya, over))
+        notes.append(framing.off_chart_note(f"offchart {_axis_key(ya)} max", "↑ off the chart: loss > "
+                                            f"{framing.OFF_CHART:g}× start", xa, ya, over))
     xa, ya = axes["metric"]
     layout[_axis_key(ya)]["autorangeoptions"] = framing.metric_bounds(metric_label)
     if metric_label != "R²":  # accuracy is never off the chart
