@@ -241,6 +241,10 @@ document.addEventListener("keydown", function (event) {
   }
   function apply(gd, on) {
     if (!window.Plotly || !gd._fullLayout || gd._lossvizBusy) { return; }
+    // A hidden plot (another view's, or B's outside compare mode) is left alone: laid out with
+    // no height, plotly.js computes its axis titles at infinity. It is enlarged when it is next
+    // drawn on screen (plotly_afterplot).
+    if (on && (gd.offsetParent === null || gd.clientHeight < 40)) { return; }
     // Enlarged: its text is at BIG now (a new figure from the server comes at desk size, and
     // is enlarged again; restoring a plot drawn anew since is harmless).
     var big = !!gd._lossvizDesk && (get(gd._fullLayout, "font.size") || 0) >= BIG;

@@ -8,7 +8,9 @@ from test_browser import assert_clean, wait_for
 
 pytestmark = pytest.mark.browser
 
-FONTS = "[...document.querySelectorAll('.js-plotly-plot')].map(g => (g.layout.font || {}).size || 15)"
+# The plots on screen (a hidden view's plots are enlarged when they are shown: test_browser_text).
+FONTS = "[...document.querySelectorAll('.js-plotly-plot')].filter(g => g.offsetParent !== null)" \
+        ".map(g => (g.layout.font || {}).size || 15)"
 WIDTH = "(() => { const g = document.querySelector('#graph-curves .js-plotly-plot') || " \
         "document.querySelector('#graph-curves'); return g.data[0].line.width; })()"
 
