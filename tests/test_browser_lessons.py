@@ -69,8 +69,8 @@ def test_an_unknown_lesson_is_named_and_the_page_keeps_its_defaults(open_link):
 @pytest.mark.parametrize("lesson", load_lessons(), ids=lambda l: l.id)
 def test_every_lesson_opens_from_its_link_and_takes_steps(open_link, lesson):
     page, log = open_link(f"?lesson={lesson.id}")
-    epochs = lesson.config().epochs
-    wait_for(page, lambda s: f"/ {epochs:,}" in s["status"] or f"/ {epochs}" in s["status"], timeout=30,
+    steps = lesson.experiment().runs[0].total_steps  # the status counts steps: epochs × batches per epoch
+    wait_for(page, lambda s: f"/ {steps:,}" in s["status"] or f"/ {steps}" in s["status"], timeout=30,
              what=f"lesson {lesson.id}'s run")
     assert lesson.title in page.locator("#text-lesson").inner_text()
     for _ in range(3):

@@ -28,7 +28,7 @@ def test_compare_mode_adds_b_train_line_on_both_rows():
     assert b_loss["yaxis"] == "y" and b_loss["line"]["color"] == RUN_B and b_loss["y"] == b["loss"]["train"].tolist()
     assert [t["showlegend"] for t in fig["data"]] == [True] * 3 + [False] * 3
     lo, hi = fig["layout"]["yaxis"]["range"]  # the loss axis holds both runs' lines over t in [0, 1]
-    assert lo <= 0.1 and hi >= 1.4 and hi < 1.5
+    assert lo <= 0.1 and hi >= 1.4 and hi < 1.6
 
 
 def test_the_drawn_line_is_the_engines_init_to_final():
@@ -44,3 +44,13 @@ def test_the_drawn_line_is_the_engines_init_to_final():
     for want, got in zip((0.0, 0.5, 1.0), ln.losses):
         i = int(np.argmin(np.abs(drawn["ts"] - want)))
         assert abs(drawn["ts"][i] - want) < 1e-12 and abs(drawn["loss"]["train"][i] - got) < 1e-9
+
+
+def test_flat_lines_before_training_get_an_axis_of_some_height():
+    """Before the first step init = now: every point of both lines is one value; a zero-height
+    axis would leave plotly nowhere to put its ticks."""
+    ts = np.linspace(-0.25, 1.25, 7)
+    flat = {"ts": ts, "loss": {"train": np.full(7, 0.7), "test": np.full(7, 0.7)},
+            "metric": {"train": np.full(7, 0.5), "test": np.full(7, 0.5)}}
+    lo, hi = init_line_figure(flat, "accuracy", flat)["layout"]["yaxis"]["range"]
+    assert hi - lo >= 0.05

@@ -29,8 +29,8 @@ def layout() -> html.Details:
                                     "straight line between their final weights"),
                   html.Span(id=ids.FORKS_NOTE, className="note inline", role="status")],
                  style={"display": "flex", "gap": "8px", "alignItems": "center"}),
-        dcc.Loading(dcc.Graph(id=ids.GRAPH_FORKS, figure=barrier_figure(None), config=GRAPH_CONFIG,
-                              style={"height": "380px"}))],
+        # no figure until measured: a graph drawn inside the closed section has no size to lay out in
+        dcc.Loading(dcc.Graph(id=ids.GRAPH_FORKS, config=GRAPH_CONFIG, style={"height": "380px"}))],
         id=ids.BOX_FORKS, className="forks")
 
 

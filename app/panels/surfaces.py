@@ -157,7 +157,8 @@ def init_line_figure(line: dict, metric_label: str, other: dict | None = None) -
         vals = np.concatenate([np.asarray(ln["loss"][s], float)[inside] for _, ln, sp in runs for s, _ in sp])
         vals = vals[np.isfinite(vals)]
         if vals.size:
-            pad = 0.05 * max(float(vals.max() - vals.min()), 1e-12)
+            # a flat line (the weights have not moved yet) still gets an axis of some height
+            pad = 0.05 * max(float(vals.max() - vals.min()), float(np.abs(vals).max()), 1e-6)
             loss_axis["range"] = [float(vals.min()) - pad, float(vals.max()) + pad]
     title = "Init → now, each run" if other else "Init → now, along a straight line"
     return figures._figure(data, title, shapes=marks,
