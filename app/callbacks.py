@@ -11,6 +11,7 @@ reach the browser.
 
 from __future__ import annotations
 
+import json
 import math
 from contextlib import contextmanager
 
@@ -57,6 +58,18 @@ def one_view_at_a_time(services: Services, run_id: str, timer: bool):
         if timer and not services.view_pacer.due(run_id, 0.75 * VIEW_MS / 1000 * services.load.slowdown()):
             raise PreventUpdate
         yield
+
+
+PLOT_BOXES = (ids.BOX_CONTOUR, ids.BOX_SURFACE, ids.BOX_CONTOUR_B, ids.BOX_DATA_B, ids.BOX_LINE)
+
+
+def box_styles(mode: str, compare: bool) -> list[dict]:
+    """The style of each of PLOT_BOXES for the 2D/3D/both choice and compare mode."""
+    hide, wide = {"display": "none"}, {"gridColumn": "1 / span 2"}
+    if compare:  # A and B side by side: both contours, and the straight line between them
+        return [{}, hide, {}, {}, {}]
+    return [hide if mode == "3d" else (wide if mode == "2d" else {}),
+            hide if mode == "2d" else (wide if mode == "3d" else {}), hide, hide, hide]
 
 
 def register(app, services: Services, first_page: FirstPage | None = None) -> None:
@@ -375,16 +388,14 @@ def _view_callbacks(app, services: Services, first_page: FirstPage) -> None:
         first = _first(token)
         return first["surface"], first["data"]
 
-    @app.callback(Output(ids.BOX_CONTOUR, "style"), Output(ids.BOX_SURFACE, "style"),
-                  Output(ids.BOX_CONTOUR_B, "style"), Output(ids.BOX_DATA_B, "style"), Output(ids.BOX_LINE, "style"),
-                  Input(ids.DISPLAY, "value"), Input(ids.COMPARE, "value"),
-                  prevent_initial_call=True)  # the layout's boxes are those of "both", compare off
-    def display_mode(mode, compare):
-        hide, wide = {"display": "none"}, {"gridColumn": "1 / span 2"}
-        if compare:  # A and B side by side: both contours, and the straight line between them
-            return {}, hide, {}, {}, {}
-        return (hide if mode == "3d" else (wide if mode == "2d" else {}),
-                hide if mode == "2d" else (wide if mode == "3d" else {}), hide, hide, hide)
+    # In the browser, at once: B's boxes are shown before B's first figures can arrive (a figure
+    # drawn into a hidden box is laid out with no size: plotly.js puts its axis titles at infinity).
+    table = {key: box_styles(key, False) for key in ("2d", "3d", "both")} | {"compare": box_styles("both", True)}
+    app.clientside_callback(  # the layout's boxes are those of "both", compare off
+        f"""function(mode, compare) {{ var t = {json.dumps(table)};
+             return (compare && compare.length) ? t.compare : (t[mode] || t.both); }}""",
+        *[Output(box, "style") for box in PLOT_BOXES],
+        Input(ids.DISPLAY, "value"), Input(ids.COMPARE, "value"), prevent_initial_call=True)
 
     @app.callback(Output(ids.GRAPH_CONTOUR, "figure"), Output(ids.GRAPH_SURFACE, "figure"),
                   Output(ids.GRAPH_DATA, "figure"), Output(ids.STORE_DRAWN, "data"),
