@@ -275,5 +275,12 @@ document.addEventListener("keydown", function (event) {
     document.querySelectorAll(".js-plotly-plot").forEach(function (gd) { hook(gd); apply(gd, on); });
     [0, 300, 1500, 4000].forEach(function (ms) { setTimeout(reboxInputs, ms); });
   };
-  setInterval(function () { document.querySelectorAll(".js-plotly-plot").forEach(hook); }, 1000);
+  // Every second: hook new plots, and enlarge a plot that came on screen without being drawn
+  // again (a section opened, a view shown with its figure unchanged).
+  setInterval(function () {
+    document.querySelectorAll(".js-plotly-plot").forEach(function (gd) {
+      hook(gd);
+      if (present()) { apply(gd, true); }
+    });
+  }, 1000);
 })();
