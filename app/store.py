@@ -251,19 +251,11 @@ class RunStore:
                     ledger[digest] = [size, now + self.TABLE_RECHECK_S]
         return ledger
 
-    @contextmanager
     def _tables_lock(self):
         """One ledger change at a time, across processes and machines (a holder that died lets
         go after TABLES_LOCK_TTL_S)."""
-        token, deadline = secrets.token_hex(8).encode(), time.monotonic() + self.TABLES_LOCK_TTL_S
-        while not self.runs.add("tables:lock", token, self.TABLES_LOCK_TTL_S):
-            if time.monotonic() > deadline:
-                raise PermissionError("The server is busy keeping other uploads: try again.")
-            time.sleep(0.01)
-        try:
-            yield
-        finally:
-            self.runs.delete_if("tables:lock", token)
+        return self._held("tables:lock", self.TABLES_LOCK_TTL_S, self.TABLES_LOCK_TTL_S,
+                          "The server is busy keeping other uploads: try again.")
 
     def partners(self, run_id: str) -> list[str]:
         """The runs a lead run's job trains in lockstep with it (compare mode), lead excluded."""
@@ -326,16 +318,21 @@ class RunStore:
     def put_presses(self, owner: str, presses: dict) -> None:
         self.runs.set(f"session:{owner}:presses", codec.encode(presses), RUN_TTL_S)
 
-    @contextmanager
     def session_lock(self, owner: str, wait_s: float = 5.0):
         """Hold this session's lock (one run request of a page at a time, across processes and
         machines); after ``wait_s`` without it, PermissionError. A holder that died lets go
         after SESSION_LOCK_TTL_S."""
-        key, token = f"session:{owner}:lock", secrets.token_hex(8).encode()
-        deadline = time.monotonic() + wait_s
-        while not self.runs.add(key, token, SESSION_LOCK_TTL_S):
+        return self._held(f"session:{owner}:lock", SESSION_LOCK_TTL_S, wait_s,
+                          "This page's last request is still being answered: try again.")
+
+    @contextmanager
+    def _held(self, key: str, ttl: float, wait_s: float, busy: str):
+        """A lock in ``runs`` (so every process and machine sharing them sees it): taken within
+        ``wait_s`` or PermissionError(``busy``); it lapses after ``ttl`` if its holder died."""
+        token, deadline = secrets.token_hex(8).encode(), time.monotonic() + wait_s
+        while not self.runs.add(key, token, ttl):
             if time.monotonic() > deadline:
-                raise PermissionError("This page's last request is still being answered: try again.")
+                raise PermissionError(busy)
             time.sleep(0.01)
         try:
             yield
