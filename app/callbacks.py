@@ -32,8 +32,8 @@ from .layout import LR_MAX_EXP, LR_MIN_EXP, PLANES_COMPARE, PLANES_SINGLE, VIEW_
 from . import caps
 from .compare import COMPARE_FIELDS, parse_compare, suggestion
 from .messages import guarded
-from .run_control import (command, compare_status, fresh_curves, is_training, new_presses, own_run, revive,
-                          run_hots, session_lead, start_run, status_text)
+from .run_control import (answer_presses, command, compare_status, own_run, revive, run_hots,
+                          status_text)
 from .runs import history_of, load_view
 from .services import Services
 
@@ -263,42 +263,8 @@ def _run_callbacks(app, services: Services) -> None:
         compare = compare if isinstance(compare, dict) and compare.get("vary") else None
         owner = services.store.owner(session)
         with services.store.session_lock(owner):
-            return _control(owner, config, compare, clicks, stamps, run, config_error or compare_error,
+            return answer_presses(services, owner, config, compare, clicks, stamps, run, config_error or compare_error,
                             bool(log_loss), speed)
-
-    def _control(owner, config, compare, clicks, stamps, run, error, log_loss, speed):
-        store = services.store
-        presses = new_presses(store, owner, clicks, stamps)
-        hot = session_lead(store, owner)
-        action = next((b for b in reversed(presses) if b != "reset"), None)
-        if action == "toggle":
-            action = "pause" if hot is not None and is_training(store, hot) else "train"
-        refused = f"Fix the settings first — {error}" if error and action in ("train", "step") else ""
-        action = None if refused else action
-        want = (compare["vary"], compare["value"]) if compare else (None, None)
-        partners = store.partners(hot["run_id"]) if hot else []
-        have = (hot.get("vary"), hot.get("value")) if partners else (None, None)
-        same = hot is not None and hot["config"] == config.to_dict() and "reset" not in presses
-        fresh = not same or want != have or (action == "train" and hot["state"] in ("finished", "diverged"))
-        if same and want == (None, None) and have != (None, None):
-            fresh = False  # Compare turned off: run A goes on as it is, without B (its job regroups)
-            store.put_partners(hot["run_id"], [])
-        hots = start_run(services, config, owner, speed, compare) if fresh else run_hots(store, hot)
-        lead, word = hots[0], ""
-        if action:
-            word = command(services, lead["run_id"], action, owner)[1]
-        seq = int(store.control(lead["run_id"])["seq"])
-        waiting = not word and (is_training(store, lead) or seq > lead["acked"])
-        running = waiting and action not in ("pause", "step")
-        fig, cursor = no_update, no_update
-        shown = run.get("run_id") if isinstance(run, dict) else None  # the run the page has drawn
-        if fresh or have != want or shown != lead["run_id"]:
-            points = [h["tail"] if fresh else store.points_since(h, 0) for h in hots]
-            fig = fresh_curves([dict(h, tail=p) for h, p in zip(hots, points)], log_loss)[0]
-            cursor = {"run_id": lead["run_id"], "n": [len(p) for p in points]}
-        data = {"run_id": lead["run_id"], "run_ids": [h["run_id"] for h in hots], "running": running, "seq": seq}
-        pending = refused or word or {"train": "training…", "pause": "pausing…", "step": "stepping…"}.get(action, "")
-        return data, not waiting, not waiting, fig, cursor, compare_status(hots, pending)
 
     @app.callback(Output(ids.STORE_STREAM, "data"), Input(ids.INTERVAL_TRAIN, "n_intervals"),
                   State(ids.STORE_RUN, "data"), State(ids.STORE_CURSOR, "data"), State(ids.STORE_SESSION, "data"),

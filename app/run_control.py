@@ -7,6 +7,8 @@ import logging
 import math
 import time
 
+from dash import no_update
+
 from lossviz import RunConfig
 
 from . import caps, figures
@@ -187,3 +189,46 @@ def revive(services: Services, hot: dict) -> None:
     if stale and (hot["state"] == "training" or ctl["seq"] > hot["acked"]) and not store.leased(rid):
         log.warning("run %s had no job: starting one", rid)
         services.runner.submit(rid, sum(job_bytes(h) for h in run_hots(store, hot)))
+
+
+def answer_presses(services: Services, owner: str, config: RunConfig, compare: dict | None, clicks: dict,
+                   stamps: dict, run, error: str, log_loss: bool, speed) -> tuple:
+    """What the run callback answers (under the session's lock): the presses not yet counted,
+    acted on the run the server knows the page shows (or a new one for new settings), and the
+    page's run data, clock switches, curves (when the page shows another run), cursor, status."""
+    store = services.store
+    presses = new_presses(store, owner, clicks, stamps)
+    hot = session_lead(store, owner)
+    action = next((b for b in reversed(presses) if b != "reset"), None)
+    if action == "toggle":
+        action = "pause" if hot is not None and is_training(store, hot) else "train"
+    refused = f"Fix the settings first — {error}" if error and action in ("train", "step") else ""
+    action = None if refused else action
+    want = (compare["vary"], compare["value"]) if compare else (None, None)
+    partners = store.partners(hot["run_id"]) if hot else []
+    have = (hot.get("vary"), hot.get("value")) if partners else (None, None)
+    same = hot is not None and hot["config"] == config.to_dict() and "reset" not in presses
+    fresh = not same or want != have or (action == "train" and hot["state"] in ("finished", "diverged"))
+    if same and want == (None, None) and have != (None, None):
+        fresh = False  # Compare turned off: run A goes on as it is, without B (its job regroups)
+        store.put_partners(hot["run_id"], [])
+    hots = start_run(services, config, owner, speed, compare) if fresh else run_hots(store, hot)
+    lead, word = hots[0], ""
+    if action:
+        word = command(services, lead["run_id"], action, owner)[1]
+    seq = int(store.control(lead["run_id"])["seq"])
+    waiting = not word and (is_training(store, lead) or seq > lead["acked"])
+    running = waiting and action not in ("pause", "step")
+    shown = run.get("run_id") if isinstance(run, dict) else None  # the run the page has drawn
+    redraw = fresh or have != want or shown != lead["run_id"]
+    fig, cursor = _all_curves(store, hots, fresh, log_loss) if redraw else (no_update, no_update)
+    data = {"run_id": lead["run_id"], "run_ids": [h["run_id"] for h in hots], "running": running, "seq": seq}
+    pending = refused or word or {"train": "training…", "pause": "pausing…", "step": "stepping…"}.get(action, "")
+    return data, not waiting, not waiting, fig, cursor, compare_status(hots, pending)
+
+
+def _all_curves(store, hots: list[dict], fresh: bool, log_loss: bool):
+    """The curves figure with every point the runs have so far, and its cursor."""
+    points = [h["tail"] if fresh else store.points_since(h, 0) for h in hots]
+    fig = fresh_curves([dict(h, tail=p) for h, p in zip(hots, points)], log_loss)[0]
+    return fig, {"run_id": hots[0]["run_id"], "n": [len(p) for p in points]}
