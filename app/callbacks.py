@@ -230,11 +230,7 @@ def _compare_callbacks(app) -> None:
 
 
 def _run_callbacks(app, services: Services) -> None:
-    """Buttons send commands; ticks read and stream the curves."""
-    for clock, tick in ((ids.CLOCK_TRAIN, ids.INTERVAL_TRAIN), (ids.CLOCK_VIEW, ids.INTERVAL_VIEW)):
-        app.clientside_callback(  # the next tick only once the last one's answers are all in
-            f"function(n) {{ return window.lossviz.gate('{tick}', n); }}",
-            Output(tick, "n_intervals"), Input(clock, "n_intervals"), prevent_initial_call=True)
+    """Buttons send commands; ticks (sent by the page's timer, app.ids) read and stream the curves."""
 
     @app.callback(Output(ids.STORE_RUN, "data"), Output(ids.CLOCK_TRAIN, "disabled"),
                   Output(ids.CLOCK_VIEW, "disabled"), Output(ids.GRAPH_CURVES, "figure"),

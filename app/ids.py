@@ -96,13 +96,23 @@ GRAPH_PROFILE = "graph-loss-profile"
 GRAPH_GRADIENTS = "graph-gradients"
 
 # Timers and client-side state.
-# The page's ticks. A clock fires on schedule; its gate (assets/lossviz.js) passes a tick on to
-# INTERVAL_TRAIN / INTERVAL_VIEW (never running themselves) only when the last tick's requests
-# are all answered, so a slow answer is never overtaken, and so never dropped, by the next tick.
+# The page's ticks. CLOCK_TRAIN / CLOCK_VIEW are dcc.Intervals that never fire themselves
+# (max_intervals=0): the callbacks only switch them on and off, and a timer in assets/lossviz.js
+# reads them (STORE_CLOCKS says which clock feeds which tick, and how often). It passes a tick on
+# to INTERVAL_TRAIN, or to the view on screen's tick, only when the last tick's requests are all
+# answered, so a slow answer is never overtaken, and so never dropped, by the next tick; and the
+# clocks cost the page no Dash update while a tick waits.
 CLOCK_TRAIN = "clock-train"
 CLOCK_VIEW = "clock-view"
+STORE_CLOCKS = "store-clocks"
 INTERVAL_TRAIN = "interval-train"
 INTERVAL_VIEW = "interval-view"
+# A view tick goes only to the view on screen (the plots or one panel): hidden views ask nothing.
+INTERVAL_VIEW_WHY = "interval-view-why"
+INTERVAL_VIEW_CURVATURE = "interval-view-curvature"
+INTERVAL_VIEW_SURFACES = "interval-view-surfaces"
+VIEW_TICKS = {"plots": INTERVAL_VIEW, "why": INTERVAL_VIEW_WHY, "curvature": INTERVAL_VIEW_CURVATURE,
+              "surfaces": INTERVAL_VIEW_SURFACES}  # radio-page-view value -> its tick
 STORE_CONFIG = "store-config"
 STORE_RUN = "store-run"
 STORE_STREAM = "store-stream"

@@ -211,6 +211,14 @@ def _plots():
     return html.Div([contour, contour_b, surface, line, curves, data, data_b], id=ids.PLOTS, className="plots")
 
 
+def clocks() -> dict:
+    """What the page's timer (assets/lossviz.js) reads: each clock's period (ms) and the ticks it
+    feeds; the view clock's tick is the one of the view on screen (``view``: the radio's id)."""
+    return {ids.CLOCK_TRAIN: {"ms": TICK_MS, "ticks": [ids.INTERVAL_TRAIN]},
+            ids.CLOCK_VIEW: {"ms": VIEW_MS, "ticks": list(ids.VIEW_TICKS.values()),
+                             "views": list(ids.VIEW_TICKS), "view": ids.PAGE_VIEW}}
+
+
 def _stores(first: str | None, session: str):
     """The page's stores; ``first`` (a page opened without a query) names the first figures it
     asks for at once (app.first_page) and that its first view request then adopts."""
@@ -218,10 +226,12 @@ def _stores(first: str | None, session: str):
             dcc.Store(id=ids.STORE_COMPARE), dcc.Store(id=ids.STORE_INSPECT), dcc.Store(id=ids.STORE_RESTORED), dcc.Store(id=ids.STORE_PRESENT), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
             dcc.Store(id=ids.STORE_CURSOR), dcc.Store(id=ids.STORE_DRAWN, data={"first": first} if first else None),
             dcc.Store(id=ids.STORE_FIRST, data=first), dcc.Store(id=ids.STORE_FIRST_3D),
-            dcc.Interval(id=ids.CLOCK_TRAIN, interval=TICK_MS, disabled=True),
-            dcc.Interval(id=ids.CLOCK_VIEW, interval=VIEW_MS, disabled=True),
-            dcc.Interval(id=ids.INTERVAL_TRAIN, disabled=True),  # ticked by its clock's gate only
-            dcc.Interval(id=ids.INTERVAL_VIEW, disabled=True)]
+            # switched on and off by callbacks, read by the page's timer (app.ids), never firing
+            dcc.Interval(id=ids.CLOCK_TRAIN, interval=TICK_MS, disabled=True, max_intervals=0),
+            dcc.Interval(id=ids.CLOCK_VIEW, interval=VIEW_MS, disabled=True, max_intervals=0),
+            dcc.Store(id=ids.STORE_CLOCKS, data=clocks()),
+            dcc.Interval(id=ids.INTERVAL_TRAIN, disabled=True),  # ticked by the page's timer only
+            *[dcc.Interval(id=tick, disabled=True) for tick in ids.VIEW_TICKS.values()]]
 
 
 def _plain_open() -> bool:

@@ -98,12 +98,67 @@ var LOSSVIZ_OFF_CHART = (function () {
   };
 })();
 
-window.lossviz = {
-  // A clock's tick, passed on (as the tick's n_intervals) only when the last one is answered.
-  gate: function (id, n) {
-    return LOSSVIZ_TICKS.busy(id) ? window.dash_clientside.no_update : n;
-  },
+// How busy the page's main thread has been: a page drawing on a slow or crowded laptop spends
+// most of its time in long tasks (plotly redraws). Its view ticks then come less often, so the
+// training ticks (the curves and the status) keep their turn.
+var LOSSVIZ_LOAD = (function () {
+  var WINDOW_MS = 2000, tasks = [];  // [end, duration] of the last long tasks, ms
+  try {
+    new PerformanceObserver(function (list) {
+      list.getEntries().forEach(function (e) { tasks.push([e.startTime + e.duration, e.duration]); });
+    }).observe({entryTypes: ["longtask"]});
+  } catch (e) { /* no long-task timing: never throttled */ }
+  return {
+    // The share of the last two seconds the main thread spent in long tasks, 0..1.
+    busyShare: function () {
+      var now = performance.now(), sum = 0;
+      tasks = tasks.filter(function (t) { return now - t[0] < WINDOW_MS; });
+      tasks.forEach(function (t) { sum += Math.min(t[1], WINDOW_MS); });
+      return Math.min(1, sum / WINDOW_MS);
+    }
+  };
+})();
 
+// The page's timer. The clocks (app.ids: dcc.Intervals switched on and off by callbacks, never
+// firing) are read every POLL_MS, outside Dash: a tick costs the page a Dash update only when it
+// is passed on. A clock's tick goes to its tick interval (for the view clock, the tick of the
+// view on screen: hidden views ask nothing) once a period has passed since the last one and none
+// of the last tick's requests is still out; while the page's main thread is busy more than half
+// the time, view ticks come at most every VIEW_BUSY_MS, so the curves do not wait behind redraws.
+(function () {
+  var POLL_MS = 25, VIEW_BUSY_MS = 3000;
+  var next = {}, count = {}, viewPassed = 0;
+  function props(id) {
+    var api = window.dash_component_api, c = api && api.getLayout && api.getLayout(id);
+    return c && c.props;
+  }
+  function poll() {
+    var config = props("store-clocks"), now = Date.now();
+    var clocks = (config && config.data) || {};
+    Object.keys(clocks).forEach(function (id) {
+      var c = clocks[id], p = props(id);
+      if (!p || p.disabled) { delete next[id]; return; }
+      if (next[id] === undefined) { next[id] = now + c.ms; }  // as dcc.Interval: one period after it starts
+      if (now < next[id]) { return; }
+      var tick = c.ticks[0];
+      if (c.views) {
+        var shown = props(c.view);
+        tick = c.ticks[Math.max(0, c.views.indexOf(shown && shown.value))];
+        if (LOSSVIZ_LOAD.busyShare() > 0.5 && now - viewPassed < VIEW_BUSY_MS) { return; }
+      }
+      if (LOSSVIZ_TICKS.busy(tick)) { return; }
+      next[id] = now + c.ms;
+      if (c.views) { viewPassed = now; }
+      count[tick] = (count[tick] || 0) + 1;
+      window.dash_clientside.set_props(tick, {n_intervals: count[tick]});
+    });
+  }
+  setInterval(function () {
+    try { poll(); } catch (e) { /* the page is still loading */ }
+  }, POLL_MS);
+})();
+
+window.lossviz = {
   // Apply one training tick's answer, if the page still shows that run.
   //   stream: {run_id, runs: [{start, x, y}] (A, then B in compare mode), status, done, seq,
   //   version}; cursor: {run_id, n: [points the graph holds per run]}; run: {run_id, running,

@@ -19,13 +19,15 @@ code answers):
   ``--press-jitter`` s (students do not all click at once): ``n_clicks`` and
   ``n_clicks_timestamp`` go up and fire whatever listens, as a click does.
 - *Ticks*: every ``dcc.Interval`` in the layout runs on its own timer while it is enabled (the
-  app enables and disables them through callbacks). The client-side callbacks the app writes in
-  ``assets/lossviz.js`` are ported: ``lossviz.gate`` (a clock's tick goes on to the tick's own
-  interval only when none of the last tick's requests is still out, within 2 s of arming, 20 s
-  to give up) and ``lossviz.applyStream`` (curve points exactly once by cursor, status, the stop
-  at the end of a run); others change nothing the server sees and are skipped. So a view tick
-  sends every callback listening on ``interval-view`` (the landscape and the panels'), and the
-  end of a run (``store-run.data`` changes) fires whatever listens on it.
+  app enables and disables them through callbacks), but the page's two clocks, which never fire
+  themselves: the page's own timer (``assets/lossviz.js``, ported) reads them every 25 ms and
+  passes a clock's tick on to its tick interval once a period has passed and none of the last
+  tick's requests is still out (2 s to send them once armed, 45 s to give up); the view clock's
+  tick is the one of the view on screen (a simulated page shows the plots). The client-side
+  callback ``lossviz.applyStream`` is ported too (curve points exactly once by cursor, status,
+  the stop at the end of a run); other client-side callbacks change nothing the server sees and
+  are skipped. So a view tick sends every callback listening on ``interval-view`` (the
+  landscape's), and the end of a run (``store-run.data`` changes) fires whatever listens on it.
 - *Latency* of a tick's requests is from when its clock fired (the timer's own schedule, not when
   a thread got to it) to the answer: ``tick`` for the training tick, ``view`` for each request of
   a view tick, ``landscape`` for the view answers that carry a new contour or 3-D surface.
@@ -83,11 +85,12 @@ from app.static import PLOTLY_PATH  # noqa: E402
 TICK_S, VIEW_S = TICK_MS / 1000, VIEW_MS / 1000  # the page's clocks (dcc.Interval periods)
 BAD_WORDS = ("went wrong", "expired", "another session", "busy")
 CONNECTIONS = 6  # a browser's connections per host (HTTP/1.1)
-GATE_ARMED_S, GATE_GIVE_UP_S = 2.0, 20.0  # assets/lossviz.js: ARMED_MS, GIVE_UP_MS
-LOST_AFTER_S = 10.0
+GATE_ARMED_S, GATE_GIVE_UP_S = 2.0, 45.0  # assets/lossviz.js: ARMED_MS, GIVE_UP_MS
+POLL_S = 0.025  # assets/lossviz.js: the page's timer reads its clocks every POLL_MS
+LOST_AFTER_S = 10.0  # a press is lost if the status still says "ready" this long after it
 # --draw-ms: a page whose main thread draws (software WebGL on a weak laptop). After a long task a
 # queued timer runs TIMER_S after it ends, an answer's body is read BODY_S after its fetch resolved.
-TIMER_S, BODY_S = 0.001, 0.005  # a press is lost if the status still says "ready" this long after it
+TIMER_S, BODY_S = 0.001, 0.005
 # dcc's components whose code loads lazily, and the chunk each one loads when it mounts.
 ASYNC_CHUNKS = {"Dropdown": "async-dropdown.js", "Upload": "async-upload.js", "Slider": "async-slider.js",
                 "RangeSlider": "async-slider.js", "Graph": "async-graph.js"}
@@ -250,10 +253,7 @@ class Callback:
         fn = dep.get("clientside_function")
         if fn:
             code = clientside.get(fn.get("function_name"), "")
-            gate = re.search(r"lossviz\.gate\(\s*'([^']+)'", code)
-            if gate:
-                self.kind, self.tick = "gate", gate.group(1)
-            elif "applyStream" in code:
+            if "applyStream" in code:
                 self.kind = "stream"
             else:
                 self.kind = "skip"  # changes only what the page shows (styles, notes)
@@ -315,7 +315,6 @@ class User:
         self.gate_out: dict[str, dict[int, float]] = {}
         self.gate_armed: dict[str, float | None] = {}
         self.tick_fired: dict[str, float] = {}  # tick id -> when the clock that let it through fired
-        self.clock_fired: dict[str, float] = {}
         self.interval_gen: dict[str, int] = {}
         self.n_req = 0
         self.opened_at = self.visible_at = self.pressed_at = None
@@ -372,10 +371,9 @@ class User:
             self.tracked = {k for cb in self.cbs for k in cb.inputs} | {
                 (cid, s["property"]) for cb in self.cbs for s in cb.dep["state"] for cid in _concrete(s["id"], page)}
             self.intervals = {stringify_id(p["id"]) for p in types.get("Interval", []) if "id" in p}
-            self.clock_of_tick = {}
-            for cb in self.cbs:
-                if cb.kind == "gate":
-                    self.clock_of_tick[cb.tick] = next(iter(cb.inputs))[0]
+            # assets/lossviz.js's timer: which clock feeds which ticks (app.layout.clocks)
+            self.clocks = page.value(ids.STORE_CLOCKS, "data") or {}
+            self.clock_of_tick = {t: c for c, spec in self.clocks.items() for t in spec["ticks"]}
             for (cid, prop), value in self.widgets.items():  # typed into the page before it starts
                 page.props.setdefault(cid, {})[prop] = value
             self.statuses.append((now(), str(page.value(ids.STATUS, "children"))))
@@ -557,14 +555,7 @@ class User:
 
     def _clientside(self, cb: Callback, req: Request) -> None:
         value = lambda key: self.page.props.get(key[0], {}).get(key[1])  # noqa: E731
-        if cb.kind == "gate":
-            clock = next(iter(cb.inputs))
-            n = value(clock)
-            if self._gate(cb.tick):
-                self.tick_fired[cb.tick] = self.clock_fired.get(clock[0], now())
-                cid, prop = cb.outputs[0]
-                self._set({cid: {prop: n}}, cb)
-        elif cb.kind == "stream":
+        if cb.kind == "stream":
             states = [(stringify_id(json.loads(s["id"])) if s["id"].startswith("{") else s["id"], s["property"])
                       for s in cb.dep["state"]]
             stream = value(next(iter(cb.inputs)))
@@ -576,7 +567,7 @@ class User:
             self._set(up, cb)
 
     def _gate(self, tick: str) -> bool:
-        """window.lossviz.gate: pass the tick only when the last one's requests are all in."""
+        """assets/lossviz.js (LOSSVIZ_TICKS.busy): pass the tick only when the last one's requests are all in."""
         t = now()
         armed = self.gate_armed.get(tick)
         if armed is not None and t - armed < GATE_ARMED_S:
@@ -661,22 +652,46 @@ class User:
                 self.clock.at(t + (props.get("interval") or 1000) / 1000, lambda ft: self._interval(cid, gen, ft))
 
     def _interval(self, cid: str, gen: int, fired: float) -> None:
-        """dcc.Interval: n_intervals goes up every `interval` ms while it is enabled."""
+        """dcc.Interval: n_intervals goes up every `interval` ms while it is enabled. The page's
+        clocks never fire (max_intervals 0): the page's timer passes their ticks on (_clock)."""
         with self.lock:
             props = self.page.props.get(cid, {})
             if self.closed or self.interval_gen.get(cid) != gen or props.get("disabled"):
                 return
-            n = (props.get("n_intervals") or 0) + 1
-            if props.get("max_intervals", -1) not in (-1, None) and n > props["max_intervals"]:
-                return
             if self.busy_until > now():  # a timer fires once the page's long task is over
                 self.clock.at(self.busy_until + TIMER_S, lambda ft: self._interval(cid, gen, fired))
                 return
-            self.clock_fired[cid] = fired
+            step = (props.get("interval") or 1000) / 1000
+            if cid in self.clocks:
+                self._clock(cid, gen, fired, step)
+                return
+            n = (props.get("n_intervals") or 0) + 1
+            if props.get("max_intervals", -1) not in (-1, None) and n > props["max_intervals"]:
+                return
             self._set({cid: {"n_intervals": n}}, None)
             self._pump()
-            step = (props.get("interval") or 1000) / 1000
             self.clock.at(max(fired + step, now()), lambda ft: self._interval(cid, gen, ft))
+
+    def _clock(self, cid: str, gen: int, due: float, step: float) -> None:
+        """assets/lossviz.js's timer: the clock's tick is passed on once the last one is answered
+        (read again every POLL_S until then), and the next one is due a period later."""
+        tick = self._tick_of(cid)
+        if not self._gate(tick):
+            self.clock.at(now() + POLL_S, lambda ft: self._interval(cid, gen, due))
+            return
+        self.tick_fired[tick] = max(due, now() - POLL_S)  # the timer's read that let it through
+        n = (self.page.props.get(tick, {}).get("n_intervals") or 0) + 1
+        self._set({tick: {"n_intervals": n}}, None)
+        self._pump()
+        self.clock.at(now() + step, lambda ft: self._interval(cid, gen, ft))
+
+    def _tick_of(self, clock: str) -> str:
+        """The tick a clock feeds; the view clock's is the one of the view on screen."""
+        spec = self.clocks[clock]
+        if not spec.get("views"):
+            return spec["ticks"][0]
+        shown = self.page.value(spec["view"], "value")
+        return spec["ticks"][spec["views"].index(shown) if shown in spec["views"] else 0]
 
     # -- results ---------------------------------------------------------------------------
     def lost(self) -> bool:

@@ -53,7 +53,7 @@ def register(app, services) -> None:
 
     @app.callback(Output(ids.GRAPH_SHARPNESS, "figure"), Output(ids.CURVATURE_NOTE, "children"),
                   Output(ids.INTERVAL_CURVATURE, "disabled"),
-                  Input(ids.INTERVAL_VIEW, "n_intervals"), Input(ids.INTERVAL_CURVATURE, "n_intervals"),
+                  Input(ids.INTERVAL_VIEW_CURVATURE, "n_intervals"), Input(ids.INTERVAL_CURVATURE, "n_intervals"),
                   Input(ids.STORE_RUN, "data"), Input(ids.PAGE_VIEW, "value"), State(ids.STORE_SESSION, "data"))
     @guarded(ids.CURVATURE_NOTE)
     def curvature(_n, _m, run, view, session):

@@ -165,7 +165,7 @@ def register(app, services) -> None:
 
     @app.callback(Output(ids.GRAPH_LOSS_ACCURACY, "figure"), Output(ids.GRAPH_TRAIN_TEST, "figure"),
                   Output(ids.GRAPH_INIT_LINE, "figure"), Output(ids.SURFACES_NOTE, "children"),
-                  Input(ids.INTERVAL_VIEW, "n_intervals"), Input(ids.STORE_RUN, "data"), Input(ids.PAGE_VIEW, "value"),
+                  Input(ids.INTERVAL_VIEW_SURFACES, "n_intervals"), Input(ids.STORE_RUN, "data"), Input(ids.PAGE_VIEW, "value"),
                   Input(ids.GRID, "value"), Input(ids.RANGE, "value"), Input(ids.DIRECTIONS, "value"),
                   Input(ids.LOG_Z, "value"), Input(ids.NORMALIZATION, "value"), State(ids.STORE_SESSION, "data"))
     @guarded(ids.SURFACES_NOTE)

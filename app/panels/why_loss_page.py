@@ -81,7 +81,7 @@ def register(app, services) -> None:
                                     else ("", "", {"display": "none"}))
         return titles[0], _formula(texts[0]), b_title, b_text, b_style, fig
 
-    @app.callback(Output(ids.GRAPH_GRADIENTS, "figure"), Input(ids.INTERVAL_VIEW, "n_intervals"),
+    @app.callback(Output(ids.GRAPH_GRADIENTS, "figure"), Input(ids.INTERVAL_VIEW_WHY, "n_intervals"),
                   Input(ids.STORE_RUN, "data"), Input(ids.PAGE_VIEW, "value"), State(ids.STORE_SESSION, "data"))
     def gradients(_n, run, view, session):
         if view != "why" or not isinstance(run, dict):

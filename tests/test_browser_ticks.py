@@ -1,0 +1,96 @@
+"""The page's timer sends each view tick only to the view on screen, in real Chromium.
+
+A view tick used to go to every view's callbacks, shown or hidden (each answered "nothing to
+draw", a request and a Dash update per hidden view per tick). Mutations these tests catch: a
+view tick sent to every view; a tick routed by a stale page view (the panel never refreshes
+while training); clocks that no longer tick at all once the page's timer reads them.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app import ids
+from test_browser import button, snap, wait_for
+
+pytestmark = pytest.mark.browser
+
+
+def _tick_counter(page) -> dict[str, int]:
+    """Counts, per tick id, the callback requests a tick of it sent (live, filled as they go)."""
+    sent = {tick: 0 for tick in (ids.INTERVAL_TRAIN, *ids.VIEW_TICKS.values())}
+
+    def on_request(req):
+        if "_dash-update-component" not in req.url or not req.post_data:
+            return
+        changed = json.loads(req.post_data).get("changedPropIds", [])
+        for tick in sent:
+            sent[tick] += f"{tick}.n_intervals" in changed
+
+    page.on("request", on_request)
+    return sent
+
+
+def _figure_revisions(page, graph_id: str) -> int:
+    """How many times the graph in ``graph_id``'s box has been drawn (plotly_afterplot) so far."""
+    return page.evaluate("""(id) => {
+        const gd = document.querySelector('#' + id + ' .js-plotly-plot') || document.getElementById(id);
+        if (!gd || !gd.on) { return -1; }
+        if (!gd._ticksSeen) { gd._ticksSeen = 0; gd.on('plotly_afterplot', () => { gd._ticksSeen += 1; }); }
+        return gd._ticksSeen; }""", graph_id)
+
+
+def test_view_ticks_go_only_to_the_view_on_screen(app_page):
+    page, log = app_page
+    page.goto(page.url.split("?")[0] + "?epochs=4000")
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=30_000)
+    sent = _tick_counter(page)
+    button(page, "Train").click()
+    wait_for(page, lambda s: "training" in s["status"], timeout=20, what="training")
+    page.wait_for_timeout(3000)  # (events are read only while Playwright waits)
+    on_plots = dict(sent)
+    assert on_plots[ids.INTERVAL_TRAIN] >= 5, on_plots
+    assert on_plots[ids.INTERVAL_VIEW] >= 2, on_plots
+    hidden = {t: n for t, n in on_plots.items() if t not in (ids.INTERVAL_TRAIN, ids.INTERVAL_VIEW)}
+    assert not any(hidden.values()), f"hidden views were sent ticks: {hidden}"
+
+    page.get_by_text("Why the loss matters", exact=True).click()
+    _figure_revisions(page, ids.GRAPH_GRADIENTS)
+    page.wait_for_timeout(1000)  # the switch itself redraws once
+    before, drawn = dict(sent), _figure_revisions(page, ids.GRAPH_GRADIENTS)
+    page.wait_for_timeout(3000)  # (events are read only while Playwright waits)
+    assert "training" in snap(page)["status"]
+    assert sent[ids.INTERVAL_VIEW_WHY] - before[ids.INTERVAL_VIEW_WHY] >= 2, sent
+    assert sent[ids.INTERVAL_VIEW] == before[ids.INTERVAL_VIEW], "the hidden plots still get view ticks"
+    assert sent[ids.INTERVAL_TRAIN] - before[ids.INTERVAL_TRAIN] >= 5, "the curves stopped while a panel shows"
+    assert _figure_revisions(page, ids.GRAPH_GRADIENTS) > drawn, "the shown panel is not refreshed while training"
+    button(page, "Pause").click()
+    wait_for(page, lambda s: s["status"].startswith("paused"), timeout=20, what="the pause")
+    assert not log.page_errors and not log.console_errors, (log.page_errors, log.console_errors)
+
+
+def test_clocks_are_read_by_the_page_timer_not_dash():
+    """The two clocks never fire as dcc.Intervals (each firing was a Dash update even when its
+    tick was held back); the page's timer reads them through the store of clocks."""
+    from pathlib import Path
+
+    from app.layout import clocks, serve_layout
+
+    layout = serve_layout(lambda: "s" * 40)
+    found = {}
+
+    def walk(node):
+        if hasattr(node, "id") and getattr(node, "id", None) in (ids.CLOCK_TRAIN, ids.CLOCK_VIEW, ids.STORE_CLOCKS):
+            found[node.id] = node
+        for child in (getattr(node, "children", None) or []) if isinstance(getattr(node, "children", None), list) \
+                else [getattr(node, "children", None)]:
+            if child is not None and not isinstance(child, (str, int, float)):
+                walk(child)
+
+    walk(layout)
+    assert found[ids.CLOCK_TRAIN].max_intervals == 0 and found[ids.CLOCK_VIEW].max_intervals == 0
+    assert found[ids.STORE_CLOCKS].data == clocks()
+    assert set(clocks()[ids.CLOCK_VIEW]["views"]) == set(ids.VIEW_TICKS)
+    script = (Path(__file__).resolve().parents[1] / "assets" / "lossviz.js").read_text()
+    assert f'"{ids.STORE_CLOCKS}"' in script  # the id the timer reads is the layout's
