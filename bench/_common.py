@@ -1,5 +1,6 @@
 """What the bench scripts share besides the machine (bench/_machine.py): the network they time,
-timing one call on a quiet machine, and the processes that time the other side over a pipe.
+timing one call on a quiet machine, the processes that time the other side over a pipe, and the
+app served to headless Chromium.
 
 Only the standard library is imported here at the top: the torch peer (bench/_torch_peer.py),
 which imports nothing from lossviz, reads its side of the pipe the same way.
@@ -10,11 +11,16 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 # --- the network the benches time --------------------------------------------------------------
@@ -112,3 +118,52 @@ class Peer:
                 self.proc.kill()
                 self.proc.wait()
         self._stderr.close()
+
+
+# --- the app, served to headless Chromium --------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1366, "height": 768}
+NOT_LOCAL = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(cache_dir: str) -> tuple[subprocess.Popen, str]:
+    """``python -m app.main`` (one process, the development server) on a free port."""
+    return _serve([sys.executable, "-m", "app.main"], [], cache_dir, None, "the app", 60)
+
+
+def start_lossviz(cache_dir: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """``lossviz --port P --workers 2`` (gunicorn, as a teacher serves it) on a free port."""
+    exe = Path(sys.executable).with_name("lossviz")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "app.main"]
+    return _serve(cmd, ["--workers", "2"], cache_dir, env, "lossviz", 90)
+
+
+def _serve(cmd: list[str], options: list[str], cache_dir: str, env: dict | None, name: str,
+           timeout_s: float) -> tuple[subprocess.Popen, str]:
+    """Start the app on a free port and wait until it answers; SystemExit if it does not."""
+    port = free_port()
+    proc = subprocess.Popen(cmd + ["--host", "127.0.0.1", "--port", str(port), *options, "--cache-dir", cache_dir],
+                            cwd=ROOT, env=dict(os.environ, **(env or {})), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{name} exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"{name} did not answer at {url}")
