@@ -1,8 +1,11 @@
-"""Small helpers shared by the bench scripts: how busy the machine is, and a warmed allocator."""
+"""Small helpers shared by the bench scripts: how busy the machine is, a warmed allocator, and
+the machine's own floor for a loss surface."""
 
 from __future__ import annotations
 
+import os
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -80,6 +83,9 @@ class Settler:
 
 # --- the machine's own throughput: the floors the surface benchmark measures against ---------
 
+TANH_PER_UNIT = {"tanh": 1, "relu": 0}  # transcendental calls per hidden unit and sample
+
+
 def _concurrent_best(work, threads: int, repeats: int) -> float:
     """Best wall time of ``work(i)`` run at once in ``threads`` threads (i = thread index)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -126,3 +132,60 @@ def gemm_flops(m: int, k: int, n: int, threads: int, batch: int = 8, reps: int =
     with threadpool_limits(1, user_api="blas"):
         seconds = _concurrent_best(work, threads, repeats)
     return threads * reps * batch * 2.0 * m * k * n / seconds
+
+
+@dataclass
+class Floor:
+    """The machine's floor for one case: both lower bounds, in seconds, and what they rest on."""
+
+    transcendental: float
+    gemm: float
+    notes: tuple[str, str]
+
+    @property
+    def seconds(self) -> float:
+        return max(self.transcendental, self.gemm)
+
+    def best(self, other: "Floor") -> "Floor":
+        """Each bound from the measurement that found the machine faster (less disturbed)."""
+        t = min((self, other), key=lambda f: f.transcendental)
+        g = min((self, other), key=lambda f: f.gemm)
+        return Floor(t.transcendental, g.gemm, (t.notes[0], g.notes[1]))
+
+    @property
+    def binds(self) -> str:
+        return "tanh/exp" if self.transcendental >= self.gemm else "GEMM"
+
+
+def machine_floor(layer_sizes, n: int, activation: str, points: int, settle) -> Floor:
+    """Measure this machine's tanh/exp and GEMM rates (all CPUs at once) for a surface of
+    ``points`` grid points of the network ``layer_sizes`` on ``n`` samples (cross-entropy);
+    ``settle()`` runs before each measurement (``Settler.settle``: a quiet machine)."""
+    threads = os.cpu_count() or 1
+    hidden, k = layer_sizes[1:-1], layer_sizes[-1]
+    width = max(hidden)
+    settle()
+    tanh_rate = ufunc_rate(np.tanh, width * n, threads)
+    settle()
+    exp_rate = ufunc_rate(np.exp, width * n, threads)
+    n_tanh = points * n * sum(hidden) * TANH_PER_UNIT[activation]
+    n_exp = points * n * k  # cross-entropy: K - 1 exp and one log1p per sample
+    t_trans = n_tanh / tanh_rate + n_exp / exp_rate
+    flops = points * n * sum(2 * a * b for a, b in zip(layer_sizes[1:-1], layer_sizes[2:]))
+    shape = max(zip(layer_sizes[1:-1], layer_sizes[2:]), key=lambda ab: ab[0] * ab[1])
+    m, kk = shape[1], shape[0]
+    # The best of all N samples at once and of OpenBLAS' small-matrix size (M N K <= 1e6, no
+    # packing), whichever this machine multiplies faster.
+    rates = {}
+    for cols in sorted({n, max(1, min(n, 10**6 // (m * kk)))}):
+        batch = max(1, (1 << 21) // (4 * (kk + m) * cols))  # operands of ~2 MiB per thread
+        settle()
+        rates[cols] = gemm_flops(m, kk, cols, threads, batch=batch)
+    cols = max(rates, key=rates.get)
+    peak = rates[cols]
+    trans_note = (f"{n_tanh / 1e6:.1f}M tanh at {tanh_rate / 1e9:.2f} G/s + {n_exp / 1e6:.1f}M "
+                  f"exp at {exp_rate / 1e9:.2f} G/s")
+    gemm_note = (f"{flops / 1e9:.1f} GFLOP at {peak / 1e9:.0f} GFLOP/s, the best float32 "
+                 f"({m}x{kk}) @ ({kk}x{cols}), of " + ", ".join(f"{c} columns {r / 1e9:.0f}"
+                                                            for c, r in rates.items()))
+    return Floor(t_trans, flops / peak, (trans_note, gemm_note))

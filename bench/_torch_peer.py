@@ -1,8 +1,10 @@
-"""The PyTorch side of bench_surface.py and bench_training.py, each in its own process.
+"""The PyTorch side of bench_surface.py, bench_training.py and bench_hessian.py, in its own process.
 
-Two modes: ``_torch_peer.py DATA.npz`` (bench_surface.py: ``loss_landscapes.random_plane``,
-below) and ``_torch_peer.py train DATA.npz THREADS`` (bench_training.py: a plain PyTorch
-training loop, see :func:`train_main`).
+Three modes: ``_torch_peer.py DATA.npz`` (bench_surface.py: ``loss_landscapes.random_plane``,
+below), ``_torch_peer.py train DATA.npz THREADS`` (bench_training.py: a plain PyTorch
+training loop, see :func:`train_main`) and ``_torch_peer.py hvp DATA.npz`` (bench_hessian.py:
+``torch.autograd.functional.hvp``, see :func:`hvp_main`). All three build the network from the
+flat layout of ``lossviz.model`` (:func:`_layers`) and answer through ``bench/_common.reply``.
 
 torch's OpenMP threads and NumPy's OpenBLAS threads in one process make timings erratic, so
 bench_surface.py starts this script (with the Python that has torch, ``pip install -e
@@ -29,14 +31,62 @@ This script imports nothing from lossviz.
 from __future__ import annotations
 
 import copy
-import json
+import importlib
 import sys
 import time
 
+from _common import reply  # bench/ is on sys.path: this script's folder
 
-def _reply(obj: dict) -> None:
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
+MAX_SECONDS = 0.5  # hvp mode: a ``run`` stops after this long, once it has made 5 calls
+
+
+def _layers(layer_sizes):
+    """(fan_in, fan_out, slice of W, slice of b) of each layer in the flat layout of
+    ``lossviz.model``: per layer W (fan_out, fan_in) row-major, then the bias."""
+    pos = 0
+    for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:]):
+        w = slice(pos, pos + fan_in * fan_out)
+        b = slice(w.stop, w.stop + fan_out)
+        pos = b.stop
+        yield fan_in, fan_out, w, b
+
+
+def _open(path: str, *modules: str, warm: bool = True):
+    """(numpy, torch, the case in ``path``): a ``.npz`` of params, layer_sizes, activation, X, y
+    and what the mode needs; with ``warm``, the allocator warmed as lossviz's side warms it. None
+    when torch or one of ``modules`` cannot be imported: the error is answered."""
+    try:
+        import numpy as np
+        import torch
+
+        for name in modules:
+            importlib.import_module(name)
+        from _machine import warm_allocator
+    except Exception as exc:  # ImportError, or a broken torch install
+        reply({"error": f"{type(exc).__name__}: {exc}"})
+        return None
+    if warm:
+        warm_allocator()
+    return np, torch, np.load(path, allow_pickle=False)
+
+
+def _network(np, data) -> tuple:
+    """(flat float64 parameters, layer sizes, activation name) of a case."""
+    flat = np.asarray(data["params"], dtype=np.float64)
+    return flat, [int(s) for s in data["layer_sizes"]], str(data["activation"])
+
+
+def _runs():
+    """(A, B) of each ``run A B`` line on stdin, until ``quit`` or the end of input; any other
+    line is answered with an error."""
+    for line in sys.stdin:
+        cmd = line.split()
+        if not cmd or cmd[0] == "quit":
+            return
+        if cmd[0] != "run" or len(cmd) != 3:
+            reply({"error": f"unknown command {line.strip()!r}"})
+            continue
+        yield int(cmd[1]), int(cmd[2])
 
 
 def _build(torch, layer_sizes, activation: str, flat, dtype):
@@ -47,48 +97,36 @@ def _build(torch, layer_sizes, activation: str, flat, dtype):
     }
     if activation not in acts:
         raise ValueError(f"unknown activation {activation!r}")
-    modules, pos = [], 0
-    pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))
-    for i, (fan_in, fan_out) in enumerate(pairs):
+    modules, layers = [], list(_layers(layer_sizes))
+    for i, (fan_in, fan_out, w, b) in enumerate(layers):
         lin = nn.Linear(fan_in, fan_out, dtype=dtype)
         with torch.no_grad():
-            w = flat[pos:pos + fan_in * fan_out].reshape(fan_out, fan_in)
-            pos += fan_in * fan_out
-            b = flat[pos:pos + fan_out]
-            pos += fan_out
-            lin.weight.copy_(torch.as_tensor(w, dtype=dtype))
-            lin.bias.copy_(torch.as_tensor(b, dtype=dtype))
+            lin.weight.copy_(torch.as_tensor(flat[w].reshape(fan_out, fan_in), dtype=dtype))
+            lin.bias.copy_(torch.as_tensor(flat[b], dtype=dtype))
         modules.append(lin)
-        if i < len(pairs) - 1:
+        if i < len(layers) - 1:
             modules.append(acts[activation]())
-    if pos != flat.shape[0]:
-        raise ValueError(f"flat vector has {flat.shape[0]} entries, layers need {pos}")
+    need = layers[-1][3].stop
+    if need != flat.shape[0]:
+        raise ValueError(f"flat vector has {flat.shape[0]} entries, layers need {need}")
     return nn.Sequential(*modules)
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) >= 2 and argv[1] == "train":
-        return train_main(argv[2:])
+    if len(argv) >= 2 and argv[1] in ("train", "hvp"):
+        return (train_main if argv[1] == "train" else hvp_main)(argv[2:])
     if len(argv) != 2:
-        _reply({"error": "usage: _torch_peer.py DATA.npz"})
+        reply({"error": "usage: _torch_peer.py DATA.npz"})
         return 2
-    try:
-        import numpy as np
-        import torch
-        import loss_landscapes
-        import loss_landscapes.metrics
-    except Exception as exc:  # ImportError, or a broken torch install
-        _reply({"error": f"{type(exc).__name__}: {exc}"})
-        return 0
-
     # The same allocator warm-up as bench_surface.py (raises glibc's mmap threshold), so that
     # neither side pays page faults for its per-point temporaries by chance.
-    block = np.empty(30 * 2**20 // 8)
-    del block
-    data = np.load(argv[1], allow_pickle=False)
-    flat = np.asarray(data["params"], dtype=np.float64)
-    layer_sizes = [int(s) for s in data["layer_sizes"]]
-    activation = str(data["activation"])
+    opened = _open(argv[1], "loss_landscapes", "loss_landscapes.metrics")
+    if opened is None:
+        return 0
+    np, torch, data = opened
+    import loss_landscapes.metrics
+
+    flat, layer_sizes, activation = _network(np, data)
     X64 = torch.as_tensor(np.asarray(data["X"], dtype=np.float64))
     y = torch.as_tensor(np.asarray(data["y"], dtype=np.int64))
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -98,18 +136,11 @@ def main(argv: list[str]) -> int:
     model32 = _build(torch, layer_sizes, activation, flat, torch.float32)
     X32 = X64.to(torch.float32)
     metric = loss_landscapes.metrics.Loss(loss_fn, X32, y)
-    _reply({"ready": True, "torch": torch.__version__,
-            "loss_landscapes": getattr(loss_landscapes, "__version__", _dist_version()),
-            "threads": torch.get_num_threads(), "center_loss_float64": center})
+    reply({"ready": True, "torch": torch.__version__,
+           "loss_landscapes": getattr(loss_landscapes, "__version__", _dist_version()),
+           "threads": torch.get_num_threads(), "center_loss_float64": center})
 
-    for line in sys.stdin:
-        cmd = line.split()
-        if not cmd or cmd[0] == "quit":
-            break
-        if cmd[0] != "run" or len(cmd) != 3:
-            _reply({"error": f"unknown command {line.strip()!r}"})
-            continue
-        steps, seed = int(cmd[1]), int(cmd[2])
+    for steps, seed in _runs():
         model = copy.deepcopy(model32)  # random_plane moves the model's weights in place
         torch.manual_seed(seed)
         t0 = time.perf_counter()
@@ -117,7 +148,7 @@ def main(argv: list[str]) -> int:
                                          normalization="filter")
         seconds = time.perf_counter() - t0
         z = np.asarray(z, dtype=np.float64)
-        _reply({"seconds": seconds, "shape": list(z.shape), "finite": bool(np.isfinite(z).all())})
+        reply({"seconds": seconds, "shape": list(z.shape), "finite": bool(np.isfinite(z).all())})
     return 0
 
 
@@ -148,34 +179,23 @@ def train_main(argv: list[str]) -> int:
 
     and answers ``{"seconds": ..., "loss": ...}``. ``quit`` (or end of input) ends it.
     """
-    try:
-        import numpy as np
-        import torch
-        import torch.nn.functional as F
-    except Exception as exc:  # ImportError, or a broken torch install
-        _reply({"error": f"{type(exc).__name__}: {exc}"})
+    opened = _open(argv[0], warm=False)
+    if opened is None:
         return 0
-    data = np.load(argv[0], allow_pickle=False)
+    np, torch, data = opened
+    F = torch.nn.functional
     if int(argv[1]) > 0:
         torch.set_num_threads(int(argv[1]))
-    flat = np.asarray(data["params"], dtype=np.float64)
-    layer_sizes, activation = [int(s) for s in data["layer_sizes"]], str(data["activation"])
+    flat, layer_sizes, activation = _network(np, data)
     X = torch.tensor(np.asarray(data["X"], dtype=np.float64))
     y = torch.tensor(np.asarray(data["y"], dtype=np.int64))
     lr = float(data["lr"])
     with torch.no_grad():
         center = float(F.cross_entropy(_build(torch, layer_sizes, activation, flat, torch.float64)(X), y))
-    _reply({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(),
-            "center_loss_float64": center})
+    reply({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(),
+           "center_loss_float64": center})
     runs = {}
-    for line in sys.stdin:
-        cmd = line.split()
-        if not cmd or cmd[0] == "quit":
-            break
-        if cmd[0] != "run" or len(cmd) != 3:
-            _reply({"error": f"unknown command {line.strip()!r}"})
-            continue
-        batch_size, steps = int(cmd[1]), int(cmd[2])
+    for batch_size, steps in _runs():
         if batch_size not in runs:
             model = _build(torch, layer_sizes, activation, flat, torch.float64)
             runs[batch_size] = (model, torch.optim.Adam(model.parameters(), lr=lr),
@@ -190,7 +210,68 @@ def train_main(argv: list[str]) -> int:
             loss.backward()
             opt.step()
         seconds = time.perf_counter() - t0
-        _reply({"seconds": seconds, "loss": float(loss)})
+        reply({"seconds": seconds, "loss": float(loss)})
+    return 0
+
+
+def _loss_of_flat(torch, layer_sizes, activation: str, X, y):
+    """f(theta) = mean cross-entropy of the MLP whose flat parameter vector is theta."""
+    F = torch.nn.functional
+    acts = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid,
+            "softplus": F.softplus, "leaky_relu": lambda t: F.leaky_relu(t, 0.01),
+            "linear": lambda t: t}
+    act = acts[activation]
+    layers = list(_layers(layer_sizes))
+
+    def f(theta):
+        a = X
+        for i, (fan_in, fan_out, w, b) in enumerate(layers):
+            a = a @ theta[w].reshape(fan_out, fan_in).T + theta[b]
+            if i < len(layers) - 1:
+                a = act(a)
+        return F.cross_entropy(a, y)
+
+    return f
+
+
+def hvp_main(argv: list[str]) -> int:
+    """The PyTorch side of bench_hessian.py: ``hvp DATA.npz``, one JSON object per line.
+
+    At start it reads a ``.npz`` (params, layer_sizes, activation, X, y, v), builds the
+    cross-entropy of the MLP as a function of the flat float64 parameter vector, computes H v by
+    double backward and answers ``{"ready": true, "hv": [...], ...}`` (bench_hessian.py compares
+    it with lossviz.hvp). Each ``run REPS THREADS`` line sets torch's thread count (0: its
+    default) and times REPS calls of ``torch.autograd.functional.hvp(f, params, v)`` (fewer, but
+    at least 5, when they take over MAX_SECONDS: on a busy machine torch's threads can be 20x
+    slower), answering ``{"seconds": per call, "reps": calls made}``. ``quit`` (or end of
+    input) ends it.
+    """
+    if len(argv) != 1:
+        reply({"error": "usage: _torch_peer.py hvp DATA.npz"})
+        return 2
+    opened = _open(argv[0])
+    if opened is None:
+        return 0
+    np, torch, data = opened
+    flat, layer_sizes, activation = _network(np, data)
+    params = torch.tensor(flat)
+    v = torch.tensor(np.asarray(data["v"], dtype=np.float64))
+    X = torch.tensor(np.asarray(data["X"], dtype=np.float64))
+    y = torch.tensor(np.asarray(data["y"], dtype=np.int64))
+    f = _loss_of_flat(torch, layer_sizes, activation, X, y)
+    default_threads = torch.get_num_threads()
+    _, hv = torch.autograd.functional.hvp(f, params, v)
+    reply({"ready": True, "torch": torch.__version__, "threads": default_threads,
+           "hv": hv.tolist()})
+
+    for reps, threads in _runs():
+        threads = threads or default_threads
+        torch.set_num_threads(threads)
+        t0, done = time.perf_counter(), 0
+        while done < reps and (done < 5 or time.perf_counter() - t0 < MAX_SECONDS):
+            torch.autograd.functional.hvp(f, params, v)
+            done += 1
+        reply({"seconds": (time.perf_counter() - t0) / done, "threads": threads, "reps": done})
     return 0
 
 

@@ -23,23 +23,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run"]
-VIEWPORT = {"width": 1366, "height": 768}
-NOT_LOCAL = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import CHROMIUM, CHROMIUM_ARGS, NOT_LOCAL, VIEWPORT, start_app, verdict  # noqa: E402
+
 TARGET_CONTOUR_S = 1.5
 TARGET_SURFACE_S = 3.0
 TARGET_CURVE_RATE = 4.0
@@ -78,32 +70,6 @@ RECORDER_JS = """(opts) => {
   }
   requestAnimationFrame(frame);
 }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(cache_dir: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "app.main", "--host", "127.0.0.1", "--port", str(port),
-                             "--cache-dir", cache_dir], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the app exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit(f"the app did not answer at {url}")
 
 
 def settle(page, quiet_s: float = 1.0, timeout_s: float = 20.0) -> None:
@@ -193,10 +159,6 @@ def _window_starts(a: float, b: float, step: float = 50.0):
         t += step
 
 
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
 def report(r: dict, window_s: float, compare: bool = False) -> list[str]:
     if compare:
         first = [f"A's first landscape after Train: {r['contour_s']:.2f} s (target <= {TARGET_COMPARE_S} s) "
@@ -239,7 +201,7 @@ def main(argv=None) -> int:
         if args.url:
             url = args.url
         else:
-            proc, url = start_server(cache)
+            proc, url = start_app(cache)
         try:
             results = []
             with sync_playwright() as pw:

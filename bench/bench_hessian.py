@@ -10,7 +10,7 @@ Adam (lr 0.01). Side by side in one run, interleaved, best of several rounds:
   pass and Lanczos included): floor 0.3 s;
 - ``hvp``: one ``lossviz.hvp`` call (validation and forward pass included), against one
   ``torch.autograd.functional.hvp(f, params, v)`` call in float64 on the same network, data and
-  vector, timed in a separate process (bench/_torch_hvp_peer.py) with 1 thread and with torch's
+  vector, timed in a separate process (bench/_torch_peer.py hvp) with 1 thread and with torch's
   default thread count; the ratio uses the faster torch time: floor 3x.
 
 Correctness checks (exit status 1 if one fails): λmax within 1e-8 relative of the largest
@@ -22,13 +22,9 @@ status stays 0.
 from __future__ import annotations
 
 import argparse
-import gc
-import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -40,9 +36,10 @@ except ImportError:  # run from a checkout without `pip install -e .`
     import lossviz
 
 import lossviz.hessian  # noqa: E402
-from _machine import Settler, busy_note, others_busy, warm_allocator  # noqa: E402 (bench/ on sys.path)
+from _common import Peer, case_config, save_case, timed, verdict  # noqa: E402 (bench/ on sys.path)
+from _machine import Settler, busy_note, others_busy, warm_allocator  # noqa: E402
 
-PEER = Path(__file__).resolve().parent / "_torch_hvp_peer.py"
+PEER = Path(__file__).resolve().parent / "_torch_peer.py"
 ROUNDS = 5
 REPS = 200  # hvp calls per timed call (one call is well under a millisecond)
 EIGS_FLOOR_S = 0.3
@@ -50,67 +47,12 @@ RATIO_FLOOR = 3.0
 SETTLER = Settler(budget_s=30)  # before each timed call: a pause, and a quiet CPU if one comes
 
 
-class TorchPeer:
-    """bench/_torch_hvp_peer.py in its own process, driven one JSON line at a time."""
-
-    def __init__(self, python: str, npz: Path) -> None:
-        self.error, self.info = None, {}
-        self._stderr = tempfile.TemporaryFile(mode="w+")
-        try:
-            self.proc = subprocess.Popen([python, str(PEER), str(npz)], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=self._stderr, text=True,
-                                         env=dict(os.environ, PYTHONUNBUFFERED="1"))
-        except OSError as exc:
-            self.proc, self.error = None, f"cannot start {python}: {exc}"
-            return
-        reply = self._read()
-        if reply.get("ready"):
-            self.info = reply
-        else:
-            self.error = reply.get("error", "no answer")
-            self.close()
-
-    def _read(self) -> dict:
-        line = self.proc.stdout.readline()
-        if not line:
-            self._stderr.seek(0)
-            tail = self._stderr.read().strip().splitlines()[-3:]
-            return {"error": "the torch process ended: " + (" / ".join(tail) or "no output")}
-        return json.loads(line)
-
-    def run(self, reps: int, threads: int) -> float:
-        self.proc.stdin.write(f"run {reps} {threads}\n")
-        self.proc.stdin.flush()
-        return float(self._read()["seconds"])
-
-    def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                self.proc.stdin.write("quit\n")
-                self.proc.stdin.close()
-                self.proc.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-
-
 def setup():
-    cfg = lossviz.RunConfig(dataset="moons", n_samples=1250, test_fraction=0.2, seed=0,
-                            hidden=(16, 16), activation="tanh", loss="cross_entropy",
-                            optimizer="adam", lr=0.01, epochs=200)
-    trainer = lossviz.Trainer(cfg)
+    trainer = lossviz.Trainer(case_config(epochs=200))
     trainer.advance(200)
     kw = dict(layer_sizes=trainer.net.layer_sizes, activation="tanh", loss="cross_entropy")
     v = np.random.default_rng(1).standard_normal(trainer.net.n_params)
     return trainer.params.copy(), trainer.data.X_train, trainer.data.y_train, v, kw
-
-
-def timed(fn, reps: int = 1) -> float:
-    gc.collect()
-    SETTLER.settle()
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        fn()
-    return (time.perf_counter() - t0) / reps
 
 
 def count_products(params, X, y, kw) -> int:
@@ -156,27 +98,25 @@ def main(argv=None) -> int:
         peer = None
         if not opts.no_torch:
             npz = Path(tmp) / "hessian_case.npz"
-            np.savez(npz, params=params, layer_sizes=np.array(kw["layer_sizes"]),
-                     activation="tanh", X=X, y=y, v=v)
-            peer = TorchPeer(opts.torch_python, npz)
+            save_case(npz, params, kw["layer_sizes"], "tanh", X, y, v=v)
+            peer = Peer([opts.torch_python, str(PEER), "hvp", str(npz)], "the torch process")
             if peer.error:
                 print(f"  torch: skipped ({peer.error}); install with: pip install -e '.[bench]'")
                 peer = None
         times: dict[str, list[float]] = {"eigs": [], "ours": [], "torch1": [], "torchN": []}
         for _ in range(opts.rounds):
-            times["eigs"].append(timed(lambda: lossviz.hessian_eigs(params, X, y, **kw)))
-            times["ours"].append(timed(lambda: lossviz.hvp(params, v, X, y, **kw), REPS))
+            times["eigs"].append(timed(lambda: lossviz.hessian_eigs(params, X, y, **kw), SETTLER)[0])
+            times["ours"].append(timed(lambda: lossviz.hvp(params, v, X, y, **kw), SETTLER, REPS)[0])
             if peer is not None:
                 SETTLER.settle()
-                times["torch1"].append(peer.run(REPS, 1))
+                times["torch1"].append(float(peer.ask(f"run {REPS} 1")["seconds"]))
                 SETTLER.settle()
-                times["torchN"].append(peer.run(REPS, 0))
+                times["torchN"].append(float(peer.ask(f"run {REPS} 0")["seconds"]))
         info = peer.info if peer is not None else {}
         if peer is not None:
             peer.close()
 
     best = {k: min(t) for k, t in times.items() if t}
-    verdict = lambda good: "PASS" if good else "FAIL"  # noqa: E731
     print(f"(a) λmax (hessian_eigs k=1, Lanczos, {count_products(params, X, y, kw)} products): "
           f"{1e3 * best['eigs']:.1f} ms (λmax {lam:.6g}) | floor {1e3 * EIGS_FLOOR_S:.0f} ms "
           f"{verdict(best['eigs'] <= EIGS_FLOOR_S)}")

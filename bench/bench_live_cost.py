@@ -36,8 +36,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_load import Clock, Stats, User  # noqa: E402
+from _common import start_lossviz  # noqa: E402
 from _machine import Settler  # noqa: E402
-from bench_open import start_lossviz  # noqa: E402
 
 from app import ids  # noqa: E402  (bench_load put the repository on the path)
 

@@ -76,6 +76,7 @@ from dash._utils import split_callback_id, stringify_id
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import CHROMIUM, CHROMIUM_ARGS, NOT_LOCAL, VIEWPORT  # noqa: E402
 from _machine import Settler  # noqa: E402
 from app import ids  # noqa: E402
 from app.dash_protocol import Page, _walk, updates  # noqa: E402
@@ -95,11 +96,6 @@ TIMER_S, BODY_S = 0.001, 0.005
 ASYNC_CHUNKS = {"Dropdown": "async-dropdown.js", "Upload": "async-upload.js", "Slider": "async-slider.js",
                 "RangeSlider": "async-slider.js", "Graph": "async-graph.js"}
 DCC_PATH = "_dash-component-suites/dash/dcc/"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-VIEWPORT = {"width": 1366, "height": 768}
-NOT_LOCAL = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
 
 
 def now() -> float:

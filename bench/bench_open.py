@@ -28,18 +28,14 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import CHROMIUM, CHROMIUM_ARGS, NOT_LOCAL, VIEWPORT, start_lossviz  # noqa: E402
 from _machine import Settler  # noqa: E402
-from bench_browser import CHROMIUM, CHROMIUM_ARGS, NOT_LOCAL, VIEWPORT, free_port  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET_CONTOUR_S = 1.5
 TARGET_3D_AFTER_S = 1.5
 
@@ -86,29 +82,6 @@ RECORDER_JS = """(() => {
   }
   requestAnimationFrame(frame);
 })();"""
-
-
-def start_lossviz(cache_dir: str, env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    """``lossviz --port P --workers 2`` (gunicorn) on a free port; waits until it answers."""
-    port = free_port()
-    exe = Path(sys.executable).with_name("lossviz")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "app.main"]
-    proc = subprocess.Popen(cmd + ["--host", "127.0.0.1", "--port", str(port), "--workers", "2",
-                                   "--cache-dir", cache_dir], cwd=ROOT, env=dict(os.environ, **(env or {})),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"lossviz exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit(f"lossviz did not answer at {url}")
 
 
 def one_load(pw, url: str, wait_s: float) -> dict:

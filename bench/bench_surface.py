@@ -35,10 +35,8 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,15 +52,14 @@ except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import lossviz
 
-from _machine import (Settler, busy_note, gemm_flops, others_busy, ufunc_rate,  # noqa: E402
-                      warm_allocator)  # (bench/ on sys.path)
+from _common import Peer, case_config, save_case, timed, verdict  # noqa: E402 (bench/ on sys.path)
+from _machine import Floor, Settler, busy_note, machine_floor, others_busy, warm_allocator  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PEER = HERE / "_torch_peer.py"
 GRID = 51
 MEMORY_FLOOR_MIB = 256
 FLOOR_FRACTION = 0.5  # the fast path at >= 50% of the machine's floor
-TANH_PER_UNIT = {"tanh": 1, "relu": 0}  # transcendental calls per hidden unit and sample
 FAST_VS_F64 = 1e-5
 F64_VS_NAIVE = 1e-9
 SETTLER = Settler(budget_s=30)  # before each timed call: a pause, and a quiet CPU if one comes
@@ -127,66 +124,7 @@ def naive_loop(params, d1, d2, alphas, betas, X, y, layer_sizes, activation):
     return out
 
 
-# ------------------------------------------------------------------ the torch peer process
-class TorchPeer:
-    """bench/_torch_peer.py in its own process, driven one JSON line at a time."""
-
-    def __init__(self, python: str, npz: Path) -> None:
-        self.error: str | None = None
-        self.info: dict = {}
-        self._stderr = tempfile.TemporaryFile(mode="w+")
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        try:
-            self.proc = subprocess.Popen([python, str(PEER), str(npz)], stdin=subprocess.PIPE,
-                                         stdout=subprocess.PIPE, stderr=self._stderr, text=True,
-                                         env=env)
-        except OSError as exc:
-            self.proc, self.error = None, f"cannot start {python}: {exc}"
-            return
-        reply = self._read()
-        if reply.get("ready"):
-            self.info = reply
-        else:
-            self.error = reply.get("error", "no answer")
-            self.close()
-
-    def _read(self) -> dict:
-        line = self.proc.stdout.readline()
-        if not line:
-            self._stderr.seek(0)
-            tail = self._stderr.read().strip().splitlines()[-3:]
-            return {"error": "the torch process ended: " + (" / ".join(tail) or "no output")}
-        return json.loads(line)
-
-    def run(self, steps: int, seed: int) -> dict:
-        self.proc.stdin.write(f"run {steps} {seed}\n")
-        self.proc.stdin.flush()
-        return self._read()
-
-    def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                self.proc.stdin.write("quit\n")
-                self.proc.stdin.close()
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._stderr.close()
-
-
 # ------------------------------------------------------------------ measuring
-def timed(fn):
-    gc.collect()
-    SETTLER.settle()
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
-
-
 def peak_mib(fn) -> float:
     """Peak bytes allocated (Python + NumPy buffers) during fn(), above what was live before."""
     gc.collect()
@@ -216,77 +154,15 @@ def times_fmt(x: float) -> str:
     return f"{x:.1f}x" if x < 10 else f"{x:.0f}x"
 
 
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
 def setup(case: Case):
-    cfg = lossviz.RunConfig(dataset=case.dataset, n_samples=case.n_samples, test_fraction=0.2,
-                            hidden=case.hidden, activation=case.activation,
-                            loss="cross_entropy", optimizer="adam", lr=0.01, epochs=1000, seed=0)
-    trainer = lossviz.Trainer(cfg)
+    trainer = lossviz.Trainer(case_config(case.dataset, case.n_samples, case.hidden, case.activation,
+                                          epochs=1000))
     trainer.advance(case.train_steps)
     params = trainer.params.copy()
     d1, d2 = lossviz.random_directions(params, trainer.net, seed=0, normalization="filter")
     grid = np.linspace(-1.0, 1.0, GRID)
     X, y = np.asarray(trainer.data.X_train), np.asarray(trainer.data.y_train)
     return trainer.net.layer_sizes, params, d1, d2, grid, X, y
-
-
-@dataclass
-class Floor:
-    """The machine's floor for one case: both lower bounds, in seconds, and what they rest on."""
-
-    transcendental: float
-    gemm: float
-    notes: tuple[str, str]
-
-    @property
-    def seconds(self) -> float:
-        return max(self.transcendental, self.gemm)
-
-    def best(self, other: "Floor") -> "Floor":
-        """Each bound from the measurement that found the machine faster (less disturbed)."""
-        t = min((self, other), key=lambda f: f.transcendental)
-        g = min((self, other), key=lambda f: f.gemm)
-        return Floor(t.transcendental, g.gemm, (t.notes[0], g.notes[1]))
-
-    @property
-    def binds(self) -> str:
-        return "tanh/exp" if self.transcendental >= self.gemm else "GEMM"
-
-
-def machine_floor(case: Case, layer_sizes, n: int) -> Floor:
-    """Measure this machine's tanh/exp and GEMM rates (all CPUs at once) for a case's sizes."""
-    threads = os.cpu_count() or 1
-    points = GRID * GRID
-    hidden, k = layer_sizes[1:-1], layer_sizes[-1]
-    width = max(hidden)
-    SETTLER.settle()
-    tanh_rate = ufunc_rate(np.tanh, width * n, threads)
-    SETTLER.settle()
-    exp_rate = ufunc_rate(np.exp, width * n, threads)
-    n_tanh = points * n * sum(hidden) * TANH_PER_UNIT[case.activation]
-    n_exp = points * n * k  # cross-entropy: K - 1 exp and one log1p per sample
-    t_trans = n_tanh / tanh_rate + n_exp / exp_rate
-    flops = points * n * sum(2 * a * b for a, b in zip(layer_sizes[1:-1], layer_sizes[2:]))
-    shape = max(zip(layer_sizes[1:-1], layer_sizes[2:]), key=lambda ab: ab[0] * ab[1])
-    m, kk = shape[1], shape[0]
-    # The best of all N samples at once and of OpenBLAS' small-matrix size (M N K <= 1e6, no
-    # packing), whichever this machine multiplies faster.
-    rates = {}
-    for cols in sorted({n, max(1, min(n, 10**6 // (m * kk)))}):
-        batch = max(1, (1 << 21) // (4 * (kk + m) * cols))  # operands of ~2 MiB per thread
-        SETTLER.settle()
-        rates[cols] = gemm_flops(m, kk, cols, threads, batch=batch)
-    cols = max(rates, key=rates.get)
-    peak = rates[cols]
-    trans_note = (f"{n_tanh / 1e6:.1f}M tanh at {tanh_rate / 1e9:.2f} G/s + {n_exp / 1e6:.1f}M "
-                  f"exp at {exp_rate / 1e9:.2f} G/s")
-    gemm_note = (f"{flops / 1e9:.1f} GFLOP at {peak / 1e9:.0f} GFLOP/s, the best float32 "
-                 f"({m}x{kk}) @ ({kk}x{cols}), of " + ", ".join(f"{c} columns {r / 1e9:.0f}"
-                                                            for c, r in rates.items()))
-    return Floor(t_trans, flops / peak, (trans_note, gemm_note))
 
 
 def floor_line(floor: Floor, fast: float) -> tuple[str, float]:
@@ -314,14 +190,14 @@ def bench_case(case: Case, torch_python: str | None, workdir: Path) -> tuple[lis
     # Warm-up (first-call costs: imports, page faults), then the memory peak of one fast call.
     results = {"fast": methods["fast"](), "float64": methods["float64"]()}
     peak = peak_mib(methods["fast"])
-    floor = machine_floor(case, layer_sizes, X.shape[0])  # measured again after the timings
+    floor_args = (layer_sizes, X.shape[0], case.activation, GRID * GRID, SETTLER.settle)
+    floor = machine_floor(*floor_args)  # measured again after the timings
 
     peer, peer_note, peer_info = None, "", {}
     if torch_python is not None:
         npz = workdir / f"case_{case.key}.npz"
-        np.savez(npz, params=params, layer_sizes=np.array(layer_sizes), activation=case.activation,
-                 X=X, y=y)
-        peer = TorchPeer(torch_python, npz)
+        save_case(npz, params, layer_sizes, case.activation, X, y)
+        peer = Peer([torch_python, str(PEER), str(npz)], "the torch process")
         if peer.error:
             peer_note, peer = peer.error, None
         else:
@@ -332,11 +208,11 @@ def bench_case(case: Case, torch_python: str | None, workdir: Path) -> tuple[lis
     for r in range(case.rounds):
         naive_order = ["surface_naive", "own_loop"] if r % 2 == 0 else ["own_loop", "surface_naive"]
         for name in ["fast"] * case.fast_per_round + ["float64", *naive_order]:
-            t, results[name] = timed(methods[name])
+            t, results[name] = timed(methods[name], SETTLER)
             times[name].append(t)
         if peer is not None:
             SETTLER.settle()
-            reply = peer.run(GRID, seed=r)
+            reply = peer.ask(f"run {GRID} {r}")
             if "seconds" in reply:
                 times["loss-landscapes"].append(reply["seconds"])
                 torch_ok &= reply["shape"] == [GRID, GRID] and reply["finite"]
@@ -359,7 +235,7 @@ def bench_case(case: Case, torch_python: str | None, workdir: Path) -> tuple[lis
     ll = best["loss-landscapes"]
     ll_part = (f"loss-landscapes/fast {ll / best['fast']:.2f}x (floor {case.ll_floor:g}x) "
                f"{verdict(ll / best['fast'] >= case.ll_floor)}" if ll else "loss-landscapes/fast n/a")
-    floor = floor.best(machine_floor(case, layer_sizes, X.shape[0]))
+    floor = floor.best(machine_floor(*floor_args))
     floor_text, frac = floor_line(floor, best["fast"])
     lines = [
         f"{label}: fast {ms(best['fast'])} | float64 {ms(best['float64'])} | naive loop "

@@ -32,10 +32,8 @@ import argparse
 import cProfile
 import gc
 import io
-import json
 import os
 import pstats
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,7 +47,8 @@ except ImportError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import lossviz
 
-from _machine import Settler, busy_note, others_busy, warm_allocator  # noqa: E402 (bench/ on sys.path)
+from _common import Peer, case_config, reply, save_case  # noqa: E402 (bench/ on sys.path)
+from _machine import Settler, busy_note, others_busy, warm_allocator  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SETTINGS = [
@@ -64,10 +63,7 @@ LAYOUT_TOL = 1e-9
 
 
 def config(batch_size: int) -> lossviz.RunConfig:
-    return lossviz.RunConfig(dataset="moons", n_samples=1250, test_fraction=0.2, seed=0,
-                             hidden=(16, 16), activation="tanh", loss="cross_entropy",
-                             optimizer="adam", lr=0.01, batch_size=batch_size,
-                             epochs=100_000)  # enough steps that no timed call hits the end
+    return case_config(batch_size=batch_size, epochs=100_000)  # enough steps that no timed call hits the end
 
 
 # ------------------------------------------------------------------ lossviz's process
@@ -81,26 +77,21 @@ def serve() -> int:
     from threadpoolctl import threadpool_info
 
     blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
-    _reply({"ready": True, "threads": max(blas, default=1)})
+    reply({"ready": True, "threads": max(blas, default=1)})
     for line in sys.stdin:
         cmd = line.split()
         if not cmd or cmd[0] == "quit":
             break
         trainer, steps = trainers[int(cmd[1])], int(cmd[2])
         if cmd[0] == "profile":
-            _reply({"text": profile(trainer, steps)})
+            reply({"text": profile(trainer, steps)})
             continue
         gc.collect()
         t0 = time.perf_counter()
         taken = trainer.advance(steps)
         seconds = time.perf_counter() - t0
-        _reply({"seconds": seconds, "taken": taken, "status": trainer.status})
+        reply({"seconds": seconds, "taken": taken, "status": trainer.status})
     return 0
-
-
-def _reply(obj: dict) -> None:
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
 
 
 def profile(trainer: lossviz.Trainer, steps: int, top: int = 14) -> str:
@@ -115,60 +106,13 @@ def profile(trainer: lossviz.Trainer, steps: int, top: int = 14) -> str:
 
 
 # ------------------------------------------------------------------ driving the processes
-class Peer:
-    """A process answering one JSON line per command line (lossviz's ``--serve`` or torch's)."""
-
-    def __init__(self, argv: list[str]) -> None:
-        self.info: dict = {}
-        self._stderr = tempfile.TemporaryFile(mode="w+")
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
-        try:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=self._stderr, text=True, env=env, cwd=HERE)
-        except OSError as exc:
-            self.proc, self.error = None, f"cannot start {argv[0]}: {exc}"
-            return
-        reply = self._read()
-        self.error = None if reply.get("ready") else reply.get("error", "no answer")
-        self.info = reply
-        if self.error:
-            self.close()
-
-    def _read(self) -> dict:
-        line = self.proc.stdout.readline()
-        if not line:
-            self._stderr.seek(0)
-            tail = self._stderr.read().strip().splitlines()[-3:]
-            return {"error": "the process ended: " + (" / ".join(tail) or "no output")}
-        return json.loads(line)
-
-    def ask(self, command: str) -> dict:
-        self.proc.stdin.write(command + "\n")
-        self.proc.stdin.flush()
-        return self._read()
-
-    def close(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                self.proc.stdin.write("quit\n")
-                self.proc.stdin.close()
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._stderr.close()
-
-
 def torch_peers(python: str, npz: Path, threads: int) -> tuple[list[Peer], str | None]:
     """PyTorch with lossviz's thread count, and with its default when that differs."""
     script = str(HERE / "_torch_peer.py")
-    peers = [Peer([python, script, "train", str(npz), str(threads)])]
+    peers = [Peer([python, script, "train", str(npz), str(threads)], cwd=HERE)]
     if peers[0].error:
         return [], peers[0].error
-    default = Peer([python, script, "train", str(npz), "0"])
+    default = Peer([python, script, "train", str(npz), "0"], cwd=HERE)
     if default.error or default.info["threads"] == threads:
         default.close()
     else:
@@ -179,21 +123,20 @@ def torch_peers(python: str, npz: Path, threads: int) -> tuple[list[Peer], str |
 def write_data(path: Path) -> float:
     """The network, weights and data both sides train; returns lossviz's loss at the start."""
     t = lossviz.Trainer(config(0))
-    np.savez(path, params=t.params_init, layer_sizes=np.array(t.net.layer_sizes),
-             activation=np.array(t.config.activation), X=t.data.X_train, y=t.data.y_train,
-             lr=np.array(t.config.lr))
+    save_case(path, t.params_init, t.net.layer_sizes, t.config.activation, t.data.X_train, t.data.y_train,
+              lr=np.array(t.config.lr))
     return t.evaluate().train_loss
 
 
 def timed(peer: Peer, command: str, steps: int) -> float:
     """Steps per second of one timed command, after waiting for a quiet machine."""
     SETTLER.settle()
-    reply = peer.ask(command)
-    if "seconds" not in reply:
-        raise RuntimeError(f"{command!r}: {reply}")
-    if reply.get("taken", steps) != steps:
-        raise RuntimeError(f"{command!r} took {reply['taken']} steps: status {reply['status']!r}")
-    return steps / reply["seconds"]
+    answer = peer.ask(command)
+    if "seconds" not in answer:
+        raise RuntimeError(f"{command!r}: {answer}")
+    if answer.get("taken", steps) != steps:
+        raise RuntimeError(f"{command!r} took {answer['taken']} steps: status {answer['status']!r}")
+    return steps / answer["seconds"]
 
 
 def main(argv=None) -> int:
@@ -211,7 +154,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         npz = Path(tmp) / "training.npz"
         start_loss = write_data(npz)
-        ours = Peer([sys.executable, str(Path(__file__).resolve()), "--serve"])
+        ours = Peer([sys.executable, str(Path(__file__).resolve()), "--serve"], cwd=HERE)
         if ours.error:
             print(f"lossviz's process failed: {ours.error}")
             return 1

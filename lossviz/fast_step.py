@@ -51,7 +51,7 @@ class EpochRows:
 
 
 class CrossEntropyBuffers:
-    """Mean cross-entropy on logits and its gradient, as ``losses._ce_value_and_grad`` computes
+    """Mean cross-entropy on logits and its gradient, as ``cross_entropy.ce_value_and_grad`` computes
     them (max-shifted log-sum-exp, ``(softmax - onehot) / N``), into buffers for ``rows`` rows."""
 
     def __init__(self, rows: int, k: int) -> None:
@@ -76,7 +76,7 @@ class CrossEntropyBuffers:
 
 
 def _fold_columns(ufunc: np.ufunc, z: Array, out: Array) -> None:
-    """``losses._reduce_last`` into ``out`` (rows,): the same folds in the same order."""
+    """``softmax.reduce_last`` into ``out`` (rows,): the same folds in the same order."""
     if z.shape[1] > 16:
         ufunc.reduce(z, axis=1, out=out)
         return

@@ -29,6 +29,10 @@ H u, where H (per sample, K x K) is the second derivative of the (mean) loss wit
 
 ``loss_profile`` draws one sample's loss against the probability of the true class (or the
 residual), for showing why the choice of loss changes how a network learns.
+
+This module is the registry (:data:`LOSSES`, the one place a loss is added) and the checked entry
+points. The losses' own arithmetic lives below it: ``lossviz.residual_losses`` (mse, huber),
+``lossviz.cross_entropy``, and the softmax helpers of ``lossviz.softmax`` they share.
 """
 
 from __future__ import annotations
@@ -39,239 +43,19 @@ from typing import Callable
 import numpy as np
 
 from .checks import integer, number, real_array, short
+from .cross_entropy import (ce_grad, ce_hvp, ce_per_sample, ce_per_sample_grad, ce_value,
+                            ce_value_and_grad, require_classification)
 from .registry import lookup
+from .residual_losses import (huber_curvature, huber_grad, huber_value, mse_curvature, mse_grad,
+                              mse_value, residual_hvp)
+from .residual_losses import residual_loss as _residual_loss  # by this name tests/test_lessons.py imports it
+from .softmax import log_softmax, one_hot, softmax  # noqa: F401 (imported from here by the app and tests)
 
 Array = np.ndarray
 TASKS = ("classification", "regression")
 MAX_PROFILE_POINTS = 10_000  # a profile is a curve on screen: a few hundred points suffice
 MAX_PROFILE_CLASSES = 100
 P_CLIP = 1e-12  # loss_profile keeps p inside [P_CLIP, 1 - P_CLIP]: log p stays finite
-
-
-def _reduce_last(ufunc: np.ufunc, z: Array) -> Array:
-    """ufunc-reduce over the (short) class axis, keeping it as size 1.
-
-    NumPy reduces a short contiguous last axis slowly; folding its K columns with K - 1
-    elementwise calls is several times faster for the loss surface's (points, N, K) arrays.
-    """
-    if z.shape[-1] > 16:
-        return ufunc.reduce(z, axis=-1, keepdims=True)
-    acc = z[..., 0].copy()
-    for k in range(1, z.shape[-1]):
-        ufunc(acc, z[..., k], out=acc)
-    return acc[..., None]
-
-
-def softmax(z: Array) -> Array:
-    """Softmax over the last axis, shifted by the max for stability. Shape preserved."""
-    e = np.exp(z - _reduce_last(np.maximum, z))
-    return e / _reduce_last(np.add, e)
-
-
-def log_softmax(z: Array) -> Array:
-    """log softmax over the last axis, computed stably. Shape preserved."""
-    s = z - _reduce_last(np.maximum, z)
-    return s - np.log(_reduce_last(np.add, np.exp(s)))
-
-
-def one_hot(y: Array, k: int, dtype=np.float64) -> Array:
-    """(N,) int class indices -> (N, K) one-hot matrix."""
-    out = np.zeros((y.shape[0], k), dtype=dtype)
-    out[np.arange(y.shape[0]), y] = 1
-    return out
-
-
-def _softmax_backward(p: Array, grad_p: Array) -> Array:
-    """dL/dz from dL/dp for p = softmax(z): p * (g - sum(g p))."""
-    return p * (grad_p - _reduce_last(np.add, grad_p * p))
-
-
-def _class_planes(out: Array) -> Array:
-    """View of ``out`` (..., N, K) as K planes (K, ..., N): elementwise work on long rows."""
-    return np.moveaxis(out, -1, 0)
-
-
-def _logsumexp_planes(zt: Array) -> tuple[Array, Array]:
-    """log-sum-exp over the K planes of zt (K, ..., N), and the planes' max (..., N)."""
-    m = zt[0].copy()
-    for k in range(1, zt.shape[0]):
-        np.maximum(m, zt[k], out=m)
-    s = np.exp(zt[0] - m)
-    for k in range(1, zt.shape[0]):
-        s += np.exp(zt[k] - m)
-    return np.log(s) + m, m
-
-
-def _residual_planes(out: Array, y: Array, task: str):
-    """Yield residual planes (..., N): softmax(out)_k - [y == k], or out - y for regression."""
-    if task == "regression":
-        yield out[..., 0] - y
-        return
-    zt = _class_planes(out)
-    lse, _ = _logsumexp_planes(zt)
-    for k in range(zt.shape[0]):
-        r = np.exp(zt[k] - lse)
-        r -= y == k
-        yield r
-
-
-def _targets(out: Array, y: Array, task: str) -> tuple[Array, Array]:
-    """Predictions and targets, both shaped like ``out``, for the elementwise gradients."""
-    if task == "classification":
-        return softmax(out), one_hot(y, out.shape[-1], out.dtype)
-    return out, y.reshape(-1, 1).astype(out.dtype, copy=False)
-
-
-# --- elementwise residual losses ---------------------------------------------------------
-
-def _mse_value(r: Array, delta: float) -> Array:
-    return r * r
-
-
-def _mse_grad(r: Array, delta: float) -> Array:
-    return 2 * r
-
-
-def _huber_value(r: Array, delta: float) -> Array:
-    a = np.abs(r)
-    return np.where(a <= delta, 0.5 * r * r, delta * (a - 0.5 * delta))
-
-
-def _huber_grad(r: Array, delta: float) -> Array:
-    return np.clip(r, -delta, delta)
-
-
-# second derivatives of the elementwise losses (Huber: 1 inside [-delta, delta], 0 outside)
-def _mse_curvature(r: Array, delta: float) -> Array:
-    return np.full_like(r, 2.0)
-
-
-def _huber_curvature(r: Array, delta: float) -> Array:
-    return (np.abs(r) <= delta).astype(r.dtype)
-
-
-def _residual_hvp(grad: Callable, curvature: Callable):
-    """H u for a mean-of-elementwise loss: (..., N, K), ``u`` broadcast against ``out``.
-
-    Regression: curvature(r) u / (N K). Classification, p = softmax(out): with g = grad(p - t)
-    / (N K) the gradient is J^T g = p (g - <g, p>) and J u = p (u - <u, p>), so its derivative
-    along u is Ju (g - <g, p>) + p (g' - <g', p> - <g, Ju>), g' = curvature(p - t) Ju / (N K).
-    """
-
-    def out_hvp(out: Array, y: Array, task: str, delta: float, u: Array) -> Array:
-        pred, target = _targets(out, y, task)
-        r, scale = pred - target, out.shape[-2] * out.shape[-1]
-        if task == "regression":
-            return curvature(r, delta) * u / scale
-        ju = _softmax_backward(pred, u)
-        g = grad(r, delta) / scale
-        dg = curvature(r, delta) * ju / scale
-        return ju * (g - _reduce_last(np.add, g * pred)) + _softmax_backward(pred, dg) \
-            - pred * _reduce_last(np.add, g * ju)
-
-    return out_hvp
-
-
-def _residual_loss(value: Callable, grad: Callable):
-    """Build (value, gradient, per-sample value, per-sample gradient) of a mean-of-elementwise
-    loss on predictions (softmax or linear); the four share two helpers, so they cannot drift."""
-
-    def row_sums(out: Array, y: Array, task: str, delta: float) -> Array:
-        """(..., N): each sample's loss summed over its K elements."""
-        return sum(value(r, delta) for r in _residual_planes(out, y, task))
-
-    def scaled_grad(out: Array, y: Array, task: str, delta: float, scale: int) -> Array:
-        """(..., N, K): d row_sums / d(out), divided by ``scale``."""
-        pred, target = _targets(out, y, task)
-        g = grad(pred - target, delta) / scale
-        return _softmax_backward(pred, g) if task == "classification" else g
-
-    def loss_value(out: Array, y: Array, task: str, delta: float) -> Array:
-        return row_sums(out, y, task, delta).mean(axis=-1) / out.shape[-1]
-
-    def loss_grad(out: Array, y: Array, task: str, delta: float) -> Array:
-        return scaled_grad(out, y, task, delta, out.shape[-2] * out.shape[-1])
-
-    def per_sample(out: Array, y: Array, task: str, delta: float) -> Array:
-        return row_sums(out, y, task, delta) / out.shape[-1]
-
-    def per_sample_grad(out: Array, y: Array, task: str, delta: float) -> Array:
-        return scaled_grad(out, y, task, delta, out.shape[-1])
-
-    return loss_value, loss_grad, per_sample, per_sample_grad
-
-
-# --- cross-entropy on logits, with label smoothing eps (passed as ``delta``) ------------------
-
-def _ce_per_sample(out: Array, y: Array, task: str, delta: float) -> Array:
-    """(..., N): -sum_k t_k log softmax(out)_k of each sample, t = (1 - eps) onehot + eps / K.
-
-    As lse(z) - (1 - eps) z_y - eps mean_k z_k: t sums to 1, so the lse term is counted once.
-    """
-    _require_classification(task, delta)
-    zt = _class_planes(out)
-    nll, _ = _logsumexp_planes(zt)
-    for k in range(zt.shape[0]):
-        nll -= np.where(y == k, (1.0 - delta) * zt[k] if delta else zt[k], 0.0)
-    if delta:
-        nll -= delta * sum(zt[k] for k in range(zt.shape[0])) / zt.shape[0]
-    return nll
-
-
-def _ce_per_sample_grad(out: Array, y: Array, task: str, delta: float) -> Array:
-    """(..., N, K): softmax(out) - t, each sample's own gradient."""
-    _require_classification(task, delta)
-    g = softmax(out)
-    if delta:
-        g -= delta / out.shape[-1]
-    g[..., np.arange(y.shape[0]), y] -= 1 - delta  # exact for softmax + cross-entropy only
-    return g
-
-
-def _ce_value(out: Array, y: Array, task: str, delta: float) -> Array:
-    return _ce_per_sample(out, y, task, delta).mean(axis=-1)
-
-
-def _ce_grad(out: Array, y: Array, task: str, delta: float) -> Array:
-    return _ce_per_sample_grad(out, y, task, delta) / out.shape[-2]
-
-
-def _ce_value_and_grad(out: Array, y: Array, task: str, delta: float) -> tuple[float, Array]:
-    """Value and dL/d(out) of cross-entropy for one output (N, K), sharing the softmax."""
-    _require_classification(task, delta)
-    n, k, rows = out.shape[0], out.shape[1], np.arange(out.shape[0])
-    s = out - _reduce_last(np.maximum, out)
-    e = np.exp(s)
-    total = _reduce_last(np.add, e)
-    nll = np.log(total[:, 0]) - s[rows, y]
-    if delta:  # the smoothed part: eps (lse - mean_k z_k), shift-free as s is
-        nll += delta * (s[rows, y] - s.mean(axis=1))
-    value = float(nll.mean())
-    g = e / total
-    if delta:
-        g -= delta / k
-    g[rows, y] -= 1 - delta  # exact for softmax + cross-entropy only
-    g /= n
-    return value, g
-
-
-def _ce_hvp(out: Array, y: Array, task: str, delta: float, u: Array) -> Array:
-    """(diag(p) - p p^T) u / N, p = softmax(out): the derivative of (p - t) / N along u (the
-    targets t, smoothed or not, are constants)."""
-    _require_classification(task, delta)
-    return _softmax_backward(softmax(out), u) / out.shape[-2]
-
-
-def _require_classification(task: str, eps: float = 0.0) -> None:
-    if not 0 <= eps < 1:  # a Huber delta passed on by mistake (1.0 by default) is loud, not a silent eps
-        raise ValueError(f"cross-entropy's label smoothing must be in [0, 1), got {eps!r}: pass "
-                         "the loss's own hyper-parameter (RunConfig.loss_hyper), not huber_delta")
-    if task != "classification":
-        raise ValueError(
-            "loss 'cross_entropy' is not defined for the regression task (it needs class labels); "
-            "use mse or huber for regression data"
-        )
-
 
 @dataclass(frozen=True)
 class Loss:
@@ -317,8 +101,8 @@ class Loss:
         return float(self.value(out, y, task, delta)), self.grad(out, y, task, delta)
 
 
-_mse = _residual_loss(_mse_value, _mse_grad)
-_huber = _residual_loss(_huber_value, _huber_grad)
+_mse = _residual_loss(mse_value, mse_grad)
+_huber = _residual_loss(huber_value, huber_grad)
 
 LOSSES: dict[str, Loss] = {
     l.name: l
@@ -327,20 +111,20 @@ LOSSES: dict[str, Loss] = {
              "Average squared distance to the target; on class probabilities its gradient "
              "fades when the network is confidently wrong.",
              r"\frac{1}{NK}\sum (\hat y - y)^2", *_mse, shift_invariant=True,
-             out_hvp=_residual_hvp(_mse_grad, _mse_curvature)),
+             out_hvp=residual_hvp(mse_grad, mse_curvature)),
         Loss("cross_entropy", "Cross-entropy",
              "Minus the log of the probability given to the right class: punishes confident "
              "mistakes hard. Label smoothing ε aims at 1 − ε + ε/K, not 1. Classification only.",
              r"-\frac{1}{N}\sum_n \sum_k t_{nk} \log \mathrm{softmax}(z_n)_k,\ "
-             r"t = (1-\varepsilon)\,\mathrm{onehot}(y) + \varepsilon/K", _ce_value, _ce_grad,
-             _ce_per_sample, _ce_per_sample_grad, shift_invariant=True,
-             tasks=("classification",), fused=_ce_value_and_grad, out_hvp=_ce_hvp,
+             r"t = (1-\varepsilon)\,\mathrm{onehot}(y) + \varepsilon/K", ce_value, ce_grad,
+             ce_per_sample, ce_per_sample_grad, shift_invariant=True,
+             tasks=("classification",), fused=ce_value_and_grad, out_hvp=ce_hvp,
              hyper="label_smoothing"),
         Loss("huber", "Huber",
              "Squared error for small residuals, absolute error beyond delta: robust to outliers.",
              r"\frac{1}{NK}\sum \begin{cases}\tfrac12 r^2 & |r|\le\delta\\ "
              r"\delta(|r|-\tfrac12\delta) & \text{else}\end{cases}", *_huber,
-             shift_invariant=True, out_hvp=_residual_hvp(_huber_grad, _huber_curvature),
+             shift_invariant=True, out_hvp=residual_hvp(huber_grad, huber_curvature),
              hyper="huber_delta"),
     ]
 }
@@ -353,7 +137,7 @@ def get_loss(name: str, task: str | None = None) -> Loss:
         if not isinstance(task, str) or task not in TASKS:
             raise ValueError(f"unknown task {task!r}; choose one of: {', '.join(TASKS)}")
         if task not in loss.tasks:
-            _require_classification(task)
+            require_classification(task)
     return loss
 
 

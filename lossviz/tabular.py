@@ -3,7 +3,7 @@
 ``read_csv(bytes)`` parses a table (a header row naming the columns, then one row per sample;
 the label is the last column unless named) and refuses anything it cannot learn from with a
 message naming the row or column. ``dataset_from_table`` splits and standardizes it into the
-same :class:`~lossviz.datasets.Dataset` the registry's sets are. A table is known by a hash of
+same :class:`~lossviz.split.Dataset` the registry's sets are. A table is known by a hash of
 its bytes: ``RunConfig(dataset="csv:<hash>")`` names it, and the data itself comes with the
 call (``Trainer(config, data=...)``), since no registry holds it.
 """
@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .datasets import TEST_FRACTION_RANGE, Dataset, build_dataset, check_int, check_number, split_rows
+from .split import TEST_FRACTION_RANGE, Dataset, build_dataset, check_int, check_number, split_rows
 
 MAX_BYTES = 5 * 2 ** 20
 MAX_ROWS = 20_000
