@@ -413,10 +413,11 @@ def _view_callbacks(app, services: Services, first_page: FirstPage) -> None:
 
 
 def _register_panels(app, services: Services) -> None:
-    from .panels import curvature_page, export_page, inspect, lesson_page, link_page, surfaces_page, upload_page, \
-        why_loss_page
+    from .panels import best_rate_page, curvature_page, export_page, inspect, lesson_page, link_page, surfaces_page, \
+        upload_page, why_loss_page
 
     lesson_page.register(app, services)
+    best_rate_page.register(app, services)
     link_page.register(app)
     why_loss_page.register(app, services)
     inspect.register(app, services)

@@ -142,6 +142,11 @@ BOX_FORKS = "box-forks"  # forked runs and the barrier between them (app/panels/
 FORKS_BUTTON = "button-forks"
 FORKS_NOTE = "text-forks-note"
 GRAPH_FORKS = "graph-forks"
+BOX_BEST_RATE = "box-best-rate"  # compare mode: each run at its best learning rate (app/panels/best_rate_page.py)
+BEST_RATE_BUTTON = "button-best-rate"
+BEST_RATE_NOTE = "text-best-rate-note"
+GRAPH_BEST_RATES = "graph-best-rates"
+GRAPH_BEST_CURVES = "graph-best-curves"
 
 # Surfaces panel (app/panels/surfaces_page.py).
 BOX_SURFACES = "box-surfaces"

@@ -15,7 +15,8 @@ from dash import dcc, html
 from . import figures, ids
 from .first_page import default_token
 from .compare import COMPARE_FIELDS, field_options
-from .panels import curvature_page, export_page, lesson_page, link_page, surfaces_page, upload_page, why_loss_page
+from .panels import best_rate_page, curvature_page, export_page, lesson_page, link_page, surfaces_page, upload_page, \
+    why_loss_page
 from .state import BY_KEY, GRID_MAX, GRID_MIN
 from .store import new_secret
 from .views import NORMALIZATIONS, PLANES, SURFACES
@@ -253,5 +254,5 @@ def serve_layout(new_session: Callable[[], str] = new_secret):
                                             surfaces_page.layout()],
                                            className="stage"),
                      html.Div(id=ids.LANDSCAPE_NOTE, className="note landscape-note"),
-                     export_page.layout()], className="main")
+                     best_rate_page.layout(), export_page.layout()], className="main")
     return html.Div([_sidebar(), main] + _stores(first, new_session()), id=ids.APP, className="app")

@@ -52,11 +52,22 @@ def test_the_result_is_the_engines_sweep_as_json(result):
 def test_the_rate_figure_marks_each_best_rate(result):
     fig = br.rate_figure(result)
     assert len(fig["data"]) == 4 and fig["layout"]["xaxis"]["type"] == "log"
-    assert br.RATES_TITLE in json.dumps(fig["layout"]["title"])
-    for i, run in enumerate(result["runs"]):
+    a, b = lossviz.compare_lr_sweep(SMALL, "loss", "mse", result["rates"])
+    for i, (run, sweep) in enumerate(zip(result["runs"], (a, b))):
         line, marks = fig["data"][2 * i], fig["data"][2 * i + 1]
         assert line["x"] == result["rates"] and line["name"].startswith("AB"[i])
         assert marks["x"][0] == run["best_rate"] and marks["marker"]["symbol"][0] == "star"
+        # cross-entropy and squared error are in different units: the figure draws accuracy
+        assert np.allclose(line["y"], sweep.metric[:, -1])
+    assert "accuracy" in fig["layout"]["yaxis"]["title"]["text"] and "type" not in fig["layout"]["yaxis"]
+
+
+def test_one_loss_for_both_runs_is_drawn_as_the_loss():
+    same = dict(br.run_sweep(SMALL, br.sweep_plan(SMALL, {"vary": "activation", "value": "relu"})))
+    fig = br.rate_figure(same)
+    assert br.RATES_TITLE in json.dumps(fig["layout"]["title"]) and fig["layout"]["yaxis"]["type"] == "log"
+    assert fig["data"][0]["y"] == same["runs"][0]["final_loss"]
+    assert br.best_curves_figure(same)["data"][0]["y"] == same["runs"][0]["loss"]
 
 
 def test_a_diverged_rate_is_a_cross_along_the_top():
@@ -74,7 +85,7 @@ def test_the_curves_figure_shows_each_run_at_its_own_best_rate(result):
     fig = br.best_curves_figure(result)
     assert [t["x"] for t in fig["data"]] == [result["steps"]] * 2
     for trace, run in zip(fig["data"], result["runs"]):
-        assert f"lr {run['best_rate']:g}" in trace["name"] and trace["y"] == run["loss"]
+        assert f"lr {run['best_rate']:g}" in trace["name"] and trace["y"] == run["metric"]  # shared measure
 
 
 def test_the_summary_names_each_best_rate_and_when_it_reached_the_target(result):

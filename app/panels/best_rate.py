@@ -98,10 +98,17 @@ def run_sweep(config: RunConfig, plan: dict, progress: Callable[[int, int], None
                      "final_loss": [float(v) if math.isfinite(v) else None for v in sweep.final_loss],
                      "status": list(sweep.status), "best": i, "best_rate": sweep.best_rate,
                      "loss": _json(sweep.loss[i]), "metric": _json(sweep.metric[i]),
+                     "final_metric_by_rate": _json(sweep.metric[:, -1]),
                      "final_metric": float(sweep.metric[i, -1]), "test_metric": float(sweep.test_metric[i])})
     task = lossviz.Trainer(config, data=data).data.task
     return {"rates": [float(r) for r in a.rates], "steps": [int(s) for s in a.steps], "runs": runs,
-            "metric": metric_name(task)}
+            "metric": metric_name(task), "vary": plan["vary"]}
+
+
+def shared_measure(result: dict) -> bool:
+    """True when A and B train different losses: their loss values are in different units, so
+    the figures draw the measure they share (accuracy or R²) instead."""
+    return result.get("vary") == "loss"
 
 
 def _json(values: np.ndarray) -> list:
@@ -109,42 +116,49 @@ def _json(values: np.ndarray) -> list:
 
 
 def rate_figure(result: dict) -> Figure:
-    """Each run's final training loss against the learning rate (log-log), its best rate a large
-    marker, a diverged rate a cross along the top. Trace 2i is run i's line, 2i + 1 its marks."""
-    rates, data = result["rates"], []
-    finite = [v for r in result["runs"] for v in r["final_loss"] if v is not None]
+    """Each run's final training loss against the learning rate (log-log), its best rate (the
+    lowest final loss of its own) a large marker, a diverged rate a cross along the top; when A
+    and B train different losses, their final training metric instead (shared_measure), crosses
+    along the bottom. Trace 2i is run i's line, 2i + 1 its marks."""
+    rates, data, shared = result["rates"], [], shared_measure(result)
+    key = "final_metric_by_rate" if shared else "final_loss"
+    finite = [v for r in result["runs"] for v in r[key] if v is not None]
     if not finite:
         return message_figure("Every learning rate of the sweep diverged: lower the page's rate.", RATES_TITLE)
-    top = max(finite) * 3
+    top = (min(0.0, min(finite)) if shared else max(finite) * 3)  # where a diverged rate's cross goes
+    what = f"final training {result['metric']}" if shared else "final training loss"
     for i, run in enumerate(result["runs"]):
         name = f"{'AB'[i]}: {run['label']}"
-        data.append({"type": "scatter", "mode": "lines+markers", "x": rates, "y": run["final_loss"], "name": name,
+        data.append({"type": "scatter", "mode": "lines+markers", "x": rates, "y": run[key], "name": name,
                      "line": {"color": RUN_COLOURS[i], "dash": RUN_DASHES[i]}, "marker": {"size": 6},
-                     "hovertemplate": "lr %{x:g}: final loss %{y:.3g}<extra>" + name + "</extra>"})
+                     "hovertemplate": "lr %{x:g}: " + what + " %{y:.3g}<extra>" + name + "</extra>"})
         best = run["best"]
         crosses = [k for k, s in enumerate(run["status"]) if s == "diverged"]
         data.append({"type": "scatter", "mode": "markers", "showlegend": False,
                      "x": [rates[best]] + [rates[k] for k in crosses],
-                     "y": [run["final_loss"][best]] + [top] * len(crosses),
+                     "y": [run[key][best]] + [top] * len(crosses),
                      "marker": {"color": RUN_COLOURS[i], "size": [14] + [10] * len(crosses),
                                 "symbol": ["star"] + ["x"] * len(crosses)},
                      "hovertemplate": [f"best rate {rates[best]:g}"] + ["diverged"] * len(crosses)})
-    return _with_look(data, RATES_TITLE, xaxis={"type": "log", "title": {"text": "learning rate"}},
-                      yaxis={"type": "log", "title": {"text": "final training loss"}},
+    yaxis = {"title": {"text": what}, **({} if shared else {"type": "log"})}
+    title = f"Final training {result['metric']} by rate (★ best)" if shared else RATES_TITLE
+    return _with_look(data, title, xaxis={"type": "log", "title": {"text": "learning rate"}}, yaxis=yaxis,
                       legend={"orientation": "h", "y": -0.25})
 
 
 def best_curves_figure(result: dict) -> Figure:
     """Each run's training loss along the run at its own best rate, A and B on shared axes: how
-    fast each gets there when each is tuned. Trace i is run i."""
-    data = []
+    fast each gets there when each is tuned (their training metric when A and B train different
+    losses: shared_measure). Trace i is run i."""
+    data, shared = [], shared_measure(result)
+    key, what = ("metric", f"training {result['metric']}") if shared else ("loss", "training loss")
     for i, run in enumerate(result["runs"]):
         name = f"{'AB'[i]}: {run['label']}, lr {run['best_rate']:g}"
-        data.append({"type": "scatter", "mode": "lines", "x": result["steps"], "y": run["loss"], "name": name,
+        data.append({"type": "scatter", "mode": "lines", "x": result["steps"], "y": run[key], "name": name,
                      "line": {"color": RUN_COLOURS[i], "dash": RUN_DASHES[i]},
-                     "hovertemplate": "step %{x}: loss %{y:.3g}<extra>" + name + "</extra>"})
+                     "hovertemplate": "step %{x}: " + what + " %{y:.3g}<extra>" + name + "</extra>"})
     return _with_look(data, CURVES_TITLE, xaxis={"title": {"text": "step"}},
-                      yaxis={"type": "log", "title": {"text": "training loss"}},
+                      yaxis={"title": {"text": what}, **({} if shared else {"type": "log"})},
                       legend={"orientation": "h", "y": -0.25})
 
 
@@ -157,6 +171,9 @@ def summary(result: dict, target: float | None = None) -> str:
         words = (f"{'AB'[i]} ({run['label']}): best rate {run['best_rate']:g} of "
                  f"{', '.join(f'{r:g}' for r in result['rates'])}; training {result['metric']} "
                  f"{show(run['final_metric'])}, test {show(run['test_metric'])}")
+        if run["best"] in (0, len(result["rates"]) - 1):
+            words += (f"; its best is the sweep's {'lowest' if run['best'] == 0 else 'highest'} rate, "
+                      f"so a rate {'below' if run['best'] == 0 else 'above'} it may do better still")
         if target is not None:
             hits = [s for s, m in zip(result["steps"], run["metric"]) if m is not None and m >= target]
             words += f"; {show(target)} at step {hits[0]}" if hits else f"; never {show(target)}"
