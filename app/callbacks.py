@@ -28,7 +28,7 @@ from .drawing_compare import draw_compare
 from .exports import Page
 from .panels.lesson_page import fresh_note
 from .views import NORMALIZATIONS, PLANES, SURFACES
-from .layout import LR_MAX_EXP, LR_MIN_EXP, PLANES_COMPARE, PLANES_SINGLE, VIEW_MS
+from .layout import LR_MAX_EXP, LR_MIN_EXP, PLANES_COMPARE, PLANES_SINGLE, VIEW_MS, range_title
 from . import caps
 from .compare import COMPARE_FIELDS, parse_compare, suggestion
 from .messages import guarded
@@ -198,6 +198,11 @@ def _compare_callbacks(app) -> None:
         """function(plane) { return plane === 'random' ? {} : {display: 'none'}; }""",
         Output(ids.BOX_NORMALIZATION, "style"), Input(ids.DIRECTIONS, "value"))
 
+    @app.callback(Output(ids.RANGE, "disabled"), Output(ids.RANGE_BOX, "title"), Input(ids.COMPARE, "value"))
+    def range_box(on):
+        """Compare mode's planes are framed on both runs' paths: the Range box is off there."""
+        return bool(on), range_title(bool(on))
+
     @app.callback(Output(ids.DIRECTIONS, "options"), Output(ids.DIRECTIONS, "value"), Input(ids.COMPARE, "value"),
                   Input(ids.STORE_COMPARE, "data"), State(ids.STORE_LESSON, "data"), State(ids.DIRECTIONS, "value"),
                   prevent_initial_call=True)
@@ -209,8 +214,9 @@ def _compare_callbacks(app) -> None:
         options, value = (PLANES_COMPARE, "compare") if on else (PLANES_SINGLE, "random")
         if ctx.triggered_id == ids.STORE_COMPARE:
             value = no_update  # new settings keep the plane chosen
-        if isinstance(lesson_note, dict) and fresh_note(lesson_note, "plane", lesson_note.get("plane")):
-            value = no_update  # a lesson just chose the plane
+        if isinstance(lesson_note, dict) and lesson_note.get("plane") is not None \
+                and fresh_note(lesson_note, "plane", lesson_note["plane"]):
+            value = no_update  # a lesson or a link just chose the plane (a link without plane= did not)
         if two_shapes:
             options = [dict(o, disabled=True) if o["value"] != "random" else o for o in PLANES_COMPARE]
             value = "random" if shown != "random" else no_update

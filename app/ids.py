@@ -45,6 +45,7 @@ SPEED = "radio-speed"
 # View options (never recompute a surface).
 GRID = "slider-grid"
 RANGE = "input-range"
+RANGE_BOX = "box-range"  # the Range box and its tooltip (off in compare mode)
 LOG_Z = "checklist-log-z"
 DISPLAY = "radio-display"
 DIRECTIONS = "radio-directions"

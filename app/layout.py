@@ -140,7 +140,7 @@ def _view_bar():
         html.Span("Range ±", title="How far from the weights the plane reaches, in direction units", className="vlabel"),
         html.Div(dcc.Input(id=ids.RANGE, type="text", value=str(VIEW_DEFAULTS["span"]), debounce=True,
                            className="ctl-input range", inputMode="decimal"),
-                 title=f"How far from the weights the plane reaches, in direction units ({BY_KEY['range'].allowed})"),
+                 id=ids.RANGE_BOX, title=range_title(False)),
         html.Div(dcc.Checklist(id=ids.LOG_Z, options=[{"label": "log z", "value": "log"}], value=[],
                                className="check", inline=True),
                  title="Colour and height by log10 of the loss: shows detail near the minimum"),
@@ -210,6 +210,13 @@ def _plots():
                                                             "Between A and B")),
                     id=ids.BOX_LINE, className="plot", style=hidden)
     return html.Div([contour, contour_b, surface, line, curves, data, data_b], id=ids.PLOTS, className="plots")
+
+
+def range_title(compare: bool) -> str:
+    """The Range box's tooltip; compare mode frames its planes on both runs, so the box is off."""
+    if compare:
+        return "Compare mode frames the plane on both runs' paths (the Range box applies to one run)"
+    return f"How far from the weights the plane reaches, in direction units ({BY_KEY['range'].allowed})"
 
 
 def clocks() -> dict:

@@ -71,6 +71,24 @@ def test_a_bad_value_falls_back_to_its_default_naming_the_key(open_link):
     assert_clean(log)
 
 
+def test_a_compare_link_without_a_plane_opens_on_the_a_b_plane(open_link):
+    """As turning compare mode on does; the Range box (which compare mode's planes do not use:
+    they are framed on both runs) is off and says why. A link that names a plane keeps it."""
+    page, log = open_link("?compare=loss&b=mse")
+    page.wait_for_function("() => { const i = document.querySelector('#radio-directions input:checked');"
+                           " return i && i.value === 'compare'; }", timeout=15_000)
+    assert page.locator("#input-range").is_disabled()
+    assert "both runs" in page.locator("#box-range").get_attribute("title")
+    page.get_by_label("Compare two runs (A and B)").uncheck()
+    page.wait_for_function("() => !document.getElementById('input-range').disabled", timeout=10_000)
+    assert_clean(log)
+    page, log = open_link("?compare=loss&b=mse&plane=pca")
+    page.wait_for_function("() => { const i = document.querySelector('#radio-directions input:checked');"
+                           " return i && i.value === 'pca'; }", timeout=15_000)
+    page.wait_for_timeout(1500)  # and it stays there
+    assert page.locator("#radio-directions input:checked").get_attribute("value") == "pca"
+
+
 def test_presentation_mode_and_its_keys(open_link):
     page, log = open_link("?present=1&lesson=cross-entropy-vs-mse")
     page.wait_for_function("() => document.body.classList.contains('present')", timeout=15_000)
