@@ -108,12 +108,10 @@ CLOCK_VIEW = "clock-view"
 STORE_CLOCKS = "store-clocks"
 INTERVAL_TRAIN = "interval-train"
 INTERVAL_VIEW = "interval-view"
-# A view tick goes only to the view on screen (the plots or one panel): hidden views ask nothing.
+# A view tick goes only to the view on screen (the plots or one panel; app.layout.VIEW_TICKS).
 INTERVAL_VIEW_WHY = "interval-view-why"
 INTERVAL_VIEW_CURVATURE = "interval-view-curvature"
 INTERVAL_VIEW_SURFACES = "interval-view-surfaces"
-VIEW_TICKS = {"plots": INTERVAL_VIEW, "why": INTERVAL_VIEW_WHY, "curvature": INTERVAL_VIEW_CURVATURE,
-              "surfaces": INTERVAL_VIEW_SURFACES}  # radio-page-view value -> its tick
 STORE_CONFIG = "store-config"
 STORE_RUN = "store-run"
 STORE_STREAM = "store-stream"

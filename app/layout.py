@@ -71,7 +71,8 @@ def _lr_row():
     slider = dcc.Slider(id=ids.LR_SLIDER, min=LR_MIN_EXP, max=LR_MAX_EXP, step=0.05,
                         value=math.log10(c.default), included=False,
                         marks={e: f"1e{e}" for e in range(LR_MIN_EXP, LR_MAX_EXP + 1)},
-                        tooltip={"placement": "bottom", "always_visible": False})
+                        tooltip={"placement": "bottom", "always_visible": False},
+                        allow_direct_input=False)  # the box beside it is the learning rate itself
     return html.Div([_row(c.label, c.hint, _widget(c)), html.Div(slider, className="lr-slider",
                                                                         title="Learning rate on a log scale")])
 
@@ -135,6 +136,7 @@ def _view_bar():
     return html.Div([
         html.Span("Grid", title="Points per axis of the surface (more is finer and slower)", className="vlabel"),
         html.Div(dcc.Slider(id=ids.GRID, min=GRID_MIN, max=GRID_MAX, step=10, value=VIEW_DEFAULTS["grid"],
+                            allow_direct_input=False,
                             marks={v: str(v) for v in range(GRID_MIN, GRID_MAX + 1, 30)}), className="grid-slider",
                  title="Points per axis of the surface"),
         html.Span("Range ±", title="How far from the weights the plane reaches, in direction units", className="vlabel"),
@@ -212,6 +214,11 @@ def _plots():
     return html.Div([contour, contour_b, surface, line, curves, data, data_b], id=ids.PLOTS, className="plots")
 
 
+# The view clock's tick per page view (radio-page-view's values): a hidden view is sent none.
+VIEW_TICKS = {"plots": ids.INTERVAL_VIEW, "why": ids.INTERVAL_VIEW_WHY, "curvature": ids.INTERVAL_VIEW_CURVATURE,
+              "surfaces": ids.INTERVAL_VIEW_SURFACES}
+
+
 def range_title(compare: bool) -> str:
     """The Range box's tooltip; compare mode frames its planes on both runs, so the box is off."""
     if compare:
@@ -223,8 +230,8 @@ def clocks() -> dict:
     """What the page's timer (assets/lossviz.js) reads: each clock's period (ms) and the ticks it
     feeds; the view clock's tick is the one of the view on screen (``view``: the radio's id)."""
     return {ids.CLOCK_TRAIN: {"ms": TICK_MS, "ticks": [ids.INTERVAL_TRAIN]},
-            ids.CLOCK_VIEW: {"ms": VIEW_MS, "ticks": list(ids.VIEW_TICKS.values()),
-                             "views": list(ids.VIEW_TICKS), "view": ids.PAGE_VIEW}}
+            ids.CLOCK_VIEW: {"ms": VIEW_MS, "ticks": list(VIEW_TICKS.values()),
+                             "views": list(VIEW_TICKS), "view": ids.PAGE_VIEW}}
 
 
 def _stores(first: str | None, session: str):
@@ -239,7 +246,7 @@ def _stores(first: str | None, session: str):
             dcc.Interval(id=ids.CLOCK_VIEW, interval=VIEW_MS, disabled=True, max_intervals=0),
             dcc.Store(id=ids.STORE_CLOCKS, data=clocks()),
             dcc.Interval(id=ids.INTERVAL_TRAIN, disabled=True),  # ticked by the page's timer only
-            *[dcc.Interval(id=tick, disabled=True) for tick in ids.VIEW_TICKS.values()]]
+            *[dcc.Interval(id=tick, disabled=True) for tick in VIEW_TICKS.values()]]
 
 
 def _plain_open() -> bool:

@@ -12,6 +12,7 @@ import json
 import pytest
 
 from app import ids
+from app.layout import VIEW_TICKS
 from test_browser import button, snap, wait_for
 
 pytestmark = pytest.mark.browser
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 def _tick_counter(page) -> dict[str, int]:
     """Counts, per tick id, the callback requests a tick of it sent (live, filled as they go)."""
-    sent = {tick: 0 for tick in (ids.INTERVAL_TRAIN, *ids.VIEW_TICKS.values())}
+    sent = {tick: 0 for tick in (ids.INTERVAL_TRAIN, *VIEW_TICKS.values())}
 
     def on_request(req):
         if "_dash-update-component" not in req.url or not req.post_data:
@@ -91,6 +92,6 @@ def test_clocks_are_read_by_the_page_timer_not_dash():
     walk(layout)
     assert found[ids.CLOCK_TRAIN].max_intervals == 0 and found[ids.CLOCK_VIEW].max_intervals == 0
     assert found[ids.STORE_CLOCKS].data == clocks()
-    assert set(clocks()[ids.CLOCK_VIEW]["views"]) == set(ids.VIEW_TICKS)
+    assert set(clocks()[ids.CLOCK_VIEW]["views"]) == set(VIEW_TICKS)
     script = (Path(__file__).resolve().parents[1] / "assets" / "lossviz.js").read_text()
     assert f'"{ids.STORE_CLOCKS}"' in script  # the id the timer reads is the layout's
