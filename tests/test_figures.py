@@ -1,4 +1,4 @@
-"""Tests for app.figures: pure builders from arrays to plain-dict figures (traces, axes, scales, text).
+"""Tests for app.views.figures: pure builders from arrays to plain-dict figures (traces, axes, scales, text).
 
 Plotly itself is the reference: its validators accept every figure, its "plotly_white" template
 and its make_subplots layout are what the dicts copy.
@@ -17,7 +17,7 @@ import pytest
 from plotly.colors import get_colorscale
 from plotly.subplots import make_subplots
 
-from app import figures
+from app.views import figures
 
 ALPHAS = np.array([-1.0, 0.0, 1.0])
 BETAS = np.array([-2.0, -1.0, 1.0, 2.0])
@@ -396,7 +396,7 @@ def test_figures_share_no_mutable_parts():
 
 
 def test_figures_module_loads_no_dash():
-    code = "import sys, app.figures; bad = {'dash', 'flask'} & set(sys.modules); assert not bad, bad"
+    code = "import sys, app.views.figures; bad = {'dash', 'flask'} & set(sys.modules); assert not bad, bad"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
 
 
