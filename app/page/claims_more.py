@@ -1,20 +1,24 @@
-"""More claim kinds for the lessons (issue 18.5), registered into ``app.page.lessons.CLAIMS``.
+"""More claim kinds for the lessons (issue 18.5), joined to the first ones in
+``app.page.lessons.CLAIMS``.
 
-Each kind is a ``ClaimKind`` as in :mod:`app.page.lessons`: the parameters it takes, what it says in
-words, and how the engine measures it. ``app.page.lessons`` imports this module at its end, so a lesson
+Each kind is a ``ClaimKind`` as in :mod:`app.page.claims`: the parameters it takes, what it says in
+words, and how the engine measures it. ``app.page.lessons`` puts them in its registry, so a lesson
 file can name these kinds like the others. Pure Python and NumPy: no dash.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
 from lossviz import Experiment, RunConfig
 
-from .lessons import CLAIMS, RUN, REQUIRED, ClaimKind, Compare, Evidence, Lesson, _finish, _number
+from .claims import RUN, REQUIRED, ClaimKind, Evidence, _finish, _number
+
+if TYPE_CHECKING:
+    from .lessons import Compare, Lesson
 
 
 def _gradient_descent(config: RunConfig) -> str:
@@ -160,4 +164,3 @@ MORE_CLAIMS: dict[str, ClaimKind] = {k.name: k for k in [
               "leaves every output and the loss unchanged (to 1e-9) and multiplies λmax by {factor:g} or more",
               _not_invariant, two_runs=False, fits=_homogeneous),
 ]}
-CLAIMS.update(MORE_CLAIMS)
