@@ -16,7 +16,7 @@ import numpy as np
 from dash import Patch, no_update
 from dash.exceptions import PreventUpdate
 
-from . import figures
+from . import data_figures, figures, landscape_figures
 from ..runs.run import RunView
 from ..runs.services import Services
 from .compute import data_view, landscape
@@ -192,9 +192,9 @@ def contour_of(view: dict, log_z: bool, same_shape: bool, revision: str):
     args = (view["alphas"], view["betas"], view["z"], view["path"])
     metric, offplane = view.get("metric"), view.get("offplane")
     if same_shape:
-        return _as_patch(figures.contour_updates(*args, log_z=log_z, metric=metric, offplane=offplane))
+        return _as_patch(landscape_figures.contour_updates(*args, log_z=log_z, metric=metric, offplane=offplane))
     title = "Loss around the weights" + PLANE_TITLES.get(view["mode"], "")
-    return fresh_axes(figures.contour_figure(*args, log_z=log_z, title=title, metric=metric,
+    return fresh_axes(landscape_figures.contour_figure(*args, log_z=log_z, title=title, metric=metric,
                                               metric_label=view.get("metric_label", "accuracy"),
                                               z_label=view.get("z_label", "loss"), offplane=offplane), revision)
 
@@ -206,8 +206,8 @@ def surface3d_of(view: dict, log_z: bool, same_shape: bool, revision: str, coars
         a, b, z = a[ia], b[ib], z[np.ix_(ia, ib)]
     args = (a, b, z, view["path"], view["path_loss"])
     if same_shape:
-        return _as_patch(figures.surface3d_updates(*args, log_z=log_z))
-    return fresh_axes(figures.surface3d_figure(*args, log_z=log_z, z_label=view.get("z_label", "loss")), revision)
+        return _as_patch(landscape_figures.surface3d_updates(*args, log_z=log_z))
+    return fresh_axes(landscape_figures.surface3d_figure(*args, log_z=log_z, z_label=view.get("z_label", "loss")), revision)
 
 
 def _thin(n: int, most: int) -> np.ndarray:
@@ -217,9 +217,9 @@ def _thin(n: int, most: int) -> np.ndarray:
 
 def _data_output(view: dict, same_run: bool, revision: str):
     if same_run and view["kind"] == "regions":
-        return _as_patch({("data", 0, "z"): figures.region_values(view["prob"]).tolist()})
+        return _as_patch({("data", 0, "z"): data_figures.region_values(view["prob"]).tolist()})
     if same_run and view["kind"] == "curve":
-        return _as_patch(figures.regression_curve_updates(view["y_line"]))
+        return _as_patch(data_figures.regression_curve_updates(view["y_line"]))
     return fresh_axes(data_figure(view), revision)
 
 
@@ -235,15 +235,15 @@ def data_figure(view: dict, others: list[tuple[str, dict]] = (), name: str = "ne
     kind = view["kind"]
     names = tuple(view.get("class_names", ()))
     if kind == "regions":
-        return figures.classification_figure(view["xx"], view["yy"], view["prob"], view["points"],
+        return data_figures.classification_figure(view["xx"], view["yy"], view["prob"], view["points"],
                                              axis_titles=tuple(view.get("axis_titles", ("x₁", "x₂"))),
                                              class_names=names)
     if kind == "projected":
-        return figures.projected_classes_figure(view["points"], view["pred_train"], view["pred_test"], view["k"],
+        return data_figures.projected_classes_figure(view["points"], view["pred_train"], view["pred_test"], view["k"],
                                                 class_names=names)
     if kind == "curve":
-        return figures.regression_curve_figure(view["x_line"], view["y_line"], view["points"],
+        return data_figures.regression_curve_figure(view["x_line"], view["y_line"], view["points"],
                                                axis_titles=tuple(view.get("axis_titles", ("x", "y"))),
                                                outliers=view.get("outliers"), line_name=name,
                                                others=[(n, o["y_line"]) for n, o in others if o["kind"] == "curve"])
-    return figures.predicted_vs_actual_figure(view["points"], view["pred_train"], view["pred_test"])
+    return data_figures.predicted_vs_actual_figure(view["points"], view["pred_train"], view["pred_test"])

@@ -16,7 +16,7 @@ from dash.exceptions import PreventUpdate
 
 from lossviz import RunConfig
 
-from . import figures, framing
+from . import figures, framing, landscape_figures
 from .drawing import data_figure, data_view_paced, fresh_axes
 from ..runs.run import RunView
 from ..runs.services import Services
@@ -101,7 +101,7 @@ def line_figure(runs: list[RunView], names: list[str], revision: str):
             "Between A and B"), revision)
     between = interpolation(runs)
     metric = "accuracy" if runs[0].data.task == "classification" else "R²"
-    return fresh_axes(figures.interpolation_figure(between["ts"], between["loss"], between["metric"], names, metric,
+    return fresh_axes(landscape_figures.interpolation_figure(between["ts"], between["loss"], between["metric"], names, metric,
                                                     losses=_losses(runs),
                                                     start=list(between["start"])), revision)
 
@@ -142,7 +142,7 @@ def contour_of(view: dict, i: int, names: list[str], log_z: bool):
     alphas, betas = view["axes"][i] if view["kind"] == "own" else (view["alphas"], view["betas"])
     zrange, clipped = colour_range(view, i)
     if view["kind"] == "own":
-        return figures.contour_figure(alphas, betas, view["z"][i], view["paths"][i], log_z=log_z,
+        return landscape_figures.contour_figure(alphas, betas, view["z"][i], view["paths"][i], log_z=log_z,
                                       title=f"{names[i]}: its own random plane", z_label=view["z_label"],
                                       zrange=zrange, clipped=clipped)
     exits = []  # where this run's path leaves the frame (its loss passed the ceiling), said there
@@ -150,7 +150,7 @@ def contour_of(view: dict, i: int, names: list[str], log_z: bool):
     if at:
         x, y = view["paths"][i][at]  # the first point off the frame: the corner it leaves towards
         exits.append((x, y, f"{names[i].split(' ')[0]} leaves the frame:<br>loss > {framing.OFF_CHART:g}× start"))
-    return figures.compare_contour_figure(alphas, betas, view["z"][i], view["paths"][i], view["paths"][1 - i],
+    return landscape_figures.compare_contour_figure(alphas, betas, view["z"][i], view["paths"][i], view["paths"][1 - i],
                                           title=f"{names[i]}: {_what(view)}", other_label=names[1 - i],
                                           log_z=log_z, zrange=zrange, metric=view["metric"][i],
                                           metric_label=view["metric_label"], z_label=view["z_label"],
