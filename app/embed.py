@@ -1,6 +1,6 @@
 """The app for a notebook: ``lossviz.show(**settings)`` opens it with those settings.
 
-Settings are the keys of a shareable link (``app/state.py``): the RunConfig field names, the view
+Settings are the keys of a shareable link (``app/page/state.py``): the RunConfig field names, the view
 keys, ``compare``/``b``, ``lesson`` and ``present``. They are checked here the way the page checks
 a link — the same table, the same parsers — but a value the page would replace by its default is
 an error in Python, raised before any server starts. The app opens on the link's query: a visit to
@@ -18,10 +18,11 @@ from urllib.parse import urlencode
 
 from lossviz.landscape import validate_span
 
-from . import caps, ids
-from .compare import COMPARE_FIELDS, suggestion
-from .controls import CONTROLS, DEFAULT, parse_controls
-from .state import ALIASES, BY_KEY, ROWS, from_query
+from .runs import caps
+from .page import ids
+from .page.compare import COMPARE_FIELDS, suggestion
+from .page.controls import CONTROLS, DEFAULT, parse_controls
+from .page.state import ALIASES, BY_KEY, ROWS, from_query
 
 MODES = ("inline", "external", "tab")  # how show() opens the app
 FLAGS = ("log_z", "present")  # keys whose value is on/off
@@ -62,7 +63,7 @@ def _as_text(key: str, value: Any) -> str:
 
 
 def _check_lesson(texts: dict[str, str]) -> None:
-    from .lessons import lesson_by_id, load_lessons
+    from .page.lessons import lesson_by_id, load_lessons
 
     others = sorted(set(texts) - {"lesson", "present"})
     if others:

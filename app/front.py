@@ -11,7 +11,7 @@ thread either.
   (or of its first byte after a previous answer), or it is closed; between requests the
   keep-alive timeout applies. Heads are at most ``MAX_HEAD_BYTES``. The rest of a body that was
   answered unread (413) is read and dropped under the same deadline, so the connection goes on.
-- **Body**: read by the event loop, at most the upload cap (``app.caps``: a larger declared
+- **Body**: read by the event loop, at most the upload cap (``app.runs.caps``: a larger declared
   ``Content-Length`` gets 413 at once, unread); it must arrive within ``BODY_GRACE_S`` plus one
   second per ``BODY_MIN_RATE`` bytes (else 408), and a process holds at most ``BODY_BUDGET``
   bytes of bodies at once (else 503). A chunked body is passed on with its length.
@@ -368,7 +368,7 @@ class Front:
 
 def front(wsgi_app, threads: int) -> Front:
     """The ASGI front of ``wsgi_app`` with a pool of ``threads`` request threads."""
-    from .caps import CAPS
+    from .runs.caps import CAPS
 
     return Front(wsgi_app, threads, int(CAPS["upload_bytes"].limit), CAPS["request_bytes"].message("more"))
 

@@ -19,11 +19,10 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from .memory import limit_arenas
+from .runs.kv import CACHE_ENV, REDIS_ENV
+from .runs.memory import limit_arenas
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-REDIS_ENV = "LOSSVIZ_REDIS_URL"
-CACHE_ENV = "LOSSVIZ_CACHE_DIR"
 BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -33,17 +32,18 @@ def create_app(cache_dir: str | None = None, redis_url: str | None = None, job_p
     ``job_process`` on threads of a child process (what the server uses)."""
     import dash
 
-    from . import callbacks, guard, static
-    from .first_page import FirstPage
-    from .jobs import CeleryRunner, ProcessRunner, ThreadRunner
-    from .kv import default_directory
-    from .layout import serve_layout
-    from .services import Services
-    from .store import RunStore
+    from .page import callbacks, guard
+    from . import static
+    from .page.first_page import FirstPage
+    from .runs.jobs import CeleryRunner, ProcessRunner, ThreadRunner
+    from .runs.kv import default_directory
+    from .page.layout import serve_layout
+    from .runs.services import Services
+    from .runs.store import RunStore
 
     store = RunStore.open(cache_dir, redis_url)
     if redis_url:
-        from .worker import make_celery
+        from .runs.worker import make_celery
 
         runner = CeleryRunner(make_celery(redis_url))
     elif job_process:
@@ -106,7 +106,7 @@ def _lessons(argv: Sequence[str]) -> int:
     p.add_argument("--check", action="store_true", help="also train every lesson and check its claim "
                                                         "(exit status 1 if one does not hold)")
     args = p.parse_args(argv)
-    from .lessons import load_lessons
+    from .page.lessons import load_lessons
 
     try:
         lessons = load_lessons(args.file)
@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return export_main(argv[1:])
     if argv[:1] == ["worker"]:
-        from .worker import main as worker_main
+        from .runs.worker import main as worker_main
 
         return worker_main(argv[1:])
     if argv[:1] == ["lessons"]:

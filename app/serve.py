@@ -15,7 +15,7 @@ import sys
 
 from gunicorn.app.base import BaseApplication
 
-from .memory import IdleTrimmer, trim
+from .runs.memory import IdleTrimmer, trim
 
 SWITCH_INTERVAL_S = 0.0005
 PROFILE_ENV = "LOSSVIZ_PROFILE"  # a folder: each request's cProfile goes there (bench_live_cost.py)
@@ -36,7 +36,7 @@ def make_server():
     for path in ("/", "/_dash-layout", "/_dash-dependencies"):
         client.get(path)
     _warm_views()
-    app.lossviz_first_page.get()  # the default run's first figures (app.first_page), ready to send
+    app.lossviz_first_page.get()  # the default run's first figures (app.page.first_page), ready to send
     trim()
     if os.environ.get(PROFILE_ENV):  # one cProfile file per request, to see where a server's time goes
         from werkzeug.middleware.profiler import ProfilerMiddleware
@@ -52,9 +52,9 @@ def _warm_views() -> None:
     the figure code) is loaded before the server says it is ready."""
     from lossviz import RunConfig
 
-    from . import drawing
-    from .runs import RunView, advance_run, new_run
-    from .views import data_view, landscape
+    from .views import drawing
+    from .runs.run import RunView, advance_run, new_run
+    from .views.compute import data_view, landscape
 
     state = new_run(RunConfig(n_samples=60, hidden=(4,), epochs=3))
     advance_run(state, 3)

@@ -39,7 +39,7 @@ from bench_load import Clock, Stats, User  # noqa: E402
 from _common import start_lossviz  # noqa: E402
 from _machine import Settler  # noqa: E402
 
-from app import ids  # noqa: E402  (bench_load put the repository on the path)
+from app.page import ids  # noqa: E402  (bench_load put the repository on the path)
 
 FLOOR_S_PER_S = 0.25
 

@@ -78,9 +78,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import CHROMIUM, CHROMIUM_ARGS, NOT_LOCAL, VIEWPORT  # noqa: E402
 from _machine import Settler  # noqa: E402
-from app import ids  # noqa: E402
+from app.page import ids  # noqa: E402
 from app.dash_protocol import Page, _walk, updates  # noqa: E402
-from app.layout import TICK_MS, VIEW_MS  # noqa: E402
+from app.page.layout import TICK_MS, VIEW_MS  # noqa: E402
 from app.static import PLOTLY_PATH  # noqa: E402
 
 TICK_S, VIEW_S = TICK_MS / 1000, VIEW_MS / 1000  # the page's clocks (dcc.Interval periods)

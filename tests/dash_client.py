@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from app import dash_protocol as protocol, ids
+from app import dash_protocol as protocol
+from app.page import ids
 from app.dash_protocol import _is_wildcard, _parse_id, updates  # noqa: F401 (used by test modules)
 from app.main import create_app
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from app import ids
+from app.page import ids
 from dash_client import SMALL_RUN, app, config_for, page, tick, updates  # noqa: F401 (fixtures)
 
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 import lossviz
-from app import ids
+from app.page import ids
 from lossviz.sharpness import sharpness
-from app.panels import curvature as cv
-from app.panels.curvature import log_ticks, path_steps, rows_to_measure, sharpness_figure, summary, too_big
-from app.runs import TRAJECTORY_BYTES, RunView, new_run
+from app.views.panels import curvature as cv
+from app.views.panels.curvature import log_ticks, path_steps, rows_to_measure, sharpness_figure, summary, too_big
+from app.runs.run import TRAJECTORY_BYTES, RunView, new_run
 from dash_client import app, config_for, follow, page, press, updates  # noqa: F401
 
 EOS = {(ids.DATASET, "value"): "sine", (ids.SAMPLES, "value"): "200", (ids.LOSS, "value"): "mse",

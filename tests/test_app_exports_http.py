@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 import lossviz
-from app import callbacks, ids
-from app.exports import export_grid
-from app.layout import PLANES_COMPARE, PLANES_SINGLE
-from app.panels.export_page import DOWNLOADS
+from app.page import callbacks, ids
+from app.views.exports import export_grid
+from app.page.layout import PLANES_COMPARE, PLANES_SINGLE
+from app.page.panels.export_page import DOWNLOADS
 from dash_client import SMALL_RUN, Page, app, config_for, follow, page, press, started_run, updates  # noqa: F401
 
 

@@ -8,7 +8,7 @@ import pytest
 from dash._utils import stringify_id
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from app import ids
+from app.page import ids
 from dash_client import _is_wildcard, _parse_id, app, config_for, page, updates  # noqa: F401 (fixtures)
 
 JSON_LEAF = st.one_of(st.none(), st.booleans(), st.integers(-2 ** 70, 2 ** 70),
@@ -84,7 +84,7 @@ def test_hostile_settings_sent_straight_to_train(page, settings_):
 def test_a_page_that_floods_the_callbacks_gets_429_and_others_are_served(app):
     """One session looping on the tick endpoint is held to the 'session_requests' rate; another
     page's requests go on being answered meanwhile."""
-    from app.caps import CAPS
+    from app.runs.caps import CAPS
     from dash_client import Page
 
     flood, other = Page(app.server.test_client()), Page(app.server.test_client())

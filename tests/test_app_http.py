@@ -12,7 +12,9 @@ import dash
 import pytest
 from dash._utils import stringify_id
 
-from app import drawing, ids, main as app_main
+from app.views import drawing
+from app.page import ids
+from app import main as app_main
 from dash_client import (SMALL_RUN, Page, app, config_for, draw, follow, page, press, ready_run, settings,  # noqa: F401
                          started_run,
                          tick, updates)
@@ -56,7 +58,7 @@ def test_dash_endpoints_answer(app, path):
 def test_layout_has_the_buttons_and_every_control(page):
     for button, label in ((ids.TRAIN, "Train"), (ids.PAUSE, "Pause"), (ids.STEP, "Step"), (ids.RESET, "Reset")):
         assert page.value(button, "children") == label
-    from app.controls import CONTROLS
+    from app.page.controls import CONTROLS
     for c in CONTROLS:
         assert stringify_id(c.id) in page.props, c.id
 

@@ -10,10 +10,12 @@ import time
 import numpy as np
 import pytest
 
-from app import caps, ids, static
+from app.runs import caps
+from app.page import ids
+from app import static
 from app.main import create_app
-from app.panels.surfaces import convexity_grid
-from app.store import RunStore
+from app.views.panels.surfaces import convexity_grid
+from app.runs.store import RunStore
 from dash_client import Page, app, config_for, follow, page, press, started_run, updates  # noqa: F401 (fixtures)
 from lossviz import tabular
 
@@ -187,7 +189,7 @@ def test_uploads_stop_at_the_quota_of_a_page_and_of_all_pages(fresh_app, small_q
 
 
 def test_expired_tables_leave_the_quota(tmp_path, small_quotas):
-    from app import codec
+    from app.runs import codec
 
     store, owner = RunStore.open(str(tmp_path)), "o" * 32
     a, b, c = _table(600, 1), _table(600, 2), _table(600, 3)
@@ -246,7 +248,7 @@ def test_the_celery_path_refuses_jobs_beyond_the_workers_budget(redis_apps):
 
 
 def test_the_celery_budget_counts_memory_and_lets_lapsed_shares_go(redis_apps, monkeypatch):
-    from app import budget as budget_module
+    from app.runs import budget as budget_module
 
     apps, budget = redis_apps
     budget.beat("test-worker", 8)
@@ -287,7 +289,7 @@ def test_a_celery_job_holds_its_share_while_it_trains_and_gives_it_back(celery_w
 def test_a_run_whose_page_never_ticks_is_stopped_as_idle(app, page, monkeypatch):
     """Before: a client that pressed Train and never sent a tick (no heartbeat ever) kept a job
     training until its 600 s limit. Now 'idle_seconds' count from the job's start."""
-    from app import jobs
+    from app.runs import jobs
 
     monkeypatch.setitem(caps.CAPS, "idle_seconds", caps.Cap("idle_seconds", 1.0, caps.CAPS["idle_seconds"].counts))
     monkeypatch.setattr(jobs, "SEEN_EVERY_S", 0.05)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from app import ids
-from app.controls import BY_FIELD, DEFAULT
+from app.page import ids
+from app.page.controls import BY_FIELD, DEFAULT
 from dash_client import app, page, updates  # noqa: F401
 
 CONTROL_IDS = {c.id for c in BY_FIELD.values()} | {ids.LAYERS, ids.GRID, ids.RANGE}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from dash._utils import stringify_id
 
-from app import ids
+from app.page import ids
 from dash_client import (GARBAGE, _is_wildcard, _parse_id, app, config_for, draw, follow, page,  # noqa: F401
                          press, settings, started_run, tick, updates)
 
@@ -16,7 +16,7 @@ def app(tmp_path_factory):
     requests from one page as fast as it can (the rate itself is tested in test_app_hostile_http)."""
     import dataclasses
 
-    from app.caps import CAPS
+    from app.runs.caps import CAPS
     from app.main import create_app
 
     cap = CAPS["session_requests"]

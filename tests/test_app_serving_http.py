@@ -8,7 +8,8 @@ import time
 import pytest
 from dash._utils import stringify_id
 
-from app import caps, ids, store as app_store
+from app.runs import caps, store as app_store
+from app.page import ids
 from app.main import create_app
 from dash_client import (SMALL_RUN, Page, config_for, draw, follow, page, press, ready_run, started_run,  # noqa: F401
                          tick, updates)
@@ -122,9 +123,9 @@ def test_cap_table_names_every_limit():
 
 
 def test_the_session_jobs_cap_is_enforced_and_named(app):
-    from app.callbacks import command
-    from app.runs import create_run
-    from app.store import owner_of
+    from app.page.callbacks import command
+    from app.runs.run import create_run
+    from app.runs.store import owner_of
 
     page = Page(app.server.test_client())
     services = app.lossviz_services
@@ -170,7 +171,7 @@ def test_resets_and_new_settings_do_not_pile_up_runs(app):
 
 
 def test_a_run_that_never_trains_is_kept_minutes_and_one_that_trains_hours(app):
-    from app.store import RUN_TTL_S, UNTRAINED_TTL_S
+    from app.runs.store import RUN_TTL_S, UNTRAINED_TTL_S
 
     store, page = app.lossviz_services.store, Page(app.server.test_client())
     ready = ready_run(page)

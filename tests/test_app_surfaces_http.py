@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import lossviz
-from app import ids
-from app.panels.surfaces import init_to_now, train_test_figure
-from app.runs import RunView, advance_run, new_run
+from app.page import ids
+from app.views.panels.surfaces import init_to_now, train_test_figure
+from app.runs.run import RunView, advance_run, new_run
 from dash_client import app, follow, page, started_run, updates  # noqa: F401
 
 VIEW = {(ids.PAGE_VIEW, "value"): "surfaces", (ids.GRID, "value"): 11, (ids.RANGE, "value"): "1.0",

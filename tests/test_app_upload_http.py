@@ -8,9 +8,10 @@ import base64
 import numpy as np
 import pytest
 
-from app import caps, ids
-from app.runs import TABLE_GONE
-from app.store import RunStore
+from app.runs import caps
+from app.page import ids
+from app.runs.run import TABLE_GONE
+from app.runs.store import RunStore
 from dash_client import app, config_for, draw, follow, page, press, updates  # noqa: F401
 from lossviz import tabular
 
@@ -164,7 +165,7 @@ def _link_dep(page):
 
 
 def test_a_link_keeps_a_table_dataset():
-    from app.state import from_query
+    from app.page.state import from_query
 
     values, problems = from_query("?dataset=csv:" + "a" * 16 + ":2")
     assert values[(ids.DATASET, "value")] == "csv:" + "a" * 16 + ":2" and not problems
@@ -188,7 +189,7 @@ def test_store_keeps_tables_by_hash_within_the_cap(tmp_path):
 
 
 def test_a_tables_real_size_is_capped_when_the_run_is_made(tmp_path):
-    from app.runs import create_experiment
+    from app.runs.run import create_experiment
     from lossviz import RunConfig
 
     rng = np.random.default_rng(0)
@@ -225,9 +226,9 @@ def test_why_the_loss_matters_reads_a_tables_task_and_classes(page):
 
 def test_the_data_plot_names_a_tables_classes_and_columns(page):
     import lossviz
-    from app.drawing import data_figure
-    from app.runs import RunView
-    from app.views import data_view
+    from app.views.drawing import data_figure
+    from app.runs.run import RunView
+    from app.views.compute import data_view
 
     table = tabular.read_csv(iris_like(seed=5))
     data = tabular.dataset_from_table(table)

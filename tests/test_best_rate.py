@@ -1,4 +1,4 @@
-"""Tests for app.panels.best_rate: compare mode's "each at its best learning rate"."""
+"""Tests for app.views.panels.best_rate: compare mode's "each at its best learning rate"."""
 import json
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import lossviz
-from app.panels import best_rate as br
+from app.views.panels import best_rate as br
 from lossviz import RunConfig
 
 SMALL = RunConfig(dataset="moons", n_samples=100, hidden=(8,), activation="tanh", loss="cross_entropy",

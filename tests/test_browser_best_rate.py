@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app import ids
-from app.panels import best_rate as br
+from app.page import ids
+from app.views.panels import best_rate as br
 from lossviz import RunConfig
 from test_browser import assert_clean
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.lessons import load_lessons
+from app.page.lessons import load_lessons
 from test_browser import assert_clean, button, step, wait_for
 
 pytestmark = pytest.mark.browser

@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from app import ids
-from app.layout import VIEW_TICKS
+from app.page import ids
+from app.page.layout import VIEW_TICKS
 from test_browser import button, snap, wait_for
 
 pytestmark = pytest.mark.browser
@@ -76,7 +76,7 @@ def test_clocks_are_read_by_the_page_timer_not_dash():
     tick was held back); the page's timer reads them through the store of clocks."""
     from pathlib import Path
 
-    from app.layout import clocks, serve_layout
+    from app.page.layout import clocks, serve_layout
 
     layout = serve_layout(lambda: "s" * 40)
     found = {}

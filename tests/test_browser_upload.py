@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from app import ids
+from app.page import ids
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("LOSSVIZ_SHOTS")  # a folder: keep a screenshot of the loaded table

@@ -1,10 +1,10 @@
-"""Tests for app.controls: the control table, parsing raw widget values, shown rows, loss options."""
+"""Tests for app.page.controls: the control table, parsing raw widget values, shown rows, loss options."""
 from dataclasses import fields
 
 import pytest
 
-from app import ids
-from app.controls import (BY_FIELD, CONTROLS, LAYERS_TOOLTIP, WIDTH_TOOLTIP, loss_options,
+from app.page import ids
+from app.page.controls import (BY_FIELD, CONTROLS, LAYERS_TOOLTIP, WIDTH_TOOLTIP, loss_options,
                           parse_controls, parse_hidden, visible_fields)
 from lossviz import DATASETS, LOSSES, OPTIMIZERS, RunConfig
 

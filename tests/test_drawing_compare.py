@@ -1,13 +1,13 @@
-"""Tests for app.drawing_compare's figure choices: colour ranges, the frame's notes, the line from
+"""Tests for app.views.drawing_compare's figure choices: colour ranges, the frame's notes, the line from
 A to B (or why there is none), both fitted lines in one data plot, the words under the plots."""
 import numpy as np
 import pytest
 
 import lossviz
-from app.drawing_compare import colour_range, contour_of, data_figures, line_figure, plane_note
-from app.framing import OFF_CHART
-from app.runs import RunView, advance_run, state_of
-from app.views import data_view
+from app.views.drawing_compare import colour_range, contour_of, data_figures, line_figure, plane_note
+from app.views.framing import OFF_CHART
+from app.runs.run import RunView, advance_run, state_of
+from app.views.compute import data_view
 from lossviz import RunConfig
 
 NAMES = ["A (0.1)", "B (0.26)"]
@@ -105,7 +105,7 @@ def test_both_fitted_lines_are_drawn_in_each_data_plot():
 
 
 def test_loss_names_tell_two_losses_apart_by_their_parameters_too():
-    from app.compare import loss_names
+    from app.views.drawing_compare import loss_names
 
     assert loss_names([{"loss": "cross_entropy"}, {"loss": "mse"}]) == ["cross-entropy", "MSE"]
     assert loss_names([{"loss": "huber", "huber_delta": 1.0}] * 2) == ["Huber", "Huber"]  # one loss

@@ -1,4 +1,5 @@
-"""Tests for app.figures: pure builders from arrays to plain-dict figures (traces, axes, scales, text).
+"""Tests for app.views.figures, landscape_figures and data_figures: pure builders from arrays to
+plain-dict figures (traces, axes, scales, text).
 
 Plotly itself is the reference: its validators accept every figure, its "plotly_white" template
 and its make_subplots layout are what the dicts copy.
@@ -17,7 +18,7 @@ import pytest
 from plotly.colors import get_colorscale
 from plotly.subplots import make_subplots
 
-from app import figures
+from app.views import data_figures, figures, landscape_figures
 
 ALPHAS = np.array([-1.0, 0.0, 1.0])
 BETAS = np.array([-2.0, -1.0, 1.0, 2.0])
@@ -55,7 +56,7 @@ def _is_viridis(trace):
 # --- contour --------------------------------------------------------------------------------
 
 def test_contour_traces_and_axis_titles():
-    fig = figures.contour_figure(ALPHAS, BETAS, Z, PATH)
+    fig = landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH)
     kinds = [t["type"] for t in fig["data"]]
     assert kinds[0] == "contour"
     assert kinds.count("scatter") >= 1
@@ -67,7 +68,7 @@ def test_contour_traces_and_axis_titles():
 
 
 def test_contour_z_is_transposed_so_rows_are_beta():
-    fig = figures.contour_figure(ALPHAS, BETAS, Z, PATH)
+    fig = landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH)
     c = fig["data"][0]
     assert list(c["x"]) == ALPHAS.tolist() and list(c["y"]) == BETAS.tolist()
     zz = np.array(c["z"])
@@ -78,11 +79,11 @@ def test_contour_z_is_transposed_so_rows_are_beta():
 
 
 def test_contour_uses_viridis():
-    assert _is_viridis(figures.contour_figure(ALPHAS, BETAS, Z, PATH)["data"][0])
+    assert _is_viridis(landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH)["data"][0])
 
 
 def test_contour_log_z_is_log10_of_loss():
-    c = figures.contour_figure(ALPHAS, BETAS, Z, PATH, log_z=True)["data"][0]
+    c = landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH, log_z=True)["data"][0]
     np.testing.assert_allclose(np.array(c["z"]), np.log10(Z).T, rtol=1e-12)
     assert "log" in c["colorbar"]["title"]["text"]
 
@@ -90,12 +91,12 @@ def test_contour_log_z_is_log10_of_loss():
 def test_contour_log_z_of_zero_loss_is_finite():
     z = Z.copy()
     z[1, 1] = 0.0
-    c = figures.contour_figure(ALPHAS, BETAS, z, PATH, log_z=True)["data"][0]
+    c = landscape_figures.contour_figure(ALPHAS, BETAS, z, PATH, log_z=True)["data"][0]
     assert np.all(np.isfinite(np.array(c["z"], dtype=float)))
 
 
 def test_contour_path_and_current_point():
-    fig = figures.contour_figure(ALPHAS, BETAS, Z, PATH)
+    fig = landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH)
     scatters = [t for t in fig["data"] if t["type"] == "scatter"]
     longest = max(scatters, key=lambda t: len(t["x"]))
     assert list(longest["x"]) == PATH[:, 0].tolist() and list(longest["y"]) == PATH[:, 1].tolist()
@@ -105,7 +106,7 @@ def test_contour_path_and_current_point():
 
 
 def test_contour_with_empty_path_still_builds():
-    fig = figures.contour_figure(ALPHAS, BETAS, Z, np.zeros((0, 2)))
+    fig = landscape_figures.contour_figure(ALPHAS, BETAS, Z, np.zeros((0, 2)))
     assert fig["data"][0]["type"] == "contour"
     assert fig["data"][1]["x"] == [] and fig["data"][2]["x"] == [0.0]
 
@@ -113,7 +114,7 @@ def test_contour_with_empty_path_still_builds():
 # --- 3-D surface ----------------------------------------------------------------------------
 
 def test_surface3d_traces_scale_and_transpose():
-    fig = figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS)
+    fig = landscape_figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS)
     s, p = fig["data"][0], fig["data"][1]
     assert s["type"] == "surface" and p["type"] == "scatter3d"
     assert _is_viridis(s)
@@ -123,7 +124,7 @@ def test_surface3d_traces_scale_and_transpose():
 
 
 def test_surface3d_log_z_transforms_surface_and_path():
-    fig = figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS, log_z=True)
+    fig = landscape_figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS, log_z=True)
     np.testing.assert_allclose(np.array(fig["data"][0]["z"]), np.log10(Z).T, rtol=1e-12)
     np.testing.assert_allclose(np.array(fig["data"][1]["z"]), np.log10(PATH_LOSS), rtol=1e-12)
     assert "log" in fig["layout"]["scene"]["zaxis"]["title"]["text"]
@@ -131,13 +132,13 @@ def test_surface3d_log_z_transforms_surface_and_path():
 
 def test_surface3d_axis_titles_have_units():
     # The issue asks for axis titles with units ("α (direction 1)") on the surface plots.
-    scene = figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS)["layout"]["scene"]
+    scene = landscape_figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS)["layout"]["scene"]
     assert scene["xaxis"]["title"]["text"] == "α (direction 1)"
     assert scene["yaxis"]["title"]["text"] == "β (direction 2)"
 
 
 def test_placeholder_3d_is_a_surface():
-    assert figures.placeholder_3d()["data"][0]["type"] == "surface"
+    assert landscape_figures.placeholder_3d()["data"][0]["type"] == "surface"
 
 
 # --- curves ---------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ def _regions(k, seed=0):
 @pytest.mark.parametrize("k", [2, 3, 10])
 def test_classification_figure_heatmap_and_valid_colourscale(k):
     xx, yy, prob = _regions(k)
-    fig = figures.classification_figure(xx, yy, prob, _points(k))
+    fig = data_figures.classification_figure(xx, yy, prob, _points(k))
     h = fig["data"][0]
     assert h["type"] == "heatmap"
     assert all(t["type"] == "scatter" for t in fig["data"][1:])
@@ -213,7 +214,7 @@ def test_classification_figure_heatmap_and_valid_colourscale(k):
 def test_classification_figure_points_cover_every_class_and_split():
     k = 3
     pts = _points(k)
-    fig = figures.classification_figure(*_regions(k), pts)
+    fig = data_figures.classification_figure(*_regions(k), pts)
     scat = fig["data"][1:]
     n_train = sum(len(t["x"]) for t in scat if "train" in t["name"])
     n_test = sum(len(t["x"]) for t in scat if "test" in t["name"])
@@ -226,7 +227,7 @@ def test_classification_figure_points_cover_every_class_and_split():
 ])
 def test_classification_legend_is_compact_for_many_classes(k, entries):
     # Up to 3 classes: an entry per class and split; more: one entry per split.
-    fig = figures.classification_figure(*_regions(k), _points(k, n=40))
+    fig = data_figures.classification_figure(*_regions(k), _points(k, n=40))
     shown = [t["name"] for t in fig["data"][1:] if t["showlegend"]]
     assert shown == entries
     assert all(t["legendgroup"] in t["name"] for t in fig["data"][1:])
@@ -235,7 +236,7 @@ def test_classification_legend_is_compact_for_many_classes(k, entries):
 def test_projected_classes_figure_axes_and_points():
     pts = _points(3)
     pred_tr, pred_te = np.zeros(len(pts["y_train"]), int), np.ones(len(pts["y_test"]), int)
-    fig = figures.projected_classes_figure(pts, pred_tr, pred_te, 3)
+    fig = data_figures.projected_classes_figure(pts, pred_tr, pred_te, 3)
     assert all(t["type"] == "scatter" for t in fig["data"])
     assert sum(len(t["x"]) for t in fig["data"]) == len(pred_tr) + len(pred_te)
     assert "component 1" in fig["layout"]["xaxis"]["title"]["text"]
@@ -244,7 +245,7 @@ def test_projected_classes_figure_axes_and_points():
 def test_regression_curve_figure():
     pts = {"X_train": np.array([[0.0], [1.0]]), "y_train": np.array([0.0, 1.0]),
            "X_test": np.array([[0.5]]), "y_test": np.array([0.4])}
-    fig = figures.regression_curve_figure(np.linspace(0, 1, 5), np.linspace(0, 1, 5) ** 2, pts)
+    fig = data_figures.regression_curve_figure(np.linspace(0, 1, 5), np.linspace(0, 1, 5) ** 2, pts)
     names = [t["name"] for t in fig["data"]]
     assert any("train" in n for n in names) and any("test" in n for n in names)
     line = [t for t in fig["data"] if t["mode"] == "lines"]
@@ -256,7 +257,7 @@ def test_regression_curve_figure():
 def test_predicted_vs_actual_figure_has_diagonal_over_all_targets():
     pts = {"X_train": np.zeros((3, 4)), "y_train": np.array([-1.0, 0.0, 2.0]),
            "X_test": np.zeros((2, 4)), "y_test": np.array([-3.0, 1.0])}
-    fig = figures.predicted_vs_actual_figure(pts, np.array([0.1, 0.2, 0.3]), np.array([0.4, 0.5]))
+    fig = data_figures.predicted_vs_actual_figure(pts, np.array([0.1, 0.2, 0.3]), np.array([0.4, 0.5]))
     diag = [t for t in fig["data"] if t["mode"] == "lines"]
     assert len(diag) == 1
     assert list(diag[0]["x"]) == [-3.0, 2.0] and list(diag[0]["y"]) == [-3.0, 2.0]
@@ -276,33 +277,34 @@ def test_message_figure_shows_text():
 _REG = {"X_train": np.array([[0.0], [1.0]]), "y_train": np.array([0.0, 1.0]),
         "X_test": np.array([[0.5]]), "y_test": np.array([0.4])}
 BUILDERS = {
-    "contour": lambda: figures.contour_figure(ALPHAS, BETAS, Z, PATH),
-    "contour_log": lambda: figures.contour_figure(ALPHAS, BETAS, Z, PATH, log_z=True),
-    "surface3d": lambda: figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS),
-    "placeholder_3d": figures.placeholder_3d,
+    "contour": lambda: landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH),
+    "contour_log": lambda: landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH, log_z=True),
+    "surface3d": lambda: landscape_figures.surface3d_figure(ALPHAS, BETAS, Z, PATH, PATH_LOSS),
+    "placeholder_3d": landscape_figures.placeholder_3d,
     "curves": lambda: figures.curves_figure(HISTORY, "accuracy"),
     "curves_empty_log": lambda: figures.curves_figure({}, "R²", log_loss=True),
-    "classification": lambda: figures.classification_figure(*_regions(2), _points(2)),
-    "classification_10": lambda: figures.classification_figure(*_regions(10), _points(10, n=40)),
-    "projected": lambda: figures.projected_classes_figure(_points(3), np.arange(12) % 3, np.zeros(6, int), 3),
-    "regression_curve": lambda: figures.regression_curve_figure(np.linspace(0, 1, 5), np.linspace(0, 1, 5), _REG),
-    "predicted_vs_actual": lambda: figures.predicted_vs_actual_figure(_REG, np.zeros(2), np.ones(1)),
+    "classification": lambda: data_figures.classification_figure(*_regions(2), _points(2)),
+    "classification_10": lambda: data_figures.classification_figure(*_regions(10), _points(10, n=40)),
+    "projected": lambda: data_figures.projected_classes_figure(_points(3), np.arange(12) % 3, np.zeros(6, int), 3),
+    "regression_curve": lambda: data_figures.regression_curve_figure(np.linspace(0, 1, 5), np.linspace(0, 1, 5), _REG),
+    "predicted_vs_actual": lambda: data_figures.predicted_vs_actual_figure(_REG, np.zeros(2), np.ones(1)),
     "message": lambda: figures.message_figure("x"),
     # issue 20: framed plots (DIVERGED and OUTLIERS are defined with their tests below)
     "curves_diverged": lambda: figures.curves_figure({}, "R²", runs=[("a", HISTORY), ("b", DIVERGED)],
                                                      losses=["MSE", "MSE"]),
     "curves_two_losses": lambda: figures.curves_figure({}, "accuracy", runs=[("a", HISTORY), ("b", HISTORY)],
                                                        losses=["cross-entropy", "MSE"], log_loss=True),
-    "line_two_losses": lambda: figures.interpolation_figure(
+    "line_two_losses": lambda: landscape_figures.interpolation_figure(
         np.linspace(0, 1, 3), np.array([[1.0, 2.0, 30.0], [0.1, 0.2, 0.3]]), np.full((2, 3), 0.5), ["A (x)", "B (y)"],
         "R²", losses=["MSE", "Huber"], start=[1.0, 0.1]),
-    "regression_outliers": lambda: figures.regression_curve_figure(
+    "regression_outliers": lambda: data_figures.regression_curve_figure(
         np.linspace(-1, 1, 5), np.linspace(-1, 1, 5), OUTLIERS, outliers=np.array([0, 0, 0, 1, 1], bool),
         others=[("B's line", np.zeros(5))]),
-    "predicted_off_frame": lambda: figures.predicted_vs_actual_figure(_REG, np.array([0.0, 1e6]), np.ones(1)),
-    "contour_capped": lambda: figures.compare_contour_figure(ALPHAS, BETAS, Z, PATH, PATH, title="t", other_label="o",
-                                                             zrange=(1.0, 50.0), clipped=True,
-                                                             exits=[(0.1, 0.1, "leaves")]),
+    "predicted_off_frame": lambda: data_figures.predicted_vs_actual_figure(_REG, np.array([0.0, 1e6]),
+                                                                           np.ones(1)),
+    "contour_capped": lambda: landscape_figures.compare_contour_figure(ALPHAS, BETAS, Z, PATH, PATH, title="t",
+                                                                       other_label="o", zrange=(1.0, 50.0),
+                                                                       clipped=True, exits=[(0.1, 0.1, "leaves")]),
 }
 builders = pytest.mark.parametrize("build", list(BUILDERS.values()), ids=list(BUILDERS))
 
@@ -385,18 +387,20 @@ def test_curves_axes_are_laid_out_as_make_subplots_does():
 def test_figures_share_no_mutable_parts():
     # A caller may change its figure (drawing sets uirevision): no other figure, and no
     # module constant, may change with it.
-    first, second = figures.contour_figure(ALPHAS, BETAS, Z, PATH), figures.contour_figure(ALPHAS, BETAS, Z, PATH)
+    first = landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH)
+    second = landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH)
     before = copy.deepcopy(second)
     first["layout"]["template"]["layout"]["font"]["color"] = "red"
     first["layout"]["template"]["data"]["contour"][0]["colorbar"]["ticks"] = "outside"
     first["layout"]["font"]["size"] = 99
     first["layout"]["margin"]["l"] = 0
     first["data"][0]["colorscale"][0][1] = "red"
-    assert second == before == figures.contour_figure(ALPHAS, BETAS, Z, PATH)
+    assert second == before == landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH)
 
 
-def test_figures_module_loads_no_dash():
-    code = "import sys, app.figures; bad = {'dash', 'flask'} & set(sys.modules); assert not bad, bad"
+def test_figures_modules_load_no_dash():
+    code = ("import sys, app.views.figures, app.views.landscape_figures, app.views.data_figures; "
+            "bad = {'dash', 'flask'} & set(sys.modules); assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
 
 
@@ -404,7 +408,7 @@ def test_interpolation_figure_has_each_runs_loss_and_metric():
     ts = np.linspace(-0.25, 1.25, 7)
     loss = np.array([np.linspace(1, 2, 7), np.linspace(3, 1, 7)])
     metric = np.array([np.full(7, 0.9), np.r_[np.full(6, 0.8), np.nan]])
-    fig = figures.interpolation_figure(ts, loss, metric, ["A (x)", "B (y)"], "accuracy")
+    fig = landscape_figures.interpolation_figure(ts, loss, metric, ["A (x)", "B (y)"], "accuracy")
     data = fig["data"]
     assert [t["name"] for t in data] == ["A (x)", "B (y)"] * 2
     assert data[0]["y"] == loss[0].tolist() and data[1]["y"] == loss[1].tolist()
@@ -486,21 +490,22 @@ def test_the_line_between_a_and_a_diverged_b_is_clipped_and_says_how_far_it_goes
     ts = np.linspace(-0.25, 1.25, 7)
     loss = np.array([[1.0, 0.5, 3.0, 1e3, 1e5, 7.5e6, 1e7]] * 2)
     metric = np.array([[0.0, 0.5, -2.0, -1e3, -1e5, -7e6, -1e7]] * 2)
-    fig = figures.interpolation_figure(ts, loss, metric, ["A (0.1)", "B (0.26)"], "R²", losses=["MSE", "MSE"],
+    fig = landscape_figures.interpolation_figure(ts, loss, metric, ["A (0.1)", "B (0.26)"], "R²", losses=["MSE", "MSE"],
                                        start=[2.0, 2.0])
     layout = fig["layout"]
     assert layout["yaxis"]["autorangeoptions"] == {"clipmin": 1e-300, "clipmax": 20.0}
     assert layout["yaxis2"]["autorangeoptions"] == {"clipmin": -1.0, "clipmax": 1.0}
     texts = [n["text"] for n in _notes(fig, "offchart")]
     assert any("1e+07" in t and "10×" in t for t in texts) and any("R² below -1" in t for t in texts)
-    calm = figures.interpolation_figure(ts, np.ones((2, 7)), np.zeros((2, 7)), ["A", "B"], "accuracy", start=[2.0, 2.0])
+    calm = landscape_figures.interpolation_figure(ts, np.ones((2, 7)), np.zeros((2, 7)), ["A", "B"], "accuracy",
+                                                  start=[2.0, 2.0])
     assert not _notes(calm, "offchart")
     assert calm["layout"]["yaxis2"]["autorangeoptions"] == {"clipmin": 0.0, "clipmax": 1.0}
 
 
 def test_the_line_between_two_losses_gives_each_its_own_axis():
     ts = np.linspace(-0.25, 1.25, 7)
-    fig = figures.interpolation_figure(ts, np.array([np.linspace(1, 2, 7), np.linspace(0.3, 0.1, 7)]),
+    fig = landscape_figures.interpolation_figure(ts, np.array([np.linspace(1, 2, 7), np.linspace(0.3, 0.1, 7)]),
                                        np.full((2, 7), 0.9), ["A (Cross-entropy)", "B (Mean squared error)"],
                                        "accuracy", losses=["cross-entropy", "MSE"], start=[0.7, 0.25])
     assert [t["yaxis"] for t in fig["data"]] == ["y", "y3", "y2", "y2"]
@@ -516,7 +521,7 @@ OUTLIERS = {"X_train": np.array([[-1.0], [0.0], [1.0], [0.5], [-0.5]]), "y_train
 def test_the_data_view_is_framed_on_the_inliers_with_outliers_at_its_edge():
     mask = np.array([False, False, False, True, True])
     xs = np.linspace(-1, 1, 5)
-    fig = figures.regression_curve_figure(xs, xs, OUTLIERS, outliers=mask, line_name="A's line",
+    fig = data_figures.regression_curve_figure(xs, xs, OUTLIERS, outliers=mask, line_name="A's line",
                                           others=[("B's line", 0.8 * xs)])
     lo, hi = fig["layout"]["yaxis"]["range"]
     assert -1.5 < lo < -1.0 and 1.0 < hi < 1.5  # the inliers, with a margin; not ±15
@@ -526,11 +531,11 @@ def test_the_data_view_is_framed_on_the_inliers_with_outliers_at_its_edge():
     assert out["marker"]["symbol"] == ["triangle-up", "triangle-down"] and lo < min(out["y"]) < max(out["y"]) < hi
     assert other["name"] == "B's line" and other["line"]["dash"] == "dash" and other["y"] == (0.8 * xs).tolist()
     # Streaming patches the run's own line, trace 2.
-    assert figures.regression_curve_updates(xs) == {("data", 2, "y"): xs.tolist()}
+    assert data_figures.regression_curve_updates(xs) == {("data", 2, "y"): xs.tolist()}
 
 
 def test_a_data_view_without_outliers_is_framed_on_all_points_and_a_wild_curve_leaves_it():
-    fig = figures.regression_curve_figure(np.linspace(0, 1, 5), np.full(5, 3000.0), _REG)
+    fig = data_figures.regression_curve_figure(np.linspace(0, 1, 5), np.full(5, 3000.0), _REG)
     lo, hi = fig["layout"]["yaxis"]["range"]
     assert lo < 0.0 and 1.0 < hi < 2.0 and len(fig["data"]) == 3
 
@@ -538,7 +543,7 @@ def test_a_data_view_without_outliers_is_framed_on_all_points_and_a_wild_curve_l
 def test_predictions_beyond_the_targets_are_drawn_at_the_frames_edge():
     pts = {"X_train": np.zeros((3, 4)), "y_train": np.array([-1.0, 0.0, 2.0]),
            "X_test": np.zeros((1, 4)), "y_test": np.array([1.0])}
-    fig = figures.predicted_vs_actual_figure(pts, np.array([0.5, -3e3, 1e6]), np.array([0.9]))
+    fig = data_figures.predicted_vs_actual_figure(pts, np.array([0.5, -3e3, 1e6]), np.array([0.9]))
     lo, hi = fig["layout"]["yaxis"]["range"]
     assert fig["layout"]["xaxis"]["range"] == [lo, hi] and lo < -1.0 and 2.0 < hi < 3.0
     train = fig["data"][0]
@@ -549,25 +554,25 @@ def test_predictions_beyond_the_targets_are_drawn_at_the_frames_edge():
 
 @pytest.mark.parametrize("n, small", [(12, False), (400, True)])
 def test_many_points_over_decision_regions_are_small_and_translucent(n, small):
-    fig = figures.classification_figure(*_regions(2), _points(2, n=n))
+    fig = data_figures.classification_figure(*_regions(2), _points(2, n=n))
     train = [t for t in fig["data"][1:] if "train" in t["name"]]
     marker = train[0]["marker"]
     assert (marker["size"] < 7 and marker["opacity"] < 1 and marker["line"]["color"] == "white") == small
     if not small:
         assert marker["size"] == 7 and marker["opacity"] == 1
     # Without regions under them (the PCA view), points stay as they were.
-    assert figures.projected_classes_figure(_points(3, n=400), np.zeros(400, int), np.zeros(200, int), 3)[
+    assert data_figures.projected_classes_figure(_points(3, n=400), np.zeros(400, int), np.zeros(200, int), 3)[
         "data"][0]["marker"]["opacity"] == 1
 
 
 def test_a_capped_colour_scale_says_so_and_a_path_leaving_the_frame_is_named():
-    fig = figures.compare_contour_figure(ALPHAS, BETAS, Z, PATH, PATH[::-1], title="B", other_label="A",
+    fig = landscape_figures.compare_contour_figure(ALPHAS, BETAS, Z, PATH, PATH[::-1], title="B", other_label="A",
                                          zrange=(1.0, 50.0), clipped=True, exits=[(0.9, 1.8, "B leaves the frame")])
     contour = fig["data"][0]
     assert (contour["zmin"], contour["zmax"], contour["zauto"]) == (1.0, 50.0, False)
     assert "capped at 50" in contour["colorbar"]["title"]["text"]
     (note,) = fig["layout"]["annotations"]
     assert note["text"].startswith("B leaves the frame") and note["text"].endswith("↗")  # towards the top right
-    plain = figures.contour_figure(ALPHAS, BETAS, Z, PATH, zrange=(1.0, 400.0))
+    plain = landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH, zrange=(1.0, 400.0))
     assert plain["data"][0]["colorbar"]["title"]["text"] == "loss"
 

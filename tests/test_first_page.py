@@ -1,4 +1,4 @@
-"""The page's first figures (``app.first_page``): the default run's contour and data plot at
+"""The page's first figures (``app.page.first_page``): the default run's contour and data plot at
 step 0, sent by a callback of the page's first batch (its layout names them); the page's first
 view request adopts them; a link or lesson opens without them, so its first landscape is its
 own run's."""
@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app import first_page, ids
+from app.page import first_page, ids
 from app.dash_protocol import _walk
-from app.runs import RunView, new_run
-from app.views import data_view, landscape
+from app.runs.run import RunView, new_run
+from app.views.compute import data_view, landscape
 from dash_client import Page, app, draw, ready_run, settings, updates  # noqa: F401
 
 DEFAULT_VIEW = dict(grid=first_page.FIRST_VIEW["grid"], span=str(first_page.FIRST_VIEW["span"]))

@@ -1,8 +1,8 @@
-"""app.panels.forks: the fork steps, the work cap, and the figure's numbers (the engine's own)."""
+"""app.views.panels.forks: the fork steps, the work cap, and the figure's numbers (the engine's own)."""
 
 import numpy as np
 
-from app.panels import forks
+from app.views.panels import forks
 from lossviz import RunConfig
 from lossviz.connectivity import fork_barriers
 
@@ -43,5 +43,5 @@ def test_no_result_is_a_message():
 
 
 def test_the_fork_barrier_lesson_says_where_the_forks_are():
-    from app import lessons as lz
+    from app.page import lessons as lz
     assert "under the Surfaces view" in lz.lesson_by_id(lz.load_lessons(), "fork-barrier").explanation

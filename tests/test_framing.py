@@ -1,10 +1,10 @@
-"""Tests for app.framing: what a plot frames, and how what lies beyond is drawn and said."""
+"""Tests for app.views.framing: what a plot frames, and how what lies beyond is drawn and said."""
 import math
 
 import numpy as np
 import pytest
 
-from app import framing
+from app.views import framing
 
 
 def test_the_loss_ceiling_is_ten_times_the_largest_start():

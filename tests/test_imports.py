@@ -87,3 +87,62 @@ def test_the_engine_never_names_the_app():
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
             assert not [n for n in names if n.split(".")[0] == "app"], f"{f.name} imports the app"
+
+
+# The app's packages in layers: each may import those before it, never those after.
+APP_LAYERS = ("runs", "views", "page")
+
+
+def _layers_imported(root: Path, top: str = "app") -> dict[str, set[str]]:
+    """File (relative to ``root``) -> the layers of ``top`` it imports, for every module under
+    ``root / top / <layer>``: relative imports of any level and absolute ``top.…`` ones, late
+    (inside a function) included."""
+    import ast
+
+    found = {}
+    for layer in APP_LAYERS:
+        for f in (root / top / layer).rglob("*.py"):
+            parts = list(f.relative_to(root).with_suffix("").parts)
+            package = parts[:-1]  # a module's package; an __init__'s own package too
+            targets = []
+            for node in ast.walk(ast.parse(f.read_text())):
+                if isinstance(node, ast.Import):
+                    targets += [a.name.split(".") for a in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    base = package[:len(package) - node.level + 1] if node.level else []
+                    module = base + (node.module.split(".") if node.module else [])
+                    # "from app import views" / "from .. import views" name the layer itself
+                    targets += [module + [a.name] for a in node.names] if module == [top] else [module]
+            found[str(f.relative_to(root))] = {t[1] for t in targets if len(t) > 1 and t[0] == top} & set(APP_LAYERS)
+    return found
+
+
+def _upward_imports(root: Path) -> list[str]:
+    """'file imports layer' for each import of a later layer (runs → views/page, views → page)."""
+    later = {layer: set(APP_LAYERS[i + 1:]) for i, layer in enumerate(APP_LAYERS)}
+    return sorted(f"{f} imports app.{layer}" for f, layers in _layers_imported(root).items()
+                  for layer in layers & later[Path(f).parts[1]])
+
+
+def test_the_app_packages_import_only_downwards():
+    """runs imports neither views nor page; views never imports page (docs/architecture.md)."""
+    assert _layers_imported(ROOT)["app/page/callbacks.py"] >= {"runs", "views"}  # the checker reads the app
+    assert not _upward_imports(ROOT), _upward_imports(ROOT)
+
+
+def test_the_layer_check_sees_an_upward_import(tmp_path):
+    files = {
+        "app/runs/__init__.py": "",
+        "app/runs/store.py": "import os\nfrom . import codec\n",
+        "app/runs/jobs.py": "def late():\n    from ..views.figures import contour_figure\n",
+        "app/runs/sub/deep.py": "from ... import page\n",
+        "app/views/__init__.py": "",
+        "app/views/figures.py": "from ..runs import store\nfrom app.runs.store import RunStore\n",
+        "app/views/drawing.py": "import app.page.ids\n",
+        "app/page/layout.py": "from ..views import figures\nfrom app import runs\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert _upward_imports(tmp_path) == ["app/runs/jobs.py imports app.views", "app/runs/sub/deep.py imports app.page",
+                                         "app/views/drawing.py imports app.page"]

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from app.panels.surfaces import RUN_B, init_line_figure, init_to_now
-from app.runs import RunView  # noqa: F401  (the view type init_to_now reads)
+from app.views.panels.surfaces import RUN_B, init_line_figure, init_to_now
+from app.runs.run import RunView  # noqa: F401  (the view type init_to_now reads)
 from lossviz import RunConfig, Trainer
 from lossviz.connectivity import init_to_final
 

@@ -6,10 +6,10 @@ import time
 import numpy as np
 import pytest
 
-from app import jobs
-from app.jobs import ThreadRunner, run_job, send
-from app.runs import advance_run, create_run, new_run, restore
-from app.store import RunStore
+from app.runs import jobs
+from app.runs.jobs import ThreadRunner, run_job, send
+from app.runs.run import advance_run, create_run, new_run, restore
+from app.runs.store import RunStore
 from lossviz import RunConfig, Trainer
 
 SMALL = RunConfig(dataset="moons", n_samples=100, hidden=(6, 5), epochs=400)
@@ -153,14 +153,14 @@ def test_a_silent_page_stops_its_job(store, monkeypatch):
     assert time.monotonic() - start < 1.0
     assert "closed" in store.hot(rid)["message"]
     if hasattr(store.runs, "cache"):  # a closed page's run is kept minutes, not hours
-        from app.store import UNTRAINED_TTL_S
+        from app.runs.store import UNTRAINED_TTL_S
 
         expire = store.runs.cache.get(f"run:{rid}:model", expire_time=True)[1]
         assert expire - time.time() <= UNTRAINED_TTL_S + 1
 
 
 def test_a_page_never_seen_stops_its_job_idle_seconds_after_it_began(store, monkeypatch):
-    from app import caps
+    from app.runs import caps
 
     monkeypatch.setattr(jobs, "SEEN_EVERY_S", 0.05)
     monkeypatch.setitem(caps.CAPS, "idle_seconds", caps.Cap("idle_seconds", 0.5, "seconds"))
@@ -208,7 +208,7 @@ def test_runner_refuses_beyond_its_memory_budget(store):
 
 
 def test_job_memory_estimate_grows_with_the_network(store):
-    from app.jobs import job_bytes
+    from app.runs.jobs import job_bytes
 
     small = job_bytes(create_run(store, SMALL, "o" * 32))
     big = job_bytes(create_run(store, SMALL.replace(hidden=(256, 256), n_samples=2000), "o" * 32))
@@ -235,7 +235,7 @@ def test_an_expired_run_ends_its_job(store):
 
 
 def test_an_experiment_trains_both_runs_in_lockstep(store):
-    from app.runs import create_experiment
+    from app.runs.run import create_experiment
     from lossviz import Experiment
 
     config = SMALL.replace(epochs=60, optimizer="sgd", lr=0.5)
@@ -270,7 +270,7 @@ def test_an_experiment_trains_both_runs_in_lockstep(store):
 
 
 def test_in_an_experiment_a_diverging_run_stops_alone(store):
-    from app.runs import create_experiment
+    from app.runs.run import create_experiment
 
     config = RunConfig(dataset="sine", loss="mse", optimizer="sgd", lr=0.05, n_samples=100, epochs=80)
     lead, partner = create_experiment(store, config, "o" * 32, "lr", 100.0)
@@ -283,7 +283,7 @@ def test_in_an_experiment_a_diverging_run_stops_alone(store):
 
 
 def test_dropping_the_partner_keeps_the_lead_training(store):
-    from app.runs import create_experiment
+    from app.runs.run import create_experiment
 
     lead, partner = create_experiment(store, SMALL.replace(epochs=100_000), "o" * 32, "lr", 0.05)
     rid = lead["run_id"]

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 import lossviz
-from app import ids, state
-from app.compare import COMPARE_FIELDS
-from app.controls import BY_FIELD, parse_controls, visible_fields
-from app.panels import why_loss as wl
+from app.page import ids, state
+from app.page.compare import COMPARE_FIELDS
+from app.page.controls import BY_FIELD, parse_controls, visible_fields
+from app.views.panels import why_loss as wl
 from lossviz import RunConfig
 
 

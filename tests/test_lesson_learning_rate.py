@@ -22,9 +22,10 @@ import numpy as np
 import pytest
 
 import lossviz
-from app import lessons as lz, views
-from app.framing import OFF_CHART
-from app.runs import RunView
+from app.page import lessons as lz
+from app.views import compute as views
+from app.views.framing import OFF_CHART
+from app.runs.run import RunView
 from lossviz.optimizers import SGD
 
 LESSON = lz.lesson_by_id(lz.load_lessons(), "learning-rate-too-high")
@@ -120,7 +121,7 @@ def test_the_numbers_in_the_words_are_the_engines():
     assert round(lam) == 8 and abs(2 / lam - 0.25) < 0.01
     assert (exp.runs[0].config.lr, exp.runs[1].config.lr) == (0.1, 0.26)
     assert "λmax ≈ 8" in LESSON.explanation and "2/λmax ≈ 0.25" in LESSON.explanation
-    assert f"passes {OFF_CHART:g} times its start" in LESSON.explanation  # the frame's rule (app.framing)
+    assert f"passes {OFF_CHART:g} times its start" in LESSON.explanation  # the frame's rule (app.views.framing)
     assert LESSON.config().hidden == () and LESSON.config().loss == "mse"  # a straight line: an exact bowl
 
 

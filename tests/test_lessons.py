@@ -1,4 +1,4 @@
-"""Tests for app.lessons and app/lessons.toml: every lesson loads, and says only what the engine shows.
+"""Tests for app.page.lessons and app/page/lessons.toml: every lesson loads, and says only what the engine shows.
 
 Parametrized over the lessons file: a lesson is tested the day it is added. Each lesson's claim
 is measured by training the lesson's exact settings (``Lesson.check``), then again on two other
@@ -24,9 +24,9 @@ import pytest
 import lossviz
 import lossviz.sweep
 import lossviz.training
-from app import lessons as lz
-from app.lessons import tomllib  # tomli on Python 3.10
-from app.compare import COMPARE_FIELDS
+from app.page import lessons as lz
+from app.page.lessons import tomllib  # tomli on Python 3.10
+from app.page.compare import COMPARE_FIELDS
 from lossviz import ACTIVATIONS, LOSSES, Experiment, RunConfig
 from lossviz.losses import _residual_loss, one_hot, softmax
 from lossviz.optimizers import SGD, Adam, Momentum
@@ -499,12 +499,13 @@ def test_lossviz_lessons_check_fails_on_a_false_claim_and_names_a_bad_file(tmp_p
 
 def test_the_lessons_file_ships_inside_the_app_package():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert "lessons.toml" in pyproject["tool"]["setuptools"]["package-data"]["app"]
-    assert lz.LESSONS_FILE.parent == ROOT / "app" and lz.LESSONS_FILE.is_file()
+    assert "lessons.toml" in pyproject["tool"]["setuptools"]["package-data"]["app.page"]
+    assert lz.LESSONS_FILE.parent == ROOT / "app" / "page" and lz.LESSONS_FILE.is_file()
 
 
 def test_loading_lessons_imports_no_dash_or_plotly():
-    code = "import sys, app.lessons; app.lessons.load_lessons(); print('dash' in sys.modules, 'plotly' in sys.modules)"
+    code = ("import sys, app.page.lessons; app.page.lessons.load_lessons(); "
+            "print('dash' in sys.modules, 'plotly' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.split() == ["False", "False"], done.stderr
 

@@ -1,4 +1,4 @@
-"""The lessons of issue 18.5 and their claim kinds (``app/claims_more.py``): each claim holds at
+"""The lessons of issue 18.5 and their claim kinds (``app/page/claims_more.py``): each claim holds at
 its lesson's settings on a few seeds, and fails on the mutations of the engine or of the lesson
 named in ``CATCHES`` (``tests/test_lessons.py`` reads CATCHES too)."""
 
@@ -11,7 +11,7 @@ import pytest
 
 import lossviz.connectivity as connectivity
 import lossviz.rescale as rescale
-from app import lessons as lz
+from app.page import lessons as lz
 from lossviz import ACTIVATIONS, Network
 from lossviz.optimizers import SGD, Adam
 

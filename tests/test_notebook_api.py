@@ -289,7 +289,7 @@ def shown(tmp_path_factory):
 
 
 def test_show_serves_the_app_on_the_settings_link(shown):
-    from app.state import from_query
+    from app.page.state import from_query
 
     url = urlparse(shown.url)
     assert url.hostname == "127.0.0.1" and url.path == "/"
@@ -305,7 +305,8 @@ def test_show_serves_the_app_on_the_settings_link(shown):
 
 def test_the_served_page_restores_the_settings(shown):
     """The page's own restore callback, over HTTP, sets every control the settings name."""
-    from app import dash_protocol, ids
+    from app import dash_protocol
+    from app.page import ids
 
     base = shown.url.split("?")[0].rstrip("/")
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from app import ids, static
+from app.page import ids
+from app import static
 from dash_client import Page, app, ready_run  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent

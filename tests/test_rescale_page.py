@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from app import ids
-from app.panels import curvature_page, rescale_page
+from app.page import ids
+from app.page.panels import curvature_page, rescale_page
 from lossviz import Network
 from lossviz.rescale import Rescaled, rescaled_sharpness
 

@@ -1,10 +1,10 @@
-"""Tests for app.runs in memory: new runs, advancing them with curve points (the store: test_store.py)."""
+"""Tests for app.runs.run in memory: new runs, advancing them with curve points (the store: test_store.py)."""
 import math
 
 import numpy as np
 import pytest
 
-from app.runs import CURVE_KEYS, MAX_CURVE_POINTS, advance_run, new_run
+from app.runs.run import CURVE_KEYS, MAX_CURVE_POINTS, advance_run, new_run
 from lossviz import RunConfig, Trainer
 
 SMALL = RunConfig(dataset="moons", n_samples=100, hidden=(6, 5), epochs=30)

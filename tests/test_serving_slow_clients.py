@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 import psutil
 import pytest
 
-from app import ids
+from app.page import ids
 from app.dash_protocol import Page
 from conftest import _serve_app, _stop
 
@@ -240,7 +240,7 @@ def test_a_flood_of_idle_connections_is_bounded_and_closed(server):
 def test_bodies_are_read_by_the_front_and_capped(server):
     """A chunked callback body reaches the app with its length; a body over the request cap gets
     the app's 413; one declared over the upload cap gets 413 unread, and the connection goes on."""
-    from app.caps import CAPS
+    from app.runs.caps import CAPS
 
     url, _ = server
     u = urlparse(url)

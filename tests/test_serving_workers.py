@@ -10,9 +10,9 @@ import urllib.request
 
 import pytest
 
-from app import ids
+from app.page import ids
 from app.dash_protocol import Page, updates
-from app.runs import advance_run, new_run
+from app.runs.run import advance_run, new_run
 from conftest import _serve_app, _stop
 from lossviz import RunConfig
 

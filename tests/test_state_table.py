@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from app.controls import BY_FIELD, JS_SAFE_INTEGER
-from app.state import BY_KEY, URL_KEYS
+from app.page.controls import BY_FIELD, JS_SAFE_INTEGER
+from app.page.state import BY_KEY, URL_KEYS
 from lossviz import RunConfig
 from lossviz.config import FIELD_RANGES
 from lossviz.export import build_parser

@@ -7,10 +7,10 @@ import threading
 import numpy as np
 import pytest
 
-from app import codec
-from app.kv import DiskKV, private_directory
-from app.runs import RunView, advance_run, create_run, load_view, new_run, publish, restore, save_model, save_params
-from app.store import CURVE_CHUNK, RunStore, owner_of
+from app.runs import codec
+from app.runs.kv import DiskKV, private_directory
+from app.runs.run import RunView, advance_run, create_run, load_view, new_run, publish, restore, save_model, save_params
+from app.runs.store import CURVE_CHUNK, RunStore, owner_of
 from lossviz import RunConfig
 
 SMALL = RunConfig(dataset="moons", n_samples=100, hidden=(6, 5), epochs=300)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import lossviz
-from app import ids
-from app.runs import RunView, advance_run, new_run
-from app.views import PLANES, landscape, off_plane
+from app.page import ids
+from app.runs.run import RunView, advance_run, new_run
+from app.views.compute import PLANES, landscape, off_plane
 from dash_client import app, draw, page, started_run, follow, updates  # noqa: F401
 
 

@@ -1,10 +1,10 @@
-"""Tests for app.views: the landscape plane through a run's weights and the data views."""
+"""Tests for app.views.compute: the landscape plane through a run's weights and the data views."""
 import numpy as np
 import pytest
 
 import lossviz
-from app.runs import RunView, advance_run, new_run
-from app.views import data_view, landscape
+from app.runs.run import RunView, advance_run, new_run
+from app.views.compute import data_view, landscape
 from lossviz import RunConfig
 
 MOONS = RunConfig(dataset="moons", n_samples=120, hidden=(6, 5), epochs=40)
@@ -187,7 +187,7 @@ def test_diverged_run_still_gives_finite_views():
 
 
 def test_live_budget_keeps_small_problems_whole_and_bounds_big_ones():
-    from app.views import SURFACE_BUDGET_MACS, live_budget
+    from app.views.compute import SURFACE_BUDGET_MACS, live_budget
 
     assert live_budget((2, 16, 16, 2), 400, 41) == (400, 41)
     n, g = live_budget((64, 512, 512, 512, 512, 10), 16000, 101)
@@ -197,9 +197,9 @@ def test_live_budget_keeps_small_problems_whole_and_bounds_big_ones():
 
 
 def test_big_network_landscape_says_it_used_a_subsample():
-    from app.drawing import _landscape_note
-    from app.runs import new_run
-    from app.views import landscape
+    from app.views.drawing import _landscape_note
+    from app.runs.run import new_run
+    from app.views.compute import landscape
 
     state = new_run(RunConfig(dataset="moons", hidden=(64, 64, 64, 64), n_samples=20000, epochs=1))
     view = landscape(RunView.of_state(state), 41, 1.0)
@@ -227,8 +227,8 @@ def test_surface_of_a_yardstick_or_accuracy_on_the_same_plane(trained):
 
 @pytest.mark.parametrize("plane", ["compare", "random", "pca"])
 def test_compare_landscape_planes_pass_through_the_common_start(plane):
-    from app.runs import state_of
-    from app.views import compare_landscape
+    from app.runs.run import state_of
+    from app.views.compute import compare_landscape
 
     exp = lossviz.Experiment(RunConfig(dataset="moons", n_samples=200, hidden=(8,), optimizer="sgd", lr=0.5,
                                        epochs=40), "loss", "mse", trajectory_bytes=2 ** 20)
@@ -254,7 +254,7 @@ def test_compare_landscape_planes_pass_through_the_common_start(plane):
 
 def _lr_pair(lr_b, steps=300):
     """The learning-rate lesson's kind of pair: a straight line on diabetes, A at 0.1, B at ``lr_b``."""
-    from app.runs import state_of
+    from app.runs.run import state_of
 
     exp = lossviz.Experiment(RunConfig(dataset="diabetes", hidden=(), loss="mse", optimizer="sgd", lr=0.1,
                                        epochs=300), "lr", lr_b, trajectory_bytes=2 ** 20)
@@ -266,8 +266,8 @@ def _lr_pair(lr_b, steps=300):
 
 
 def test_a_diverged_run_leaves_the_compare_frame_which_holds_the_steps_before():
-    from app.framing import OFF_CHART
-    from app.views import compare_landscape, in_frame
+    from app.views.framing import OFF_CHART
+    from app.views.compute import compare_landscape, in_frame
 
     runs = _lr_pair(0.26)
     assert runs[1].step_count < 300  # B diverged
@@ -289,7 +289,7 @@ def test_a_diverged_run_leaves_the_compare_frame_which_holds_the_steps_before():
 
 
 def test_a_comparison_that_stays_in_view_is_framed_as_before():
-    from app.views import compare_landscape
+    from app.views.compute import compare_landscape
 
     runs = _lr_pair(0.2, steps=60)
     view = compare_landscape(runs, 11)
@@ -299,7 +299,7 @@ def test_a_comparison_that_stays_in_view_is_framed_as_before():
 
 
 def test_the_line_between_a_and_b_knows_the_loss_at_the_common_start():
-    from app.views import interpolation, start_loss
+    from app.views.compute import interpolation, start_loss
 
     runs = _lr_pair(0.26)
     between = interpolation(runs)

@@ -1,4 +1,4 @@
-"""Tests for app.panels.why_loss: formulas, loss-profile and gradient-histogram figures.
+"""Tests for app.views.panels.why_loss: formulas, loss-profile and gradient-histogram figures.
 
 The engine is the reference for every number drawn (lossviz.loss_profile); Plotly's validators
 are the reference for the figures' form.
@@ -16,8 +16,8 @@ import pytest
 from plotly.subplots import make_subplots
 
 import lossviz
-from app import figures
-from app.panels import why_loss as wl
+from app.views import figures
+from app.views.panels import why_loss as wl
 
 TASKS = ("classification", "regression")
 PAIRS = [(name, task) for name, loss in lossviz.LOSSES.items() for task in TASKS if task in loss.tasks]
@@ -441,6 +441,6 @@ def test_traces_share_no_lists():
 
 
 def test_panel_module_loads_no_dash_or_plotly():
-    code = ("import sys, app.panels.why_loss; bad = {'dash', 'flask', 'plotly'} & set(sys.modules); "
+    code = ("import sys, app.views.panels.why_loss; bad = {'dash', 'flask', 'plotly'} & set(sys.modules); "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])

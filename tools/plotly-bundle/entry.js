@@ -1,6 +1,6 @@
 'use strict';
 // lossviz's plotly.js: core (which brings scatter) and the other trace types the app's figure
-// builders use (app/figures.py, app/panels/*). A trace type added to a figure must be added
+// builders use (app/views/*figures.py, app/views/panels/*). A trace type added to a figure must be added
 // here too: tests/test_plotly_bundle.py checks that the bundle registers every one.
 var Plotly = require('plotly.js/lib/core');
 

@@ -1,0 +1,231 @@
+"""Figure builders: pure functions from arrays to plain-dict Plotly figures. No model, no metrics.
+
+This module holds the look every figure shares (``_figure``: title, fonts, template, kept zoom;
+colours; ``message_figure``) and the learning curves. The landscape plots are built in
+``landscape_figures``, the data plots in ``data_figures``, each on this look.
+
+A figure is ``{"data": [trace dicts], "layout": {...}}``, which ``dcc.Graph`` takes as is: built
+from literals it costs a few hundredths of a millisecond, where ``go.Figure`` spent 10-20 ms per
+figure validating paths (most of a busy server's time). Every array is a Python list: the
+browser streams into some traces with ``extendData``, which cannot extend typed arrays.
+
+Readable on a projector: large fonts, a colour-blind-safe sequential scale (Viridis) for the
+loss, axis titles with units, and legends that say train vs test.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import framing
+
+Figure = dict[str, Any]  # {"data": [trace dicts], "layout": {...}}, as plotly.js reads it
+
+# plotly.py's 10-stop Viridis, spelled out: the name "Viridis" alone would make plotly.js use
+# its own 17-stop Viridis, a slightly different ramp from the one the figures have shown.
+VIRIDIS = [[i / 9, c] for i, c in enumerate(("#440154", "#482878", "#3e4989", "#31688e", "#26828e",
+                                              "#1f9e89", "#35b779", "#6ece58", "#b5de2b", "#fde725"))]
+SURFACE_SCALE = VIRIDIS
+TRAIN_COLOUR = "#0072B2"  # Okabe-Ito blue / vermillion / green: colour-blind safe
+TEST_COLOUR = "#D55E00"
+PATH_COLOUR = "#ffffff"
+CLASS_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
+                 "#F0E442", "#000000", "#999999", "#882255"]
+FONT = dict(size=15, family="Inter, Segoe UI, Helvetica, Arial, sans-serif")
+ALPHA_TITLE = "α (direction 1)"
+BETA_TITLE = "β (direction 2)"
+_MARGIN = dict(l=60, r=20, t=44, b=50)
+# The data plots' legend to the right of the plot, one entry per line: below the plot it ran
+# into the x-axis title in small plots, and a legend placed by the container's bottom edge
+# pushed the margins until a plot squeezed while the page laid itself out had no height left
+# (plotly.js: "Something went wrong with axis scaling"). Pushing the width is safe.
+_BELOW = dict(legend=dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top", traceorder="normal",
+                          font=dict(size=11), tracegroupgap=0),
+              margin=dict(l=60, r=10, t=44, b=44))
+_CARTESIAN = dict(gridcolor="#EBF0F8", linecolor="#EBF0F8", ticks="", title=dict(standoff=15),
+                  zerolinecolor="#EBF0F8", automargin=True, zerolinewidth=2)
+_SCENE_AXIS = dict(backgroundcolor="white", gridcolor="#DFE8F3", linecolor="#EBF0F8", showbackground=True,
+                   ticks="", zerolinecolor="#EBF0F8", gridwidth=2)
+_COLORBAR = dict(colorbar=dict(outlinewidth=0, ticks=""))
+# What Plotly's "plotly_white" template sets for the traces and axes drawn here (the whole
+# template is 7 KB of JSON per figure; tests check these values against it).
+LIGHT = {
+    "layout": dict(autotypenumbers="strict", font=dict(color="#2a3f5f"), hovermode="closest",
+                   hoverlabel=dict(align="left"), paper_bgcolor="white", plot_bgcolor="white",
+                   colorway=["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3",
+                             "#FF6692", "#B6E880", "#FF97FF", "#FECB52"],
+                   xaxis=_CARTESIAN, yaxis=_CARTESIAN,
+                   scene=dict(xaxis=_SCENE_AXIS, yaxis=_SCENE_AXIS, zaxis=_SCENE_AXIS),
+                   annotationdefaults=dict(arrowcolor="#2a3f5f", arrowhead=0, arrowwidth=1)),
+    "data": {kind: [dict(type=kind, **_COLORBAR)] for kind in ("contour", "heatmap", "surface")},
+}
+
+
+def _fresh(value):
+    """A copy of nested dicts and lists, so no figure shares a mutable part with another."""
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    return value
+
+
+def _figure(data: list[dict], title: str, **layout) -> Figure:
+    """The figure with the shared look: title, projector fonts, light template, kept zoom."""
+    layout.setdefault("margin", dict(_MARGIN))
+    layout.update(title=dict(text=title, x=0.02, font=dict(size=17)), font=dict(FONT),
+                  template=_fresh(LIGHT), uirevision="keep")
+    return {"data": data, "layout": layout}
+
+
+def loss_for_display(z: np.ndarray, log_z: bool) -> np.ndarray:
+    """The values drawn: the loss, or log10 of it (clipped away from zero) on a log scale."""
+    z = np.asarray(z, dtype=float)
+    return np.log10(np.maximum(z, 1e-12)) if log_z else z
+
+
+def _z_title(log_z: bool, label: str = "loss") -> str:
+    return f"log₁₀ {label}" if log_z else label
+
+
+def _floats(values: np.ndarray) -> list[float]:
+    return list(map(float, values))
+
+
+def _list(values: np.ndarray) -> list:
+    return np.ravel(values).tolist()
+
+
+def _floats_or_none(values) -> list:
+    return [float(v) if np.isfinite(v) else None for v in np.asarray(values, dtype=float)]
+
+
+LOSS_AXES = ("yaxis", "yaxis3")  # the curves' loss axes: one, or one per run when their losses differ
+
+
+def curves_figure(history: dict[str, Sequence[float]], metric_label: str,
+                  *, log_loss: bool = False, runs: Sequence[tuple[str, dict]] = (),
+                  losses: Sequence[str] = ()) -> Figure:
+    """Train/test loss (top) and train/test metric (bottom) against optimizer steps.
+
+    history : lists under "step", "train_loss", "test_loss", "train_metric", "test_metric".
+    Trace order (for streaming): 0 train loss, 1 test loss, 2 train metric, 3 test metric.
+    runs : compare mode instead: [(label, history)] for A and B. Then colour says the split
+    (train, test) and the line says the run (A solid, B dashed); run i's traces are 4i..4i+3.
+    losses : each run's loss in words; when A's and B's differ their values are in different
+    units, so the shared measure (accuracy or R²) goes on top and each loss below on its own axis.
+
+    A loss above ``framing.OFF_CHART`` times its start, and R² below ``framing.R2_FLOOR``, are off
+    the chart (a diverged run): the axis stops there and a note says so (the page shows the note
+    when streamed points first pass the bound).
+    """
+    compare = bool(runs)
+    runs_ = list(runs) if compare else [("", history)]
+    split = compare and len(losses) == 2 and losses[0] != losses[1]
+    axes = _curve_axes(split)
+    data = []
+    for i, (run_label, hist) in enumerate(runs_):
+        steps = list(hist.get("step", []))
+        for key, label in (("loss", "loss"), ("metric", metric_label)):
+            xa, ya = axes["loss"][i] if key == "loss" else axes["metric"]
+            for split_name, colour in (("train", TRAIN_COLOUR), ("test", TEST_COLOUR)):
+                dash = ("solid" if split_name == "train" else "dash") if not compare else ("solid", "dash")[i % 2]
+                width = 2.5 if not compare or split_name == "train" else 1.5
+                name = f"{split_name} {label}" if not compare else (
+                    "AB"[i] if split else f"{'AB'[i]}: {run_label}")
+                data.append(dict(type="scatter", x=list(steps), y=list(hist.get(f"{split_name}_{key}", [])),
+                                 mode="lines", name=name,
+                                 legendgroup=f"{i}{split_name}" if not compare else str(i),
+                                 showlegend=not compare or (split_name == "train" and key == ("metric" if split
+                                                                                             else "loss")),
+                                 line=dict(color=colour, width=width, dash=dash), xaxis=xa, yaxis=ya))
+    title = "Learning curves" if not compare else "Learning curves · blue train, orange test"
+    layout = _curve_layout(split, metric_label, log_loss, losses)
+    layout["annotations"] = layout.get("annotations", []) + _clip_curves(layout, runs_, metric_label, axes)
+    legend = (dict(orientation="h", y=1.0, yanchor="bottom", x=1.0, xanchor="right", font=dict(size=13))
+              if not compare else _SPLIT_LEGEND if split else
+              dict(orientation="v", y=1.0, x=0.99, xanchor="right", yanchor="top", font=dict(size=11),
+                   bgcolor="rgba(255,255,255,0.75)"))
+    return _figure(data, title, legend=legend, **({} if not compare else {"margin": dict(l=60, r=20, t=44, b=44)}),
+                   **layout)
+
+
+def _axis_key(ref: str) -> str:
+    """"y3" -> "yaxis3": the layout key of an axis a trace names."""
+    return ref[0] + "axis" + ref[1:]
+
+
+def _curve_axes(split: bool) -> dict:
+    """Which (x, y) axes each curve is drawn on: {"loss": [run A's, run B's], "metric": shared}."""
+    if split:  # the shared measure on top; A's loss bottom left, B's bottom right
+        return {"loss": [("x", "y"), ("x3", "y3")], "metric": ("x2", "y2")}
+    return {"loss": [("x", "y"), ("x", "y")], "metric": ("x2", "y2")}
+
+
+# Two short entries in one line, at the foot of the shared measure's row (its curves rise away from it).
+_SPLIT_LEGEND = dict(orientation="h", y=0.61, yanchor="bottom", x=1.0, xanchor="right", font=dict(size=11),
+                     bgcolor="rgba(255,255,255,0.75)")
+
+
+def _curve_layout(split: bool, metric_label: str, log_loss: bool, losses: Sequence[str]) -> dict:
+    scale = "log" if log_loss else "linear"
+    if not split:
+        # Two rows sharing one step axis, as make_subplots(rows=2, shared_xaxes=True,
+        # vertical_spacing=0.1) lays them out: the top row's x follows the bottom row's.
+        return dict(xaxis=dict(anchor="y", domain=[0.0, 1.0], matches="x2", showticklabels=False),
+                    yaxis=dict(anchor="x", domain=[0.55, 1.0], title=dict(text="loss"), type=scale),
+                    xaxis2=dict(anchor="y2", domain=[0.0, 1.0], title=dict(text="optimizer step")),
+                    yaxis2=dict(anchor="x2", domain=[0.0, 0.45], title=dict(text=metric_label)))
+    # B's loss axis on the right: the two loss plots' ticks never meet between them; each loss
+    # plot is named above it (a rotated title would not fit its height).
+    titles = [dict(text=f"{run}'s loss: {name}", xref=f"{x} domain", yref=f"{y} domain", x=0.5, y=1.0,
+                   xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=12))
+              for run, name, x, y in (("A", losses[0], "x", "y"), ("B", losses[1], "x3", "y3"))]
+    return dict(xaxis2=dict(anchor="y2", domain=[0.0, 1.0], matches="x", showticklabels=False),
+                yaxis2=dict(anchor="x2", domain=[0.6, 1.0], title=dict(text=metric_label), nticks=4),
+                xaxis=dict(anchor="y", domain=[0.0, 0.42], title=dict(text="step"), nticks=4),
+                yaxis=dict(anchor="x", domain=[0.0, 0.4], type=scale, nticks=4),
+                xaxis3=dict(anchor="y3", domain=[0.58, 1.0], matches="x", title=dict(text="step"), nticks=4),
+                yaxis3=dict(anchor="x3", domain=[0.0, 0.4], type=scale, side="right", nticks=4), annotations=titles)
+
+
+def _clip_curves(layout: dict, runs_: list, metric_label: str, axes: dict) -> list[dict]:
+    """Sets each loss axis's ceiling (``framing.loss_ceiling`` of the starts drawn on it) and the
+    metric axis's bounds in ``layout``; returns the off-chart notes, shown already when the
+    histories given pass a bound."""
+    notes = []
+    for ya in dict.fromkeys(a[1] for a in axes["loss"]):
+        xa = next(x for x, y in axes["loss"] if y == ya)
+        on_axis = [h for (_, h), (_, y) in zip(runs_, axes["loss"]) if y == ya]
+        ceiling = framing.loss_ceiling([framing.first_finite(h.get("train_loss", [])) for h in on_axis])
+        if ceiling is None:
+            continue
+        layout[_axis_key(ya)]["autorangeoptions"] = framing.loss_bounds(ceiling)
+        over = any(framing.beyond(h.get(k, []), hi=ceiling) for h in on_axis for k in ("train_loss", "test_loss"))
+        notes.append(framing.off_chart_note(f"offchart {_axis_key(ya)} max", "↑ off the chart: loss > "
+                                            f"{framing.OFF_CHART:g}× start", xa, ya, over))
+    xa, ya = axes["metric"]
+    layout[_axis_key(ya)]["autorangeoptions"] = framing.metric_bounds(metric_label)
+    if metric_label != "R²":  # accuracy is never off the chart
+        return notes
+    under = any(framing.beyond(h.get(k, []), lo=framing.R2_FLOOR) for _, h in runs_
+                for k in ("train_metric", "test_metric"))
+    notes.append(framing.off_chart_note(f"offchart {_axis_key(ya)} min", "↓ off the chart: R² below "
+                                        f"{framing.R2_FLOOR:g}", xa, ya, under, top=False, side="right"))
+    return notes
+
+
+def stream_points(history: dict[str, Sequence[float]], start: int) -> dict:
+    """New curve points from index ``start`` as Plotly ``extendData`` for curves_figure."""
+    xs = list(history["step"][start:])
+    ys = [list(history[k][start:]) for k in ("train_loss", "test_loss", "train_metric", "test_metric")]
+    return {"x": [xs] * 4, "y": ys}
+
+
+def message_figure(text: str, title: str = "") -> Figure:
+    """An empty figure that says why there is nothing to show yet."""
+    note = dict(text=text, showarrow=False, font=dict(size=16, color="#555"), xref="paper", yref="paper",
+                x=0.5, y=0.5)
+    return _figure([], title, annotations=[note], xaxis=dict(visible=False), yaxis=dict(visible=False))
