@@ -181,3 +181,32 @@ def test_owner_needs_a_real_secret():
         with pytest.raises(PermissionError):
             owner_of(bad)
     assert owner_of("a" * 32) != owner_of("b" * 32) and len(owner_of("a" * 32)) == 32
+
+
+def test_a_process_threads_write_the_disk_store_one_at_a_time(tmp_path):
+    """Writers of one process queue on a lock instead of meeting in SQLite's busy handler (which
+    sleeps 25-100 ms once a writer has waited a little): at most one thread is inside a write."""
+    kv, inside, most, guard = DiskKV(str(tmp_path / "kv")), [0], [0], threading.Lock()
+    real_set = kv.cache.set
+
+    def counting_set(*args, **kwargs):
+        with guard:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        try:
+            threading.Event().wait(0.001)  # a write that takes a moment, as under load
+            return real_set(*args, **kwargs)
+        finally:
+            with guard:
+                inside[0] -= 1
+
+    kv.cache.set = counting_set
+    threads = [threading.Thread(target=lambda i=i: [kv.set(f"k{i}-{j}", b"v", 60) for j in range(30)])
+               for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1
+    assert kv.get("k7-29") == b"v"
+    kv.close()
