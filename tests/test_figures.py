@@ -471,7 +471,7 @@ def test_curves_of_two_losses_put_the_shared_measure_on_top_and_each_loss_on_its
     assert layout["xaxis"]["domain"][1] < layout["xaxis3"]["domain"][0] and layout["yaxis3"]["side"] == "right"
     assert layout["yaxis2"]["title"]["text"] == "accuracy"
     titles = [a["text"] for a in layout["annotations"] if "name" not in a]
-    assert titles == ["A's loss: cross-entropy", "B's loss: MSE"]
+    assert titles == ["A's cross-entropy", "B's MSE"]
     # Each loss axis has its own ceiling, from its own run's start.
     assert layout["yaxis"]["autorangeoptions"]["clipmax"] == pytest.approx(7.0)
     assert layout["yaxis3"]["autorangeoptions"]["clipmax"] == pytest.approx(3.0)
@@ -510,7 +510,7 @@ def test_the_line_between_two_losses_gives_each_its_own_axis():
                                        "accuracy", losses=["cross-entropy", "MSE"], start=[0.7, 0.25])
     assert [t["yaxis"] for t in fig["data"]] == ["y", "y3", "y2", "y2"]
     assert [t["name"] for t in fig["data"] if t["showlegend"]] == ["A", "B"]
-    assert "A's loss: cross-entropy" in [a["text"] for a in fig["layout"]["annotations"]]
+    assert "A's cross-entropy" in [a["text"] for a in fig["layout"]["annotations"]]
     assert fig["layout"]["yaxis3"]["autorangeoptions"]["clipmax"] == pytest.approx(2.5)
 
 

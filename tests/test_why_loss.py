@@ -352,7 +352,7 @@ def test_histogram_styles_a_filled_b_outlined_flagged_stronger():
 def test_histogram_axis_titles():
     lay = wl.gradient_histogram_figure(_runs([0.1, 0.2], [0.3]))["layout"]
     assert lay["xaxis"]["title"]["text"] == "per-sample ‖dL/dz‖ at the output"
-    assert lay["yaxis"]["title"]["text"] == "training points"
+    assert lay["yaxis"]["title"]["text"] == "points"
     assert lay["barmode"] == "overlay"
 
 

@@ -72,11 +72,22 @@ def _fresh(value):
     return value
 
 
+# The tick labels stand this far (px) off their axes: the lowest y label no longer meets the x
+# axis's first label at the plot's corner ("−1" over "−1").
+Y_TICK_STANDOFF, X_TICK_STANDOFF = 10, 3
+_FLAT_TRACES = ("surface", "scatter3d", "pie")  # traces with no cartesian axes
+
+
 def _figure(data: list[dict], title: str, **layout) -> Figure:
     """The figure with the shared look: title, projector fonts, light template, kept zoom."""
     layout.setdefault("margin", dict(_MARGIN))
     layout.update(title=dict(text=title, x=0.02, font=dict(size=17)), font=dict(FONT),
                   template=_fresh(LIGHT), uirevision="keep")
+    flat_only = not any(t.get("type", "scatter") not in _FLAT_TRACES for t in data)
+    for letter, standoff in (("y", Y_TICK_STANDOFF), ("x", X_TICK_STANDOFF)):
+        axes = [k for k in layout if k.startswith(f"{letter}axis")] or ([] if flat_only else [f"{letter}axis"])
+        for key in axes:
+            layout[key] = {"ticklabelstandoff": standoff, **(layout.get(key) or {})}
     return {"data": data, "layout": layout}
 
 
@@ -141,7 +152,7 @@ def curves_figure(history: dict[str, Sequence[float]], metric_label: str,
                                  showlegend=not compare or (split_name == "train" and key == ("metric" if split
                                                                                              else "loss")),
                                  line=dict(color=colour, width=width, dash=dash), xaxis=xa, yaxis=ya))
-    title = "Learning curves" if not compare else "Learning curves · blue train, orange test"
+    title = "Learning curves" if not compare else "Curves · blue train, orange test"
     layout = _curve_layout(split, metric_label, log_loss, losses)
     layout["annotations"] = layout.get("annotations", []) + _clip_curves(layout, runs_, metric_label, axes)
     legend = (dict(orientation="h", y=1.0, yanchor="bottom", x=1.0, xanchor="right", font=dict(size=13))
@@ -175,14 +186,14 @@ def _curve_layout(split: bool, metric_label: str, log_loss: bool, losses: Sequen
         # Two rows sharing one step axis, as make_subplots(rows=2, shared_xaxes=True,
         # vertical_spacing=0.1) lays them out: the top row's x follows the bottom row's.
         return dict(xaxis=dict(anchor="y", domain=[0.0, 1.0], matches="x2", showticklabels=False),
-                    yaxis=dict(anchor="x", domain=[0.55, 1.0], title=dict(text="loss"), type=scale),
+                    yaxis=dict(anchor="x", domain=[0.55, 1.0], title=dict(text="loss"), type=scale, nticks=4),
                     xaxis2=dict(anchor="y2", domain=[0.0, 1.0], title=dict(text="optimizer step")),
-                    yaxis2=dict(anchor="x2", domain=[0.0, 0.45], title=dict(text=metric_label)))
+                    yaxis2=dict(anchor="x2", domain=[0.0, 0.45], title=dict(text=metric_label), nticks=4))
     # B's loss axis on the right: the two loss plots' ticks never meet between them; each loss
     # plot is named above it (a rotated title would not fit its height).
-    titles = [dict(text=f"{run}'s loss: {name}", xref=f"{x} domain", yref=f"{y} domain", x=0.5, y=1.0,
-                   xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=12))
-              for run, name, x, y in (("A", losses[0], "x", "y"), ("B", losses[1], "x3", "y3"))]
+    titles = [dict(text=f"{run}'s {name}", xref=f"{x} domain", yref=f"{y} domain", x=0.5, y=1.0,
+                   xanchor="center", yanchor="bottom", yshift=8, showarrow=False, font=dict(size=12))
+              for run, name, x, y in (("A", losses[0], "x", "y"), ("B", losses[1], "x3", "y3"))]  # over the top tick
     return dict(xaxis2=dict(anchor="y2", domain=[0.0, 1.0], matches="x", showticklabels=False),
                 yaxis2=dict(anchor="x2", domain=[0.6, 1.0], title=dict(text=metric_label), nticks=4),
                 xaxis=dict(anchor="y", domain=[0.0, 0.42], title=dict(text="step"), nticks=4),
@@ -222,6 +233,12 @@ def stream_points(history: dict[str, Sequence[float]], start: int) -> dict:
     xs = list(history["step"][start:])
     ys = [list(history[k][start:]) for k in ("train_loss", "test_loss", "train_metric", "test_metric")]
     return {"x": [xs] * 4, "y": ys}
+
+
+def blank_figure() -> Figure:
+    """Nothing measured yet: no axes, no text (a graph's own default draws axes from -1 to 6)."""
+    return {"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False},
+                                   "margin": {"l": 10, "r": 10, "t": 10, "b": 10}}}
 
 
 def message_figure(text: str, title: str = "") -> Figure:

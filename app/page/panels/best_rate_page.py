@@ -18,6 +18,7 @@ from .. import ids
 from ..messages import guarded
 from ..run_control import own_run, run_hots
 from ...runs.run import load_view
+from ...views.figures import blank_figure
 from ...views.panels.best_rate import SWEEP_RATES, best_curves_figure, rate_figure, run_sweep, summary, sweep_plan
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
@@ -43,8 +44,10 @@ def layout() -> html.Details:
                   html.Span(id=ids.BEST_RATE_NOTE, className="note inline", role="status",
                             style={"whiteSpace": "pre-line"})],
                  style={"display": "flex", "gap": "8px", "alignItems": "center"}),
-        html.Div([dcc.Loading(dcc.Graph(id=ids.GRAPH_BEST_RATES, config=GRAPH_CONFIG, style={"height": "340px"})),
-                  dcc.Loading(dcc.Graph(id=ids.GRAPH_BEST_CURVES, config=GRAPH_CONFIG, style={"height": "340px"}))],
+        html.Div([dcc.Loading(dcc.Graph(id=ids.GRAPH_BEST_RATES, config=GRAPH_CONFIG, figure=blank_figure(),
+                                          style={"height": "340px"})),
+                  dcc.Loading(dcc.Graph(id=ids.GRAPH_BEST_CURVES, config=GRAPH_CONFIG, figure=blank_figure(),
+                                          style={"height": "340px"}))],
                  className="best-rate-grid")],
         id=ids.BOX_BEST_RATE, className="best-rate", style={"display": "none"})
 
@@ -65,28 +68,23 @@ def register(app, services) -> None:
             raise PreventUpdate
         hots = run_hots(services.store, hot)
         if len(hots) < 2 or not hot.get("vary"):
-            return (no_figure(), no_figure(),
+            return (blank_figure(), blank_figure(),
                     "Turn on compare mode and pick what run B changes: the sweep trains A and B.")
         v = load_view(services.store, hots[0])
         data = v.data if tabular.is_table_name(v.config.dataset) else None
         try:
             plan = sweep_plan(v.config, {"vary": hot["vary"], "value": hot["value"]}, data)
         except ValueError as exc:
-            return no_figure(), no_figure(), str(exc)
+            return blank_figure(), blank_figure(), str(exc)
         if plan["work"] > MAX_REQUEST_WORK:
-            return (no_figure(), no_figure(),
+            return (blank_figure(), blank_figure(),
                     f"This sweep trains {plan['runs']} runs: {plan['work']:.1e} weight·sample multiply-adds, over "
                     f"the {MAX_REQUEST_WORK:.0e} one press may ask for here. Try fewer epochs, samples or weights.")
         if not services.view_slots.acquire(timeout=5.0):
-            return no_figure(), no_figure(), "The server is busy drawing: press the button again in a moment."
+            return blank_figure(), blank_figure(), "The server is busy drawing: press the button again in a moment."
         try:
             result = run_sweep(v.config, plan, data=data)
         finally:
             services.view_slots.release()
         return rate_figure(result), best_curves_figure(result), summary(result)
 
-
-def no_figure() -> dict:
-    """An empty graph (the section keeps its size): nothing measured."""
-    return {"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False},
-                                   "margin": {"l": 10, "r": 10, "t": 10, "b": 10}}}

@@ -14,6 +14,7 @@ from .. import ids
 from ..messages import guarded
 from ..run_control import own_run
 from ...runs.run import load_view
+from ...views.figures import blank_figure
 from ...views.panels.forks import barrier_figure, measure, too_costly
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
@@ -29,8 +30,9 @@ def layout() -> html.Details:
                                     "straight line between their final weights"),
                   html.Span(id=ids.FORKS_NOTE, className="note inline", role="status")],
                  style={"display": "flex", "gap": "8px", "alignItems": "center"}),
-        # no figure until measured: a graph drawn inside the closed section has no size to lay out in
-        dcc.Loading(dcc.Graph(id=ids.GRAPH_FORKS, config=GRAPH_CONFIG, style={"height": "380px"}))],
+        # a blank figure until measured: a graph drawn inside the closed section has no size to lay out in
+        dcc.Loading(dcc.Graph(id=ids.GRAPH_FORKS, config=GRAPH_CONFIG, figure=blank_figure(),
+                              style={"height": "380px"}))],
         id=ids.BOX_FORKS, className="forks")
 
 

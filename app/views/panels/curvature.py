@@ -238,13 +238,13 @@ def sharpness_figure(runs: list[dict], metric_label: str = "loss") -> figures.Fi
     rows = ROWS_ADAPTIVE if adaptive else ROWS
     axes = dict(yaxis=dict(anchor="x", domain=rows["y"], title=dict(text=metric_label), type="log",
                            **log_ticks([v for r in runs for v in r["loss"]])),
-                yaxis2=dict(anchor="x2", domain=rows["y2"], title=dict(text="λ(H)")),
-                yaxis3=dict(anchor="x3", domain=rows["y3"], title=dict(text="tr(H)")),
+                yaxis2=dict(anchor="x2", domain=rows["y2"], title=dict(text="λ(H)"), nticks=3),
+                yaxis3=dict(anchor="x3", domain=rows["y3"], title=dict(text="tr(H)"), nticks=3),
                 xaxis3=dict(anchor="y3", domain=[0, 1], title=dict(text="optimizer step")))
     for axis in ("", "2", "4") if adaptive else ("", "2"):
         axes[f"xaxis{axis}"] = dict(anchor=f"y{axis}", domain=[0, 1], matches="x3", showticklabels=False)
     if adaptive:
-        axes["yaxis4"] = dict(anchor="x4", domain=rows["y4"], title=dict(text="λmax<br>(P⁻¹H)"))
+        axes["yaxis4"] = dict(anchor="x4", domain=rows["y4"], title=dict(text="λmax<br>(P⁻¹H)"), nticks=3)
     return figures._figure(
         data, "Curvature along training: the edge of stability",
         legend=dict(orientation="h", yref="container", y=0.0, yanchor="bottom", x=0.0, font=dict(size=12)),

@@ -89,11 +89,11 @@ def loss_and_accuracy_figure(view: dict, log_z: bool = False) -> figures.Figure:
     data = [dict(type="contour", x=figures._floats(a), y=figures._floats(b),
                  z=figures.loss_for_display(view["z"], log_z).T.tolist(), colorscale=figures.VIRIDIS,
                  ncontours=20, xaxis="x", yaxis="y", name="loss",
-                 colorbar=dict(title=dict(text="log10 loss" if log_z else "loss"), x=0.37, thickness=10),
+                 colorbar=dict(title=dict(text="log10 loss" if log_z else "loss"), x=0.37, thickness=10, nticks=4),
                  hovertemplate="α %{x:.3f}<br>β %{y:.3f}<br>loss %{z:.4g}<extra></extra>"),
             dict(type="contour", x=figures._floats(a), y=figures._floats(b),
                  z=_finite_rows(np.asarray(view["metric"]).T), colorscale="RdBu", ncontours=20,
-                 xaxis="x2", yaxis="y2", name=label, colorbar=dict(title=dict(text=label), x=1.0, thickness=10),
+                 xaxis="x2", yaxis="y2", name=label, colorbar=dict(title=dict(text=label), x=1.0, thickness=10, nticks=4),
                  hovertemplate="α %{x:.3f}<br>β %{y:.3f}<br>" + label + " %{z:.3f}<extra></extra>")]
     for axis in ("", "2"):
         data.append(dict(type="scatter", x=path[:, 0].tolist(), y=path[:, 1].tolist(), mode="lines", name="path",
@@ -113,7 +113,9 @@ def train_test_figure(view: dict, z_test: Array) -> figures.Figure:
     data = []
     for name, z, colour in (("train loss", np.asarray(view["z"]), TRAIN), ("test loss", z_test, TEST)):
         data.append(dict(type="contour", x=figures._floats(a), y=figures._floats(b), z=_finite_rows(z.T),
-                         contours=dict(coloring="lines", showlabels=True, labelfont=dict(size=10, color=colour)),
+                         # values written on the train lines only: two sets of labels ran into each other
+                         contours=dict(coloring="lines", showlabels=name == "train loss",
+                                       labelfont=dict(size=10, color=colour)),
                          line=dict(width=1.5, color=colour), ncontours=14, showscale=False, name=name,
                          colorscale=[[0, colour], [1, colour]],
                          hovertemplate=f"{name} %{{z:.4g}}<extra></extra>"))
@@ -151,7 +153,7 @@ def init_line_figure(line: dict, metric_label: str, other: dict | None = None) -
                   line=dict(color="#999", width=1, dash="dot")) for t in (0.0, 1.0)]
     notes = [dict(x=t, y=1.0, xref="x2", yref="paper", text=text, showarrow=False, yanchor="bottom",
                   font=dict(size=12)) for t, text in ((0.0, "init"), (1.0, "now"))]
-    loss_axis = dict(anchor="x", domain=[0.55, 1.0], title=dict(text="loss"))
+    loss_axis = dict(anchor="x", domain=[0.55, 1.0], title=dict(text="loss"), nticks=4)
     if other:  # two runs: the loss axis spans t in [0, 1], where the lines are (not the extrapolated ends)
         inside = (np.asarray(line["ts"]) >= 0) & (np.asarray(line["ts"]) <= 1)
         vals = np.concatenate([np.asarray(ln["loss"][s], float)[inside] for _, ln, sp in runs for s, _ in sp])
@@ -163,17 +165,20 @@ def init_line_figure(line: dict, metric_label: str, other: dict | None = None) -
     title = "Init → now, each run" if other else "Init → now, along a straight line"
     return figures._figure(data, title, shapes=marks,
                            annotations=notes, margin=dict(l=60, r=20, t=44, b=40),
-                           legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1.0, xanchor="right"),
+                           # inside the loss row's top right (the loss has fallen there), under the
+                           # "init" and "now" notes above the plot
+                           legend=dict(orientation="h", y=1.0, yanchor="top", x=1.0, xanchor="right",
+                                       bgcolor="rgba(255,255,255,0.75)"),
                            xaxis=dict(anchor="y", domain=[0, 1], matches="x2", showticklabels=False),
                            yaxis=loss_axis,
                            xaxis2=dict(anchor="y2", domain=[0, 1], title=dict(text="t  (0: initial weights, 1: now)")),
-                           yaxis2=dict(anchor="x2", domain=[0, 0.45], title=dict(text=metric_label)))
+                           yaxis2=dict(anchor="x2", domain=[0, 0.45], title=dict(text=metric_label), nticks=4))
 
 
 def convexity_figure(done: dict | None, path: Array | None = None) -> figures.Figure:
     """|λmin/λmax| over the plane (NaN rows not computed yet): dark is locally convex."""
     if not done:
-        return figures.message_figure("Press “Compute convexity map”: |λmin/λmax| at each point "
+        return figures.message_figure("Press “Compute convexity map”:<br>|λmin/λmax| at each point<br>"
                                       "of a coarse grid (Li et al. 2018, Fig. 7)", "Convexity map")
     ratio = np.asarray(done["ratio"])
     data = [dict(type="heatmap", x=figures._floats(done["alphas"]), y=figures._floats(done["betas"]),

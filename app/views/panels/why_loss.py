@@ -336,11 +336,13 @@ def gradient_histogram_figure(runs: Sequence[dict]) -> Figure:
     edges, log = _shared_edges(finite)
     data = [bar for i, part in enumerate(parts) for bar in _run_bars(i, *part, edges)]
     return _with_look(data, HIST_TITLE, barmode="overlay", bargap=0,
-                      legend=dict(orientation="h", x=0.0, y=-0.22, yanchor="top", font=dict(size=13)),
+                      # at the figure's foot, below the x-axis title, whatever its rows (4 entries in compare mode)
+                      legend=dict(orientation="h", x=0.0, yref="container", y=0.0, yanchor="bottom",
+                                  font=dict(size=13)),
                       margin=dict(l=60, r=20, t=44, b=30),
                       xaxis=dict(title=dict(text="per-sample ‖dL/dz‖ at the output"),
                                  type="log" if log else "linear", exponentformat="power"),
-                      yaxis=dict(title=dict(text="training points")))
+                      yaxis=dict(title=dict(text="points")))  # a longer title outgrew a short plot
 
 
 def _run_parts(run: dict) -> tuple[str, np.ndarray, np.ndarray, str]:
