@@ -235,12 +235,13 @@ def test_the_celery_path_refuses_jobs_beyond_the_workers_budget(redis_apps):
     a worker of 64 threads; an honest student waited at step 0). Now two web servers share one
     budget in Redis: at most the live workers' threads, then "busy" naming the caps."""
     apps, budget = redis_apps
-    assert "busy" in _train_on(apps[0])  # no worker alive: nothing is sent
+    said = _train_on(apps[0])  # no worker alive: nothing is sent, and the page says so
+    assert "busy" in said and "no `lossviz worker` is running" in said, said
     beating = budget.keep_registered("test-worker", 3)  # a worker with three threads
     try:
         said = [_train_on(apps[i % 2], "max") for i in range(5)]
         assert ["busy" in s for s in said] == [False, False, False, True, True], said
-        assert "'server_jobs'" in said[-1] and "'job_memory'" in said[-1]
+        assert "'worker_jobs'" in said[-1] and "'job_memory'" in said[-1] and "3 runs" in said[-1]
         assert budget.usage()["jobs"] == 3 and budget.usage()["most_jobs"] == 3
     finally:
         beating.set()

@@ -156,9 +156,11 @@ def command(services: Services, run_id: str, action: str, owner: str) -> tuple[i
     cost = sum(job_bytes(h) for h in run_hots(store, hot)) if hot else 0
     if action in ("train", "step") and hot and not services.runner.submit(run_id, cost):
         seq = send(store, run_id, "pause")
-        return seq, (f"busy: this server is training all it can at once (its 'server_jobs' cap of "
-                     f"{caps.limit('server_jobs'):.0f} runs and 'job_memory' cap of {caps.limit('job_memory'):.0f} MB "
-                     "per process) — press Train again in a moment, or try a smaller network")
+        busy = getattr(services.runner, "busy_message", None)  # the Celery path knows more
+        return seq, busy() if busy else (
+            f"busy: this server is training all it can at once (its 'server_jobs' cap of "
+            f"{caps.limit('server_jobs'):.0f} runs and 'job_memory' cap of {caps.limit('job_memory'):.0f} MB "
+            "per process) — press Train again in a moment, or try a smaller network")
     return seq, ""
 
 

@@ -59,7 +59,8 @@ CAPS: dict[str, Cap] = {c.name: c for c in [
     # A `lossviz worker` (the Celery path) runs this many jobs at once on threads (its default
     # --concurrency); the web servers take 'server_jobs' and 'job_memory' per live worker from a
     # budget kept in Redis, so no job waits in the queue for a thread.
-    Cap("worker_jobs", 8, "runs training at once in one `lossviz worker` process"),
+    # 32, as 'server_jobs': one worker trains a class of 30 at a normal speed (slower, not refused).
+    Cap("worker_jobs", 32, "runs training at once in one `lossviz worker` process"),
     Cap("job_seconds", 600, "seconds of training per press of Train"),
     Cap("idle_seconds", 60, "seconds without a sign of the page before its training stops"),
 ]}

@@ -377,6 +377,19 @@ class CeleryRunner:
         self.celery_app = celery_app
         self.budget = budget or RedisBudget(celery_app.conf.broker_url)
 
+    def busy_message(self) -> str:
+        """Why ``submit`` said no, in words: no worker alive, or every live worker is full."""
+        try:
+            usage = self.budget.usage()
+        except Exception:  # noqa: BLE001 - Redis away: say what is known
+            usage = {"workers": -1}
+        if usage.get("workers") == 0:
+            return ("busy: no `lossviz worker` is running to train runs (start one with LOSSVIZ_REDIS_URL set: "
+                    "`lossviz worker`) — press Train again once it is up")
+        return (f"busy: the training workers run all they can at once ({usage.get('jobs', '?')} runs; "
+                f"'worker_jobs' runs and 'job_memory' MB per worker) — press Train again in a moment, "
+                "or try a smaller network")
+
     def submit(self, run_id: str, cost: int = 0) -> bool:
         share = self.budget.take(cost)
         if share is None:
