@@ -159,6 +159,25 @@ var LOSSVIZ_LOAD = (function () {
 })();
 
 window.lossviz = {
+  // Resolves with ``value`` once the page's main thread has been mostly idle for a moment (at most
+  // CALM_WAIT_MS from now), or with no_update when any of the graphs ``ids`` already shows traces
+  // (the run's own view, drawn meanwhile, is newer than what was waiting).
+  whenCalm: function (value, ids) {
+    var none = window.dash_clientside.no_update, start = Date.now(), CALM_WAIT_MS = 10000;
+    return new Promise(function (resolve) {
+      (function look() {
+        var drawn = ids.some(function (id) {
+          var gd = document.querySelector("#" + id + " .js-plotly-plot");
+          return gd && gd.data && gd.data.length > 0;
+        });
+        if (drawn) { resolve(none); return; }
+        var waited = Date.now() - start;
+        if ((waited > 300 && LOSSVIZ_LOAD.busyShare() < 0.35) || waited > CALM_WAIT_MS) { resolve(value); return; }
+        setTimeout(look, 150);
+      })();
+    });
+  },
+
   // Apply one training tick's answer, if the page still shows that run.
   //   stream: {run_id, runs: [{start, x, y}] (A, then B in compare mode), status, done, seq,
   //   version}; cursor: {run_id, n: [points the graph holds per run]}; run: {run_id, running,

@@ -24,9 +24,10 @@ code answers):
   passes a clock's tick on to its tick interval once a period has passed and none of the last
   tick's requests is still out (2 s to send them once armed, 45 s to give up); the view clock's
   tick is the one of the view on screen (a simulated page shows the plots). The client-side
-  callback ``lossviz.applyStream`` is ported too (curve points exactly once by cursor, status,
-  the stop at the end of a run); other client-side callbacks change nothing the server sees and
-  are skipped. So a view tick sends every callback listening on ``interval-view`` (the
+  callbacks ``lossviz.applyStream`` (curve points exactly once by cursor, status, the stop at the
+  end of a run) and ``lossviz.whenCalm`` (the first 3-D view asked for once the page is calm: a
+  simulated page always is) are ported too; other client-side callbacks change nothing the
+  server sees and are skipped. So a view tick sends every callback listening on ``interval-view`` (the
   landscape's), and the end of a run (``store-run.data`` changes) fires whatever listens on it.
 - *Latency* of a tick's requests is from when its clock fired (the timer's own schedule, not when
   a thread got to it) to the answer: ``tick`` for the training tick, ``view`` for each request of
@@ -251,6 +252,8 @@ class Callback:
             code = clientside.get(fn.get("function_name"), "")
             if "applyStream" in code:
                 self.kind = "stream"
+            elif "whenCalm" in code:
+                self.kind = "pass"  # its input, once the page is calm: a simulated page always is
             else:
                 self.kind = "skip"  # changes only what the page shows (styles, notes)
 
@@ -551,7 +554,10 @@ class User:
 
     def _clientside(self, cb: Callback, req: Request) -> None:
         value = lambda key: self.page.props.get(key[0], {}).get(key[1])  # noqa: E731
-        if cb.kind == "stream":
+        if cb.kind == "pass":
+            cid, prop = cb.outputs[0]
+            self._set({cid: {prop: value(next(iter(cb.inputs)))}}, cb)
+        elif cb.kind == "stream":
             states = [(stringify_id(json.loads(s["id"])) if s["id"].startswith("{") else s["id"], s["property"])
                       for s in cb.dep["state"]]
             stream = value(next(iter(cb.inputs)))

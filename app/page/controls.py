@@ -6,6 +6,8 @@ new setting is one new row. Dropdown options come from the engine's registries.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
@@ -186,3 +188,8 @@ SPEEDS = {  # label, optimizer steps per training tick (None: as many as fit in 
 }
 VIEW_DEFAULTS = dict(grid=41, span=1.0, log_z=False, display="both", directions="random",
                      speed="normal")
+
+
+def is_number(v) -> bool:
+    """A finite int or float from the page (not a bool, not text)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)

@@ -119,6 +119,7 @@ STORE_CURSOR = "store-cursor"
 STORE_DRAWN = "store-drawn"
 STORE_FIRST = "store-first"  # which first figures the page asks for (app.page.first_page), or None
 STORE_FIRST_3D = "store-first-3d"  # set once the first contour is sent: then the 3-D view is asked for
+STORE_FIRST_3D_CALM = "store-first-3d-calm"  # the same, once the page is not busy drawing (assets/lossviz.js)
 STORE_SESSION = "store-session"  # this page's session secret: its runs answer only to it
 
 # Export (app/page/panels/export_page.py).

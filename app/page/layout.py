@@ -241,7 +241,7 @@ def _stores(first: str | None, session: str):
     return [dcc.Store(id=ids.STORE_SESSION, data=session), dcc.Store(id=ids.STORE_CONFIG),
             dcc.Store(id=ids.STORE_COMPARE), dcc.Store(id=ids.STORE_INSPECT), dcc.Store(id=ids.STORE_RESTORED), dcc.Store(id=ids.STORE_PRESENT), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
             dcc.Store(id=ids.STORE_CURSOR), dcc.Store(id=ids.STORE_DRAWN, data={"first": first} if first else None),
-            dcc.Store(id=ids.STORE_FIRST, data=first), dcc.Store(id=ids.STORE_FIRST_3D),
+            dcc.Store(id=ids.STORE_FIRST, data=first), dcc.Store(id=ids.STORE_FIRST_3D), dcc.Store(id=ids.STORE_FIRST_3D_CALM),
             # switched on and off by callbacks, read by the page's timer (app.ids), never firing
             dcc.Interval(id=ids.CLOCK_TRAIN, interval=TICK_MS, disabled=True, max_intervals=0),
             dcc.Interval(id=ids.CLOCK_VIEW, interval=VIEW_MS, disabled=True, max_intervals=0),
