@@ -167,3 +167,16 @@ def _serve(cmd: list[str], options: list[str], cache_dir: str, env: dict | None,
             time.sleep(0.2)
     proc.kill()
     raise SystemExit(f"{name} did not answer at {url}")
+
+
+def now() -> float:
+    """Seconds on the monotonic clock (what every timing here is measured on)."""
+    return time.monotonic()
+
+
+def pct(values: list, q: float) -> float:
+    """The q-th percentile of ``values`` (nearest rank); NaN for none."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]

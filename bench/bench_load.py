@@ -61,9 +61,7 @@ import json
 import os
 import random
 import re
-import stat
 import sys
-import tempfile
 import threading
 import time
 import zlib
@@ -73,23 +71,22 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import psutil
-from dash._utils import split_callback_id, stringify_id
+from dash._utils import stringify_id
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import CHROMIUM, CHROMIUM_ARGS, NOT_LOCAL, VIEWPORT  # noqa: E402
+from _common import now, pct  # noqa: E402
 from _machine import Settler  # noqa: E402
+from _load_pages import RealPages, lost_press, page_line, said_ready  # noqa: E402
+from _load_server import machine_busy, cpu_seconds, memory_mb, server_roots  # noqa: E402
 from app.page import ids  # noqa: E402
 from app.dash_protocol import Page, _walk, updates  # noqa: E402
-from app.page.layout import TICK_MS, VIEW_MS  # noqa: E402
 from app.static import PLOTLY_PATH  # noqa: E402
 
-TICK_S, VIEW_S = TICK_MS / 1000, VIEW_MS / 1000  # the page's clocks (dcc.Interval periods)
 BAD_WORDS = ("went wrong", "expired", "another session", "busy")
 CONNECTIONS = 6  # a browser's connections per host (HTTP/1.1)
 GATE_ARMED_S, GATE_GIVE_UP_S = 2.0, 45.0  # assets/lossviz.js: ARMED_MS, GIVE_UP_MS
 POLL_S = 0.025  # assets/lossviz.js: the page's timer reads its clocks every POLL_MS
-LOST_AFTER_S = 10.0  # a press is lost if the status still says "ready" this long after it
 # --draw-ms: a page whose main thread draws (software WebGL on a weak laptop). After a long task a
 # queued timer runs TIMER_S after it ends, an answer's body is read BODY_S after its fetch resolved.
 TIMER_S, BODY_S = 0.001, 0.005
@@ -98,9 +95,6 @@ ASYNC_CHUNKS = {"Dropdown": "async-dropdown.js", "Upload": "async-upload.js", "S
                 "RangeSlider": "async-slider.js", "Graph": "async-graph.js"}
 DCC_PATH = "_dash-component-suites/dash/dcc/"
 
-
-def now() -> float:
-    return time.monotonic()
 
 
 class Transport:
@@ -697,27 +691,13 @@ class User:
 
     # -- results ---------------------------------------------------------------------------
     def lost(self) -> bool:
-        return _lost_press(self.pressed_at, self.statuses, self.finished_at)
+        return lost_press(self.pressed_at, self.statuses, self.finished_at)
 
     def curve_rate(self) -> float | None:
         if self.pressed_at is None or self.finished_at is None or self.finished_at <= 0:
             return None
         end = self.pressed_at + self.finished_at
         return sum(1 for g in self.grows if self.pressed_at <= g <= end) / self.finished_at
-
-
-def _lost_press(pressed: float | None, statuses: list, finished_after: float | None) -> bool:
-    """Lost: never pressed, the status still said "ready" LOST_AFTER_S after the press, or the
-    run never said "finished"."""
-    return pressed is None or finished_after is None or _still_ready(pressed, statuses)
-
-
-def _still_ready(pressed: float | None, statuses: list) -> bool:
-    """The status shown LOST_AFTER_S after the press (or never pressed) still says "ready"."""
-    if pressed is None:
-        return True
-    shown = [text for t, text in statuses if t <= pressed + LOST_AFTER_S]
-    return bool(shown) and shown[-1].strip().lower().startswith("ready")
 
 
 def _patched(old, patch: dict):
@@ -745,231 +725,6 @@ def _patched(old, patch: dict):
 
 # -- real pages --------------------------------------------------------------------------------
 
-PAGE_JS = """(() => {
-  const m = window.__lv = {press: null, statuses: [], grows: [], len: null, ticks: [], long: []};
-  const send = window.fetch.bind(window);  // the training ticks' requests, sent to answered
-  window.fetch = function (url, opts) {
-    const body = opts && opts.body;
-    if (typeof body !== 'string' || body.indexOf('"output":"store-stream.data"') < 0) { return send(url, opts); }
-    const tick = [performance.now(), null];
-    m.ticks.push(tick);
-    const done = () => { tick[1] = performance.now(); };
-    const answer = send(url, opts);
-    answer.then(done, done);
-    return answer;
-  };
-  try {  // the main thread's long tasks (drawing, mostly): a busy page applies answers late
-    new PerformanceObserver(l => l.getEntries().forEach(e => m.long.push([e.startTime, e.duration])))
-      .observe({type: 'longtask', buffered: true});
-  } catch (e) {}
-  function look() {
-    const t = performance.now();
-    if (m.press === null) {
-      const b = document.getElementById('button-train');
-      if (b && b.offsetParent !== null) { m.press = t; b.click(); }
-    }
-    const s = document.getElementById('text-status');
-    if (s) {
-      const text = s.textContent;
-      if (!m.statuses.length || m.statuses[m.statuses.length - 1][1] !== text) { m.statuses.push([t, text]); }
-    }
-    const g = document.getElementById('graph-curves');
-    const gd = g && (g.classList.contains('js-plotly-plot') ? g : g.querySelector('.js-plotly-plot'));
-    const tr = gd && gd.data && gd.data[0];
-    if (tr && tr.x) {
-      const n = tr.x.length;
-      if (m.len !== null && n > m.len) { m.grows.push([t, n]); }
-      m.len = n;
-    }
-  }
-  const watch = new MutationObserver(() => { if (m.press === null) { look(); } else { watch.disconnect(); } });
-  document.addEventListener('DOMContentLoaded', () => watch.observe(document.body, {childList: true, subtree: true}));
-  setInterval(look, 25);
-})();"""
-
-
-class RealPages(threading.Thread):
-    """N headless Chromium pages (one browser, a context each: their own sessions), at nice 19."""
-
-    def __init__(self, url: str, n: int, timeout_s: float) -> None:
-        super().__init__(daemon=True, name="bench-pages")
-        self.url, self.n, self.timeout_s = url, n, timeout_s
-        self.ready = threading.Event()
-        self.results: list[dict] = []
-        self.bad: list[str] = []
-        self.cpu_s = 0.0
-        self.error = None
-
-    def run(self) -> None:
-        try:
-            self._run()
-        except Exception as exc:  # noqa: BLE001 - reported, the simulated pages go on
-            self.error = f"{type(exc).__name__}: {exc}"
-        finally:
-            self.ready.set()
-
-    def _run(self) -> None:
-        from playwright.sync_api import sync_playwright
-
-        with tempfile.TemporaryDirectory(prefix="bench-load-chromium-") as home, sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=_nice_chromium(home), args=CHROMIUM_ARGS, headless=True,
-                                         env=dict(os.environ, HOME=home))
-            try:
-                pages = []
-                for i in range(self.n):
-                    ctx = browser.new_context(viewport=VIEWPORT)
-                    ctx.route(NOT_LOCAL, lambda route: (self.bad.append(f"outside request {route.request.url}"),
-                                                        route.abort()))
-                    ctx.add_init_script(PAGE_JS)
-                    page = ctx.new_page()
-                    page.on("response", lambda r: r.status >= 500 and self.bad.append(
-                        f"{r.url[-60:]} answered {r.status}"))
-                    page.on("pageerror", lambda e: self.bad.append(f"page error: {e}"))
-                    page.goto(self.url, wait_until="commit")
-                    pages.append(page)
-                self.ready.set()
-                deadline = now() + self.timeout_s
-                while now() < deadline:
-                    pages[0].wait_for_timeout(500)
-                    states = [p.evaluate("() => window.__lv ? window.__lv.statuses.slice(-1).map(s => s[1]) : []")
-                              for p in pages]
-                    if all(s and "finished" in s[0] for s in states):
-                        break
-                logs = [p.evaluate("() => window.__lv") for p in pages]
-                self.cpu_s = _chromium_cpu()
-            finally:
-                browser.close()
-        for log in logs:
-            self.results.append(_page_result(log))
-
-
-def _nice_chromium(folder: str) -> str:
-    """A wrapper that runs Chromium at nice 19 (the server keeps the CPU a class's laptops would not take)."""
-    path = os.path.join(folder, "chromium-nice")
-    with open(path, "w") as f:
-        f.write(f'#!/bin/sh\nexec nice -n 19 {CHROMIUM} "$@"\n')
-    os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR)
-    return path
-
-
-def _chromium_cpu() -> float:
-    total = 0.0
-    for proc in psutil.Process().children(recursive=True):
-        try:
-            if "chrom" in proc.name():
-                t = proc.cpu_times()
-                total += t.user + t.system
-        except psutil.Error:
-            pass
-    return total
-
-
-def _page_result(log: dict | None) -> dict:
-    log = log or {}
-    press = log.get("press")
-    statuses = [(t / 1000, s) for t, s in log.get("statuses", [])]
-    p = press / 1000 if press is not None else None
-    fin = next((t - p for t, s in statuses if p is not None and t >= p and "finished" in s), None)
-    grows = [t / 1000 for t, _ in log.get("grows", [])]
-    rate = None
-    if p is not None and fin:
-        rate = sum(1 for g in grows if p <= g <= p + fin) / fin
-    end = p + fin if p is not None and fin else float("inf")
-    ticks = [b - a for a, b in log.get("ticks", []) if b is not None and p is not None and p <= a / 1000 <= end]
-    busy = sum(d for t, d in log.get("long", []) if p is not None and p <= t / 1000 <= end) / 1000
-    started = next((t - p for t, s in statuses if p is not None and t >= p and not s.lower().startswith("ready")), None)
-    return {"press_s": p, "finish_s": fin, "curve_updates_per_s": rate, "updates": len(grows),
-            "lost": _lost_press(p, statuses, fin), "still_ready": _still_ready(p, statuses),
-            "last_status": statuses[-1][1][:100] if statuses else "",
-            "started_s": started, "ticks": len(ticks), "tick_p50_ms": pct(ticks, 50), "busy_s": busy}
-
-
-# -- the server's processes --------------------------------------------------------------------
-
-def server_processes(url: str, workers_too: bool = False, roots: list | None = None) -> list[psutil.Process]:
-    """The server's processes: what listens on the URL's port, its parent if it is the same
-    program (gunicorn's master), and their descendants (workers, job processes); with
-    ``workers_too`` also every `lossviz worker` on the machine (the Celery mode's workers).
-    ``roots`` (``server_roots(url)``, found once) saves scanning every socket again."""
-    found: dict[int, psutil.Process] = {p.pid: p for p in (roots if roots is not None else server_roots(url))}
-    for proc in list(found.values()):
-        try:
-            found.update((child.pid, child) for child in proc.children(recursive=True))
-        except psutil.Error:
-            pass
-    if workers_too:
-        for proc in psutil.process_iter(["cmdline"]):
-            line = " ".join(proc.info["cmdline"] or [])
-            if "worker" in line and ("lossviz" in line or "app.main" in line) and "bench_load" not in line:
-                found[proc.pid] = proc
-    return list(found.values())
-
-
-def server_roots(url: str) -> list[psutil.Process]:
-    """What listens on the URL's port, and its parent if it is the same program (gunicorn's master)."""
-    port = urlparse(url).port or 80
-    found: dict[int, psutil.Process] = {}
-    for conn in psutil.net_connections(kind="tcp"):
-        if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid:
-            proc = psutil.Process(conn.pid)
-            found[proc.pid] = proc
-            parent = proc.parent()
-            line = " ".join(parent.cmdline()) if parent else ""
-            if parent and ("app.main" in line or "lossviz" in line or "gunicorn" in line):
-                found[parent.pid] = parent
-    return list(found.values())
-
-
-def _pss(proc: psutil.Process) -> int:
-    try:
-        with open(f"/proc/{proc.pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        info = proc.memory_full_info()
-        return getattr(info, "pss", info.rss)
-    except psutil.Error:
-        return 0
-
-
-def memory_mb(url: str, workers_too: bool = False, roots: list | None = None) -> float:
-    """The server's memory: PSS (shared pages counted once across forked workers), in MB."""
-    return sum(_pss(p) for p in server_processes(url, workers_too, roots)) / 2 ** 20
-
-
-def cpu_seconds(url: str, workers_too: bool = False, roots: list | None = None) -> float:
-    """CPU time (user + system) the server's processes have used so far (exited children included)."""
-    total = 0.0
-    for proc in server_processes(url, workers_too, roots):
-        try:
-            t = proc.cpu_times()
-            total += t.user + t.system + t.children_user + t.children_system
-        except psutil.Error:
-            pass
-    return total
-
-
-def _machine_busy() -> tuple[float, float] | None:
-    """(CPU seconds the whole machine has been busy, now): /proc/stat's user, nice, system,
-    irq, softirq and steal (guest time is inside user already)."""
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(x) for x in f.readline().split()[1:]]
-    except (OSError, ValueError):
-        return None
-    busy = fields[0] + fields[1] + fields[2] + sum(fields[5:8])
-    return busy / os.sysconf("SC_CLK_TCK"), now()
-
-
-def pct(values: list, q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]
-
 
 def simulate(url: str, n_users: int, timeout_s: float, settle_s: float, widgets: dict | None = None,
              speed: str | None = None, n_pages: int = 0, press_jitter: float = 0.5, ramp_s: float = 0.0,
@@ -981,7 +736,7 @@ def simulate(url: str, n_users: int, timeout_s: float, settle_s: float, widgets:
         raise SystemExit(f"nothing listens at {url} on this machine (the bench reads the server's processes)")
     me = psutil.Process()
     mem_start, cpu_start = memory_mb(url, workers_too, roots), cpu_seconds(url, workers_too, roots)
-    machine_start = _machine_busy()
+    machine_start = machine_busy()
     my_cpu = sum(me.cpu_times()[:2])
     peak = [mem_start]
     stop = threading.Event()
@@ -1012,7 +767,7 @@ def simulate(url: str, n_users: int, timeout_s: float, settle_s: float, widgets:
         pages.join(timeout_s + 60)
     server_cpu = cpu_seconds(url, workers_too, roots) - cpu_start
     client_cpu, wall = sum(me.cpu_times()[:2]) - my_cpu, now() - t0
-    machine_end = _machine_busy()
+    machine_end = machine_busy()
     busy_s = others_s = busy_frac = float("nan")
     if machine_start and machine_end:  # all CPU time spent on the machine, and what was not ours
         busy_s = machine_end[0] - machine_start[0]
@@ -1024,7 +779,7 @@ def simulate(url: str, n_users: int, timeout_s: float, settle_s: float, widgets:
     first = [u.first_point for u in users if u.first_point is not None]
     rates = [r for r in (u.curve_rate() for u in users) if r is not None]
     sim_lost = sum(u.lost() for u in users)
-    still_ready = sum(_still_ready(u.pressed_at, u.statuses) for u in users)
+    still_ready = sum(said_ready(u.pressed_at, u.statuses) for u in users)
     pr = pages.results if pages else []
     page_rates = [p["curve_updates_per_s"] for p in pr if p["curve_updates_per_s"] is not None]
     page_lost = sum(p["lost"] for p in pr) + (n_pages - len(pr))
@@ -1171,7 +926,7 @@ def main() -> int:
             print(f"-- round {k + 1}/{args.repeat}")
         report(r)
         for i, pr in enumerate(r["page_results"]):
-            print(f"  page {i + 1}: " + _page_line(pr))
+            print(f"  page {i + 1}: " + page_line(pr))
         if r["dropped_by_callback"]:
             print("  overtaken answers by callback: "
                   + ", ".join(f"{k} {v}" for k, v in r["dropped_by_callback"].items()))
@@ -1184,17 +939,6 @@ def main() -> int:
     print(settler.summary().replace("timed calls", "rounds"))
     print(json.dumps(_public(total)))
     return 0
-
-
-def _page_line(pr: dict) -> str:
-    def num(v, digits):
-        return "-" if v is None or v != v else f"{v:.{digits}f}"
-
-    return (f"pressed {num(pr['press_s'], 2)} s after navigation, finished {num(pr['finish_s'], 1)} s after · "
-            f"{pr['updates']} curve growths ({num(pr['curve_updates_per_s'], 2)}/s) · first status after the "
-            f"press {num(pr['started_s'], 1)} s · {pr['ticks']} training ticks, p50 {num(pr['tick_p50_ms'], 0)} ms "
-            f"in the page · main thread busy (long tasks) {num(pr['busy_s'], 1)} s"
-            f"{' · LOST' if pr['lost'] else ''} · last status: {pr['last_status']}")
 
 
 def _public(r: dict) -> dict:
