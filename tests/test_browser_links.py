@@ -100,9 +100,9 @@ def test_presentation_mode_and_its_keys(open_link):
     wait_for(page, lambda s: step(s["status"]) == 1, what="S to take one step")
     page.keyboard.press("c")
     wait_for(page, lambda s: "B (" not in s["status"], what="C to turn compare off")
-    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # a lesson sets every control: on a server the whole suite has
     page.wait_for_function("() => document.getElementById('text-lesson').innerText.includes('Huber')",
-                           timeout=10_000)
+                           timeout=25_000)  # been training on, that can take more than 10 s
     page.keyboard.press("r")
     wait_for(page, lambda s: step(s["status"]) == 0, what="R to reset")
     assert_clean(log)
