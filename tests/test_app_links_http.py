@@ -99,3 +99,34 @@ def test_a_bad_value_for_run_b_gets_the_suggested_one(page, query, box, value):
     up = restore(page, query)
     assert "'b'" in up[ids.LINK_NOTE]["children"]
     assert up[box]["value"] == value and up[ids.COMPARE]["value"] == ["on"]
+
+
+def test_a_lesson_press_whose_answer_was_dropped_is_applied_by_the_next_call(page):
+    """▶ pressed, then the address bar changed (the controls moved) before the press's answer was
+    applied: Dash drops the overtaken answer, so the newer call, made for the address bar, must
+    still move to the next lesson. Caught before: the ▶ press was lost (a teacher pressed twice)."""
+    from app.page.lessons import load_lessons
+
+    order = [lesson.id for lesson in load_lessons()]
+    dep = page.find(ids.LESSON, "value")
+    # The address bar's call, carrying one ▶ press the page has not seen answered yet.
+    status, data = page.call(dep, {(ids.URL, "search"): "?dataset=moons", (ids.LESSON_NEXT, "n_clicks"): 1,
+                                   (ids.LESSON, "value"): order[0], (ids.STORE_LESSON_STEPS, "data"): None},
+                             changed=[f"{ids.URL}.search"])
+    assert status == 200, status
+    up = updates(data)
+    assert up[ids.LESSON]["value"] == order[1]
+    # Another call carrying the same count (the page's client does) once that answer is in:
+    # nothing moves twice.
+    applied = up[ids.STORE_LESSON_STEPS]["data"]
+    status, _ = page.call(dep, {(ids.URL, "search"): "?dataset=mooons", (ids.LESSON, "value"): order[1],
+                                (ids.STORE_LESSON_STEPS, "data"): applied}, changed=[f"{ids.URL}.search"])
+    assert status == 204
+    # ◀ pressed, its answer dropped too: back one; ◀ again: back round to the last lesson.
+    for current, want in ((order[1], order[0]), (order[0], order[-1])):
+        status, data = page.call(dep, {(ids.URL, "search"): "?dataset=moons", (ids.LESSON_PREV, "n_clicks"): 1,
+                                       (ids.LESSON, "value"): current, (ids.STORE_LESSON_STEPS, "data"): applied},
+                                 changed=[f"{ids.URL}.search"])
+        up = updates(data)
+        assert up[ids.LESSON]["value"] == want
+        applied = up[ids.STORE_LESSON_STEPS]["data"]

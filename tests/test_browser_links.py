@@ -82,11 +82,15 @@ def test_a_compare_link_without_a_plane_opens_on_the_a_b_plane(open_link):
     page.get_by_label("Compare two runs (A and B)").uncheck()
     page.wait_for_function("() => !document.getElementById('input-range').disabled", timeout=10_000)
     assert_clean(log)
+
+
+def test_a_compare_link_that_names_a_plane_keeps_it(open_link):
     page, log = open_link("?compare=loss&b=mse&plane=pca")
     page.wait_for_function("() => { const i = document.querySelector('#radio-directions input:checked');"
                            " return i && i.value === 'pca'; }", timeout=15_000)
     page.wait_for_timeout(1500)  # and it stays there
     assert page.locator("#radio-directions input:checked").get_attribute("value") == "pca"
+    assert_clean(log)
 
 
 def test_presentation_mode_and_its_keys(open_link):

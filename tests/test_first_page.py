@@ -85,7 +85,7 @@ def test_then_the_3d_view_and_the_data(app, default_views):
     status, up = _first_figures(page)
     assert up[ids.STORE_FIRST_3D]["data"] == first_page.default_token()  # asked for once the contour is in
     status, data = page.call(page.find(ids.GRAPH_SURFACE, "figure", duplicate=True),
-                             {(ids.STORE_FIRST_3D, "data"): up[ids.STORE_FIRST_3D]["data"]})
+                             {(ids.STORE_FIRST_3D_CALM, "data"): up[ids.STORE_FIRST_3D]["data"]})  # once calm (page JS)
     surface = updates(data)[ids.GRAPH_SURFACE]["figure"]
     assert [t["type"] for t in surface["data"]] == ["surface", "scatter3d"]
     np.testing.assert_allclose(np.array(surface["data"][0]["z"], float).T, default_views[0]["z"], rtol=1e-12)

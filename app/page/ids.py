@@ -73,6 +73,7 @@ PLOTS = "box-plots"
 LESSON = "dropdown-lesson"
 LESSON_PREV = "button-lesson-prev"
 LESSON_NEXT = "button-lesson-next"
+STORE_LESSON_STEPS = "store-lesson-steps"  # the ◀/▶ presses already applied (a press is never lost)
 LESSON_TEXT = "text-lesson"
 STORE_LESSON = "store-lesson"  # a lesson's short-lived note: "I just set these" (defaults wait)
 URL = "location-url"

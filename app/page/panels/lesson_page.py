@@ -34,7 +34,8 @@ def layout() -> html.Div:
                                html.Button("▶", id=ids.LESSON_NEXT, className="btn small", title="Next lesson")],
                               className="lesson-row"),
                      html.Div(id=ids.LESSON_TEXT, className="lesson-text"),
-                     dcc.Location(id=ids.URL, refresh=False), dcc.Store(id=ids.STORE_LESSON)],
+                     dcc.Location(id=ids.URL, refresh=False), dcc.Store(id=ids.STORE_LESSON),
+                     dcc.Store(id=ids.STORE_LESSON_STEPS)],
                     className="lesson-bar")
 
 
@@ -113,21 +114,29 @@ def register(app, services) -> None:
                 view.get("surface_of", "train"), view.get("page", "plots"), view.get("display", "both"),
                 note, words)
 
-    @app.callback(Output(ids.LESSON, "value"), Input(ids.URL, "search"), Input(ids.LESSON_PREV, "n_clicks"),
-                  Input(ids.LESSON_NEXT, "n_clicks"), State(ids.LESSON, "value"))
-    def choose_lesson(search, _prev, _next, current):
+    @app.callback(Output(ids.LESSON, "value"), Output(ids.STORE_LESSON_STEPS, "data"),
+                  Input(ids.URL, "search"), Input(ids.LESSON_PREV, "n_clicks"), Input(ids.LESSON_NEXT, "n_clicks"),
+                  State(ids.LESSON, "value"), State(ids.STORE_LESSON_STEPS, "data"))
+    def choose_lesson(search, prev, nxt, current, applied):
+        """◀/▶ by their click counts, not by which input fired: a call made for another reason (the
+        address bar following the controls) can overtake a press's own call, and Dash then drops
+        the press's answer; the newer call still carries the count, so the press is applied."""
         lessons = [l.id for l in load_lessons()]
         current = current if isinstance(current, str) else None
-        if ctx.triggered_id in (ids.LESSON_PREV, ids.LESSON_NEXT):
-            step = -1 if ctx.triggered_id == ids.LESSON_PREV else 1
+        counts = {"prev": _count(prev), "next": _count(nxt)}
+        applied = applied if isinstance(applied, dict) else {}
+        step = (counts["next"] - _count(applied.get("next"))) - (counts["prev"] - _count(applied.get("prev")))
+        if step:
             at = lessons.index(current) if current in lessons else (-1 if step > 0 else 0)
-            return lessons[(at + step) % len(lessons)]
+            return lessons[(at + step) % len(lessons)], counts
+        if ctx.triggered_id in (ids.LESSON_PREV, ids.LESSON_NEXT):
+            raise PreventUpdate  # that press was applied already
         asked = asked_lesson(search)
         if asked is None or len(asked) > 100:
             raise PreventUpdate
         if asked not in lessons:
             raise PreventUpdate  # the picker stays empty; the page says why (below)
-        return asked
+        return asked, counts
 
     @app.callback(Output(ids.LESSON_TEXT, "children", allow_duplicate=True), Input(ids.URL, "search"),
                   prevent_initial_call="initial_duplicate")
@@ -136,3 +145,8 @@ def register(app, services) -> None:
         if asked is None or asked in {l.id for l in load_lessons()}:
             raise PreventUpdate
         return f"lesson: there is no lesson '{str(asked)[:60]}' — pick one from the list (the page kept its defaults)"
+
+
+def _count(n) -> int:
+    """A click count from the page (anything else counts as none)."""
+    return n if isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 10 ** 6 else 0
