@@ -26,12 +26,12 @@ RUN_BUTTONS = {"train": ids.TRAIN, "pause": ids.PAUSE, "step": ids.STEP, "reset"
 
 
 def register(app, services: Services) -> None:
-    _run_callbacks(app, services)
+    for part in (_presses, _ticks, _speed_and_scale):
+        part(app, services)
 
 
-def _run_callbacks(app, services: Services) -> None:
-    """Buttons send commands; ticks (sent by the page's timer, app.ids) read and stream the curves."""
-
+def _presses(app, services: Services) -> None:
+    """The run buttons: every press counted once by the server, whichever call carries it."""
     @app.callback(Output(ids.STORE_RUN, "data"), Output(ids.CLOCK_TRAIN, "disabled"),
                   Output(ids.CLOCK_VIEW, "disabled"), Output(ids.GRAPH_CURVES, "figure"),
                   Output(ids.STORE_CURSOR, "data"), Output(ids.STATUS, "children"),
@@ -62,6 +62,9 @@ def _run_callbacks(app, services: Services) -> None:
             return answer_presses(services, owner, config, compare, clicks, stamps, run, config_error or compare_error,
                             bool(log_loss), speed)
 
+
+def _ticks(app, services: Services) -> None:
+    """The training tick (sent by the page's timer) reads new curve points; the page applies them once."""
     @app.callback(Output(ids.STORE_STREAM, "data"), Input(ids.INTERVAL_TRAIN, "n_intervals"),
                   State(ids.STORE_RUN, "data"), State(ids.STORE_CURSOR, "data"), State(ids.STORE_SESSION, "data"),
                   prevent_initial_call=True)
@@ -97,6 +100,18 @@ def _run_callbacks(app, services: Services) -> None:
         return {"run_id": hot["run_id"], "runs": runs, "done": done, "seq": seq, "version": hot["version"],
                 "status": compare_status(hots)}
 
+    app.clientside_callback(
+        "function(stream, cursor, run) { return window.lossviz.applyStream(stream, cursor, run); }",
+        Output(ids.GRAPH_CURVES, "extendData"), Output(ids.STORE_CURSOR, "data", allow_duplicate=True),
+        Output(ids.STATUS, "children", allow_duplicate=True), Output(ids.STORE_RUN, "data", allow_duplicate=True),
+        Output(ids.CLOCK_TRAIN, "disabled", allow_duplicate=True),
+        Output(ids.CLOCK_VIEW, "disabled", allow_duplicate=True),
+        Input(ids.STORE_STREAM, "data"), State(ids.STORE_CURSOR, "data"), State(ids.STORE_RUN, "data"),
+        prevent_initial_call=True)
+
+
+def _speed_and_scale(app, services: Services) -> None:
+    """The speed a run trains at, and the loss axis's scale."""
     @app.callback(Output(ids.STATUS, "children", allow_duplicate=True), Input(ids.SPEED, "value"),
                   State(ids.STORE_RUN, "data"), State(ids.STORE_SESSION, "data"), prevent_initial_call=True)
     @guarded(ids.STATUS)
@@ -106,15 +121,6 @@ def _run_callbacks(app, services: Services) -> None:
             raise PreventUpdate
         services.store.put_speed(hot["run_id"], speed)
         raise PreventUpdate
-
-    app.clientside_callback(
-        "function(stream, cursor, run) { return window.lossviz.applyStream(stream, cursor, run); }",
-        Output(ids.GRAPH_CURVES, "extendData"), Output(ids.STORE_CURSOR, "data", allow_duplicate=True),
-        Output(ids.STATUS, "children", allow_duplicate=True), Output(ids.STORE_RUN, "data", allow_duplicate=True),
-        Output(ids.CLOCK_TRAIN, "disabled", allow_duplicate=True),
-        Output(ids.CLOCK_VIEW, "disabled", allow_duplicate=True),
-        Input(ids.STORE_STREAM, "data"), State(ids.STORE_CURSOR, "data"), State(ids.STORE_RUN, "data"),
-        prevent_initial_call=True)
 
     @app.callback(Output(ids.GRAPH_CURVES, "figure", allow_duplicate=True), Input(ids.LOG_LOSS, "value"),
                   State(ids.GRAPH_CURVES, "figure"), prevent_initial_call=True)

@@ -8,6 +8,7 @@ import math
 import time
 
 from dash import no_update
+from dash.exceptions import PreventUpdate
 
 from lossviz import RunConfig
 
@@ -91,6 +92,14 @@ def own_run(services: Services, run, session) -> dict | None:
     hot = services.store.hot((run or {}).get("run_id")) if isinstance(run, dict) else None
     if hot is not None and hot["owner"] != services.store.owner(session):
         raise PermissionError("This run belongs to another session: reload the page.")
+    return hot
+
+
+def pressed_run(services: Services, clicks, run, session) -> dict:
+    """The page's own run for a panel's button (PreventUpdate before any press, or with no run)."""
+    hot = own_run(services, run, session) if clicks else None
+    if hot is None:
+        raise PreventUpdate
     return hot
 
 

@@ -21,14 +21,13 @@ from .messages import guarded
 
 
 def register(app) -> None:
-    _settings_callbacks(app)
-    _compare_callbacks(app)
+    for part in (_control_rows, _learning_rate_and_defaults, _read_settings, _compare_controls, _compare_plane,
+                 _read_compare):
+        part(app)
 
 
-def _settings_callbacks(app) -> None:
-    """The controls: which rows apply, the learning-rate pair, a dataset's defaults, the config."""
-    control_inputs = [Input(c.id, "value") for c in CONTROLS]
-
+def _control_rows(app) -> None:
+    """Which control rows apply to the chosen dataset, loss, optimizer and depth."""
     @app.callback(Output({"type": ids.ROW, "index": ALL}, "style"),
                   Output({"type": ids.WIDTH, "index": ALL}, "style"),
                   Output(ids.LOSS, "options"), Output(ids.LOSS_NOTE, "children"),
@@ -51,6 +50,9 @@ def _settings_callbacks(app) -> None:
                     "squared error; try δ = 0.1.")
         return rows, widths, loss_options(dataset), note
 
+
+def _learning_rate_and_defaults(app) -> None:
+    """The learning rate's box and log slider kept together, and a dataset's own defaults."""
     @app.callback(Output(ids.LR, "value"), Output(ids.LR_SLIDER, "value"),
                   Input(ids.LR, "value"), Input(ids.LR_SLIDER, "value"), prevent_initial_call=True)
     def sync_learning_rate(text, exponent):
@@ -78,6 +80,11 @@ def _settings_callbacks(app) -> None:
         new_loss = "mse" if spec.task == "regression" and loss == "cross_entropy" else no_update
         return new_loss, (f"{spec.default_noise:g}" if spec.uses_noise else no_update)
 
+
+def _read_settings(app) -> None:
+    """The controls read into ``store-config`` (or a message naming what is wrong)."""
+    control_inputs = [Input(c.id, "value") for c in CONTROLS]
+
     @app.callback(Output(ids.STORE_CONFIG, "data"), Output(ids.CONFIG_ERROR, "children"),
                   *control_inputs, Input(ids.LAYERS, "value"), Input({"type": ids.WIDTH, "index": ALL}, "value"))
     @guarded(ids.CONFIG_ERROR)
@@ -91,8 +98,8 @@ def _settings_callbacks(app) -> None:
         return config.to_dict(), ""
 
 
-def _compare_callbacks(app) -> None:
-    """Compare mode's controls, its plane choices, and presentation mode's page style."""
+def _compare_controls(app) -> None:
+    """Compare mode's rows and B's value, and presentation mode's page style."""
     @app.callback(Output(ids.COMPARE_ROWS, "style"), Output(ids.COMPARE_CHOICE, "options"),
                   Output(ids.COMPARE_CHOICE, "value"), Output(ids.COMPARE_CHOICE, "style"),
                   Output(ids.COMPARE_VALUE, "value"), Output(ids.COMPARE_VALUE, "style"),
@@ -141,6 +148,9 @@ def _compare_callbacks(app) -> None:
         """function(plane) { return plane === 'random' ? {} : {display: 'none'}; }""",
         Output(ids.BOX_NORMALIZATION, "style"), Input(ids.DIRECTIONS, "value"))
 
+
+def _compare_plane(app) -> None:
+    """The planes compare mode offers (and starts on), and the Range box it does not use."""
     @app.callback(Output(ids.RANGE, "disabled"), Output(ids.RANGE_BOX, "title"), Input(ids.COMPARE, "value"))
     def range_box(on):
         """Compare mode's planes are framed on both runs' paths: the Range box is off there."""
@@ -165,6 +175,9 @@ def _compare_callbacks(app) -> None:
             value = "random" if shown != "random" else no_update
         return options, value
 
+
+def _read_compare(app) -> None:
+    """Compare mode read into ``store-compare`` (or a message)."""
     @app.callback(Output(ids.STORE_COMPARE, "data"), Output(ids.COMPARE_ERROR, "children"),
                   Input(ids.COMPARE, "value"), Input(ids.COMPARE_FIELD, "value"), Input(ids.COMPARE_CHOICE, "value"),
                   Input(ids.COMPARE_VALUE, "value"), Input(ids.STORE_CONFIG, "data"))

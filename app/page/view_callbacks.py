@@ -55,11 +55,13 @@ def box_styles(mode: str, compare: bool) -> list[dict]:
 
 
 def register(app, services: Services, first_page: FirstPage) -> None:
-    _view_callbacks(app, services, first_page)
+    _first_figures(app, first_page)
+    _plot_boxes(app)
+    _landscape(app, services)
 
 
-def _view_callbacks(app, services: Services, first_page: FirstPage) -> None:
-    """Which plot boxes show, the page's first figures, and the landscape, data and A–B views."""
+def _first_figures(app, first_page: FirstPage) -> None:
+    """The default run's first contour at once, its 3-D view and data plot once the page is calm."""
     def _first(token) -> dict:
         first = first_page.get() if isinstance(token, str) else None
         if first is None or token != first["token"]:
@@ -86,6 +88,9 @@ def _view_callbacks(app, services: Services, first_page: FirstPage) -> None:
         first = _first(token)
         return first["surface"], first["data"]
 
+
+def _plot_boxes(app) -> None:
+    """Which plot boxes show, in the browser."""
     # In the browser, at once: B's boxes are shown before B's first figures can arrive (a figure
     # drawn into a hidden box is laid out with no size: plotly.js puts its axis titles at infinity).
     table = {key: box_styles(key, False) for key in ("2d", "3d", "both")} | {"compare": box_styles("both", True)}
@@ -95,6 +100,9 @@ def _view_callbacks(app, services: Services, first_page: FirstPage) -> None:
         *[Output(box, "style") for box in PLOT_BOXES],
         Input(ids.DISPLAY, "value"), Input(ids.COMPARE, "value"), prevent_initial_call=True)
 
+
+def _landscape(app, services: Services) -> None:
+    """The landscape, data and A–B views on each view tick (redrawn only when something changed)."""
     @app.callback(Output(ids.GRAPH_CONTOUR, "figure"), Output(ids.GRAPH_SURFACE, "figure"),
                   Output(ids.GRAPH_DATA, "figure"), Output(ids.STORE_DRAWN, "data"),
                   Output(ids.VIEW_ERROR, "children"), Output(ids.LANDSCAPE_NOTE, "children"),

@@ -10,13 +10,12 @@ take seconds: a bigger one is refused in words, as forking is.
 from __future__ import annotations
 
 from dash import Input, Output, State, dcc, html
-from dash.exceptions import PreventUpdate
 
 from lossviz import tabular
 
 from .. import ids
 from ..messages import guarded
-from ..run_control import own_run, run_hots
+from ..run_control import pressed_run, run_hots
 from ...runs.run import load_view
 from ...views.figures import blank_figure
 from ...views.panels.best_rate import SWEEP_RATES, best_curves_figure, rate_figure, run_sweep, summary, sweep_plan
@@ -63,9 +62,7 @@ def register(app, services) -> None:
                   State(ids.STORE_SESSION, "data"), prevent_initial_call=True)
     @guarded(ids.BEST_RATE_NOTE)
     def sweep(clicks, run, session):
-        hot = own_run(services, run, session) if clicks and isinstance(run, dict) else None
-        if hot is None:
-            raise PreventUpdate
+        hot = pressed_run(services, clicks, run, session)
         hots = run_hots(services.store, hot)
         if len(hots) < 2 or not hot.get("vary"):
             return (blank_figure(), blank_figure(),

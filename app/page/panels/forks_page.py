@@ -6,13 +6,12 @@ draws the loss on the straight line between each pair and the barrier against th
 from __future__ import annotations
 
 from dash import Input, Output, State, dcc, html
-from dash.exceptions import PreventUpdate
 
 from lossviz import tabular
 
 from .. import ids
 from ..messages import guarded
-from ..run_control import own_run
+from ..run_control import pressed_run
 from ...runs.run import load_view
 from ...views.figures import blank_figure
 from ...views.panels.forks import barrier_figure, measure, too_costly
@@ -49,9 +48,7 @@ def register(app, services) -> None:
                   prevent_initial_call=True)
     @guarded(ids.FORKS_NOTE)
     def forks(clicks, run, session):
-        hot = own_run(services, run, session) if clicks and isinstance(run, dict) else None
-        if hot is None:
-            raise PreventUpdate
+        hot = pressed_run(services, clicks, run, session)
         v = load_view(services.store, hot)
         c = v.config
         n_train = v.data.X_train.shape[0]

@@ -9,14 +9,13 @@ callback reads the run, calls the engine, calls ``summary`` and returns.
 from __future__ import annotations
 
 from dash import Input, Output, State, dcc, html
-from dash.exceptions import PreventUpdate
 
 from lossviz import ACTIVATIONS
 from lossviz.rescale import Rescaled, rescaled_sharpness
 
 from .. import ids
 from ..messages import guarded
-from ..run_control import own_run
+from ..run_control import pressed_run
 from ...runs.run import load_view
 from ...views.panels.curvature import too_big
 
@@ -68,9 +67,7 @@ def register(app, services) -> None:
                   prevent_initial_call=True)
     @guarded(ids.RESCALE_RESULT)
     def rescale(clicks, factor, run, session):
-        hot = own_run(services, run, session) if clicks else None
-        if hot is None:
-            raise PreventUpdate
+        hot = pressed_run(services, clicks, run, session)
         v = load_view(services.store, hot)
         if len(v.net.layer_sizes) < 3:
             return "A network without hidden layers has no layer to rescale: add a hidden layer."
