@@ -14,13 +14,10 @@ from __future__ import annotations
 from ..runs.services import Services
 from . import run_callbacks, settings_callbacks, view_callbacks
 from .first_page import FirstPage
-from .messages import guarded
-from .run_callbacks import RUN_BUTTONS
-from .run_control import command, status_text
-from .view_callbacks import PLOT_BOXES, box_styles, one_view_at_a_time
+from .run_control import command
+from .view_callbacks import PLOT_BOXES, box_styles
 
-__all__ = ["PLOT_BOXES", "RUN_BUTTONS", "box_styles", "command", "guarded", "one_view_at_a_time", "register",
-           "status_text"]
+__all__ = ["PLOT_BOXES", "box_styles", "command", "register"]
 
 
 def register(app, services: Services, first_page: FirstPage | None = None) -> None:
