@@ -60,6 +60,91 @@ var LOSSVIZ_TICKS = (function () {
   };
 })();
 
+// The training tick, sent straight to its server callback and applied with one set_props per
+// changed property (the clock's "direct": the callback's output and states, and where each of
+// lossviz.applyStream's results goes: app/page/run_callbacks.py, STREAM_STATE and STREAM_APPLY).
+// Through Dash's renderer a tick was a set_props, a server callback, a store update and a
+// client-side callback, and that bookkeeping (every store change notifies every component of a
+// page of ~280) cost ~80 ms of main thread per tick, four times the curves' own redraw: a busy
+// page fell to a curve point every few seconds. One request is out at a time; the next waits
+// until this one's answer is applied (and the graph has had a frame to take its points).
+var LOSSVIZ_STREAM = (function () {
+  var GIVE_UP_MS = 45000, APPLY_MS = 30, sentAt = null;
+  var prefix = "/";
+  try { prefix = JSON.parse(document.getElementById("_dash-config").textContent).requests_pathname_prefix || "/"; }
+  catch (e) { /* the default prefix */ }
+  function data(id, prop) {
+    var api = window.dash_component_api, c = api && api.getLayout && api.getLayout(id);
+    return c && c.props ? c.props[prop] : undefined;
+  }
+  function setAll(updates) {  // {id: {prop: value}} from the answer's side updates (a message)
+    Object.keys(updates || {}).forEach(function (id) { window.dash_clientside.set_props(id, updates[id]); });
+  }
+  function apply(direct, answer) {
+    if (!answer) { return; }
+    var out = (answer.response || {})[direct.output[0]], stream = out && out[direct.output[1]];
+    setAll(answer.sideUpdate);
+    if (stream === undefined) { return; }
+    var results = window.lossviz.applyStream(stream, data(direct.state[1][0], direct.state[1][1]),
+                                             data(direct.state[0][0], direct.state[0][1]));
+    var none = window.dash_clientside.no_update;
+    direct.apply.forEach(function (target, i) {
+      if (results[i] === none) { return; }
+      var props = {}; props[target[1]] = results[i];
+      window.dash_clientside.set_props(target[0], props);
+    });
+  }
+  return {
+    busy: function () { return sentAt !== null && Date.now() - sentAt < GIVE_UP_MS; },
+    send: function (direct, tick, n) {
+      var body = {
+        output: direct.output.join("."), outputs: {id: direct.output[0], property: direct.output[1]},
+        inputs: [{id: tick, property: "n_intervals", value: n}], changedPropIds: [tick + ".n_intervals"],
+        state: direct.state.map(function (s) { return {id: s[0], property: s[1], value: data(s[0], s[1])}; })
+      };
+      var mine = sentAt = Date.now();
+      var done = function () { if (sentAt === mine) { setTimeout(function () { if (sentAt === mine) { sentAt = null; } }, APPLY_MS); } };
+      window.fetch(prefix + "_dash-update-component", {
+        method: "POST", credentials: "same-origin", body: JSON.stringify(body),
+        headers: {"Accept": "application/json", "Content-Type": "application/json"}
+      }).then(function (res) { return res.status === 200 ? res.json() : null; })
+        .then(function (answer) { if (sentAt === mine) { apply(direct, answer); } })
+        .then(done, done);
+    }
+  };
+})();
+
+// A graph that has never been drawn and is not on screen (a hidden panel's, B's outside compare
+// mode: 13 of the page's 17) is drawn when it first comes on screen, not while the page loads:
+// a dozen such first draws came in one go a few seconds after the page opened and held a slow
+// page's main thread for most of a second (3 s at a quarter of a core), while a run it had just
+// started streamed its curves. Every figure a waiting graph is given meanwhile resolves with its
+// one draw, with the newest figure.
+window.lossvizOnPlotly = function (Plotly) {
+  var react = Plotly.react, waiting = [];
+  function hidden(gd) { return gd && gd.nodeType === 1 && !gd._fullLayout && gd.offsetParent === null; }
+  Plotly.react = function (gd) {
+    var self = this, args = arguments;
+    if (!hidden(gd)) { return LOSSVIZ_LOAD.timed(gd, function () { return react.apply(self, args); }); }
+    return new Promise(function (resolve, reject) {
+      var w = waiting.filter(function (x) { return x.gd === gd; })[0];
+      if (!w) { waiting.push(w = {gd: gd, done: []}); }
+      w.args = args; w.self = self;
+      w.done.push([resolve, reject]);
+    });
+  };
+  setInterval(function () {
+    waiting = waiting.filter(function (w) {
+      if (!w.gd.isConnected) { return false; }
+      if (hidden(w.gd)) { return true; }
+      Promise.resolve(react.apply(w.self, w.args)).then(
+        function (v) { w.done.forEach(function (d) { d[0](v); }); },
+        function (e) { w.done.forEach(function (d) { d[1](e); }); });
+      return false;
+    });
+  }, 200);
+};
+
 // The learning curves' axes stop at a bound (a loss 10× its start, R² below −1: app/framing.py);
 // each bound has a note ("offchart yaxis max"), transparent until a curve passes the bound. After
 // every plot (streamed points, a new figure) the curves are checked and the passed notes shown by
@@ -108,7 +193,35 @@ var LOSSVIZ_LOAD = (function () {
       list.getEntries().forEach(function (e) { tasks.push([e.startTime + e.duration, e.duration]); });
     }).observe({entryTypes: ["longtask"]});
   } catch (e) { /* no long-task timing: never throttled */ }
+  // A 3-D view costs a page 4-8 times a 2-D plot's draw (software WebGL more): before its first,
+  // the 2-D plots' draws tell what it would cost.
+  var SLOW_2D_MS = 160, last3dMs = null, last2dMs = [], costs = {}, recent = {};
   return {
+    // ``draw()``: a plot's draw (Plotly.react), returning its promise; how long it took is kept,
+    // by the graph's id: the median of its last three draws, to 50 ms (what the page tells the
+    // server then changes only when it matters).
+    timed: function (gd, draw) {
+      var start = performance.now(), box = gd && gd.parentElement, drawn = draw();
+      Promise.resolve(drawn).then(function () {
+        var ms = performance.now() - start, traces = gd.data || [];
+        if (!traces.length) { return; }
+        if (box && box.id) {
+          var last = (recent[box.id] = (recent[box.id] || []).concat([ms]).slice(-3)).slice().sort(function (a, b) { return a - b; });
+          costs[box.id] = 50 * Math.round(last[Math.floor((last.length - 1) / 2)] / 50);
+        }
+        if (traces.some(function (t) { return t.type === "surface"; })) { last3dMs = ms; }
+        else if (!(gd._fullLayout && gd._fullLayout.scene)) { last2dMs = last2dMs.concat([ms]).slice(-5); }
+      }, function () {});
+      return drawn;
+    },
+    // What the page's last draw of each graph took it, ms by graph id.
+    costs: function () { return costs; },
+    // Before the page's first 3-D view: true when it would likely take over SLOW_3D_MS (a slow
+    // or crowded laptop, software WebGL), from the median of the last 2-D draws.
+    slowBefore3d: function () {
+      var sorted = last2dMs.slice().sort(function (a, b) { return a - b; });
+      return last3dMs === null && sorted.length >= 2 && sorted[Math.floor((sorted.length - 1) / 2)] > SLOW_2D_MS;
+    },
     // The share of the last two seconds the main thread spent in long tasks, 0..1.
     busyShare: function () {
       var now = performance.now(), sum = 0;
@@ -127,14 +240,24 @@ var LOSSVIZ_LOAD = (function () {
 // the time, view ticks come at most every VIEW_BUSY_MS, so the curves do not wait behind redraws.
 (function () {
   var POLL_MS = 25, VIEW_BUSY_MS = 3000;
-  var next = {}, count = {}, viewPassed = 0;
+  var next = {}, count = {}, viewPassed = 0, pageBusy = "";
   function props(id) {
     var api = window.dash_component_api, c = api && api.getLayout && api.getLayout(id);
     return c && c.props;
   }
   function poll() {
     var config = props("store-clocks"), now = Date.now();
-    var clocks = (config && config.data) || {};
+    var clocks = (config && config.data) || {}, busy = LOSSVIZ_LOAD.busyShare() > 0.5;
+    // What the views' requests read (app/views/drawing.py): whether the page is busy, and what
+    // its last draw of each graph cost it; a live run's views come no more often than that allows.
+    var load = {busy: busy || LOSSVIZ_LOAD.slowBefore3d(), ms: LOSSVIZ_LOAD.costs()};
+    Object.keys(clocks).forEach(function (id) {
+      var store = clocks[id].busy, text = JSON.stringify(load);
+      if (store && text !== pageBusy && props(store)) {
+        pageBusy = text;
+        window.dash_clientside.set_props(store, {data: load});
+      }
+    });
     Object.keys(clocks).forEach(function (id) {
       var c = clocks[id], p = props(id);
       if (!p || p.disabled) { delete next[id]; return; }
@@ -144,12 +267,13 @@ var LOSSVIZ_LOAD = (function () {
       if (c.views) {
         var shown = props(c.view);
         tick = c.ticks[Math.max(0, c.views.indexOf(shown && shown.value))];
-        if (LOSSVIZ_LOAD.busyShare() > 0.5 && now - viewPassed < VIEW_BUSY_MS) { return; }
+        if (busy && now - viewPassed < VIEW_BUSY_MS) { return; }
       }
-      if (LOSSVIZ_TICKS.busy(tick)) { return; }
+      if (c.direct ? LOSSVIZ_STREAM.busy() : LOSSVIZ_TICKS.busy(tick)) { return; }
       next[id] = now + c.ms;
       if (c.views) { viewPassed = now; }
       count[tick] = (count[tick] || 0) + 1;
+      if (c.direct) { LOSSVIZ_STREAM.send(c.direct, tick, count[tick]); return; }
       window.dash_clientside.set_props(tick, {n_intervals: count[tick]});
     });
   }
@@ -161,8 +285,9 @@ var LOSSVIZ_LOAD = (function () {
 window.lossviz = {
   // Resolves with ``value`` once the page's main thread has been mostly idle for a moment (at most
   // CALM_WAIT_MS from now), or with no_update when any of the graphs ``ids`` already shows traces
-  // (the run's own view, drawn meanwhile, is newer than what was waiting).
-  whenCalm: function (value, ids) {
+  // or a run has started training (the run's own views, drawn when the page can afford them, are
+  // newer than what was waiting).
+  whenCalm: function (value, ids, trainClock) {
     var none = window.dash_clientside.no_update, start = Date.now(), CALM_WAIT_MS = 10000;
     return new Promise(function (resolve) {
       (function look() {
@@ -170,7 +295,8 @@ window.lossviz = {
           var gd = document.querySelector("#" + id + " .js-plotly-plot");
           return gd && gd.data && gd.data.length > 0;
         });
-        if (drawn) { resolve(none); return; }
+        var api = window.dash_component_api, clock = api && api.getLayout && api.getLayout(trainClock);
+        if (drawn || (clock && clock.props && clock.props.disabled === false)) { resolve(none); return; }
         var waited = Date.now() - start;
         if ((waited > 300 && LOSSVIZ_LOAD.busyShare() < 0.35) || waited > CALM_WAIT_MS) { resolve(value); return; }
         setTimeout(look, 150);

@@ -12,7 +12,10 @@
   script.src = prefix + "_dash-component-suites/plotly/package_data/plotly.min.js";
   script.async = true;
   var loaded = new Promise(function (resolve, reject) {
-    script.onload = function () { resolve(window.Plotly); };
+    script.onload = function () {
+      if (window.lossvizOnPlotly) { window.lossvizOnPlotly(window.Plotly); }  // assets/lossviz.js
+      resolve(window.Plotly);
+    };
     script.onerror = function (e) { delete window.Plotly; reject(e); };
   });
   window.Plotly = {then: loaded.then.bind(loaded)};

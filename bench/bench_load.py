@@ -23,11 +23,13 @@ code answers):
   themselves: the page's own timer (``assets/lossviz.js``, ported) reads them every 25 ms and
   passes a clock's tick on to its tick interval once a period has passed and none of the last
   tick's requests is still out (2 s to send them once armed, 45 s to give up); the view clock's
-  tick is the one of the view on screen (a simulated page shows the plots). The client-side
-  callbacks ``lossviz.applyStream`` (curve points exactly once by cursor, status, the stop at the
-  end of a run) and ``lossviz.whenCalm`` (the first 3-D view asked for once the page is calm: a
-  simulated page always is) are ported too; other client-side callbacks change nothing the
-  server sees and are skipped. So a view tick sends every callback listening on ``interval-view`` (the
+  tick is the one of the view on screen (a simulated page shows the plots). The training clock's
+  tick is "direct", as in the page: its request goes straight to the server (not through the
+  renderer's queue, never overtaken), one at a time, and its answer is applied as
+  ``lossviz.applyStream`` applies it (curve points exactly once by cursor, status, the stop at
+  the end of a run), ported. The client-side callback ``lossviz.whenCalm`` (the first 3-D view
+  asked for once the page is calm: a simulated page always is) is ported too; other client-side
+  callbacks change nothing the server sees and are skipped. So a view tick sends every callback listening on ``interval-view`` (the
   landscape's), and the end of a run (``store-run.data`` changes) fires whatever listens on it.
 - *Latency* of a tick's requests is from when its clock fired (the timer's own schedule, not when
   a thread got to it) to the answer: ``tick`` for the training tick, ``view`` for each request of
@@ -244,9 +246,7 @@ class Callback:
         fn = dep.get("clientside_function")
         if fn:
             code = clientside.get(fn.get("function_name"), "")
-            if "applyStream" in code:
-                self.kind = "stream"
-            elif "whenCalm" in code:
+            if "whenCalm" in code:
                 self.kind = "pass"  # its input, once the page is calm: a simulated page always is
             else:
                 self.kind = "skip"  # changes only what the page shows (styles, notes)
@@ -367,6 +367,10 @@ class User:
             # assets/lossviz.js's timer: which clock feeds which ticks (app.layout.clocks)
             self.clocks = page.value(ids.STORE_CLOCKS, "data") or {}
             self.clock_of_tick = {t: c for c, spec in self.clocks.items() for t in spec["ticks"]}
+            # the direct tick's callback: the one whose output the train clock's "direct" names
+            direct = [".".join(spec["direct"]["output"]) for spec in self.clocks.values() if spec.get("direct")]
+            self.direct_cbs = {cb.i: spec["direct"] for cb in self.cbs for spec in self.clocks.values()
+                               if spec.get("direct") and f"{cb.outputs[0][0]}.{cb.outputs[0][1]}" in direct}
             for (cid, prop), value in self.widgets.items():  # typed into the page before it starts
                 page.props.setdefault(cid, {})[prop] = value
             self.statuses.append((now(), str(page.value(ids.STATUS, "children"))))
@@ -534,6 +538,8 @@ class User:
                 reqs.remove(req)
             if status == 200:
                 up = updates(data)
+                if cb.i in self.direct_cbs:
+                    up = self._direct_updates(up, self.direct_cbs[cb.i])
                 if ids.GRAPH_CONTOUR in up or ids.GRAPH_SURFACE in up:
                     if any(o[0] == ids.GRAPH_CONTOUR and "@" not in o[1] for o in cb.outputs):
                         self.stats.add("landscape_ms", ms)
@@ -551,16 +557,22 @@ class User:
         if cb.kind == "pass":
             cid, prop = cb.outputs[0]
             self._set({cid: {prop: value(next(iter(cb.inputs)))}}, cb)
-        elif cb.kind == "stream":
-            states = [(stringify_id(json.loads(s["id"])) if s["id"].startswith("{") else s["id"], s["property"])
-                      for s in cb.dep["state"]]
-            stream = value(next(iter(cb.inputs)))
-            out = self._apply_stream(stream, value(states[0]), value(states[1]))
-            up: dict = {}
-            for (cid, prop), v in zip(cb.outputs, out):
-                if v is not None:
-                    up.setdefault(cid, {})[prop] = v
-            self._set(up, cb)
+
+    def _direct_updates(self, up: dict, direct: dict) -> dict:
+        """A direct tick's answer as the page applies it (assets/lossviz.js, LOSSVIZ_STREAM):
+        applyStream on the stream with the run and cursor the page holds now, each result to its
+        property; side updates (a message) as they are."""
+        (run_id, run_prop), (cursor_id, cursor_prop) = direct["state"][:2]
+        out_id, out_prop = direct["output"]
+        stream = up.pop(out_id, {}).get(out_prop)
+        if stream is None:
+            return up
+        results = self._apply_stream(stream, self.page.props.get(cursor_id, {}).get(cursor_prop),
+                                     self.page.props.get(run_id, {}).get(run_prop))
+        for (cid, prop), v in zip(direct["apply"], results):
+            if v is not None:
+                up.setdefault(cid, {})[prop] = v
+        return up
 
     def _gate(self, tick: str) -> bool:
         """assets/lossviz.js (LOSSVIZ_TICKS.busy): pass the tick only when the last one's requests are all in."""
@@ -677,8 +689,13 @@ class User:
             return
         self.tick_fired[tick] = max(due, now() - POLL_S)  # the timer's read that let it through
         n = (self.page.props.get(tick, {}).get("n_intervals") or 0) + 1
-        self._set({tick: {"n_intervals": n}}, None)
-        self._pump()
+        direct = [i for i, d in self.direct_cbs.items() if self.clocks[cid].get("direct") is d]
+        if direct:  # straight to the server, beside the renderer's queue
+            self.page.props.setdefault(tick, {})["n_intervals"] = n
+            self._send(self.cbs[direct[0]], Request({f"{tick}.n_intervals"}, False, now()))
+        else:
+            self._set({tick: {"n_intervals": n}}, None)
+            self._pump()
         self.clock.at(now() + step, lambda ft: self._interval(cid, gen, ft))
 
     def _tick_of(self, clock: str) -> str:

@@ -84,12 +84,13 @@ def test_then_the_3d_view_and_the_data(app, default_views):
     page = Page(app.server.test_client())
     status, up = _first_figures(page)
     assert up[ids.STORE_FIRST_3D]["data"] == first_page.default_token()  # asked for once the contour is in
-    status, data = page.call(page.find(ids.GRAPH_SURFACE, "figure", duplicate=True),
+    status, data = page.call(page.find(ids.STORE_FIRST_FIGURES, "data"),
                              {(ids.STORE_FIRST_3D_CALM, "data"): up[ids.STORE_FIRST_3D]["data"]})  # once calm (page JS)
-    surface = updates(data)[ids.GRAPH_SURFACE]["figure"]
+    figs = updates(data)[ids.STORE_FIRST_FIGURES]["data"]  # drawn by the page unless a run has started
+    surface = figs["surface"]
     assert [t["type"] for t in surface["data"]] == ["surface", "scatter3d"]
     np.testing.assert_allclose(np.array(surface["data"][0]["z"], float).T, default_views[0]["z"], rtol=1e-12)
-    data_fig = updates(data)[ids.GRAPH_DATA]["figure"]
+    data_fig = figs["data"]
     assert data_fig["data"][0]["type"] == "heatmap" and default_views[1]["kind"] == "regions"
 
 

@@ -121,6 +121,11 @@ STORE_DRAWN = "store-drawn"
 STORE_FIRST = "store-first"  # which first figures the page asks for (app.page.first_page), or None
 STORE_FIRST_3D = "store-first-3d"  # set once the first contour is sent: then the 3-D view is asked for
 STORE_FIRST_3D_CALM = "store-first-3d-calm"  # the same, once the page is not busy drawing (assets/lossviz.js)
+STORE_FIRST_FIGURES = "store-first-figures"  # those figures, drawn if no run has started training meanwhile
+# How the page copes (set by the page's timer): {"busy": its main thread mostly in long tasks,
+# "ms": {graph id: what its last draw took the page, ms}}; a live run's views come no more often
+# than their cost to the page allows, the 3-D view not at all while it is busy (app/views/drawing.py).
+STORE_PAGE_BUSY = "store-page-busy"
 STORE_SESSION = "store-session"  # this page's session secret: its runs answer only to it
 
 # Export (app/page/panels/export_page.py).

@@ -18,6 +18,7 @@ from .first_page import default_token
 from .compare import COMPARE_FIELDS, field_options
 from .panels import best_rate_page, curvature_page, export_page, lesson_page, link_page, surfaces_page, upload_page, \
     why_loss_page
+from .run_callbacks import STREAM_APPLY, STREAM_STATE
 from .state import BY_KEY, GRID_MAX, GRID_MIN
 from ..runs.store import new_secret
 from ..views.compute import NORMALIZATIONS, PLANES, SURFACES
@@ -230,8 +231,11 @@ def range_title(compare: bool) -> str:
 def clocks() -> dict:
     """What the page's timer (assets/lossviz.js) reads: each clock's period (ms) and the ticks it
     feeds; the view clock's tick is the one of the view on screen (``view``: the radio's id)."""
-    return {ids.CLOCK_TRAIN: {"ms": TICK_MS, "ticks": [ids.INTERVAL_TRAIN]},
-            ids.CLOCK_VIEW: {"ms": VIEW_MS, "ticks": list(VIEW_TICKS.values()),
+    # The train clock's tick goes straight to the server and its answer to STREAM_APPLY ("direct").
+    direct = {"output": [ids.STORE_STREAM, "data"], "state": [list(s) for s in STREAM_STATE],
+              "apply": [list(a) for a in STREAM_APPLY]}
+    return {ids.CLOCK_TRAIN: {"ms": TICK_MS, "ticks": [ids.INTERVAL_TRAIN], "direct": direct},
+            ids.CLOCK_VIEW: {"ms": VIEW_MS, "ticks": list(VIEW_TICKS.values()), "busy": ids.STORE_PAGE_BUSY,
                              "views": list(VIEW_TICKS), "view": ids.PAGE_VIEW}}
 
 
@@ -242,10 +246,11 @@ def _stores(first: str | None, session: str):
             dcc.Store(id=ids.STORE_COMPARE), dcc.Store(id=ids.STORE_INSPECT), dcc.Store(id=ids.STORE_RESTORED), dcc.Store(id=ids.STORE_PRESENT), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
             dcc.Store(id=ids.STORE_CURSOR), dcc.Store(id=ids.STORE_DRAWN, data={"first": first} if first else None),
             dcc.Store(id=ids.STORE_FIRST, data=first), dcc.Store(id=ids.STORE_FIRST_3D), dcc.Store(id=ids.STORE_FIRST_3D_CALM),
+            dcc.Store(id=ids.STORE_FIRST_FIGURES),
             # switched on and off by callbacks, read by the page's timer (app.ids), never firing
             dcc.Interval(id=ids.CLOCK_TRAIN, interval=TICK_MS, disabled=True, max_intervals=0),
             dcc.Interval(id=ids.CLOCK_VIEW, interval=VIEW_MS, disabled=True, max_intervals=0),
-            dcc.Store(id=ids.STORE_CLOCKS, data=clocks()),
+            dcc.Store(id=ids.STORE_CLOCKS, data=clocks()), dcc.Store(id=ids.STORE_PAGE_BUSY, data=False),
             dcc.Interval(id=ids.INTERVAL_TRAIN, disabled=True),  # ticked by the page's timer only
             *[dcc.Interval(id=tick, disabled=True) for tick in VIEW_TICKS.values()]]
 

@@ -24,6 +24,17 @@ from ..runs.services import Services
 # The run buttons by the name their presses are counted under (app.page.run_control.new_presses).
 RUN_BUTTONS = {"train": ids.TRAIN, "pause": ids.PAUSE, "step": ids.STEP, "reset": ids.RESET, "toggle": ids.TOGGLE}
 
+# The training tick, as the page's timer sends it (assets/lossviz.js, LOSSVIZ_STREAM): straight to
+# ``train_tick`` with these states, in this order, and its answer applied by
+# ``lossviz.applyStream`` to these properties, one set_props each. Through Dash's renderer a tick
+# was two callbacks (this one, then a client-side one applying it), and their bookkeeping cost a
+# page about 80 ms of main thread per tick, four times the curves' own redraw: a page on a busy
+# laptop then drew a curve point every 2-5 s (bench/bench_load.py --pages).
+# (The page reads the run and the cursor by their place here: run first, then cursor.)
+STREAM_STATE = ((ids.STORE_RUN, "data"), (ids.STORE_CURSOR, "data"), (ids.STORE_SESSION, "data"))
+STREAM_APPLY = ((ids.GRAPH_CURVES, "extendData"), (ids.STORE_CURSOR, "data"), (ids.STATUS, "children"),
+                (ids.STORE_RUN, "data"), (ids.CLOCK_TRAIN, "disabled"), (ids.CLOCK_VIEW, "disabled"))
+
 
 def register(app, services: Services) -> None:
     for part in (_presses, _ticks, _speed_and_scale):
@@ -64,16 +75,16 @@ def _presses(app, services: Services) -> None:
 
 
 def _ticks(app, services: Services) -> None:
-    """The training tick (sent by the page's timer) reads new curve points; the page applies them once."""
+    """The training tick (sent by the page's timer, STREAM_STATE) reads new curve points; the
+    page applies them once (STREAM_APPLY)."""
     @app.callback(Output(ids.STORE_STREAM, "data"), Input(ids.INTERVAL_TRAIN, "n_intervals"),
-                  State(ids.STORE_RUN, "data"), State(ids.STORE_CURSOR, "data"), State(ids.STORE_SESSION, "data"),
-                  prevent_initial_call=True)
+                  *[State(cid, prop) for cid, prop in STREAM_STATE], prevent_initial_call=True)
     @guarded(ids.STATUS)
     def train_tick(_n, run, cursor, session):
         """Only reads: each run's new curve points, the status, and whether the page may stop asking.
 
-        A client-side callback applies them only if the page still shows these runs: a tick that
-        lands after Pause, Reset or new settings changes nothing. In a comparison, B's points are
+        The page applies them (``lossviz.applyStream``) only if it still shows these runs: a tick
+        that lands after Pause, Reset or new settings changes nothing. In a comparison, B's points are
         sent only up to A's step (B is published first), so both curves always show one step.
         """
         if not isinstance(run, dict) or not run.get("run_id"):
@@ -99,15 +110,6 @@ def _ticks(app, services: Services) -> None:
         done = hot["acked"] >= seq and all(h["state"] != "training" for h in hots)
         return {"run_id": hot["run_id"], "runs": runs, "done": done, "seq": seq, "version": hot["version"],
                 "status": compare_status(hots)}
-
-    app.clientside_callback(
-        "function(stream, cursor, run) { return window.lossviz.applyStream(stream, cursor, run); }",
-        Output(ids.GRAPH_CURVES, "extendData"), Output(ids.STORE_CURSOR, "data", allow_duplicate=True),
-        Output(ids.STATUS, "children", allow_duplicate=True), Output(ids.STORE_RUN, "data", allow_duplicate=True),
-        Output(ids.CLOCK_TRAIN, "disabled", allow_duplicate=True),
-        Output(ids.CLOCK_VIEW, "disabled", allow_duplicate=True),
-        Input(ids.STORE_STREAM, "data"), State(ids.STORE_CURSOR, "data"), State(ids.STORE_RUN, "data"),
-        prevent_initial_call=True)
 
 
 def _speed_and_scale(app, services: Services) -> None:

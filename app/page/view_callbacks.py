@@ -12,7 +12,7 @@ from dash.exceptions import PreventUpdate
 
 
 from . import ids
-from ..views.drawing import draw
+from ..views.drawing import PageLoad, draw
 from .first_page import FirstPage
 from ..views.drawing_compare import draw_compare
 from ..views.exports import Page
@@ -75,18 +75,27 @@ def _first_figures(app, first_page: FirstPage) -> None:
         return _first(token)["contour"], token
 
     app.clientside_callback(  # and once the page has stopped drawing for a moment (or Train drew them)
-        f"function(token) {{ return window.lossviz.whenCalm(token, ['{ids.GRAPH_SURFACE}', '{ids.GRAPH_DATA}']); }}",
+        f"function(token) {{ return window.lossviz.whenCalm(token, ['{ids.GRAPH_SURFACE}', '{ids.GRAPH_DATA}'], "
+        f"'{ids.CLOCK_TRAIN}'); }}",
         Output(ids.STORE_FIRST_3D_CALM, "data"), Input(ids.STORE_FIRST_3D, "data"), prevent_initial_call=True)
 
-    @app.callback(Output(ids.GRAPH_SURFACE, "figure", allow_duplicate=True),
-                  Output(ids.GRAPH_DATA, "figure", allow_duplicate=True), Input(ids.STORE_FIRST_3D_CALM, "data"),
+    @app.callback(Output(ids.STORE_FIRST_FIGURES, "data"), Input(ids.STORE_FIRST_3D_CALM, "data"),
                   prevent_initial_call=True)
     def first_surface(token):
         """Its 3-D view and data plot, asked for once the contour is in and the page is calm (the
         3-D view's WebGL paint blocks the page for most of a second, far longer on a slow or
         crowded laptop; a press of Train meanwhile is answered first)."""
         first = _first(token)
-        return first["surface"], first["data"]
+        return {"surface": first["surface"], "data": first["data"]}
+
+    app.clientside_callback(  # drawn only if no run has started meanwhile (its own views are newer)
+        f"""function(figs) {{
+             var none = window.dash_clientside.no_update, api = window.dash_component_api;
+             var clock = api && api.getLayout && api.getLayout('{ids.CLOCK_TRAIN}');
+             if (!figs || (clock && clock.props && clock.props.disabled === false)) {{ return [none, none]; }}
+             return [figs.surface, figs.data]; }}""",
+        Output(ids.GRAPH_SURFACE, "figure", allow_duplicate=True), Output(ids.GRAPH_DATA, "figure", allow_duplicate=True),
+        Input(ids.STORE_FIRST_FIGURES, "data"), prevent_initial_call=True)
 
 
 def _plot_boxes(app) -> None:
@@ -112,17 +121,20 @@ def _landscape(app, services: Services) -> None:
                   Input(ids.GRID, "value"), Input(ids.RANGE, "value"), Input(ids.DIRECTIONS, "value"),
                   Input(ids.LOG_Z, "value"), Input(ids.DISPLAY, "value"), Input(ids.SURFACE_OF, "value"),
                   Input(ids.NORMALIZATION, "value"),
-                  State(ids.STORE_DRAWN, "data"), State(ids.STORE_SESSION, "data"), State(ids.STORE_INSPECT, "data"))
+                  State(ids.STORE_DRAWN, "data"), State(ids.STORE_SESSION, "data"), State(ids.STORE_INSPECT, "data"),
+                  State(ids.STORE_PAGE_BUSY, "data"))
     @guarded(ids.VIEW_ERROR)
-    def draw_views(_n, run, grid, span_text, directions, log_z, display, of, norm, drawn, session, inspecting):
+    def draw_views(_n, run, grid, span_text, directions, log_z, display, of, norm, drawn, session, inspecting,
+                   page_busy):
         of = of if of in SURFACES else "train"
-        out = _draw_views(run, grid, span_text, directions, log_z, display, drawn, session, of, norm)
+        out = _draw_views(run, grid, span_text, directions, log_z, display, drawn, session, of, norm,
+                          page_busy if isinstance(page_busy, dict) else {})
         if isinstance(inspecting, dict) and inspecting.get("run_id") == (run or {}).get("run_id"):
             out = list(out)
             out[2 if inspecting.get("slot") == 0 else 7] = no_update  # the clicked network stays shown
         return tuple(out)
 
-    def _draw_views(run, grid, span_text, directions, log_z, display, drawn, session, of, norm):
+    def _draw_views(run, grid, span_text, directions, log_z, display, drawn, session, of, norm, page_busy):
         if not run:
             raise PreventUpdate
         try:  # grid and range checked as every view checks them (app.views.exports.Page)
@@ -146,7 +158,8 @@ def _landscape(app, services: Services) -> None:
                                         display, running, drawn, of, plane)
                 single = directions if directions != "compare" else "random"
                 return draw(services, load_view(services.store, hot), grid, span, single, bool(log_z),
-                            display, running, drawn, of, norm if norm in NORMALIZATIONS else "filter") \
+                            display, running, drawn, of, norm if norm in NORMALIZATIONS else "filter",
+                            page=PageLoad.of(page_busy)) \
                     + (no_update, no_update, no_update)
             except PreventUpdate:  # nothing to repaint; still clear a message about a fixed input
                 return (no_update,) * 4 + ("",) + (no_update,) * 4

@@ -10,7 +10,10 @@ while training, never in the same tick, and a big network's landscape paces itse
 from __future__ import annotations
 
 import json
+import math
 import time
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 from dash import Patch, no_update
@@ -24,17 +27,57 @@ from .compute import data_view, landscape
 SURFACE_3D_EVERY_S = 2.5  # each 3-D repaint blocks a software-WebGL page for ~0.2 s
 DATA_EVERY_S = 0.9
 CONTOUR_EVERY_S = 0.3  # live contour; all three live paces stretch when the machine is busy
+BUSY_3D_NOTE = "This page is busy drawing, so the 3-D view is brought up to date less often while training."
+GRAPH_2D, GRAPH_3D, GRAPH_DATA = "graph-contour", "graph-surface", "graph-data"  # the page's ids (app.page.ids)
+
+
+@dataclass(frozen=True)
+class PageLoad:
+    """How the page copes, as it measures itself (assets/lossviz.js): ``busy``, its main thread
+    mostly in long tasks; ``ms``, what its last draw of each graph took it (ms, by graph id)."""
+
+    busy: bool = False
+    ms: dict = field(default_factory=dict)
+
+    SHARE_INVERSE: ClassVar[int] = 6  # a live view takes at most a sixth of the page's time
+    MAX_COST_S: ClassVar[float] = 30.0
+
+    @classmethod
+    def of(cls, data) -> "PageLoad":
+        """From the page's store, whatever it holds (a client's value: anything)."""
+        if not isinstance(data, dict):
+            return cls()
+        ms = data.get("ms") if isinstance(data.get("ms"), dict) else {}
+        return cls(data.get("busy") is True,
+                   {k: float(v) for k, v in list(ms.items())[:32] if isinstance(k, str) and _finite(v)})
+
+    def cost(self, graph: str) -> float:
+        """What the page's last draw of ``graph`` took it, seconds (0: not measured)."""
+        return min(max(self.ms.get(graph, 0.0), 0.0) / 1000, self.MAX_COST_S)
+
+    def every(self, graph: str) -> float:
+        """The least time between two live draws of ``graph``, seconds."""
+        return self.SHARE_INVERSE * self.cost(graph)
+
+
+def _finite(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 SURFACE_3D_LIVE_MAX = 21  # grid points per axis of the 3-D mesh while training
 
 
 def draw(services: Services, state: RunView, grid: int, span: float, directions: str, log_z: bool,
-          display: str, running: bool, drawn: dict, of: str = "train", norm: str = "filter"):
+          display: str, running: bool, drawn: dict, of: str = "train", norm: str = "filter",
+          page: "PageLoad | None" = None):
     """Landscape and data plots for the current run, sending as little as possible.
 
     A cached landscape is re-used when nothing it depends on changed; while the figure's shape
     (run, plane, log scale) stays the same only the changing arrays go out as a ``Patch``; the
-    3-D surface (slow to paint in software WebGL) and the data plot redraw less often.
+    3-D surface (slow to paint in software WebGL) and the data plot redraw less often. The page
+    says how it copes (``page``): while training, each view takes at most a sixth of the page's
+    time (it comes no more often than six times what its last draws took the page), and on a page
+    busy drawing the 3-D view waits; the note says so.
     """
+    page = page or PageLoad()
     mode, note = directions, ""
     key, now = [state.run_id, state.version, grid, span, mode, of, norm], time.time()
     shape = [state.run_id, mode, log_z, directions, of, norm]  # asked-for plane too: its note must show
@@ -52,11 +95,15 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
     slow = 1.0 if settled else services.load.slowdown()
     last_drawn = max(drawn.get("t2d", 0), drawn.get("t3d", 0))
     paced = settled or now - last_drawn >= max(2 * drawn.get("cost", 0), CONTOUR_EVERY_S * slow)
-    draw_3d = want_3d and (settled or (paced and (first_live or now - drawn.get("t3d", 0) >= SURFACE_3D_EVERY_S * slow)))
+    every_3d = max(SURFACE_3D_EVERY_S * slow, page.every(GRAPH_3D))
+    due_3d = now - drawn.get("t3d", 0) >= every_3d or (first_live and not page.cost(GRAPH_3D))
+    draw_3d = want_3d and (settled or (not page.busy and paced and due_3d))
+    paced = paced and (settled or now - drawn.get("t2d", 0) >= page.every(GRAPH_2D))
     draw_2d = (drawn.get("key") != key or drawn.get("shape") != shape) and (paced or drawn.get("shape") != shape)
     data_shown = (drawn.get("data_key") or [None])[0] == state.run_id
     draw_data = drawn.get("data_key") != key[:2] and (
-        settled or not data_shown or (now - drawn.get("t_data", 0) >= DATA_EVERY_S * slow and not draw_3d))
+        settled or not data_shown or (now - drawn.get("t_data", 0) >= max(DATA_EVERY_S * slow, page.every(GRAPH_DATA))
+                                      and not draw_3d))
     if not (draw_2d or draw_3d or draw_data):
         raise PreventUpdate
     meta, contour, surface, data_fig = dict(drawn, run_id=state.run_id), no_update, no_update, no_update
@@ -70,6 +117,8 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
         meta["cost"] = cost
         if view is not None:
             note = note or _landscape_note(state, view, span)
+            if not settled and display != "2d" and (page.busy or every_3d > SURFACE_3D_EVERY_S * slow):
+                note = " ".join(filter(None, [note, BUSY_3D_NOTE]))
             draw_2d = draw_2d and (drawn.get("key") != key or drawn.get("shape") != shape)
     if draw_2d:
         contour = contour_of(view, log_z, drawn.get("shape") == shape, str(shape))
