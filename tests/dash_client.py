@@ -120,4 +120,6 @@ def draw(page, run, drawn=None, **view):
               (ids.GRID, "value"): view.get("grid", 11), (ids.RANGE, "value"): view.get("span", "1.0"),
               (ids.LOG_Z, "value"): view.get("log_z", []), (ids.DISPLAY, "value"): view.get("display", "both"),
               (ids.DIRECTIONS, "value"): view.get("directions", "random")}
+    if "page_load" in view:  # what the page says of its own drawing (assets/lossviz.js)
+        values[(ids.STORE_PAGE_BUSY, "data")] = view["page_load"]
     return page.call(dep, values, changed=[f"{ids.STORE_RUN}.data"])

@@ -240,3 +240,56 @@ def test_view_options_redraw_without_recomputing(page, monkeypatch):
     drawn = updates(data)[ids.STORE_DRAWN]["data"]
     status, data = draw(page, run, drawn, grid=11, log_z=["log"])
     assert status == 204 or not {ids.GRAPH_CONTOUR, ids.GRAPH_SURFACE, ids.GRAPH_DATA} & set(updates(data))
+
+
+# --- what the page says of its own drawing (store-page-busy) ----------------------------------
+
+def _long_run(page):
+    """A run that trains for a while, once its job has begun (its state is "training")."""
+    run, cursor, _ = started_run(page, values={**SMALL_RUN, (ids.EPOCHS, "value"): "5000"})
+    stream, _, _ = follow(page, run, cursor, until=lambda s: s["status"].startswith("training"))
+    assert stream["status"].startswith("training"), stream["status"]
+    return run
+
+
+def test_a_busy_page_gets_no_live_3d_view_and_is_told_why(page):
+    """A page that says it is busy drawing gets the live contour and data plot but not the 3-D
+    view (its paint would hold up the curves), and the note says so; a calm page gets all three.
+    Mutation caught: the page's state ignored (the busy page is sent the 3-D view)."""
+    run = _long_run(page)
+    status, data = draw(page, run, grid=11, page_load={"busy": True, "ms": {}})
+    up = updates(data)
+    assert status == 200 and up[ids.GRAPH_CONTOUR]["figure"]["data"][0]["type"] == "contour"
+    assert ids.GRAPH_SURFACE not in up, "a busy page was sent the 3-D view while training"
+    assert drawing.BUSY_3D_NOTE in up[ids.LANDSCAPE_NOTE]["children"]
+    status, data = draw(page, run, grid=11, page_load={"busy": False, "ms": {}})
+    up = updates(data)
+    assert up[ids.GRAPH_SURFACE]["figure"]["data"][0]["type"] == "surface"
+    assert drawing.BUSY_3D_NOTE not in up[ids.LANDSCAPE_NOTE]["children"]
+
+
+def test_a_live_view_comes_no_more_often_than_its_cost_to_the_page_allows(page):
+    """While training, a view the page says took it 2 s to draw is not drawn again 1 s later
+    (it may take a sixth of the page's time: every 12 s); one that took 20 ms is.
+    Mutation caught: the page's draw times ignored."""
+    run = _long_run(page)
+    status, data = draw(page, run, grid=11, page_load={"busy": False, "ms": {}})
+    drawn = updates(data)[ids.STORE_DRAWN]["data"]
+    drawn = dict(drawn, t2d=drawn["t2d"] - 1.0, t3d=drawn["t3d"] - 1.0, t_data=drawn["t_data"] - 1.0,
+                 key=drawn["key"][:1] + [-1] + drawn["key"][2:])  # a second ago, and the weights moved on
+    slow = {"busy": False, "ms": {ids.GRAPH_CONTOUR: 2000, ids.GRAPH_DATA: 2000, ids.GRAPH_SURFACE: 2000}}
+    status, data = draw(page, run, drawn, grid=11, page_load=slow)
+    assert status == 204 or not {ids.GRAPH_CONTOUR, ids.GRAPH_DATA} & set(updates(data)), "a slow page was not spared"
+    fast = {"busy": False, "ms": {ids.GRAPH_CONTOUR: 20, ids.GRAPH_DATA: 20, ids.GRAPH_SURFACE: 20}}
+    status, data = draw(page, run, drawn, grid=11, page_load=fast)
+    assert status == 200 and ids.GRAPH_CONTOUR in updates(data)
+
+
+@pytest.mark.parametrize("sent", [None, "busy", [1], {"busy": "yes", "ms": {"graph-contour": "NaN"}},
+                                  {"ms": {"graph-contour": float("inf"), "graph-data": -5}},
+                                  {"ms": {str(i): 1e308 for i in range(10_000)}}])
+def test_whatever_the_page_says_of_its_drawing_is_read_safely(sent):
+    load = drawing.PageLoad.of(sent)
+    assert isinstance(load.busy, bool) and len(load.ms) <= 32
+    for graph in (ids.GRAPH_CONTOUR, ids.GRAPH_DATA, ids.GRAPH_SURFACE):
+        assert 0.0 <= load.every(graph) <= drawing.PageLoad.SHARE_INVERSE * drawing.PageLoad.MAX_COST_S

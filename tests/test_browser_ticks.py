@@ -95,3 +95,42 @@ def test_clocks_are_read_by_the_page_timer_not_dash():
     assert set(clocks()[ids.CLOCK_VIEW]["views"]) == set(VIEW_TICKS)
     script = (Path(__file__).resolve().parents[1] / "assets" / "lossviz.js").read_text()
     assert f'"{ids.STORE_CLOCKS}"' in script  # the id the timer reads is the layout's
+
+
+def test_the_training_tick_is_applied_without_dash_and_every_point_arrives(app_page):
+    """The training tick goes straight to the server and its answer is applied with set_props:
+    the curve grows by every step (none lost, none twice) and Dash's own store of the stream is
+    never written (through the renderer it would hold the last answer). Mutations caught: the
+    tick sent through Dash again; an answer applied twice or dropped (the curve's steps would
+    repeat or skip)."""
+    page, log = app_page
+    page.goto(page.url.split("?")[0] + "?epochs=150")
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=30_000)
+    sent = _tick_counter(page)
+    button(page, "Train").click()
+    wait_for(page, lambda s: s["status"].startswith("finished"), timeout=60, what="the run to finish")
+    assert sent[ids.INTERVAL_TRAIN] >= 3, sent
+    steps = page.evaluate("""() => {
+        const gd = document.querySelector('#graph-curves .js-plotly-plot');
+        return Array.from(gd.data[0].x); }""")
+    assert steps == list(range(len(steps))) and len(steps) == 151, (len(steps), steps[:5], steps[-5:])
+    stream = page.evaluate(f"() => window.dash_component_api.getLayout('{ids.STORE_STREAM}').props.data")
+    assert stream is None, "the training tick went through Dash's renderer"
+    assert not log.page_errors and not log.console_errors, (log.page_errors, log.console_errors)
+
+
+def test_hidden_graphs_are_drawn_when_they_come_on_screen(app_page):
+    """A hidden panel's graph is not drawn while the page loads (13 such draws held a slow page
+    for seconds); it is drawn, with its figure, once its panel is shown. Mutation caught: the
+    deferral removed (the graph is drawn at load), or never released (the panel stays empty)."""
+    page, log = app_page
+    page.wait_for_function("document.querySelectorAll('#graph-contour .js-plotly-plot').length == 1",
+                           timeout=30_000)
+    page.wait_for_timeout(2000)
+    drawn = f"() => !!document.querySelector('#{ids.GRAPH_PROFILE} .js-plotly-plot')"
+    assert not page.evaluate(drawn), "a hidden panel's graph was drawn during page load"
+    page.get_by_text("Why the loss matters", exact=True).click()
+    page.wait_for_function(drawn, timeout=10_000)
+    traces = page.evaluate(f"() => document.querySelector('#{ids.GRAPH_PROFILE} .js-plotly-plot').data.length")
+    assert traces >= 1, "the panel's graph came on screen without its figure"
+    assert not log.page_errors and not log.console_errors, (log.page_errors, log.console_errors)
