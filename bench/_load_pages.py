@@ -134,7 +134,16 @@ class RealPages(threading.Thread):
 
 
 def nice_chromium(folder: str) -> str:
-    """A wrapper that runs Chromium at nice 19 (the server keeps the CPU a class's laptops would not take)."""
+    """A wrapper that runs Chromium at nice 19 (the server keeps the CPU a class's laptops would not take).
+
+    Measured, this holds less than it says: Playwright starts the browser in a session of its
+    own, and with the kernel's autogroup scheduling (``/proc/sys/kernel/sched_autogroup_enabled``)
+    each session is a group with a fair share of the CPUs whatever its processes' nice values
+    (Chromium, as root, also raises its browser and GPU processes to nice -8). So the three
+    pages take about one core of two, like three slow laptops at a third of a core each, and
+    the server is slowed by them (runs finish in 8-15 s instead of 7). Setting the group's nice
+    too (``/proc/self/autogroup``) starves the pages instead: they then press Train 6-13 s after
+    opening, when the class's runs are nearly over, which measures nothing of a page under load."""
     path = os.path.join(folder, "chromium-nice")
     with open(path, "w") as f:
         f.write(f'#!/bin/sh\nexec nice -n 19 {CHROMIUM} "$@"\n')
