@@ -303,3 +303,27 @@ def test_a_run_whose_page_never_ticks_is_stopped_as_idle(app, page, monkeypatch)
         time.sleep(0.1)
     hot = store.hot(run["run_id"])
     assert "closed" in hot["message"] and 0 < hot["step"] < 100_000
+
+
+def test_a_press_of_the_convexity_button_counts_when_a_run_call_overtakes_it(app):
+    """The press's own call can be overtaken by one the run fired (its end); Dash drops the
+    overtaken answer. That call, carrying the button's count, starts the map all the same
+    (before: it cleared the map, and the press did nothing). A call with no new press still
+    clears the map of an old run. Mutation caught: presses read from the trigger alone."""
+    page = Page(app.server.test_client())  # a page of its own: its run and its button's count
+    run, cursor, _ = started_run(page, speed="fast")
+    follow(page, run, cursor)
+    finished = dict(run, running=False)
+    dep = page.find(ids.STORE_CONVEXITY, "data")
+    body = {**VIEW, (ids.STORE_RUN, "data"): finished, (ids.CONVEXITY_BUTTON, "n_clicks"): 1}
+    status, data = page.call(dep, body, changed=[f"{ids.STORE_RUN}.data"])  # the press's answer was dropped
+    out = updates(data)
+    assert status == 200 and out[ids.CONVEXITY_TEXT]["children"].startswith(("done", "1 of", "2 of")), out
+    assert out[ids.GRAPH_CONVEXITY]["figure"]["data"], "the press started no map"
+    asked = out[ids.STORE_CONVEXITY]["data"]
+    assert "key" in asked and asked["clicks"] == 1
+    again = {k: v for k, v in body.items() if k != (ids.CONVEXITY_BUTTON, "n_clicks")}  # (the page's count, unchanged)
+    status, data = page.call(dep, {**again, (ids.STORE_CONVEXITY, "data"): asked}, changed=[f"{ids.STORE_RUN}.data"])
+    out = updates(data)
+    assert out[ids.INTERVAL_CONVEXITY]["disabled"] is True and "key" not in out[ids.STORE_CONVEXITY]["data"]
+    assert out[ids.CONVEXITY_TEXT]["children"] == ""

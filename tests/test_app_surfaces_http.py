@@ -10,7 +10,7 @@ import lossviz
 from app.page import ids
 from app.views.panels.surfaces import init_to_now, train_test_figure
 from app.runs.run import RunView, advance_run, new_run
-from dash_client import app, follow, page, started_run, updates  # noqa: F401
+from dash_client import app, draw, follow, page, started_run, updates  # noqa: F401
 
 VIEW = {(ids.PAGE_VIEW, "value"): "surfaces", (ids.GRID, "value"): 11, (ids.RANGE, "value"): "1.0",
         (ids.DIRECTIONS, "value"): "random", (ids.LOG_Z, "value"): [], (ids.NORMALIZATION, "value"): "filter"}
@@ -82,3 +82,27 @@ def test_train_test_figure_marks_each_minimum():
     fig = train_test_figure(view, np.add.outer((a - 0.5) ** 2, b ** 2))
     stars = {t["name"]: (t["x"][0], t["y"][0]) for t in fig["data"] if t["name"].endswith("minimum")}
     assert stars == {"train loss minimum": (0.0, 0.0), "test loss minimum": (0.5, 0.0)}
+
+
+def test_back_from_a_clicked_network_counts_when_a_run_call_overtakes_it(page, finished):
+    """Click a point of the contour: the data plot shows the network there. A press of "back"
+    whose call a run's call overtook (Dash drops the overtaken answer) still brings the network
+    as it is now, because the run's call, seeing a clicked network shown, does what "back" does.
+    Mutation caught: the run's call only forgetting the click (the clicked network stayed shown
+    while the page said it was not)."""
+    status, data = draw(page, finished, grid=11)
+    drawn = updates(data)[ids.STORE_DRAWN]["data"]
+    dep = page.find(ids.STORE_INSPECT, "data")
+    base = {(ids.STORE_RUN, "data"): finished, (ids.STORE_DRAWN, "data"): drawn}
+    status, data = page.call(dep, {**base, (ids.GRAPH_CONTOUR, "clickData"): {"points": [{"x": 0.25, "y": -0.5}]}},
+                             changed=[f"{ids.GRAPH_CONTOUR}.clickData"])
+    out = updates(data)
+    assert status == 200 and "at α 0.25, β -0.50" in out[ids.GRAPH_DATA]["figure"]["layout"]["title"]["text"]
+    inspecting = out[ids.STORE_INSPECT]["data"]
+    assert inspecting["alpha"] == 0.25
+    status, data = page.call(dep, {**base, (ids.STORE_INSPECT, "data"): inspecting}, changed=[f"{ids.STORE_RUN}.data"])
+    out = updates(data)
+    assert status == 200 and out[ids.STORE_INSPECT]["data"] is None
+    assert "at α" not in out[ids.GRAPH_DATA]["figure"]["layout"]["title"]["text"], "the clicked network stayed"
+    status, data = page.call(dep, base, changed=[f"{ids.STORE_RUN}.data"])  # nothing clicked: nothing to redraw
+    assert status == 204 or ids.GRAPH_DATA not in updates(data)

@@ -45,16 +45,21 @@ def register(app, services) -> None:
                   Output(ids.STORE_INSPECT, "data"), Output(ids.BACK, "style"),
                   Input(ids.GRAPH_CONTOUR, "clickData"), Input(ids.GRAPH_CONTOUR_B, "clickData"),
                   Input(ids.BACK, "n_clicks"), Input(ids.STORE_RUN, "data"),
-                  State(ids.STORE_DRAWN, "data"), State(ids.STORE_SESSION, "data"), prevent_initial_call=True)
+                  State(ids.STORE_DRAWN, "data"), State(ids.STORE_SESSION, "data"), State(ids.STORE_INSPECT, "data"),
+                  prevent_initial_call=True)
     @guarded(ids.VIEW_ERROR)
-    def inspect(click_a, click_b, _back, run, drawn, session):
+    def inspect(click_a, click_b, _back, run, drawn, session, inspecting):
+        """A click on a contour shows the network at that point; "back" (or a new run) shows
+        the networks as they are now. A change of run while a clicked network shows brings
+        them back too: so a press of "back" whose call a run's call overtook (Dash drops the
+        overtaken answer) still gets the page back."""
         trigger = ctx.triggered_id
         hot = own_run(services, run, session) if isinstance(run, dict) else None
         if hot is None:
             raise PreventUpdate
         hots = run_hots(services.store, hot)
         if trigger in (ids.BACK, ids.STORE_RUN):  # back to the networks as they are now
-            if trigger == ids.STORE_RUN:
+            if trigger == ids.STORE_RUN and not isinstance(inspecting, dict):
                 return no_update, no_update, None, HIDDEN
             figs = [fresh_axes(data_figure(data_view(load_view(services.store, h))), hot["run_id"]) for h in hots]
             if len(hots) > 1:

@@ -185,16 +185,25 @@ def register(app, services) -> None:
                   State(ids.DIRECTIONS, "value"), State(ids.NORMALIZATION, "value"), State(ids.STORE_SESSION, "data"))
     @guarded(ids.CONVEXITY_TEXT)
     def convexity(clicks, _n, run, asked, grid, span, plane, norm, session):
-        trigger = ctx.triggered_id
-        if trigger == ids.STORE_RUN:  # another run: the map belongs to the old one
-            return None, True, convexity_figure(None), "0", "1", ""
+        """The button's presses are counted against those already applied (kept with the map in
+        its store), so a press counts whichever input fired this call: a call fired by the run
+        (its end, say) that overtakes the press's own call, whose answer Dash then drops, still
+        starts the map."""
+        clicks = clicks if isinstance(clicks, int) and not isinstance(clicks, bool) and clicks > 0 else 0
+        applied = asked.get("clicks", clicks) if isinstance(asked, dict) else 0  # (a map without a count: all)
+        asked = asked if isinstance(asked, dict) else {}
+        pressed = clicks > (applied if isinstance(applied, int) and not isinstance(applied, bool) else clicks)
+        counted = lambda data: dict(data or {}, clicks=clicks)  # noqa: E731
+        if ctx.triggered_id == ids.STORE_RUN and not pressed:  # another run: the map belongs to the old one
+            return counted(None), True, convexity_figure(None), "0", "1", ""
         hot = own_run(services, run, session) if isinstance(run, dict) else None
-        if hot is None or (trigger == ids.CONVEXITY_BUTTON and not clicks):
+        if hot is None:
             raise PreventUpdate
-        if trigger == ids.CONVEXITY_BUTTON:
+        if pressed:
             asked = _ask_convexity(services, hot, _page(grid, span, plane, "train", [], norm))
             if isinstance(asked, str):
-                return None, True, no_update, "0", "1", asked
-        if not isinstance(asked, dict) or "key" not in asked:
+                return counted(None), True, no_update, "0", "1", asked
+        elif "key" not in asked:
             raise PreventUpdate
-        return _advance_convexity(services, hot, asked)
+        out = _advance_convexity(services, hot, asked)
+        return (counted(out[0]),) + tuple(out[1:])
