@@ -53,13 +53,14 @@ def create_app(cache_dir: str | None = None, redis_url: str | None = None, job_p
     app = dash.Dash(__name__, title="lossviz — loss landscape explorer", assets_folder=str(ASSETS),
                     update_title=None, serve_locally=True,
                     assets_path_ignore=["vendor"])  # plotly.js: loaded by the graphs (app.static)
-    app.layout = lambda: serve_layout(store.new_session)  # a signed session id per page load
+    clients = guard.client_limits()  # what one network address may do (pages opened, requests)
+    app.layout = lambda: serve_layout(store.new_session, clients.page_allowed)  # a signed session id per page
     services = Services(store, runner)
     first_page = FirstPage(store)
     callbacks.register(app, services, first_page)
     app.lossviz_services = services  # for tests and tools: the store and runner this app uses
     app.lossviz_first_page = first_page  # for the server's warm-up
-    guard.protect(app.server)
+    guard.protect(app.server, clients)
     static.install(app)
     return app
 

@@ -100,3 +100,59 @@ def test_a_page_that_floods_the_callbacks_gets_429_and_others_are_served(app):
     status, _ = other.call(other.find(ids.STORE_STREAM, "data"),
                            {(ids.INTERVAL_TRAIN, "n_intervals"): 1, (ids.STORE_RUN, "data"): {"run_id": "x"}})
     assert status in (200, 204)
+
+
+@pytest.fixture(scope="module")
+def tight_app(tmp_path_factory):
+    """The app with small per-address caps: 5 pages a minute, 20 requests a second (bursts of 40)."""
+    import dataclasses
+
+    from app.runs.caps import CAPS
+    from app.main import create_app
+
+    kept = {name: CAPS[name] for name in ("client_pages", "client_requests", "session_requests")}
+    CAPS["client_pages"] = dataclasses.replace(kept["client_pages"], limit=5)
+    CAPS["client_requests"] = dataclasses.replace(kept["client_requests"], limit=20)
+    CAPS["session_requests"] = dataclasses.replace(kept["session_requests"], limit=1e9)  # the address's cap alone
+    try:
+        return create_app(str(tmp_path_factory.mktemp("runs")))
+    finally:
+        CAPS.update(kept)
+
+
+def _client_at(app, address: str):
+    client = app.server.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_one_address_opening_page_after_page_is_told_to_wait_and_others_are_not(tight_app):
+    """Each page opened is a new session with its own caps, so one client could mint sessions
+    without end; an address opening more than 'client_pages' pages a minute gets a page that
+    says so (and no session), while another address opens the app as usual. Mutation caught:
+    the layout issuing sessions with no per-address bound."""
+    from app.page import ids
+
+    hostile = _client_at(tight_app, "10.0.0.1")
+    layouts = [hostile.get("/_dash-layout").get_json() for _ in range(7)]
+    text = json.dumps(layouts[-1])
+    assert "client_pages" in text and "Wait a minute" in text and ids.STORE_SESSION not in text
+    assert ids.STORE_SESSION in json.dumps(layouts[0])
+    assert ids.STORE_SESSION in json.dumps(_client_at(tight_app, "10.0.0.2").get("/_dash-layout").get_json())
+
+
+def test_one_address_over_its_request_rate_gets_429_whatever_its_sessions(tight_app):
+    """Requests from one address, spread over many sessions (each under its own rate), are held
+    to 'client_requests'; another address is answered meanwhile. Mutation caught: requests
+    counted per session only."""
+    from dash_client import Page
+
+    pages = [Page(_client_at(tight_app, "10.0.0.3")) for _ in range(4)]  # 4 layouts: under the page cap
+    dep = pages[0].find(ids.STORE_STREAM, "data")
+    statuses = [pages[i % 4].call(dep, {(ids.INTERVAL_TRAIN, "n_intervals"): i,
+                                        (ids.STORE_RUN, "data"): {"run_id": "x"}})[0] for i in range(120)]
+    assert 429 in statuses, statuses
+    other = Page(_client_at(tight_app, "10.0.0.4"))
+    status, _ = other.call(other.find(ids.STORE_STREAM, "data"),
+                           {(ids.INTERVAL_TRAIN, "n_intervals"): 1, (ids.STORE_RUN, "data"): {"run_id": "x"}})
+    assert status in (200, 204)

@@ -12,19 +12,20 @@ from dash_client import (GARBAGE, _is_wildcard, _parse_id, app, config_for, draw
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    """The app with the per-page request rate lifted: this module fires thousands of garbage
+    """The app with the per-page and per-address request rates lifted: this module fires thousands of garbage
     requests from one page as fast as it can (the rate itself is tested in test_app_hostile_http)."""
     import dataclasses
 
     from app.runs.caps import CAPS
     from app.main import create_app
 
-    cap = CAPS["session_requests"]
-    CAPS["session_requests"] = dataclasses.replace(cap, limit=1e9)
+    kept = {name: CAPS[name] for name in ("session_requests", "client_requests")}
+    for name, cap in kept.items():
+        CAPS[name] = dataclasses.replace(cap, limit=1e9)
     try:
         return create_app(str(tmp_path_factory.mktemp("runs")))
     finally:
-        CAPS["session_requests"] = cap
+        CAPS.update(kept)
 
 
 @pytest.mark.parametrize("view, words", [({"grid": "abc"}, "grid"), ({"span": "x"}, "Range"),

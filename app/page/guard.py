@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import ids
 from ..runs.caps import CAPS
-from .ratelimit import RequestBuckets, session_of
+from .ratelimit import ClientLimits, RequestBuckets, session_of
 
 log = logging.getLogger("lossviz.app")
 CALLBACK_PATH = "_dash-update-component"
@@ -59,12 +59,19 @@ def _slowed_outputs() -> list[tuple[str, float]]:
     return out
 
 
-def protect(server: Flask) -> None:
-    """Install the size cap, the shape check and the 400 answer on ``server``."""
+def client_limits() -> ClientLimits:
+    """The per-address limits of the caps table ('client_requests', 'client_pages')."""
+    return ClientLimits(CAPS["client_requests"].limit, CAPS["client_pages"].limit)
+
+
+def protect(server: Flask, clients: ClientLimits | None = None) -> None:
+    """Install the size cap, the shape check, the request rates (per page and per address) and
+    the 400 answer on ``server``."""
     server.config["MAX_CONTENT_LENGTH"] = int(CAPS["request_bytes"].limit)
     slowed = _slowed_outputs()
     rate = CAPS["session_requests"].limit
     buckets = RequestBuckets(rate, 2 * rate)
+    clients = clients or client_limits()
     if slowed:
         log.warning("%s is set: these callbacks answer late: %s", SLOW_ENV, slowed)
 
@@ -83,6 +90,8 @@ def protect(server: Flask) -> None:
             session = session_of(body)
             if session is not None and not buckets.take(session):
                 return jsonify(error=CAPS["session_requests"].message("more")), 429
+            if not clients.request_allowed():
+                return jsonify(error=CAPS["client_requests"].message("more")), 429
             for name, seconds in slowed:
                 if name in body["output"]:
                     time.sleep(seconds)

@@ -20,6 +20,7 @@ from .panels import best_rate_page, curvature_page, export_page, lesson_page, li
     why_loss_page
 from .run_callbacks import STREAM_APPLY, STREAM_STATE
 from .state import BY_KEY, GRID_MAX, GRID_MIN
+from ..runs import caps
 from ..runs.store import new_secret
 from ..views.compute import NORMALIZATIONS, PLANES, SURFACES
 from .controls import (CONTROLS, LAYERS_TOOLTIP, MAX_HIDDEN_LAYERS, SPEEDS, VIEW_DEFAULTS,
@@ -264,8 +265,12 @@ def _plain_open() -> bool:
     return has_request_context() and not urlparse(request.referrer or "").query
 
 
-def serve_layout(new_session: Callable[[], str] = new_secret):
-    """The whole page (called per page load); ``new_session`` issues its session id."""
+def serve_layout(new_session: Callable[[], str] = new_secret, allowed: Callable[[], bool] = lambda: True):
+    """The whole page (called per page load); ``new_session`` issues its session id. When
+    ``allowed()`` says no (the 'client_pages' cap), a page that says so and has no session."""
+    if not allowed():
+        return html.Div(html.P(caps.CAPS["client_pages"].message("more") + " Wait a minute, then reload the page.",
+                               id=ids.STATUS, className="status", role="status"), id=ids.APP, className="app refused")
     first = default_token() if _plain_open() else None
     main = html.Div([lesson_page.layout(),
                      html.Div("Ready: press Train (or Space).", id=ids.STATUS, className="status",

@@ -1,4 +1,5 @@
-"""How fast one page may send callback requests: a token bucket per session, in each process.
+"""How fast one page, and one network address, may send callback requests: token buckets per
+session and per address, in each process.
 
 A page's own traffic stays far below the rate (its ticks wait for their answers: about ten
 requests a second while training); a script that loops on the callback endpoint gets HTTP 429
@@ -33,6 +34,33 @@ class RequestBuckets:
             while len(self._buckets) > self.most:
                 self._buckets.popitem(last=False)
             return allowed
+
+
+class ClientLimits:
+    """What one network address may do, per process: callback requests a second
+    ('client_requests'), pages opened a minute ('client_pages': each is a new session)."""
+
+    def __init__(self, requests_per_s: float, pages_per_min: float) -> None:
+        self.requests = RequestBuckets(requests_per_s, 2 * requests_per_s)
+        self.pages = RequestBuckets(pages_per_min / 60, pages_per_min)
+
+    def page_allowed(self) -> bool:
+        """True when this request's address may open one more page now (and counts it); True
+        outside a request (Dash builds the layout once at start-up to check it)."""
+        from flask import has_request_context
+
+        return not has_request_context() or self.pages.take(address())
+
+    def request_allowed(self) -> bool:
+        return self.requests.take(address())
+
+
+def address() -> str:
+    """The network address of this request's client (the socket's peer: a proxy in front must
+    be on this host and pass the client's own address, or a whole class counts as one)."""
+    from flask import request
+
+    return request.remote_addr or "?"
 
 
 def session_of(body: dict) -> str | None:

@@ -54,6 +54,13 @@ CAPS: dict[str, Cap] = {c.name: c for c in [
     # A page's ticks wait for their answers (about ten requests a second while it trains).
     Cap("session_requests", 40, "callback requests a second from one page (bursts of twice that)"),
     Cap("session_jobs", 2, "runs training at once for one page"),
+    # One network address: a page opened is a new session (its own request and job caps), so a
+    # client could make any number of them; these bound what one address can do. A class behind
+    # one router shares its address: 30 pages send about 300 requests a second while they train.
+    # (Runs training at once are not capped per address: 'server_jobs' is below what such a
+    # class needs, so a cap per address would be either that or meaningless.)
+    Cap("client_requests", 1000, "callback requests a second from one network address (bursts of twice that)"),
+    Cap("client_pages", 240, "pages opened a minute from one network address"),
     Cap("server_jobs", 32, "runs training at once in one server process"),
     Cap("job_memory", 250, "MB of training state at once in one server process"),
     # A `lossviz worker` (the Celery path) runs this many jobs at once on threads (its default
