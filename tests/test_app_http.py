@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
+import time
+
 import dash
 import pytest
 from dash._utils import stringify_id
@@ -154,11 +156,14 @@ def test_ticks_stream_every_point_exactly_once_until_the_end(app):
 def test_ticks_only_read(page):
     run, cursor, _ = started_run(page, speed="slow")
     follow(page, run, cursor, until=lambda s: "Step 2 " in s["status"])
-    press(page, ids.PAUSE, config_for(page), run)
-    stream, _, _ = follow(page, {**run, "seq": 2, "running": False}, cursor)
+    status, data = press(page, ids.PAUSE, config_for(page), run)
+    paused = updates(data)[ids.STORE_RUN]["data"]  # the run as the page shows it: the pause's number
+    start = time.monotonic()
+    stream, _, _ = follow(page, paused, cursor)
+    assert stream["done"] and time.monotonic() - start < 10, stream
     step = stream["status"]
     for _ in range(5):  # many ticks on a paused run: the step does not move
-        status, data = tick(page, {**run, "seq": 2}, cursor)
+        status, data = tick(page, paused, cursor)
         assert updates(data)[ids.STORE_STREAM]["data"]["status"] == step
 
 
