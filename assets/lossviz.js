@@ -421,6 +421,14 @@ document.addEventListener("keydown", function (event) {
         }
       });
     });
+    // Ticks at BIG need room: at most one tick label per 2.2 BIG of a y axis, per 4 BIG of an x
+    // axis (compare mode's narrow plots ran their enlarged labels together).
+    Object.keys(full).forEach(function (axis) {
+      var ax = full[axis];
+      if (!/^[xy]axis\d*$/.test(axis) || !ax || !ax._length || ax.tickmode === "array") { return; }
+      var most = Math.max(2, Math.floor(ax._length / (BIG * (axis.charAt(0) === "y" ? 2.2 : 4))));
+      if (!ax.nticks || ax.nticks > most) { desk.layout[axis + ".nticks"] = get(gd.layout, axis + ".nticks"); up[axis + ".nticks"] = most; }
+    });
     gd._lossvizDesk = desk;
     var steps = [window.Plotly.relayout(gd, up)];
     restyles.forEach(function (r) { var o = {}; o[r[0]] = BIG; steps.push(window.Plotly.restyle(gd, o, [r[1]])); });

@@ -127,7 +127,7 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
         surface = surface3d_of(view, log_z, drawn.get("shape3d") == shape, str(shape), coarse=not settled)
         meta.update(key3d=key, shape3d=shape, t3d=now, coarse3d=not settled)
     if draw_data:
-        data_fig = _data_output(data_view_paced(services, state), drawn.get("data_key", [None])[0] == state.run_id, state.run_id)
+        data_fig = _data_output(data_view_paced(services, state), data_shown, state.run_id)
         meta.update(data_key=key[:2], t_data=now)
     if not (draw_2d or draw_3d):
         note = no_update

@@ -197,9 +197,9 @@ def _curve_layout(split: bool, metric_label: str, log_loss: bool, losses: Sequen
     return dict(xaxis2=dict(anchor="y2", domain=[0.0, 1.0], matches="x", showticklabels=False),
                 yaxis2=dict(anchor="x2", domain=[0.6, 1.0], title=dict(text=metric_label), nticks=4),
                 xaxis=dict(anchor="y", domain=[0.0, 0.42], title=dict(text="step"), nticks=4),
-                yaxis=dict(anchor="x", domain=[0.0, 0.4], type=scale, nticks=4),
+                yaxis=dict(anchor="x", domain=[0.0, 0.4], type=scale, nticks=3),  # 4 ran together at 90 px
                 xaxis3=dict(anchor="y3", domain=[0.58, 1.0], matches="x", title=dict(text="step"), nticks=4),
-                yaxis3=dict(anchor="x3", domain=[0.0, 0.4], type=scale, side="right", nticks=4), annotations=titles)
+                yaxis3=dict(anchor="x3", domain=[0.0, 0.4], type=scale, side="right", nticks=3), annotations=titles)
 
 
 def _clip_curves(layout: dict, runs_: list, metric_label: str, axes: dict) -> list[dict]:
