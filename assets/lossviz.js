@@ -80,6 +80,14 @@ var LOSSVIZ_STREAM = (function () {
   function setAll(updates) {  // {id: {prop: value}} from the answer's side updates (a message)
     Object.keys(updates || {}).forEach(function (id) { window.dash_clientside.set_props(id, updates[id]); });
   }
+  // True when the graph ``id`` shows ``runId``'s curves (app/page/run_control.py fresh_curves
+  // marks them) with every trace ``indices`` names: a new run's figure is drawn a moment after
+  // the page gets it, and points extended into the old one would be lost with it.
+  function drawnFor(id, runId, indices) {
+    var gd = document.querySelector("#" + id + " .js-plotly-plot"), meta = gd && gd.layout && gd.layout.meta;
+    var need = Math.max.apply(null, indices.concat([0])) + 1;
+    return !!gd && !!meta && meta.run_id === runId && (gd.data || []).length >= need;
+  }
   function apply(direct, answer) {
     if (!answer) { return; }
     var out = (answer.response || {})[direct.output[0]], stream = out && out[direct.output[1]];
@@ -88,6 +96,9 @@ var LOSSVIZ_STREAM = (function () {
     var results = window.lossviz.applyStream(stream, data(direct.state[1][0], direct.state[1][1]),
                                              data(direct.state[0][0], direct.state[0][1]));
     var none = window.dash_clientside.no_update;
+    if (results[0] !== none && !drawnFor(direct.apply[0][0], stream.run_id, results[0][1])) {
+      results[0] = results[1] = none;  // its figure is not drawn yet: the points come again next tick
+    }
     direct.apply.forEach(function (target, i) {
       if (results[i] === none) { return; }
       var props = {}; props[target[1]] = results[i];
@@ -114,15 +125,15 @@ var LOSSVIZ_STREAM = (function () {
   };
 })();
 
-// A graph that has never been drawn and is not on screen (a hidden panel's, B's outside compare
-// mode: 13 of the page's 17) is drawn when it first comes on screen, not while the page loads:
-// a dozen such first draws came in one go a few seconds after the page opened and held a slow
-// page's main thread for most of a second (3 s at a quarter of a core), while a run it had just
-// started streamed its curves. Every figure a waiting graph is given meanwhile resolves with its
-// one draw, with the newest figure.
+// A graph that is not on screen (a hidden panel's, B's outside compare mode: 13 of the page's 17
+// at first) is drawn when it comes on screen, not while it is hidden: a dozen such first draws
+// came in one go a few seconds after the page opened and held a slow page's main thread for most
+// of a second (3 s at a quarter of a core), while a run it had just started streamed its curves;
+// and a plot laid out with no size puts its axis titles at infinity (console errors). Every
+// figure a waiting graph is given meanwhile resolves with its one draw, with the newest figure.
 window.lossvizOnPlotly = function (Plotly) {
   var react = Plotly.react, waiting = [];
-  function hidden(gd) { return gd && gd.nodeType === 1 && !gd._fullLayout && gd.offsetParent === null; }
+  function hidden(gd) { return gd && gd.nodeType === 1 && gd.offsetParent === null; }
   Plotly.react = function (gd) {
     var self = this, args = arguments;
     if (!hidden(gd)) { return LOSSVIZ_LOAD.timed(gd, function () { return react.apply(self, args); }); }

@@ -220,6 +220,12 @@ def redis_app_page(chromium, lossviz_redis_url):
     yield from open_page(chromium, lossviz_redis_url)
 
 
+# The page is up: its curves and contour plots are drawn (a hidden graph, a panel's or the 3-D
+# view in 2-D display, is drawn only when it comes on screen: assets/lossviz.js).
+PLOTS_DRAWN_JS = ("() => ['graph-curves', 'graph-contour'].every(id => "
+                  "document.querySelector('#' + id + ' .js-plotly-plot'))")
+
+
 def open_page(chromium, url):
     """A fresh context and page on ``url``, guarded and logged (a generator: yields (page, log))."""
     context = chromium.new_context(viewport=VIEWPORT, service_workers="block")
@@ -250,7 +256,7 @@ def open_page(chromium, url):
     page.on("response", lambda r: r.status >= 400 and log.http_errors.append(f"{r.status} {r.url}"))
     page.set_default_timeout(20_000)
     page.goto(url, wait_until="load")
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=30_000)
+    page.wait_for_function(PLOTS_DRAWN_JS, timeout=30_000)
     try:
         yield page, log
     finally:

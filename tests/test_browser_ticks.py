@@ -13,6 +13,7 @@ import pytest
 
 from app.page import ids
 from app.page.layout import VIEW_TICKS
+from conftest import PLOTS_DRAWN_JS
 from test_browser import button, snap, wait_for
 
 pytestmark = pytest.mark.browser
@@ -45,7 +46,7 @@ def _figure_revisions(page, graph_id: str) -> int:
 def test_view_ticks_go_only_to_the_view_on_screen(app_page):
     page, log = app_page
     page.goto(page.url.split("?")[0] + "?epochs=4000")
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=30_000)
+    page.wait_for_function(PLOTS_DRAWN_JS, timeout=30_000)
     sent = _tick_counter(page)
     button(page, "Train").click()
     wait_for(page, lambda s: "training" in s["status"], timeout=20, what="training")
@@ -105,7 +106,7 @@ def test_the_training_tick_is_applied_without_dash_and_every_point_arrives(app_p
     repeat or skip)."""
     page, log = app_page
     page.goto(page.url.split("?")[0] + "?epochs=150")
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=30_000)
+    page.wait_for_function(PLOTS_DRAWN_JS, timeout=30_000)
     sent = _tick_counter(page)
     button(page, "Train").click()
     wait_for(page, lambda s: s["status"].startswith("finished"), timeout=60, what="the run to finish")

@@ -16,6 +16,7 @@ import pytest
 import lossviz
 from lossviz.export import main as export_main
 from app.plotting import plot_curves, plot_surface
+from conftest import PLOTS_DRAWN_JS
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGS = "--dataset moons --samples 200 --hidden 8,8 --optimizer sgd --lr 0.5 --epochs 40 --grid 15"
@@ -358,7 +359,7 @@ def test_the_app_in_an_iframe_opens_with_the_settings(chromium, shown):
         while not (frame := next((f for f in page.frames if "?" in f.url), None)):
             assert time.monotonic() < deadline, [f.url for f in page.frames]
             time.sleep(0.1)
-        frame.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 4", timeout=30_000)
+        frame.wait_for_function(PLOTS_DRAWN_JS, timeout=30_000)
         for field, want in (("input-lr", "0.03"), ("input-epochs", "60"), ("input-seed", "3"),
                             ("input-huber-delta", "0.1")):
             frame.wait_for_function(f"document.getElementById('{field}').value === '{want}'", timeout=15_000)

@@ -84,6 +84,9 @@ def fresh_curves(hots: list[dict], log_loss: bool = False):
     else:
         fig = figures.curves_figure({}, metric, log_loss=log_loss, losses=loss_names([h["config"] for h in hots]),
                                     runs=[(h["label"], history_of(h["tail"])) for h in hots])
+    # Whose curves these are: the page extends a drawn figure only with its own run's points
+    # (assets/lossviz.js), never one still waiting to replace another run's.
+    fig["layout"]["meta"] = {"run_id": hots[0]["run_id"]}
     return fig, {"run_id": hots[0]["run_id"], "n": [len(h["tail"]) for h in hots]}
 
 
