@@ -220,10 +220,11 @@ def redis_app_page(chromium, lossviz_redis_url):
     yield from open_page(chromium, lossviz_redis_url)
 
 
-# The page is up: its curves and contour plots are drawn (a hidden graph, a panel's or the 3-D
-# view in 2-D display, is drawn only when it comes on screen: assets/lossviz.js).
-PLOTS_DRAWN_JS = ("() => ['graph-curves', 'graph-contour'].every(id => "
-                  "document.querySelector('#' + id + ' .js-plotly-plot'))")
+# The page is up: the plots of the view on screen are drawn (a hidden graph, another view's or
+# the 3-D view in 2-D display, is drawn only when it comes on screen: assets/lossviz.js).
+PLOTS_DRAWN_JS = ("() => { const shown = [...document.querySelectorAll('.dash-graph')]"
+                  ".filter(g => g.offsetParent !== null && g.clientHeight > 40);"
+                  " return shown.length > 0 && shown.every(g => g.querySelector('.js-plotly-plot')); }")
 
 
 def open_page(chromium, url):
