@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-import time
-
 import dash
 import pytest
 from dash._utils import stringify_id
