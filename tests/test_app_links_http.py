@@ -130,3 +130,31 @@ def test_a_lesson_press_whose_answer_was_dropped_is_applied_by_the_next_call(pag
         up = updates(data)
         assert up[ids.LESSON]["value"] == want
         applied = up[ids.STORE_LESSON_STEPS]["data"]
+
+
+@pytest.mark.parametrize("lesson", __import__("app.page.lessons", fromlist=["load_lessons"]).load_lessons(),
+                         ids=lambda lesson: lesson.id)
+def test_every_lesson_link_opens_its_lesson_with_its_settings(page, lesson):
+    """?lesson=<id>: the picker takes the lesson from the address, the lesson sets its widgets,
+    and the settings read from them are the lesson's own run (what its claim was checked on).
+    (The lesson tour, tests/test_browser_tour.py, trains every lesson in Chromium.) Mutations
+    caught: a lesson id not read from the link, a widget the lesson does not set, a setting read
+    back differently from what the lesson says."""
+    status, data = page.call(page.find(ids.LESSON, "value"),
+                             {(ids.URL, "search"): f"?lesson={lesson.id}", (ids.STORE_LESSON_STEPS, "data"): None},
+                             changed=[f"{ids.URL}.search"])
+    assert status == 200 and updates(data)[ids.LESSON]["value"] == lesson.id
+    status, data = page.call(page.find(ids.STORE_LESSON, "data"), {(ids.LESSON, "value"): lesson.id},
+                             changed=[f"{ids.LESSON}.value"])
+    assert status == 200, status
+    up = updates(data)
+    assert lesson.title in str(up[ids.LESSON_TEXT]["children"])
+    config, error = settings_after(page, up)
+    assert not error, error
+    want = lesson.config().to_dict()
+    if want.get("noise") is None:  # the dataset's own noise, shown in its box
+        from lossviz import DATASETS
+
+        want["noise"] = DATASETS[want["dataset"]].default_noise
+        config = dict(config, noise=config["noise"] if config.get("noise") is not None else want["noise"])
+    assert {k: config.get(k) for k in want} == want

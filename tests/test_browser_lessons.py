@@ -66,16 +66,5 @@ def test_an_unknown_lesson_is_named_and_the_page_keeps_its_defaults(open_link):
     assert_clean(log)
 
 
-@pytest.mark.parametrize("lesson", load_lessons(), ids=lambda l: l.id)
-def test_every_lesson_opens_from_its_link_and_takes_steps(open_link, lesson):
-    page, log = open_link(f"?lesson={lesson.id}")
-    steps = lesson.experiment().runs[0].total_steps  # the status counts steps: epochs × batches per epoch
-    wait_for(page, lambda s: f"/ {steps:,}" in s["status"] or f"/ {steps}" in s["status"], timeout=30,
-             what=f"lesson {lesson.id}'s run")
-    assert lesson.title in page.locator("#text-lesson").inner_text()
-    for _ in range(3):
-        button(page, "Step").click()
-        page.wait_for_timeout(150)
-    wait_for(page, lambda s: step(s["status"]) >= 1, timeout=20, what="a few steps")
-    page.wait_for_timeout(800)  # the views of the lesson's page (plots, why, curvature) answer
-    assert_clean(log)
+# Every lesson's link and settings: tests/test_app_links_http.py (each lesson, over HTTP); every
+# lesson trained and looked at in Chromium, at both sizes: tests/test_browser_tour.py.
