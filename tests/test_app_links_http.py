@@ -134,12 +134,15 @@ def test_a_lesson_press_whose_answer_was_dropped_is_applied_by_the_next_call(pag
 
 @pytest.mark.parametrize("lesson", __import__("app.page.lessons", fromlist=["load_lessons"]).load_lessons(),
                          ids=lambda lesson: lesson.id)
-def test_every_lesson_link_opens_its_lesson_with_its_settings(page, lesson):
+def test_every_lesson_link_opens_its_lesson_with_its_settings(app, lesson):
     """?lesson=<id>: the picker takes the lesson from the address, the lesson sets its widgets,
     and the settings read from them are the lesson's own run (what its claim was checked on).
     (The lesson tour, tests/test_browser_tour.py, trains every lesson in Chromium.) Mutations
     caught: a lesson id not read from the link, a widget the lesson does not set, a setting read
     back differently from what the lesson says."""
+    from dash_client import Page
+
+    page = Page(app.server.test_client())  # a fresh page: no presses of ◀/▶ carried
     status, data = page.call(page.find(ids.LESSON, "value"),
                              {(ids.URL, "search"): f"?lesson={lesson.id}", (ids.STORE_LESSON_STEPS, "data"): None},
                              changed=[f"{ids.URL}.search"])
