@@ -6,6 +6,12 @@
 // them. So every request a tick fires is counted from when it is sent until its answer is in
 // (whatever the answer: data, 204 or an error), and the tick's gate lets the next tick through
 // only when none is out. A request lost without an answer is given up on after GIVE_UP_MS.
+// A component's props as Dash holds them now (undefined before the layout is in).
+function lossvizProps(id) {
+  var api = window.dash_component_api, c = api && api.getLayout && api.getLayout(id);
+  return c && c.props;
+}
+
 var LOSSVIZ_TICKS = (function () {
   var GIVE_UP_MS = 45000, ARMED_MS = 2000, APPLY_MS = 30;
   var out = {}, armed = {};  // tick id -> {request number: sent at}; tick id -> gate fired at
@@ -73,10 +79,7 @@ var LOSSVIZ_STREAM = (function () {
   var prefix = "/";
   try { prefix = JSON.parse(document.getElementById("_dash-config").textContent).requests_pathname_prefix || "/"; }
   catch (e) { /* the default prefix */ }
-  function data(id, prop) {
-    var api = window.dash_component_api, c = api && api.getLayout && api.getLayout(id);
-    return c && c.props ? c.props[prop] : undefined;
-  }
+  function data(id, prop) { var p = lossvizProps(id); return p ? p[prop] : undefined; }
   function setAll(updates) {  // {id: {prop: value}} from the answer's side updates (a message)
     Object.keys(updates || {}).forEach(function (id) { window.dash_clientside.set_props(id, updates[id]); });
   }
@@ -227,8 +230,8 @@ var LOSSVIZ_LOAD = (function () {
     },
     // What the page's last draw of each graph took it, ms by graph id.
     costs: function () { return costs; },
-    // Before the page's first 3-D view: true when it would likely take over SLOW_3D_MS (a slow
-    // or crowded laptop, software WebGL), from the median of the last 2-D draws.
+    // Before the page's first 3-D view: true when it would likely be slow to draw (a slow or
+    // crowded laptop, software WebGL): the median of the last 2-D draws took over SLOW_2D_MS.
     slowBefore3d: function () {
       var sorted = last2dMs.slice().sort(function (a, b) { return a - b; });
       return last3dMs === null && sorted.length >= 2 && sorted[Math.floor((sorted.length - 1) / 2)] > SLOW_2D_MS;
@@ -251,21 +254,18 @@ var LOSSVIZ_LOAD = (function () {
 // the time, view ticks come at most every VIEW_BUSY_MS, so the curves do not wait behind redraws.
 (function () {
   var POLL_MS = 25, VIEW_BUSY_MS = 3000;
-  var next = {}, count = {}, viewPassed = 0, pageBusy = "";
-  function props(id) {
-    var api = window.dash_component_api, c = api && api.getLayout && api.getLayout(id);
-    return c && c.props;
-  }
+  var next = {}, count = {}, viewPassed = 0, loadSent = "";
+  var props = lossvizProps;
   function poll() {
     var config = props("store-clocks"), now = Date.now();
     var clocks = (config && config.data) || {}, busy = LOSSVIZ_LOAD.busyShare() > 0.5;
     // What the views' requests read (app/views/drawing.py): whether the page is busy, and what
     // its last draw of each graph cost it; a live run's views come no more often than that allows.
-    var load = {busy: busy || LOSSVIZ_LOAD.slowBefore3d(), ms: LOSSVIZ_LOAD.costs()};
+    var load = {busy: busy || LOSSVIZ_LOAD.slowBefore3d(), ms: LOSSVIZ_LOAD.costs()}, text = JSON.stringify(load);
     Object.keys(clocks).forEach(function (id) {
-      var store = clocks[id].busy, text = JSON.stringify(load);
-      if (store && text !== pageBusy && props(store)) {
-        pageBusy = text;
+      var store = clocks[id].busy;
+      if (store && text !== loadSent && props(store)) {
+        loadSent = text;
         window.dash_clientside.set_props(store, {data: load});
       }
     });
@@ -294,6 +294,9 @@ var LOSSVIZ_LOAD = (function () {
 })();
 
 window.lossviz = {
+  // True while the train clock ``id`` is switched on (a run trains, or is about to).
+  training: function (id) { var p = lossvizProps(id); return !!p && p.disabled === false; },
+
   // Resolves with ``value`` once the page's main thread has been mostly idle for a moment (at most
   // CALM_WAIT_MS from now), or with no_update when any of the graphs ``ids`` already shows traces
   // or a run has started training (the run's own views, drawn when the page can afford them, are
@@ -306,8 +309,7 @@ window.lossviz = {
           var gd = document.querySelector("#" + id + " .js-plotly-plot");
           return gd && gd.data && gd.data.length > 0;
         });
-        var api = window.dash_component_api, clock = api && api.getLayout && api.getLayout(trainClock);
-        if (drawn || (clock && clock.props && clock.props.disabled === false)) { resolve(none); return; }
+        if (drawn || window.lossviz.training(trainClock)) { resolve(none); return; }
         var waited = Date.now() - start;
         if ((waited > 300 && LOSSVIZ_LOAD.busyShare() < 0.35) || waited > CALM_WAIT_MS) { resolve(value); return; }
         setTimeout(look, 150);

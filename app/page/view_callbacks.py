@@ -90,9 +90,8 @@ def _first_figures(app, first_page: FirstPage) -> None:
 
     app.clientside_callback(  # drawn only if no run has started meanwhile (its own views are newer)
         f"""function(figs) {{
-             var none = window.dash_clientside.no_update, api = window.dash_component_api;
-             var clock = api && api.getLayout && api.getLayout('{ids.CLOCK_TRAIN}');
-             if (!figs || (clock && clock.props && clock.props.disabled === false)) {{ return [none, none]; }}
+             var none = window.dash_clientside.no_update;
+             if (!figs || window.lossviz.training('{ids.CLOCK_TRAIN}')) {{ return [none, none]; }}
              return [figs.surface, figs.data]; }}""",
         Output(ids.GRAPH_SURFACE, "figure", allow_duplicate=True), Output(ids.GRAPH_DATA, "figure", allow_duplicate=True),
         Input(ids.STORE_FIRST_FIGURES, "data"), prevent_initial_call=True)

@@ -28,6 +28,7 @@ SURFACE_3D_EVERY_S = 2.5  # each 3-D repaint blocks a software-WebGL page for ~0
 DATA_EVERY_S = 0.9
 CONTOUR_EVERY_S = 0.3  # live contour; all three live paces stretch when the machine is busy
 BUSY_3D_NOTE = "This page is busy drawing, so the 3-D view is brought up to date less often while training."
+SURFACE_3D_LIVE_MAX = 21  # grid points per axis of the 3-D mesh while training
 GRAPH_2D, GRAPH_3D, GRAPH_DATA = "graph-contour", "graph-surface", "graph-data"  # the page's ids (app.page.ids)
 
 
@@ -62,12 +63,11 @@ class PageLoad:
 
 def _finite(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-SURFACE_3D_LIVE_MAX = 21  # grid points per axis of the 3-D mesh while training
 
 
 def draw(services: Services, state: RunView, grid: int, span: float, directions: str, log_z: bool,
           display: str, running: bool, drawn: dict, of: str = "train", norm: str = "filter",
-          page: "PageLoad | None" = None):
+          page: PageLoad | None = None):
     """Landscape and data plots for the current run, sending as little as possible.
 
     A cached landscape is re-used when nothing it depends on changed; while the figure's shape
@@ -84,26 +84,9 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
     if drawn.get("first"):
         drawn = adopt_first(services, state, drawn, key, shape, log_z)
     settled = not running
-    want_3d = display != "2d" and (drawn.get("key3d") != key or drawn.get("shape3d") != shape
-                                   or drawn.get("coarse3d", False) != (not settled))
-    shown_3d, shown_2d = drawn.get("key3d") or [None, 0], drawn.get("key") or [None, 0]
-    # The 3-D view's first live update comes one tick after the contour's, so the page never
-    # paints both (plus the data plot) in one blocking go.
-    first_live = (shown_3d[0] != state.run_id or shown_3d[1] == 0) and shown_2d[:2] != [state.run_id, 0]
-    # A big network's landscape can take most of a second: while training, leave the server
-    # at least twice as much time for training as the last landscape took to compute.
     slow = 1.0 if settled else services.load.slowdown()
-    last_drawn = max(drawn.get("t2d", 0), drawn.get("t3d", 0))
-    paced = settled or now - last_drawn >= max(2 * drawn.get("cost", 0), CONTOUR_EVERY_S * slow)
-    every_3d = max(SURFACE_3D_EVERY_S * slow, page.every(GRAPH_3D))
-    due_3d = now - drawn.get("t3d", 0) >= every_3d or (first_live and not page.cost(GRAPH_3D))
-    draw_3d = want_3d and (settled or (not page.busy and paced and due_3d))
-    paced = paced and (settled or now - drawn.get("t2d", 0) >= page.every(GRAPH_2D))
-    draw_2d = (drawn.get("key") != key or drawn.get("shape") != shape) and (paced or drawn.get("shape") != shape)
+    draw_2d, draw_3d, draw_data = _due(state, drawn, key, shape, display, settled, slow, page, now)
     data_shown = (drawn.get("data_key") or [None])[0] == state.run_id
-    draw_data = drawn.get("data_key") != key[:2] and (
-        settled or not data_shown or (now - drawn.get("t_data", 0) >= max(DATA_EVERY_S * slow, page.every(GRAPH_DATA))
-                                      and not draw_3d))
     if not (draw_2d or draw_3d or draw_data):
         raise PreventUpdate
     meta, contour, surface, data_fig = dict(drawn, run_id=state.run_id), no_update, no_update, no_update
@@ -117,7 +100,7 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
         meta["cost"] = cost
         if view is not None:
             note = note or _landscape_note(state, view, span)
-            if not settled and display != "2d" and (page.busy or every_3d > SURFACE_3D_EVERY_S * slow):
+            if not settled and display != "2d" and (page.busy or page.every(GRAPH_3D) > SURFACE_3D_EVERY_S * slow):
                 note = " ".join(filter(None, [note, BUSY_3D_NOTE]))
             draw_2d = draw_2d and (drawn.get("key") != key or drawn.get("shape") != shape)
     if draw_2d:
@@ -132,6 +115,33 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
     if not (draw_2d or draw_3d):
         note = no_update
     return contour, surface, data_fig, meta, "", note
+
+
+def _due(state: RunView, drawn: dict, key: list, shape: list, display: str, settled: bool, slow: float,
+         page: PageLoad, now: float) -> tuple[bool, bool, bool]:
+    """Which of (contour, 3-D view, data plot) to redraw now. A changed shape redraws at once;
+    while training, each comes at its own pace, stretched by the server's load (``slow``) and
+    by what its last draw cost the page; the 3-D view not while the page is busy."""
+    want_3d = display != "2d" and (drawn.get("key3d") != key or drawn.get("shape3d") != shape
+                                   or drawn.get("coarse3d", False) != (not settled))
+    shown_3d, shown_2d = drawn.get("key3d") or [None, 0], drawn.get("key") or [None, 0]
+    # The 3-D view's first live update comes one tick after the contour's, so the page never
+    # paints both (plus the data plot) in one blocking go.
+    first_live = (shown_3d[0] != state.run_id or shown_3d[1] == 0) and shown_2d[:2] != [state.run_id, 0]
+    # A big network's landscape can take most of a second: while training, leave the server
+    # at least twice as much time for training as the last landscape took to compute.
+    last_drawn = max(drawn.get("t2d", 0), drawn.get("t3d", 0))
+    paced = settled or now - last_drawn >= max(2 * drawn.get("cost", 0), CONTOUR_EVERY_S * slow)
+    every_3d = max(SURFACE_3D_EVERY_S * slow, page.every(GRAPH_3D))
+    due_3d = now - drawn.get("t3d", 0) >= every_3d or (first_live and not page.cost(GRAPH_3D))
+    draw_3d = want_3d and (settled or (not page.busy and paced and due_3d))
+    paced = paced and (settled or now - drawn.get("t2d", 0) >= page.every(GRAPH_2D))
+    draw_2d = (drawn.get("key") != key or drawn.get("shape") != shape) and (paced or drawn.get("shape") != shape)
+    data_shown = (drawn.get("data_key") or [None])[0] == state.run_id
+    draw_data = drawn.get("data_key") != key[:2] and (
+        settled or not data_shown or (now - drawn.get("t_data", 0) >= max(DATA_EVERY_S * slow, page.every(GRAPH_DATA))
+                                      and not draw_3d))
+    return draw_2d, draw_3d, draw_data
 
 
 def first_token(config: dict, grid: int, span: float, mode: str, of: str, norm: str, log_z: bool) -> str:
