@@ -336,3 +336,30 @@ def test_an_untrained_run_trains_from_its_rebuilt_start(store):
     view = load_view(store, hot)
     np.testing.assert_array_equal(view.trajectory[0], start)
     assert view.version == hot["step"] > 0
+
+
+@pytest.mark.parametrize("speed, stepped_aside", [("max", True), ("normal", False)])
+def test_only_max_speed_steps_aside_and_the_thread_gets_its_priority_back(store, monkeypatch, speed, stepped_aside):
+    """A Max-speed job's thread runs at MAX_SPEED_NICENESS (it trains without pause); any other
+    job at the web server's priority; the thread is back at its own after. Fails when every job
+    is niced again (curves fell behind the views) or Max speed is not."""
+    from app.runs import priority
+
+    asked, seen = [], []
+
+    def recording(niceness):
+        asked.append(niceness)
+        done = priority.set_thread_niceness(niceness)
+        seen.append(priority.thread_niceness())
+        return done
+
+    monkeypatch.setattr(jobs, "set_thread_niceness", recording)
+    hot = create_run(store, SMALL.replace(epochs=30), "o" * 32)
+    store.put_speed(hot["run_id"], speed)
+    send(store, hot["run_id"], "train")
+    before = priority.thread_niceness()  # the test runner's own (0, or what `nice` gave it)
+    assert run_job(store, hot["run_id"]) == "finished"
+    assert (priority.MAX_SPEED_NICENESS in asked[:-1]) == stepped_aside  # the last: back
+    if stepped_aside:
+        assert seen[0] == max(before, priority.MAX_SPEED_NICENESS)
+    assert asked[-1] == before == priority.thread_niceness()  # back (lowering it needs root, as here)
