@@ -151,9 +151,11 @@ def test_ticks_stream_every_point_exactly_once_until_the_end(app):
     assert again["start"] == 95 and again["x"][0] == [95.0, 96.0, 97.0, 98.0, 99.0, 100.0]
 
 
-def test_ticks_only_read(page):
+def test_ticks_only_read(app):
+    page = Page(app.server.test_client())  # a page of its own: its own run from step 0
     run, cursor, _ = started_run(page, speed="slow")
-    follow(page, run, cursor, until=lambda s: "Step 2 " in s["status"])
+    stream, _, cursor = follow(page, run, cursor, until=lambda s: "Step 2 " in s["status"])
+    assert "Step 2 " in stream["status"], stream["status"]  # (follow gives up after 30 s)
     status, data = press(page, ids.PAUSE, config_for(page), run)
     paused = updates(data)[ids.STORE_RUN]["data"]  # the run as the page shows it: the pause's number
     stream, _, _ = follow(page, paused, cursor)
@@ -270,10 +272,12 @@ def test_a_busy_page_gets_no_live_3d_view_and_is_told_why(page):
     assert drawing.BUSY_3D_NOTE not in up[ids.LANDSCAPE_NOTE]["children"]
 
 
-def test_a_live_view_comes_no_more_often_than_its_cost_to_the_page_allows(page):
+def test_a_live_view_comes_no_more_often_than_its_cost_to_the_page_allows(app, page, monkeypatch):
     """While training, a view the page says took it 2 s to draw is not drawn again 1 s later
     (it may take a sixth of the page's time: every 12 s); one that took 20 ms is.
     Mutation caught: the page's draw times ignored."""
+    # the machine's own load stretches live views too (app.runs.load): held at idle here
+    monkeypatch.setattr(app.lossviz_services.load, "slowdown", lambda: 1.0)
     run = _long_run(page)
     status, data = draw(page, run, grid=11, page_load={"busy": False, "ms": {}})
     drawn = updates(data)[ids.STORE_DRAWN]["data"]
