@@ -27,7 +27,7 @@ system:
 	    --no-install-recommends chromium chromium-driver redis-server >/dev/null )
 
 test: venv system
-	HOME=$$(mktemp -d) $(BIN)/python -m pytest -q
+	HOME=$$(mktemp -d) PYTHON=$(BIN)/python tools/test
 
 bench: venv system
 	$(BIN)/pip install -q -e '.[bench]'

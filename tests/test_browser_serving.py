@@ -24,13 +24,14 @@ def test_two_sessions_training_at_once_see_only_their_own_runs(chromium, lossviz
     pages = [open_page(chromium, lossviz_url) for _ in range(2)]
     (alice, alog), (bob, blog) = (next(p) for p in pages)
     try:
-        type_into(alice, "#input-epochs", "300")
+        # long enough that Alice is still training when Bob's pause is seen, however slow the machine
+        type_into(alice, "#input-epochs", "3000")
         type_into(bob, "#input-epochs", "700")
         type_into(bob, "#input-seed", "7")
         for page in (alice, bob):
             settle(page)
         start_a, start_b = snap(alice), snap(bob)
-        assert total_steps(start_a["status"]) == 300 and total_steps(start_b["status"]) == 700
+        assert total_steps(start_a["status"]) == 3000 and total_steps(start_b["status"]) == 700
         assert start_a["curve_y"][0] != start_b["curve_y"][0]  # two seeds: two starting losses
         button(alice, "Train").click()
         button(bob, "Train").click()
@@ -38,7 +39,7 @@ def test_two_sessions_training_at_once_see_only_their_own_runs(chromium, lossviz
             wait_for(page, lambda s: s["curve_n"] >= 40 and s["contour_path"] >= 2, timeout=30,
                      what="both runs to train at once")
         a, b = snap(alice), snap(bob)
-        assert total_steps(a["status"]) == 300 and total_steps(b["status"]) == 700
+        assert total_steps(a["status"]) == 3000 and total_steps(b["status"]) == 700
         assert a["curve_y"][0] == start_a["curve_y"][0] and b["curve_y"][0] == start_b["curve_y"][0]
         # Bob pauses: Alice keeps training.
         button(bob, "Pause").click()

@@ -29,6 +29,8 @@ from app.page import ids
 from app.dash_protocol import Page
 from conftest import _serve_app, _stop
 
+pytestmark = pytest.mark.served  # times a real server's answers: run beside the browser tests
+
 PROMPT_S = 2.0  # an ordinary request's answer, with the slow or idle sockets open
 CLOSED_WITHIN_S = 30.0  # the server closes a socket that never finishes its request by then
 MAX_CONNECTIONS = 48  # per server process (LOSSVIZ_MAX_CONNECTIONS), so a flood in a test exceeds it

@@ -14,6 +14,8 @@ from app.page import ids
 from app.dash_protocol import Page, updates
 from app.runs.run import advance_run, new_run
 from conftest import _serve_app, _stop
+
+pytestmark = pytest.mark.served  # times a real server's answers: run beside the browser tests
 from lossviz import RunConfig
 
 
