@@ -73,8 +73,15 @@ def _fresh(value):
 
 
 # The tick labels stand this far (px) off their axes: the lowest y label no longer meets the x
-# axis's first label at the plot's corner ("−1" over "−1").
-Y_TICK_STANDOFF, X_TICK_STANDOFF = 10, 3
+# axis's first label at the plot's corner ("−1" over "−1"). The x labels clear the lowest y
+# label's lower half even at presentation mode's 18 px (half of its box is ~10 px).
+Y_TICK_STANDOFF, X_TICK_STANDOFF = 10, 9
+# A title over notes that name places above a plot ("A" and "B", "init" and "now"): pinned to the
+# figure's top edge, with the notes in the margin below it (room for both at 18 px).
+TITLE_ON_TOP = dict(yref="container", y=1.0, yanchor="top", pad=dict(t=6))
+NOTES_UNDER_TITLE_TOP = 58  # px of top margin: the title's line and the notes' line
+TITLE_CHARS = 32  # a longer title (compare mode's run names) breaks after its colon
+TITLE_LINE_PX = 22  # and its second line gets this much more top margin
 _FLAT_TRACES = ("surface", "scatter3d", "pie")  # traces with no cartesian axes
 
 
@@ -89,6 +96,19 @@ def _figure(data: list[dict], title: str, **layout) -> Figure:
         for key in axes:
             layout[key] = {"ticklabelstandoff": standoff, **(layout.get(key) or {})}
     return {"data": data, "layout": layout}
+
+
+def retitle(fig: Figure, text: str) -> Figure:
+    """``fig`` titled ``text``; a title longer than ``TITLE_CHARS`` is broken after its first
+    colon ("B (Mean squared error):<br>its predictions": on one line it outran compare mode's
+    narrow plots at presentation mode's 18 px), its second line given room in the top margin."""
+    head, colon, tail = text.partition(": ")
+    if len(text) > TITLE_CHARS and colon and tail:
+        text = f"{head}:<br>{tail}"
+        margin = fig["layout"].setdefault("margin", dict(_MARGIN))
+        fig["layout"]["margin"] = dict(margin, t=margin.get("t", _MARGIN["t"]) + TITLE_LINE_PX)
+    fig["layout"]["title"]["text"] = text
+    return fig
 
 
 def loss_for_display(z: np.ndarray, log_z: bool) -> np.ndarray:
@@ -191,9 +211,12 @@ def _curve_layout(split: bool, metric_label: str, log_loss: bool, losses: Sequen
                     yaxis2=dict(anchor="x2", domain=[0.0, 0.45], title=dict(text=metric_label), nticks=4))
     # B's loss axis on the right: the two loss plots' ticks never meet between them; each loss
     # plot is named above it (a rotated title would not fit its height).
-    titles = [dict(text=f"{run}'s {name}", xref=f"{x} domain", yref=f"{y} domain", x=0.5, y=1.0,
-                   xanchor="center", yanchor="bottom", yshift=8, showarrow=False, font=dict(size=12))
-              for run, name, x, y in (("A", losses[0], "x", "y"), ("B", losses[1], "x3", "y3"))]  # over the top tick
+    # A's name starts at its plot's left edge and B's ends at its plot's right edge: centred,
+    # the two ran into each other in compare mode's narrow plots at 18 px.
+    titles = [dict(text=f"{run}'s {name}", xref=f"{x} domain", yref=f"{y} domain", x=edge, y=1.0,
+                   xanchor=side, yanchor="bottom", yshift=8, showarrow=False, font=dict(size=12))
+              for run, name, x, y, edge, side in (("A", losses[0], "x", "y", 0.0, "left"),
+                                                  ("B", losses[1], "x3", "y3", 1.0, "right"))]  # over the top tick
     return dict(xaxis2=dict(anchor="y2", domain=[0.0, 1.0], matches="x", showticklabels=False),
                 yaxis2=dict(anchor="x2", domain=[0.6, 1.0], title=dict(text=metric_label), nticks=4),
                 xaxis=dict(anchor="y", domain=[0.0, 0.42], title=dict(text="step"), nticks=4),

@@ -11,9 +11,9 @@ from typing import Sequence
 import numpy as np
 
 from . import framing
-from .figures import (ALPHA_TITLE, BETA_TITLE, Figure, PATH_COLOUR, SURFACE_SCALE, _SPLIT_LEGEND, _axis_key,
-                      _curve_axes, _curve_layout, _figure, _floats, _floats_or_none, _fresh, _z_title,
-                      loss_for_display)
+from .figures import (ALPHA_TITLE, BETA_TITLE, NOTES_UNDER_TITLE_TOP, TITLE_ON_TOP, Figure, PATH_COLOUR,
+                      SURFACE_SCALE, _SPLIT_LEGEND, _axis_key, _curve_axes, _curve_layout, _figure, _floats,
+                      _floats_or_none, _fresh, _z_title, loss_for_display)
 
 
 def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,
@@ -141,8 +141,11 @@ def interpolation_figure(ts: np.ndarray, loss: np.ndarray, metric: np.ndarray, l
     notes += layout.pop("annotations", []) + _clip_line(layout, loss, metric, labels, metric_label, axes, start)
     legend = _SPLIT_LEGEND if split else dict(orientation="v", y=1.0, yanchor="top", x=0.01, xanchor="left",
                                               font=dict(size=11), bgcolor="rgba(255,255,255,0.75)")  # never on a title
-    return _figure(data, "Between A and B: the straight line", shapes=marks, annotations=notes, legend=legend,
-                   margin=dict(l=60, r=20, t=44, b=44), **layout)
+    # The title on the figure's top edge, "A" and "B" on a line of their own under it
+    fig = _figure(data, "Between A and B: the straight line", shapes=marks, annotations=notes, legend=legend,
+                  margin=dict(l=60, r=20, t=NOTES_UNDER_TITLE_TOP, b=44), **layout)
+    fig["layout"]["title"].update(_fresh(TITLE_ON_TOP))
+    return fig
 
 
 def _clip_line(layout: dict, loss: np.ndarray, metric: np.ndarray, labels: Sequence[str], metric_label: str,
