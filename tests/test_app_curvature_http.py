@@ -198,7 +198,8 @@ def test_adaptive_runs_get_a_row_for_the_preconditioned_sharpness_and_say_which_
 
 @pytest.mark.parametrize("low, high, expected", [
     (0.026, 0.27, [0.03, 0.1]), (0.004, 0.9, [0.01, 0.1]), (1e-5, 3.0, [1e-5, 1e-3, 0.1]),
-    (1e-12, 5.0, [1e-12, 1e-7, 0.01]), (0.15, 0.27, [0.15, 0.2]), (0.31, 0.34, None)])
+    (1e-12, 5.0, [1e-12, 1e-7, 0.01]), (0.15, 0.27, [0.15, 0.2]), (0.31, 0.34, None),
+    (0.27, 0.72, [0.3, 0.5])])  # not 0.3, 0.5, 0.7: 0.5 and 0.7 bunched up at 18 px
 def test_the_loss_axis_shows_decades_with_whole_labels(low, high, expected):
     """Plotly's own minor labels on a log axis read "5, 2, 0.1, 5, 2": the loss axis gets explicit
     ticks, decades when two or more fit (every k-th), else 1-3 or 1-2-5 steps, each

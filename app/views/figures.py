@@ -107,6 +107,7 @@ def retitle(fig: Figure, text: str) -> Figure:
         text = f"{head}:<br>{tail}"
         margin = fig["layout"].setdefault("margin", dict(_MARGIN))
         fig["layout"]["margin"] = dict(margin, t=margin.get("t", _MARGIN["t"]) + TITLE_LINE_PX)
+        fig["layout"]["title"].update(_fresh(TITLE_ON_TOP))  # centred in the margin, it met the top tick
     fig["layout"]["title"]["text"] = text
     return fig
 

@@ -201,7 +201,20 @@ def log_ticks(values: Sequence[float | None]) -> dict:
             ticks = inside(sorted({float(f"{t:.{digits}g}") for t in np.geomspace(v.min(), v.max(), 3)}))
             if len(ticks) >= 2:
                 break
+    ticks = _spread(ticks, v) if not mantissas == (1,) else ticks  # decades are thinned above
     return dict(tickmode="array", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+
+
+def _spread(ticks: list[float], v: np.ndarray) -> list[float]:
+    """``ticks`` with each closer than 1/2.5 of the values' log span to the last one kept dropped
+    (0.3, 0.5, 0.7 over 0.27-0.72 -> 0.3, 0.5): 1-2-5 steps bunch up at the top of a decade, and
+    their 18 px labels ran together in presentation mode. At least two are kept."""
+    gap = math.log10(v.max() / v.min()) / 2.5
+    kept = ticks[:1]
+    for t in ticks[1:]:
+        if math.log10(t / kept[-1]) >= gap:
+            kept.append(t)
+    return kept if len(kept) >= 2 else ticks
 
 
 def sharpness_figure(runs: list[dict], metric_label: str = "loss") -> figures.Figure:
