@@ -35,7 +35,7 @@ import resource
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Callable
 
 import h11
 from a2wsgi.wsgi import build_environ
@@ -54,6 +54,7 @@ BODY_BUDGET = 64 * 2 ** 20  # bytes of request bodies one process holds at once
 QUEUE_WAIT_S = 30.0
 WRITE_STALL_S = 30.0
 RETRY_AFTER_S = 2
+FAST_THREADS = 2  # the fast lane's threads per process (Front.fast)
 
 
 def max_connections() -> int:
@@ -239,13 +240,18 @@ class Front:
     ``threads`` threads and takes its answer back whole (one hand-off each way: a thread never
     waits for the client or for the event loop)."""
 
-    def __init__(self, wsgi_app, threads: int, body_limit: int, too_large: str) -> None:
+    def __init__(self, wsgi_app, threads: int, body_limit: int, too_large: str,
+                 fast: Callable[[bytes], bool] | None = None) -> None:
         self.app = wsgi_app
         self.threads = threads
         self.body_limit = body_limit
         self.too_large = too_large
         self.buffered = 0  # bytes of request bodies held now
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lossviz-request")
+        # The fast lane: requests ``fast`` picks by their body (the page's training tick and run
+        # buttons, app.page.lanes) run on threads the others never hold.
+        self.fast = fast
+        self.fast_pool = ThreadPoolExecutor(max_workers=FAST_THREADS, thread_name_prefix="lossviz-fast")
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -279,9 +285,10 @@ class Front:
             environ.pop("asgi.scope", None)
             ticket = _Ticket()
             watch = asyncio.ensure_future(_watch(receive, ticket))  # a request still queued is dropped
+            pool = self.fast_pool if self.fast is not None and self.fast(body) else self.pool
             try:
                 status, out_headers, chunks = await asyncio.get_running_loop().run_in_executor(
-                    self.pool, self._in_thread, environ, ticket)
+                    pool, self._in_thread, environ, ticket)
             finally:
                 watch.cancel()
         finally:
@@ -366,11 +373,12 @@ class Front:
                 return
 
 
-def front(wsgi_app, threads: int) -> Front:
-    """The ASGI front of ``wsgi_app`` with a pool of ``threads`` request threads."""
+def front(wsgi_app, threads: int, fast: Callable[[bytes], bool] | None = None) -> Front:
+    """The ASGI front of ``wsgi_app`` with a pool of ``threads`` request threads (and
+    FAST_THREADS more for the requests ``fast`` picks)."""
     from .runs.caps import CAPS
 
-    return Front(wsgi_app, threads, int(CAPS["upload_bytes"].limit), CAPS["request_bytes"].message("more"))
+    return Front(wsgi_app, threads, int(CAPS["upload_bytes"].limit), CAPS["request_bytes"].message("more"), fast)
 
 
 ACCEPT_BATCH = 1  # connections taken per turn of the event loop (asyncio's default: the backlog, 2048)

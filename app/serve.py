@@ -18,12 +18,14 @@ from gunicorn.app.base import BaseApplication
 from .runs.memory import IdleTrimmer, trim
 
 SWITCH_INTERVAL_S = 0.0005
+FAST_LANE = "lossviz.fast_lane"  # the server's extension: which requests go ahead (app.page.lanes)
 PROFILE_ENV = "LOSSVIZ_PROFILE"  # a folder: each request's cProfile goes there (bench_live_cost.py)
 
 
 def make_server():
     """The Flask server of a fresh, warmed app (configured from the environment)."""
     from .main import CACHE_ENV, REDIS_ENV, create_app
+    from .page.lanes import fast_lane
 
     app = create_app(os.environ.get(CACHE_ENV) or None, os.environ.get(REDIS_ENV) or None, job_process=True)
     # A tick is a few milliseconds of Python between waits; a landscape computed on another
@@ -37,6 +39,7 @@ def make_server():
         client.get(path)
     _warm_views()
     app.lossviz_first_page.get()  # the default run's first figures (app.page.first_page), ready to send
+    app.server.extensions[FAST_LANE] = fast_lane(app.callback_map)
     trim()
     if os.environ.get(PROFILE_ENV):  # one cProfile file per request, to see where a server's time goes
         from werkzeug.middleware.profiler import ProfilerMiddleware
@@ -77,7 +80,9 @@ class _Gunicorn(BaseApplication):
     def load(self):
         from .front import front
 
-        return front(make_server(), self.cfg.threads)  # --threads: the pool that runs the Flask app
+        server = make_server()
+        # --threads: the pool that runs the Flask app; ticks and presses have a lane of their own
+        return front(server, self.cfg.threads, server.extensions.get(FAST_LANE))
 
 
 def serve(host: str, port: int, workers: int, threads: int) -> None:

@@ -208,7 +208,9 @@ var LOSSVIZ_LOAD = (function () {
     }).observe({entryTypes: ["longtask"]});
   } catch (e) { /* no long-task timing: never throttled */ }
   // A 3-D view costs a page 4-8 times a 2-D plot's draw (software WebGL more): before its first,
-  // the 2-D plots' draws tell what it would cost.
+  // the 2-D plots' draws tell what it would cost, and until two have been measured it is taken
+  // to be slow (a Train pressed as the page opens drew the first 3-D view in the run's first
+  // second: 1 s of main thread, 3 s on a crowded laptop, while the curves waited).
   var SLOW_2D_MS = 160, last3dMs = null, last2dMs = [], costs = {}, recent = {};
   return {
     // ``draw()``: a plot's draw (Plotly.react), returning its promise; how long it took is kept,
@@ -231,10 +233,11 @@ var LOSSVIZ_LOAD = (function () {
     // What the page's last draw of each graph took it, ms by graph id.
     costs: function () { return costs; },
     // Before the page's first 3-D view: true when it would likely be slow to draw (a slow or
-    // crowded laptop, software WebGL): the median of the last 2-D draws took over SLOW_2D_MS.
+    // crowded laptop, software WebGL), or when that is not known yet: the median of the last
+    // 2-D draws took over SLOW_2D_MS, or fewer than two were measured.
     slowBefore3d: function () {
       var sorted = last2dMs.slice().sort(function (a, b) { return a - b; });
-      return last3dMs === null && sorted.length >= 2 && sorted[Math.floor((sorted.length - 1) / 2)] > SLOW_2D_MS;
+      return last3dMs === null && (sorted.length < 2 || sorted[Math.floor((sorted.length - 1) / 2)] > SLOW_2D_MS);
     },
     // The share of the last two seconds the main thread spent in long tasks, 0..1.
     busyShare: function () {

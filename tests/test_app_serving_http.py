@@ -175,10 +175,12 @@ def test_a_run_that_never_trains_is_kept_minutes_and_one_that_trains_hours(app):
 
     store, page = app.lossviz_services.store, Page(app.server.test_client())
     ready = ready_run(page)
-    expire = store.runs.cache.get(f"run:{ready['run_id']}:model", expire_time=True)[1]
+    expire = store.runs.cache.get(f"run:{ready['run_id']}:hot", expire_time=True)[1]
     assert expire - time.time() <= UNTRAINED_TTL_S + 1
+    # stored as its record only: its weights are its config's, rebuilt when read
+    assert store.model(ready["run_id"]) is None and store.params(ready["run_id"]) is None
     run, _, _ = started_run(page)
-    expire = store.runs.cache.get(f"run:{run['run_id']}:model", expire_time=True)[1]
+    expire = store.runs.cache.get(f"run:{run['run_id']}:hot", expire_time=True)[1]
     assert expire - time.time() > RUN_TTL_S - 60
 
 

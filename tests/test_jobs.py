@@ -299,3 +299,67 @@ def test_dropping_the_partner_keeps_the_lead_training(store):
     assert store.hot(partner["run_id"])["step"] == b_step and store.hot(rid)["state"] == "training"
     seq = send(store, rid, "pause")
     wait_for(lambda: settled(store, rid, seq))
+
+
+@pytest.mark.parametrize("vary, value", [(None, None), ("loss", "mse"), ("hidden", (9,))])
+def test_a_run_is_stored_as_its_record_until_it_trains(store, vary, value):
+    """A run at step 0 is its record only (no weights, no trainer state), and reads back as made:
+    A and B of a comparison from their one start (B of another shape from its own). Fails when
+    the untrained weights are stored again, or rebuilt from the wrong seed or start."""
+    from app.runs.run import create_experiment, load_view
+    from lossviz import Experiment
+
+    big = SMALL.replace(hidden=(256, 256, 32))
+    hots = create_experiment(store, big, "o" * 32, vary, value)
+    made = Experiment(big, vary, value)
+    for hot, trainer in zip(hots, made.runs):
+        rid = hot["run_id"]
+        assert store.model(rid) is None and store.params(rid) is None
+        np.testing.assert_array_equal(restore(store, hot).trainer.params_init, trainer.params_init)
+        np.testing.assert_array_equal(load_view(store, hot).params, trainer.params_init)
+        assert restore(store, hot).history["train_loss"] == [hot["last"][1]]
+    assert made.same_start == (vary != "hidden")
+
+
+def test_an_untrained_run_trains_from_its_rebuilt_start(store):
+    """Train from a record that holds no weights: the job rebuilds the start, trains, and saves
+    weights and state; the run's path begins at its start. Fails when the job needs stored
+    weights to begin."""
+    from app.runs.run import create_experiment, load_view
+
+    hot, = create_experiment(store, SMALL.replace(epochs=5), "o" * 32)
+    start = Trainer(SMALL.replace(epochs=5)).params_init
+    send(store, hot["run_id"], "train")
+    run_job(store, hot["run_id"])
+    hot = store.hot(hot["run_id"])
+    assert hot["state"] == "finished" and store.model(hot["run_id"]) is not None
+    view = load_view(store, hot)
+    np.testing.assert_array_equal(view.trajectory[0], start)
+    assert view.version == hot["step"] > 0
+
+
+@pytest.mark.parametrize("speed, stepped_aside", [("max", True), ("normal", False)])
+def test_only_max_speed_steps_aside_and_the_thread_gets_its_priority_back(store, monkeypatch, speed, stepped_aside):
+    """A Max-speed job's thread runs at MAX_SPEED_NICENESS (it trains without pause); any other
+    job at the web server's priority; the thread is back at its own after. Fails when every job
+    is niced again (curves fell behind the views) or Max speed is not."""
+    from app.runs import priority
+
+    asked, seen = [], []
+
+    def recording(niceness):
+        asked.append(niceness)
+        done = priority.set_thread_niceness(niceness)
+        seen.append(priority.thread_niceness())
+        return done
+
+    monkeypatch.setattr(jobs, "set_thread_niceness", recording)
+    hot = create_run(store, SMALL.replace(epochs=30), "o" * 32)
+    store.put_speed(hot["run_id"], speed)
+    send(store, hot["run_id"], "train")
+    before = priority.thread_niceness()  # the test runner's own (0, or what `nice` gave it)
+    assert run_job(store, hot["run_id"]) == "finished"
+    assert (priority.MAX_SPEED_NICENESS in asked[:-1]) == stepped_aside  # the last: back
+    if stepped_aside:
+        assert seen[0] == max(before, priority.MAX_SPEED_NICENESS)
+    assert asked[-1] == before == priority.thread_niceness()  # back (lowering it needs root, as here)

@@ -14,6 +14,7 @@ it is measured. Pure Python and NumPy: no dash.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -120,9 +121,20 @@ def load_lessons(path: str | Path | None = None) -> list[Lesson]:
     """
     path = LESSONS_FILE if path is None else Path(path)
     try:
+        stat = path.stat()
+    except OSError:
+        stat = None  # open() below says what is wrong
+    # Read once per version of the file: every page open and lesson switch asks for the lessons
+    # (under a class's load, parsing and checking them took ~6% of the server's CPU).
+    return list(_parsed(path, stat and (stat.st_mtime_ns, stat.st_size)))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(path: Path, version: tuple[int, int] | None) -> tuple[Lesson, ...]:
+    try:
         with open(path, "rb") as f:
             data = tomllib.load(f)
-        return _lessons(data)
+        return tuple(_lessons(data))
     except (tomllib.TOMLDecodeError, ValueError) as exc:
         raise ValueError(f"{path.name}: {exc}") from None
 

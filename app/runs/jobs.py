@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from . import caps
 from .memory import IdleTrimmer, limit_arenas, trim
+from .priority import JOB_NICENESS, MAX_SPEED_NICENESS, set_thread_niceness, thread_niceness
 from .run import RunState, advance_run, publish, restore, run_state_word, save_model, save_params
 from .store import LEASE_TTL_S, RUN_TTL_S, UNTRAINED_TTL_S, RunStore
 
@@ -38,7 +39,6 @@ MODEL_EVERY_S = 5.0  # the whole trainer, for a job that dies: at least this oft
 RENEW_EVERY_S = LEASE_TTL_S / 4
 SEEN_EVERY_S = 5.0
 ACTIONS = ("train", "pause", "step", "stop")
-JOB_NICENESS = 10
 
 
 def send(store: RunStore, run_id: str, action: str) -> int:
@@ -65,6 +65,7 @@ class _Slice:
     saved_model: float = 0.0
     renewed: float = 0.0
     checked_seen: float = 0.0
+    niced: bool = False  # this thread steps aside for Max speed (MAX_SPEED_NICENESS)
 
     @property
     def finished(self) -> bool:
@@ -89,6 +90,7 @@ def run_job(store: RunStore, run_id: str, time_limit_s: float | None = None) -> 
     it; returns why the job ended."""
     token = secrets.token_hex(12)
     outcome = "busy"
+    niceness = thread_niceness()
     while store.acquire(run_id, token):
         try:
             outcome = _train(store, run_id, token, time_limit_s or caps.limit("job_seconds"))
@@ -98,6 +100,7 @@ def run_job(store: RunStore, run_id: str, time_limit_s: float | None = None) -> 
             outcome = "failed"
         finally:
             store.release(run_id, token)
+            set_thread_niceness(niceness)  # a pool's thread (Celery) goes back, where allowed
         hot = store.hot(run_id)
         if outcome == "regroup":
             continue  # compare mode turned off (or on): train the runs the lead has now
@@ -163,6 +166,9 @@ def _train_slice(store: RunStore, job: _Slice, run_id: str) -> None:
     rate = SPEED_RATES.get(store.speed(run_id) or "normal", SPEED_RATES["normal"])
     t0 = time.monotonic()
     if rate == float("inf"):
+        if not job.niced:
+            set_thread_niceness(MAX_SPEED_NICENESS)
+            job.niced = True
         job.advance(10 ** 9, SLICE_S)
     else:
         job.owed = min(job.owed + rate * SLICE_S, max(1.0, rate * SLICE_S))
@@ -325,9 +331,7 @@ def _job_process(queue, budget: JobBudget, directory: str, parent: int) -> None:
 
     from .store import RunStore
 
-    # Below the server's request threads: when the cores are busy, training slows down a
-    # little and the page's ticks keep their pace (curves never stall behind training).
-    os.nice(JOB_NICENESS)
+    os.nice(JOB_NICENESS)  # (app.runs.priority)
     limit_arenas()
     store = RunStore.open(directory)
     trimmer = IdleTrimmer().start()

@@ -121,6 +121,22 @@ def table_data(store: RunStore, config: RunConfig) -> Dataset | None:
     return tabular.dataset_from_csv(raw, config.dataset, test_fraction=config.test_fraction, seed=config.seed)
 
 
+def initial_trainer(store: RunStore, hot: dict) -> Trainer:
+    """The run of record ``hot`` at step 0, rebuilt as ``create_experiment`` made it: from its
+    config and seed, and B in compare mode from A's start when they share one (LookupError
+    when A's record or the run's table has expired)."""
+    config = RunConfig.from_dict(hot["config"])
+    data = table_data(store, config)
+    params_init = None
+    lead = hot.get("lead")
+    if lead and lead != hot["run_id"] and hot.get("same_start"):
+        lead_hot = store.hot(lead)
+        if lead_hot is None:
+            raise LookupError("this run has expired")
+        params_init = Trainer(RunConfig.from_dict(lead_hot["config"]), data=data).params_init
+    return Trainer(config, params_init=params_init, trajectory_bytes=TRAJECTORY_BYTES, data=data)
+
+
 def create_experiment(store: RunStore, config: RunConfig, owner: str, vary: str | None = None,
                       value=None) -> list[dict]:
     """Make one run, or two that differ only in ``vary`` (B = ``value``) from the same start
@@ -160,8 +176,9 @@ def _store_new(store: RunStore, state: RunState, owner: str, label: str = "", sa
            "n_rows": len(tr.data.y_train) + len(tr.data.y_test),
            "step": 0, "version": 0, "acked": 0, "chunks": 0, "tail": state.points(), "last": state.points()[0], "n_points": 1,
            "traj_chunks": 0, "updated": time.time()}
-    save_model(store, state, hot)
-    store.put_params(state.run_id, 0, tr.params, np.array(tr._trajectory), 0)
+    # Only the record: a run at step 0 is its config, its seed and (B in compare mode) A's start,
+    # so its weights and trainer are rebuilt when read (``initial_trainer``) and stored once it
+    # trains. A Reset of a big network stores a few KB, not its weights and optimizer state twice.
     store.put_hot(hot)
     return hot
 
@@ -208,7 +225,7 @@ def restore(store: RunStore, hot: dict) -> RunState:
     rid = hot["run_id"]
     d = store.model(rid)
     if d is None:
-        raise LookupError("this run has expired")
+        return state_of(initial_trainer(store, hot), rid)  # never trained: nothing saved yet
     per = hot["traj_per_chunk"]
     chunks = store.trajectory(rid, d["traj_start"] // per)
     d["trajectory"] = np.concatenate(chunks + [d["trajectory"]]) if chunks else d["trajectory"]
@@ -254,8 +271,8 @@ class RunView:
 def load_view(store: RunStore, hot: dict) -> RunView:
     """The run's latest saved weights and path (LookupError when expired)."""
     rid, p = hot["run_id"], store.params(hot["run_id"])
-    if p is None:
-        raise LookupError("this run has expired")
+    if p is None:  # never trained (or its first weights are a moment from being saved): its start
+        return RunView.of_state(state_of(initial_trainer(store, hot), rid))
     # The tail was saved with the weights, starting where the chunks complete at that moment
     # ended; those chunks never change, so chunks + tail is the path up to those weights.
     chunks = store.trajectory(rid, int(p["traj_start"]) // hot["traj_per_chunk"])

@@ -16,7 +16,8 @@ import socket
 from typing import Sequence
 
 from .caps import limit
-from .jobs import JOB_NICENESS, warm_up
+from .jobs import warm_up
+from .priority import JOB_NICENESS
 from .memory import IdleTrimmer, limit_arenas, trim
 
 TASK = "lossviz.train"
@@ -69,7 +70,7 @@ def main(argv: Sequence[str]) -> int:
     if not url:
         p.error(f"{REDIS_ENV} is not set: the worker takes its jobs from Redis")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    os.nice(JOB_NICENESS)  # beside a web server on one machine, the page's requests come first
+    os.nice(JOB_NICENESS)  # as the web server's (app.runs.priority: Max speed's threads step aside)
     limit_arenas()
     warm_up()  # what the first job would load lazily is loaded before the worker says ready
     trim()
