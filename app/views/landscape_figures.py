@@ -16,6 +16,15 @@ from .figures import (ALPHA_TITLE, BETA_TITLE, NOTES_UNDER_TITLE_TOP, TITLE_ON_T
                       _floats_or_none, _fresh, _z_title, loss_for_display)
 
 
+# Labels on a contour's colour bar at most: under a two-line title ("loss, capped at 11.7") the
+# bar is ~80 px long in a 245 px plot (compare mode under a long lesson at 1366x768), where
+# plotly.js's own choice put five 15 px labels in it, touching.
+COLORBAR_TICKS = 3
+# Labels on the α axis at most: compare mode's contours are ~170 px wide at 1366x768, where
+# plotly.js's five labels ("−0.15", "−0.1", ...) turned on end and ran into each other.
+ALPHA_TICKS = 3
+
+
 def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,
                    *, log_z: bool = False, title: str = "Loss around the weights",
                    metric: np.ndarray | None = None, metric_label: str = "accuracy",
@@ -41,7 +50,7 @@ def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: n
     contour = dict(type="contour", x=_floats(alphas), y=_floats(betas),
                    z=loss_for_display(z, log_z).T.tolist(),  # plotly wants rows = y (β), columns = x (α)
                    colorscale=_fresh(SURFACE_SCALE), ncontours=24, name="loss",
-                   colorbar=dict(title=dict(text=_z_title(log_z, z_label)), thickness=14),
+                   colorbar=dict(title=dict(text=_z_title(log_z, z_label)), thickness=14, nticks=COLORBAR_TICKS),
                    hovertemplate="α %{x:.3f}<br>β %{y:.3f}<br>" + _z_title(log_z, z_label) + " %{z:.4g}<extra></extra>")
     if metric is not None:
         contour["customdata"] = [[None if not np.isfinite(v) else round(float(v), 4) for v in row]
@@ -58,7 +67,8 @@ def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: n
     if zrange is not None:
         _colour_range(contour, zrange, log_z, clipped)
     return _figure([contour, line, now], title, showlegend=False,
-                   xaxis=dict(title=dict(text=ALPHA_TITLE), range=[float(alphas[0]), float(alphas[-1])]),
+                   xaxis=dict(title=dict(text=ALPHA_TITLE), range=[float(alphas[0]), float(alphas[-1])],
+                              nticks=ALPHA_TICKS),
                    yaxis=dict(title=dict(text=BETA_TITLE), range=[float(betas[0]), float(betas[-1])]))
 
 
@@ -123,8 +133,10 @@ def interpolation_figure(ts: np.ndarray, loss: np.ndarray, metric: np.ndarray, l
     for key, values in (("loss", loss), ("metric", metric)):
         for i, label in enumerate(labels):
             xa, ya = axes["loss"][i] if key == "loss" else axes["metric"]
+            run = label.split(" ")[0]  # "A"; with two losses the legend names the runs, a loss's hover its loss
+            name = label if not split else f"{run}'s {losses[i]}" if key == "loss" else run
             data.append(dict(type="scatter", x=_floats(ts), y=_floats_or_none(values[i]), mode="lines",
-                             name=label if not split else label.split(" ")[0], legendgroup=str(i),
+                             name=name, legendgroup=str(i),
                              showlegend=key == ("metric" if split else "loss"),
                              line=dict(color=colours[i % len(colours)], width=2.5, dash=("solid", "dash")[i % 2]),
                              xaxis=xa, yaxis=ya))
