@@ -537,7 +537,19 @@ def test_short_rows_colour_bars_and_alpha_axes_ask_for_few_ticks():
     for fig in split:
         assert [fig["layout"][k]["nticks"] for k in ("yaxis", "yaxis2", "yaxis3")] == [2, 3, 2]
     contour = landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH)
-    assert contour["data"][0]["colorbar"]["nticks"] == 3 and contour["layout"]["xaxis"]["nticks"] == 3
+    assert contour["data"][0]["colorbar"]["nticks"] == 4 and contour["layout"]["xaxis"]["nticks"] == 3
+
+
+def test_a_long_compare_title_breaks_after_its_colon_and_stands_on_its_plot():
+    fig = figures.retitle(landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH), "B (9, 9, 9, 9): its own random plane")
+    title = fig["layout"]["title"]
+    assert title["text"] == "B (9, 9, 9, 9):<br>its own random plane"
+    # Anchored on the plot's top with the margin made to fit (automargin): centred in its margin
+    # it met the top tick at 18 px, and without automargin plotly.js hangs line 2 below the anchor.
+    assert (title["yref"], title["y"], title["yanchor"], title["automargin"]) == ("paper", 1.0, "bottom", True)
+    assert title["pad"]["b"] >= 12  # the top tick label's upper half at 18 px
+    short = figures.retitle(landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH), "A (64): its loss")
+    assert short["layout"]["title"]["text"] == "A (64): its loss" and "yref" not in short["layout"]["title"]
 
 
 OUTLIERS = {"X_train": np.array([[-1.0], [0.0], [1.0], [0.5], [-0.5]]), "y_train": np.array([-1.0, 0.0, 1.0, 15.0, -14.0]),

@@ -81,7 +81,12 @@ Y_TICK_STANDOFF, X_TICK_STANDOFF = 10, 9
 TITLE_ON_TOP = dict(yref="container", y=1.0, yanchor="top", pad=dict(t=6))
 NOTES_UNDER_TITLE_TOP = 58  # px of top margin: the title's line and the notes' line
 TITLE_CHARS = 32  # a longer title (compare mode's run names) breaks after its colon
-TITLE_LINE_PX = 26  # and its second line gets this much more top margin (22 left it on the top tick at 18 px)
+# Such a title stands on its plot, this far (px) above it, clear of the top tick label's upper
+# half (~11 px at 18 px), and plotly.js makes the top margin as tall as it needs (automargin,
+# which also lifts the first line by the ones under it). Centred in a margin 26 px taller, it met
+# that label at 18 px; pinned to the figure's top, plotly.js cut its first line off; anchored
+# at its bottom without automargin, plotly.js hung its second line below the anchor.
+TITLE_OVER_PLOT = dict(yref="paper", y=1.0, yanchor="bottom", pad=dict(b=14), automargin=True)
 _FLAT_TRACES = ("surface", "scatter3d", "pie")  # traces with no cartesian axes
 
 
@@ -101,12 +106,11 @@ def _figure(data: list[dict], title: str, **layout) -> Figure:
 def retitle(fig: Figure, text: str) -> Figure:
     """``fig`` titled ``text``; a title longer than ``TITLE_CHARS`` is broken after its first
     colon ("B (Mean squared error):<br>its predictions": on one line it outran compare mode's
-    narrow plots at presentation mode's 18 px), its second line given room in the top margin."""
+    narrow plots at presentation mode's 18 px), standing on the plot in a top margin made for it."""
     head, colon, tail = text.partition(": ")
     if len(text) > TITLE_CHARS and colon and tail:
         text = f"{head}:<br>{tail}"
-        margin = fig["layout"].setdefault("margin", dict(_MARGIN))
-        fig["layout"]["margin"] = dict(margin, t=margin.get("t", _MARGIN["t"]) + TITLE_LINE_PX)
+        fig["layout"]["title"].update(_fresh(TITLE_OVER_PLOT))
     fig["layout"]["title"]["text"] = text
     return fig
 
