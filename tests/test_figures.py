@@ -609,8 +609,10 @@ def test_a_capped_colour_scale_says_so_and_a_path_leaving_the_frame_is_named():
     contour = fig["data"][0]
     assert (contour["zmin"], contour["zmax"], contour["zauto"]) == (1.0, 50.0, False)
     assert "capped at 50" in contour["colorbar"]["title"]["text"]
+    # Its two lines up the bar's side: on top they took most of a short plot's bar (47 of 108 px).
+    assert contour["colorbar"]["title"]["side"] == "right"
     (note,) = fig["layout"]["annotations"]
     assert note["text"].startswith("B leaves the frame") and note["text"].endswith("↗")  # towards the top right
     plain = landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH, zrange=(1.0, 400.0))
-    assert plain["data"][0]["colorbar"]["title"]["text"] == "loss"
+    assert plain["data"][0]["colorbar"]["title"]["text"] == "loss" and "side" not in plain["data"][0]["colorbar"]["title"]
 

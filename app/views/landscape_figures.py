@@ -110,9 +110,9 @@ def _colour_range(contour: dict, zrange: tuple[float, float], log_z: bool, clipp
     ``clipped`` to the top colour, its colour bar says so."""
     lo, hi = (float(v) for v in loss_for_display(np.asarray(zrange, float), log_z))
     contour.update(zmin=lo, zmax=hi, zauto=False)
-    if clipped:
-        title = contour["colorbar"]["title"]["text"]
-        contour["colorbar"]["title"]["text"] = f"{title}<br><sup>capped at {float(zrange[1]):.3g}</sup>"
+    if clipped:  # its two lines read up the bar's side: on top, they left a 245 px plot's bar 47 px long
+        title = contour["colorbar"]["title"]
+        title.update(text=f"{title['text']}<br><sup>capped at {float(zrange[1]):.3g}</sup>", side="right")
 
 
 def interpolation_figure(ts: np.ndarray, loss: np.ndarray, metric: np.ndarray, labels: Sequence[str],
