@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import open_page
+from conftest import PLOTS_DRAWN_JS, open_page
 from test_browser import wait_for
 
 pytestmark = pytest.mark.browser
@@ -78,9 +78,36 @@ def show_view(page, view: str) -> None:
     time.sleep(2.5)  # the view's first figures (computed for this run) arrive and are drawn
 
 
+# The plots on screen as laid out now: each one's size, whether presentation mode is enlarging
+# it (lossviz.js marks it busy), and where its text boxes are (to the pixel).
+LAYOUT_NOW_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+  .filter(p => p.offsetParent !== null)
+  .map(p => [p.clientWidth, p.clientHeight, !!p._lossvizBusy,
+             Array.from(p.querySelectorAll('svg text')).map(t => { const r = t.getBoundingClientRect();
+               return [r.left, r.top, r.width, r.height].map(Math.round).join(','); }).join(' ')])"""
+
+
+def settle(page, still: float = 1.2, timeout: float = 10.0) -> None:
+    """Wait until the plots on screen are drawn and none has moved or resized a box for ``still``
+    seconds (presentation mode enlarges a plot up to a second after it came on screen), at most
+    ``timeout`` seconds: a plot measured while it was laid out again showed one-off jumbles.
+    What is on screen then is measured as it is, settled or not."""
+    page.wait_for_function(PLOTS_DRAWN_JS, timeout=timeout * 1000)
+    last, since, end = None, time.monotonic(), time.monotonic() + timeout
+    while time.monotonic() < end:
+        now = page.evaluate(LAYOUT_NOW_JS)
+        if now != last or any(busy for _, _, busy, _ in now):
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= still:
+            return
+        time.sleep(0.2)
+
+
 def problems(page, present: bool, layout: bool = True) -> list[str]:
-    """What a reader would trip over in the views on screen: with ``layout``, text over text
-    and text cut by its plot; in presentation mode, text under 18 px; always, empty fields."""
+    """What a reader would trip over in the views on screen, once their plots have settled: with
+    ``layout``, text over text and text cut by its plot; in presentation mode, text under 18 px;
+    always, empty fields."""
+    settle(page)
     found = []
     for plot in page.evaluate(PLOT_TEXT_JS):
         if layout:
