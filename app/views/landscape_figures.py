@@ -17,9 +17,9 @@ from .figures import (ALPHA_TITLE, BETA_TITLE, NOTES_UNDER_TITLE_TOP, TITLE_ON_T
 
 
 # Labels on a contour's colour bar at most (plotly.js puts up to this many + 1, at least bar/this
-# px apart): under a two-line title ("loss, capped at 11.7") the bar is ~80 px long in a 245 px
-# plot (compare mode under a long lesson at 1366x768), where plotly.js's own choice put five
-# 15 px labels in it, touching. With 3 a bar from 0 to 33 had one label.
+# px apart): a bar is ~90 px long in a 245 px plot under a two-line title (compare mode under a
+# long lesson at 1366x768), where plotly.js's own choice put five 15 px labels in ~80 px,
+# touching. With 3 a bar from 0 to 33 had one label.
 COLORBAR_TICKS = 4
 # Labels on the α axis at most: compare mode's contours are ~170 px wide at 1366x768, where
 # plotly.js's five labels ("−0.15", "−0.1", ...) turned on end and ran into each other.
