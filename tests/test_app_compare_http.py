@@ -104,8 +104,8 @@ def test_two_losses_are_compared_by_accuracy_each_loss_on_its_own_axis(page):
     # The shared measure on top; A's cross-entropy and B's squared error each on an axis of its own.
     assert {t["yaxis"] for t in curves["data"]} == {"y", "y2", "y3"}
     assert curves["layout"]["yaxis2"]["title"]["text"] == "accuracy"
-    titles = [a["text"] for a in curves["layout"]["annotations"]]
-    assert "A's cross-entropy" in titles and "B's MSE" in titles
+    titles = [a.get("hovertext") for a in curves["layout"]["annotations"]]
+    assert "A's loss: cross-entropy" in titles and "B's loss: MSE" in titles
     status = up[ids.STATUS]["children"]
     assert "loss" not in status.split(" · two losses")[0].split("Step")[1]  # no loss values side by side
     assert "% train" in status and "compare the accuracy" in status

@@ -20,8 +20,12 @@ EOS = {(ids.DATASET, "value"): "sine", (ids.SAMPLES, "value"): "200", (ids.LOSS,
        (ids.OPTIMIZER, "value"): "sgd", (ids.LR, "value"): "0.1", (ids.EPOCHS, "value"): "400",
        (ids.BATCH, "value"): "0", (ids.SEED, "value"): "0"}
 ADAM = {**EOS, (ids.OPTIMIZER, "value"): "adam", (ids.LR, "value"): "0.01"}
-RAW, PRE, LAMBDA_MIN = "λmax(H) (sharpness)", "λmax(P⁻¹H) (preconditioned sharpness)", \
-    "λmin(H) (< 0: curving down along some direction)"
+RAW, PRE, LAMBDA_MIN = "λmax(H)", "λmax(P⁻¹H)", "λmin(H)"  # the legend's words; the full ones on hover
+
+
+def hover_name(trace: dict) -> str:
+    """A trace's full words: the hover box's name (``<extra>…</extra>``)."""
+    return trace["hovertemplate"].split("<extra>")[1].split("</extra>")[0]
 
 
 def curvature(page, run, trigger=ids.INTERVAL_CURVATURE):
@@ -73,7 +77,8 @@ def test_curvature_view_measures_the_stored_path_with_its_stability_line(page):
     by_name = {t["name"]: t for t in fig["data"]}
     lam = by_name[RAW]
     edge = next(t for n, t in by_name.items() if n.startswith("stability line 2/η"))
-    assert edge["y"] == [20.0, 20.0] and edge["yaxis"] == lam["yaxis"] == "y2" and "for λmax(H)" in edge["name"]
+    assert edge["y"] == [20.0, 20.0] and edge["yaxis"] == lam["yaxis"] == "y2" and "for λmax(H)" in hover_name(edge)
+    assert hover_name(lam) == "λmax(H) (sharpness)" and "< 0: curving down" in hover_name(by_name[LAMBDA_MIN])
     assert lam["x"][-1] == 400 and len(lam["x"]) >= 50 and PRE not in by_name  # SGD: no preconditioner
     # The numbers are the engine's: λmax at the last row equals lossviz.sharpness on the final weights
     tr = lossviz.Trainer(lossviz.RunConfig.from_dict(config_for(page, EOS)))
@@ -93,7 +98,7 @@ def test_adam_is_drawn_against_its_line_in_preconditioned_sharpness(page):
     by_name = {t["name"]: t for t in fig["data"]}
     pre, raw = by_name[PRE], by_name[RAW]
     edge = next(t for n, t in by_name.items() if n.startswith("stability line (2+2β₁)/((1−β₁)η)"))
-    assert edge["y"] == pytest.approx([3800, 3800]) and "for λmax(P⁻¹H)" in edge["name"]
+    assert edge["y"] == pytest.approx([3800, 3800]) and "for λmax(P⁻¹H)" in hover_name(edge)
     assert edge["yaxis"] == pre["yaxis"] == "y4" and raw["yaxis"] == "y2"
     assert fig["layout"]["yaxis4"]["title"]["text"] == "λmax<br>(P⁻¹H)"
     assert pre["y"][0] is None and pre["x"] == raw["x"]  # no state before the first step
@@ -170,10 +175,16 @@ def test_adaptive_runs_get_a_row_for_the_preconditioned_sharpness_and_say_which_
     adam = dict(sgd, label="B (Adam)", lambda_max=[1.0, 2.0], lambda_pre=[None, 3700.0], preconditioned=True,
                 edge=3800.0, edge_label="stability line (2+2β₁)/((1−β₁)η) = 3800, for λmax(P⁻¹H)")
     fig = sharpness_figure([sgd, adam])
-    axis_of = {t["name"]: t["yaxis"] for t in fig["data"]}
-    assert axis_of["A (SGD): stability line 2/η = 20, for λmax(H)"] == axis_of[f"A (SGD): {RAW}"] == "y2"
-    assert axis_of[f"B (Adam): {PRE}"] == axis_of[f"B (Adam): {adam['edge_label']}"] == "y4"
-    assert f"A (SGD): {PRE}" not in axis_of and axis_of[f"B (Adam): {RAW}"] == "y2"
+    axis_of = {hover_name(t): t["yaxis"] for t in fig["data"]}
+    assert axis_of["A (SGD): stability line 2/η = 20, for λmax(H)"] == axis_of[f"A (SGD): {RAW} (sharpness)"] == "y2"
+    assert axis_of[f"B (Adam): {PRE} (preconditioned sharpness)"] == axis_of[f"B (Adam): {adam['edge_label']}"] == "y4"
+    assert f"A (SGD): {PRE} (preconditioned sharpness)" not in axis_of and axis_of[f"B (Adam): {RAW} (sharpness)"] == "y2"
+    # The legend: colour says the measure, the dash the run (the title says which): A's entries,
+    # and B's that A has none of (its preconditioned sharpness, its own stability line), short
+    assert [t["name"] for t in fig["data"] if t["showlegend"]] == [
+        "train loss", RAW, LAMBDA_MIN, "stability line 2/η = 20", "tr(H)", PRE,
+        "B (Adam): stability line (2+2β₁)/((1−β₁)η) = 3800"]
+    assert fig["layout"]["title"]["text"].endswith("A solid, B dashed")
     domains = [fig["layout"][a]["domain"] for a in ("yaxis", "yaxis4", "yaxis2", "yaxis3")]
     assert all(hi <= lo for (lo, _), (_, hi) in zip(domains, domains[1:]))  # stacked, top to bottom
     text = summary([sgd, adam])
@@ -186,19 +197,21 @@ def test_adaptive_runs_get_a_row_for_the_preconditioned_sharpness_and_say_which_
 
 
 @pytest.mark.parametrize("low, high, expected", [
-    (0.026, 0.27, [0.03, 0.1]), (0.004, 0.9, [0.01, 0.1]), (1e-5, 3.0, [1e-5, 1e-4, 1e-3, 0.01, 0.1, 1]),
-    (1e-12, 5.0, [1e-12, 1e-9, 1e-6, 1e-3, 1]), (0.15, 0.27, [0.15, 0.2]), (0.31, 0.34, None)])
+    (0.026, 0.27, [0.03, 0.1]), (0.004, 0.9, [0.01, 0.1]), (1e-5, 3.0, [1e-5, 1e-3, 0.1]),
+    (1e-12, 5.0, [1e-12, 1e-7, 0.01]), (0.15, 0.27, [0.15, 0.2]), (0.31, 0.34, None),
+    (0.27, 0.72, [0.3, 0.5])])  # not 0.3, 0.5, 0.7: 0.5 and 0.7 bunched up at 18 px
 def test_the_loss_axis_shows_decades_with_whole_labels(low, high, expected):
     """Plotly's own minor labels on a log axis read "5, 2, 0.1, 5, 2": the loss axis gets explicit
-    ticks, decades when two or more fit (every k-th: at most six), else 1-3 or 1-2-5 steps, each
-    labelled in full."""
+    ticks, decades when two or more fit (every k-th), else 1-3 or 1-2-5 steps, each
+    labelled in full. At most three: the loss row is ~80 px high, and 18 px labels (presentation
+    mode) crowded it at six."""
     loss = list(np.geomspace(high, low, 30)) + [None, math.nan]
     runs = [{"label": "", "loss_steps": list(range(32)), "loss": loss, "steps": [0], "lambda_max": [1.0],
              "lambda_min": [0.0], "trace": [1.0], "lambda_pre": [None], "preconditioned": False, "edge": 20.0,
              "edge_label": "stability line"}]
     axis = sharpness_figure(runs)["layout"]["yaxis"]
     assert axis["type"] == "log" and axis["tickmode"] == "array"
-    assert all(low <= v <= high for v in axis["tickvals"]) and 2 <= len(axis["tickvals"]) <= 6
+    assert all(low <= v <= high for v in axis["tickvals"]) and 2 <= len(axis["tickvals"]) <= 3
     if expected is not None:
         assert axis["tickvals"] == pytest.approx(expected)
     assert axis["ticktext"] == [f"{v:g}" for v in axis["tickvals"]]

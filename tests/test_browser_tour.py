@@ -6,11 +6,10 @@ trains a little (Train, some steps, Pause; a short lesson may finish) and looks 
 - every line trace of the contours and data plots (the paths, a fitted curve) has a point
   inside its axes' ranges: no path or fit is framed out of its plot;
 - the lesson's run got there (its title shown, its step count in the status);
+- in the lesson's view, no plot text over other text or cut by its plot, and in presentation
+  mode no text under 18 px (``problems`` of test_browser_text.py, which checks every view of
+  one default run and two);
 - no console error, page error or failed request over the whole tour.
-
-Text over text and text cut by its plot are checked per view at both sizes by
-test_browser_text.py (one run and two); presentation mode's enlarged text still overlaps in
-compare mode's narrow plots, so that is not asserted here.
 
 One page per size instead of a page per lesson (15 loads each). Mutations it catches: the data
 plot's redraw indexing the drawn record's data_key that compare mode leaves None (every
@@ -27,7 +26,7 @@ import pytest
 from app.page.lessons import load_lessons
 from conftest import open_page
 from test_browser import assert_clean, step, wait_for
-from test_browser_text import SIZES
+from test_browser_text import SIZES, problems
 
 pytestmark = pytest.mark.browser
 
@@ -114,6 +113,7 @@ def test_every_lesson_trains_and_shows_its_paths_at_the_desk_and_presented(chrom
                 page.locator("#button-lesson-next").click()
             train_a_little(page, show_lesson(page, lesson))
             broken += [f"[{lesson.id}] {p}" for p in what_a_class_sees(page)]
+            broken += [f"[{lesson.id}] {p}" for p in problems(page, present=MODES[size] == "present")]
         took = time.monotonic() - start
         assert not broken, f"({took:.0f} s)\n" + "\n".join(dict.fromkeys(broken))
         assert_clean(log)

@@ -373,7 +373,7 @@ def test_light_template_is_a_part_of_plotly_white():
 
 
 def test_curves_axes_are_laid_out_as_make_subplots_does():
-    ref_fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1)
+    ref_fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.16)
     ref = ref_fig.layout.to_plotly_json()
     layout = figures.curves_figure(HISTORY, "accuracy")["layout"]
     for axis in ("xaxis", "yaxis", "xaxis2", "yaxis2"):
@@ -470,8 +470,13 @@ def test_curves_of_two_losses_put_the_shared_measure_on_top_and_each_loss_on_its
     assert layout["yaxis2"]["domain"][0] > layout["yaxis"]["domain"][1] == layout["yaxis3"]["domain"][1]
     assert layout["xaxis"]["domain"][1] < layout["xaxis3"]["domain"][0] and layout["yaxis3"]["side"] == "right"
     assert layout["yaxis2"]["title"]["text"] == "accuracy"
-    titles = [a["text"] for a in layout["annotations"] if "name" not in a]
-    assert titles == ["A's cross-entropy", "B's MSE"]
+    # Each loss plot is named short enough for compare mode's narrow halves at 18 px; which loss
+    # it is, its hover says, and so do its curves' names.
+    titles = [a for a in layout["annotations"] if "name" not in a]
+    assert [a["text"] for a in titles] == ["A's loss", "B's loss"]
+    assert [a["hovertext"] for a in titles] == ["A's loss: cross-entropy", "B's loss: MSE"]
+    assert [t["name"] for t in data if t["yaxis"] in ("y", "y3")] == ["A's cross-entropy"] * 2 + ["B's MSE"] * 2
+    assert [t["name"] for t in data if t["showlegend"]] == ["A", "B"]
     # Each loss axis has its own ceiling, from its own run's start.
     assert layout["yaxis"]["autorangeoptions"]["clipmax"] == pytest.approx(7.0)
     assert layout["yaxis3"]["autorangeoptions"]["clipmax"] == pytest.approx(3.0)
@@ -510,8 +515,41 @@ def test_the_line_between_two_losses_gives_each_its_own_axis():
                                        "accuracy", losses=["cross-entropy", "MSE"], start=[0.7, 0.25])
     assert [t["yaxis"] for t in fig["data"]] == ["y", "y3", "y2", "y2"]
     assert [t["name"] for t in fig["data"] if t["showlegend"]] == ["A", "B"]
-    assert "A's cross-entropy" in [a["text"] for a in fig["layout"]["annotations"]]
+    assert "A's loss" in [a["text"] for a in fig["layout"]["annotations"]]
+    assert [t["name"] for t in fig["data"] if t["yaxis"] in ("y", "y3")] == ["A's cross-entropy", "B's MSE"]
     assert fig["layout"]["yaxis3"]["autorangeoptions"]["clipmax"] == pytest.approx(2.5)
+
+
+def test_short_rows_colour_bars_and_alpha_axes_ask_for_few_ticks():
+    # Compare mode under a long lesson at 1366x768 leaves a plot ~245 px high: a row of the
+    # curves or the A-B line is ~60 px (~50 px for a loss row of two losses), a contour's colour
+    # bar ~80 px, its α axis ~170 px wide; plotly.js's own choice (at least 5 labels) ran their
+    # labels together. Presentation mode may lower these further, never raise them.
+    ts, other = np.linspace(-0.25, 1.25, 7), dict(HISTORY, train_loss=[0.3, 0.2, 0.1, 0.05, 0.03])
+    two = [("a", HISTORY), ("b", other)]
+    figs = [figures.curves_figure(HISTORY, "accuracy"), figures.curves_figure({}, "accuracy", runs=two),
+            landscape_figures.interpolation_figure(ts, np.ones((2, 7)), np.ones((2, 7)), ["A", "B"], "accuracy")]
+    for fig in figs:
+        assert [fig["layout"][k]["nticks"] for k in ("yaxis", "yaxis2")] == [3, 3]
+    split = [figures.curves_figure({}, "accuracy", runs=two, losses=["cross-entropy", "MSE"]),
+             landscape_figures.interpolation_figure(ts, np.ones((2, 7)), np.ones((2, 7)), ["A", "B"], "accuracy",
+                                                    losses=["cross-entropy", "MSE"])]
+    for fig in split:
+        assert [fig["layout"][k]["nticks"] for k in ("yaxis", "yaxis2", "yaxis3")] == [2, 3, 2]
+    contour = landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH)
+    assert contour["data"][0]["colorbar"]["nticks"] == 4 and contour["layout"]["xaxis"]["nticks"] == 3
+
+
+def test_a_long_compare_title_breaks_after_its_colon_and_stands_on_its_plot():
+    fig = figures.retitle(landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH), "B (9, 9, 9, 9): its own random plane")
+    title = fig["layout"]["title"]
+    assert title["text"] == "B (9, 9, 9, 9):<br>its own random plane"
+    # Anchored on the plot's top with the margin made to fit (automargin): centred in its margin
+    # it met the top tick at 18 px, and without automargin plotly.js hangs line 2 below the anchor.
+    assert (title["yref"], title["y"], title["yanchor"], title["automargin"]) == ("paper", 1.0, "bottom", True)
+    assert title["pad"]["b"] >= 12  # the top tick label's upper half at 18 px
+    short = figures.retitle(landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH), "A (64): its loss")
+    assert short["layout"]["title"]["text"] == "A (64): its loss" and "yref" not in short["layout"]["title"]
 
 
 OUTLIERS = {"X_train": np.array([[-1.0], [0.0], [1.0], [0.5], [-0.5]]), "y_train": np.array([-1.0, 0.0, 1.0, 15.0, -14.0]),
@@ -571,8 +609,10 @@ def test_a_capped_colour_scale_says_so_and_a_path_leaving_the_frame_is_named():
     contour = fig["data"][0]
     assert (contour["zmin"], contour["zmax"], contour["zauto"]) == (1.0, 50.0, False)
     assert "capped at 50" in contour["colorbar"]["title"]["text"]
+    # Its two lines up the bar's side: on top they took most of a short plot's bar (47 of 108 px).
+    assert contour["colorbar"]["title"]["side"] == "right"
     (note,) = fig["layout"]["annotations"]
     assert note["text"].startswith("B leaves the frame") and note["text"].endswith("↗")  # towards the top right
     plain = landscape_figures.contour_figure(ALPHAS, BETAS, Z, PATH, zrange=(1.0, 400.0))
-    assert plain["data"][0]["colorbar"]["title"]["text"] == "loss"
+    assert plain["data"][0]["colorbar"]["title"]["text"] == "loss" and "side" not in plain["data"][0]["colorbar"]["title"]
 

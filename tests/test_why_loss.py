@@ -149,7 +149,7 @@ def test_profile_axis_titles():
     lay = wl.profile_figure([("A", "cross_entropy")], "classification")["layout"]
     assert lay["xaxis2"]["title"]["text"] == "p = probability of the true class"
     assert lay["yaxis"]["title"]["text"] == "loss L"
-    assert lay["yaxis2"]["title"]["text"] == "dL/dz at the true logit"
+    assert lay["yaxis2"]["title"]["text"] == "dL/dz at<br>the true logit"  # two lines: it fits a short row
     assert lay["xaxis2"]["range"] == [0.0, 1.0]
     lay = wl.profile_figure([("A", "huber")], "regression")["layout"]
     assert lay["xaxis2"]["title"]["text"] == "residual r = ŷ − y"

@@ -142,19 +142,19 @@ def contour_of(view: dict, i: int, names: list[str], log_z: bool):
     alphas, betas = view["axes"][i] if view["kind"] == "own" else (view["alphas"], view["betas"])
     zrange, clipped = colour_range(view, i)
     if view["kind"] == "own":
-        return landscape_figures.contour_figure(alphas, betas, view["z"][i], view["paths"][i], log_z=log_z,
-                                      title=f"{names[i]}: its own random plane", z_label=view["z_label"],
-                                      zrange=zrange, clipped=clipped)
+        return _titled(landscape_figures.contour_figure(alphas, betas, view["z"][i], view["paths"][i], log_z=log_z,
+                                                        z_label=view["z_label"], zrange=zrange, clipped=clipped),
+                       f"{names[i]}: its own random plane")
     exits = []  # where this run's path leaves the frame (its loss passed the ceiling), said there
     at = (view.get("exits") or [None, None])[i]
     if at:
         x, y = view["paths"][i][at]  # the first point off the frame: the corner it leaves towards
         exits.append((x, y, f"{names[i].split(' ')[0]} leaves the frame:<br>loss > {framing.OFF_CHART:g}× start"))
-    return landscape_figures.compare_contour_figure(alphas, betas, view["z"][i], view["paths"][i], view["paths"][1 - i],
-                                          title=f"{names[i]}: {_what(view)}", other_label=names[1 - i],
-                                          log_z=log_z, zrange=zrange, metric=view["metric"][i],
-                                          metric_label=view["metric_label"], z_label=view["z_label"],
-                                          clipped=clipped, exits=exits)
+    fig = landscape_figures.compare_contour_figure(alphas, betas, view["z"][i], view["paths"][i], view["paths"][1 - i],
+                                                   title="", other_label=names[1 - i], log_z=log_z, zrange=zrange,
+                                                   metric=view["metric"][i], metric_label=view["metric_label"],
+                                                   z_label=view["z_label"], clipped=clipped, exits=exits)
+    return _titled(fig, f"{names[i]}: {_what(view)}")
 
 
 def colour_range(view: dict, i: int) -> tuple[tuple[float, float] | None, bool]:
@@ -180,8 +180,7 @@ def _what(view: dict) -> str:
 
 
 def _titled(fig, title: str):
-    fig["layout"]["title"]["text"] = title
-    return fig
+    return figures.retitle(fig, title)
 
 
 def plane_note(view: dict, names: list[str], runs: list[RunView] | None = None) -> str:

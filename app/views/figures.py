@@ -73,8 +73,20 @@ def _fresh(value):
 
 
 # The tick labels stand this far (px) off their axes: the lowest y label no longer meets the x
-# axis's first label at the plot's corner ("−1" over "−1").
-Y_TICK_STANDOFF, X_TICK_STANDOFF = 10, 3
+# axis's first label at the plot's corner ("−1" over "−1"). The x labels clear the lowest y
+# label's lower half even at presentation mode's 18 px (half of its box is ~10 px).
+Y_TICK_STANDOFF, X_TICK_STANDOFF = 10, 9
+# A title over notes that name places above a plot ("A" and "B", "init" and "now"): pinned to the
+# figure's top edge, with the notes in the margin below it (room for both at 18 px).
+TITLE_ON_TOP = dict(yref="container", y=1.0, yanchor="top", pad=dict(t=6))
+NOTES_UNDER_TITLE_TOP = 58  # px of top margin: the title's line and the notes' line
+TITLE_CHARS = 32  # a longer title (compare mode's run names) breaks after its colon
+# Such a title stands on its plot, this far (px) above it, clear of the top tick label's upper
+# half (~11 px at 18 px), and plotly.js makes the top margin as tall as it needs (automargin,
+# which also lifts the first line by the ones under it). Centred in a margin 26 px taller, it met
+# that label at 18 px; pinned to the figure's top, plotly.js cut its first line off; anchored
+# at its bottom without automargin, plotly.js hung its second line below the anchor.
+TITLE_OVER_PLOT = dict(yref="paper", y=1.0, yanchor="bottom", pad=dict(b=14), automargin=True)
 _FLAT_TRACES = ("surface", "scatter3d", "pie")  # traces with no cartesian axes
 
 
@@ -89,6 +101,18 @@ def _figure(data: list[dict], title: str, **layout) -> Figure:
         for key in axes:
             layout[key] = {"ticklabelstandoff": standoff, **(layout.get(key) or {})}
     return {"data": data, "layout": layout}
+
+
+def retitle(fig: Figure, text: str) -> Figure:
+    """``fig`` titled ``text``; a title longer than ``TITLE_CHARS`` is broken after its first
+    colon ("B (Mean squared error):<br>its predictions": on one line it outran compare mode's
+    narrow plots at presentation mode's 18 px), standing on the plot in a top margin made for it."""
+    head, colon, tail = text.partition(": ")
+    if len(text) > TITLE_CHARS and colon and tail:
+        text = f"{head}:<br>{tail}"
+        fig["layout"]["title"].update(_fresh(TITLE_OVER_PLOT))
+    fig["layout"]["title"]["text"] = text
+    return fig
 
 
 def loss_for_display(z: np.ndarray, log_z: bool) -> np.ndarray:
@@ -144,8 +168,8 @@ def curves_figure(history: dict[str, Sequence[float]], metric_label: str,
             for split_name, colour in (("train", TRAIN_COLOUR), ("test", TEST_COLOUR)):
                 dash = ("solid" if split_name == "train" else "dash") if not compare else ("solid", "dash")[i % 2]
                 width = 2.5 if not compare or split_name == "train" else 1.5
-                name = f"{split_name} {label}" if not compare else (
-                    "AB"[i] if split else f"{'AB'[i]}: {run_label}")
+                name = (f"{split_name} {label}" if not compare else f"{'AB'[i]}: {run_label}" if not split
+                        else f"{'AB'[i]}'s {losses[i]}" if key == "loss" else "AB"[i])  # a loss's hover names it
                 data.append(dict(type="scatter", x=list(steps), y=list(hist.get(f"{split_name}_{key}", [])),
                                  mode="lines", name=name,
                                  legendgroup=f"{i}{split_name}" if not compare else str(i),
@@ -175,6 +199,12 @@ def _curve_axes(split: bool) -> dict:
     return {"loss": [("x", "y"), ("x", "y")], "metric": ("x2", "y2")}
 
 
+# Tick labels per row of the curves and the A-B line at most: a row is ~60 px high in a 245 px
+# plot (compare mode under a long lesson at 1366x768, where the page scrolls instead of shrinking
+# the plots further), and plotly.js puts up to nticks + 1 labels in it (4 ran 15 px labels
+# together). Presentation mode lowers it further for its 18 px labels (assets/lossviz.js).
+ROW_TICKS = 3
+SPLIT_LOSS_TICKS = 2  # each loss's row with two losses: ~50 px in the A-B line's plot, 3 ran together there
 # Two short entries in one line, at the foot of the shared measure's row (its curves rise away from it).
 _SPLIT_LEGEND = dict(orientation="h", y=0.61, yanchor="bottom", x=1.0, xanchor="right", font=dict(size=11),
                      bgcolor="rgba(255,255,255,0.75)")
@@ -184,22 +214,31 @@ def _curve_layout(split: bool, metric_label: str, log_loss: bool, losses: Sequen
     scale = "log" if log_loss else "linear"
     if not split:
         # Two rows sharing one step axis, as make_subplots(rows=2, shared_xaxes=True,
-        # vertical_spacing=0.1) lays them out: the top row's x follows the bottom row's.
+        # vertical_spacing=0.16) lays them out: the top row's x follows the bottom row's. The loss
+        # row's "0" and the accuracy row's "1" at their facing edges met 0.1 apart in a 245 px
+        # plot (compare mode under a long lesson at 1366x768).
         return dict(xaxis=dict(anchor="y", domain=[0.0, 1.0], matches="x2", showticklabels=False),
-                    yaxis=dict(anchor="x", domain=[0.55, 1.0], title=dict(text="loss"), type=scale, nticks=4),
+                    yaxis=dict(anchor="x", domain=[0.58, 1.0], title=dict(text="loss"), type=scale, nticks=ROW_TICKS),
                     xaxis2=dict(anchor="y2", domain=[0.0, 1.0], title=dict(text="optimizer step")),
-                    yaxis2=dict(anchor="x2", domain=[0.0, 0.45], title=dict(text=metric_label), nticks=4))
+                    yaxis2=dict(anchor="x2", domain=[0.0, 0.42], title=dict(text=metric_label), nticks=ROW_TICKS))
     # B's loss axis on the right: the two loss plots' ticks never meet between them; each loss
     # plot is named above it (a rotated title would not fit its height).
-    titles = [dict(text=f"{run}'s {name}", xref=f"{x} domain", yref=f"{y} domain", x=0.5, y=1.0,
-                   xanchor="center", yanchor="bottom", yshift=8, showarrow=False, font=dict(size=12))
-              for run, name, x, y in (("A", losses[0], "x", "y"), ("B", losses[1], "x3", "y3"))]  # over the top tick
+    # A's name starts at its plot's left edge and B's ends at its plot's right edge: centred,
+    # the two ran into each other in compare mode's narrow plots at 18 px. The names are short
+    # ("A's loss"): "A's cross-entropy" and "B's MSE" met in the ~90 px halves of compare mode
+    # at 1366 px and 18 px. Which loss each is, the hover says (and the runs' titles, the status).
+    titles = [dict(text=f"{run}'s loss", hovertext=f"{run}'s loss: {name}", xref=f"{x} domain",
+                   yref=f"{y} domain", x=edge, y=1.0, xanchor=side, yanchor="bottom", yshift=8, showarrow=False,
+                   font=dict(size=12))
+              for run, name, x, y, edge, side in (("A", losses[0], "x", "y", 0.0, "left"),
+                                                  ("B", losses[1], "x3", "y3", 1.0, "right"))]  # over the top tick
     return dict(xaxis2=dict(anchor="y2", domain=[0.0, 1.0], matches="x", showticklabels=False),
-                yaxis2=dict(anchor="x2", domain=[0.6, 1.0], title=dict(text=metric_label), nticks=4),
+                yaxis2=dict(anchor="x2", domain=[0.6, 1.0], title=dict(text=metric_label), nticks=ROW_TICKS),
                 xaxis=dict(anchor="y", domain=[0.0, 0.42], title=dict(text="step"), nticks=4),
-                yaxis=dict(anchor="x", domain=[0.0, 0.4], type=scale, nticks=3),  # 4 ran together at 90 px
+                yaxis=dict(anchor="x", domain=[0.0, 0.4], type=scale, nticks=SPLIT_LOSS_TICKS),
                 xaxis3=dict(anchor="y3", domain=[0.58, 1.0], matches="x", title=dict(text="step"), nticks=4),
-                yaxis3=dict(anchor="x3", domain=[0.0, 0.4], type=scale, side="right", nticks=3), annotations=titles)
+                yaxis3=dict(anchor="x3", domain=[0.0, 0.4], type=scale, side="right", nticks=SPLIT_LOSS_TICKS),
+                annotations=titles)
 
 
 def _clip_curves(layout: dict, runs_: list, metric_label: str, axes: dict) -> list[dict]:

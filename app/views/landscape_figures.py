@@ -11,9 +11,19 @@ from typing import Sequence
 import numpy as np
 
 from . import framing
-from .figures import (ALPHA_TITLE, BETA_TITLE, Figure, PATH_COLOUR, SURFACE_SCALE, _SPLIT_LEGEND, _axis_key,
-                      _curve_axes, _curve_layout, _figure, _floats, _floats_or_none, _fresh, _z_title,
-                      loss_for_display)
+from .figures import (ALPHA_TITLE, BETA_TITLE, NOTES_UNDER_TITLE_TOP, TITLE_ON_TOP, Figure, PATH_COLOUR,
+                      SURFACE_SCALE, _SPLIT_LEGEND, _axis_key, _curve_axes, _curve_layout, _figure, _floats,
+                      _floats_or_none, _fresh, _z_title, loss_for_display)
+
+
+# Labels on a contour's colour bar at most (plotly.js puts up to this many + 1, at least bar/this
+# px apart): a bar is ~90 px long in a 245 px plot under a two-line title (compare mode under a
+# long lesson at 1366x768), where plotly.js's own choice put five 15 px labels in ~80 px,
+# touching. With 3 a bar from 0 to 33 had one label.
+COLORBAR_TICKS = 4
+# Labels on the α axis at most: compare mode's contours are ~170 px wide at 1366x768, where
+# plotly.js's five labels ("−0.15", "−0.1", ...) turned on end and ran into each other.
+ALPHA_TICKS = 3
 
 
 def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: np.ndarray,
@@ -41,7 +51,7 @@ def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: n
     contour = dict(type="contour", x=_floats(alphas), y=_floats(betas),
                    z=loss_for_display(z, log_z).T.tolist(),  # plotly wants rows = y (β), columns = x (α)
                    colorscale=_fresh(SURFACE_SCALE), ncontours=24, name="loss",
-                   colorbar=dict(title=dict(text=_z_title(log_z, z_label)), thickness=14),
+                   colorbar=dict(title=dict(text=_z_title(log_z, z_label)), thickness=14, nticks=COLORBAR_TICKS),
                    hovertemplate="α %{x:.3f}<br>β %{y:.3f}<br>" + _z_title(log_z, z_label) + " %{z:.4g}<extra></extra>")
     if metric is not None:
         contour["customdata"] = [[None if not np.isfinite(v) else round(float(v), 4) for v in row]
@@ -58,7 +68,8 @@ def contour_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path: n
     if zrange is not None:
         _colour_range(contour, zrange, log_z, clipped)
     return _figure([contour, line, now], title, showlegend=False,
-                   xaxis=dict(title=dict(text=ALPHA_TITLE), range=[float(alphas[0]), float(alphas[-1])]),
+                   xaxis=dict(title=dict(text=ALPHA_TITLE), range=[float(alphas[0]), float(alphas[-1])],
+                              nticks=ALPHA_TICKS),
                    yaxis=dict(title=dict(text=BETA_TITLE), range=[float(betas[0]), float(betas[-1])]))
 
 
@@ -99,9 +110,9 @@ def _colour_range(contour: dict, zrange: tuple[float, float], log_z: bool, clipp
     ``clipped`` to the top colour, its colour bar says so."""
     lo, hi = (float(v) for v in loss_for_display(np.asarray(zrange, float), log_z))
     contour.update(zmin=lo, zmax=hi, zauto=False)
-    if clipped:
-        title = contour["colorbar"]["title"]["text"]
-        contour["colorbar"]["title"]["text"] = f"{title}<br><sup>capped at {float(zrange[1]):.3g}</sup>"
+    if clipped:  # its two lines read up the bar's side: on top, they left a 245 px plot's bar 47 px long
+        title = contour["colorbar"]["title"]
+        title.update(text=f"{title['text']}<br><sup>capped at {float(zrange[1]):.3g}</sup>", side="right")
 
 
 def interpolation_figure(ts: np.ndarray, loss: np.ndarray, metric: np.ndarray, labels: Sequence[str],
@@ -123,8 +134,10 @@ def interpolation_figure(ts: np.ndarray, loss: np.ndarray, metric: np.ndarray, l
     for key, values in (("loss", loss), ("metric", metric)):
         for i, label in enumerate(labels):
             xa, ya = axes["loss"][i] if key == "loss" else axes["metric"]
+            run = label.split(" ")[0]  # "A"; with two losses the legend names the runs, a loss's hover its loss
+            name = label if not split else f"{run}'s {losses[i]}" if key == "loss" else run
             data.append(dict(type="scatter", x=_floats(ts), y=_floats_or_none(values[i]), mode="lines",
-                             name=label if not split else label.split(" ")[0], legendgroup=str(i),
+                             name=name, legendgroup=str(i),
                              showlegend=key == ("metric" if split else "loss"),
                              line=dict(color=colours[i % len(colours)], width=2.5, dash=("solid", "dash")[i % 2]),
                              xaxis=xa, yaxis=ya))
@@ -141,8 +154,11 @@ def interpolation_figure(ts: np.ndarray, loss: np.ndarray, metric: np.ndarray, l
     notes += layout.pop("annotations", []) + _clip_line(layout, loss, metric, labels, metric_label, axes, start)
     legend = _SPLIT_LEGEND if split else dict(orientation="v", y=1.0, yanchor="top", x=0.01, xanchor="left",
                                               font=dict(size=11), bgcolor="rgba(255,255,255,0.75)")  # never on a title
-    return _figure(data, "Between A and B: the straight line", shapes=marks, annotations=notes, legend=legend,
-                   margin=dict(l=60, r=20, t=44, b=44), **layout)
+    # The title on the figure's top edge, "A" and "B" on a line of their own under it
+    fig = _figure(data, "Between A and B: the straight line", shapes=marks, annotations=notes, legend=legend,
+                  margin=dict(l=60, r=20, t=NOTES_UNDER_TITLE_TOP, b=44), **layout)
+    fig["layout"]["title"].update(_fresh(TITLE_ON_TOP))
+    return fig
 
 
 def _clip_line(layout: dict, loss: np.ndarray, metric: np.ndarray, labels: Sequence[str], metric_label: str,

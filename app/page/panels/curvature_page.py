@@ -18,6 +18,7 @@ from . import rescale_page
 from ..messages import guarded
 from ..run_control import own_run, run_hots
 from ...runs.run import history_of, load_view
+from ...views.figures import blank_figure
 from ...views.panels.curvature import extend, path_steps, rows_to_measure, run_entry, sharpness_figure, summary, too_big
 
 LIVE_BUDGET_S, SETTLED_BUDGET_S = 0.25, 1.5
@@ -26,7 +27,7 @@ GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 
 def layout() -> html.Div:
     return html.Div([html.Div(id=ids.CURVATURE_NOTE, className="note curvature-note"),
-                     html.Div(dcc.Graph(id=ids.GRAPH_SHARPNESS, config=GRAPH_CONFIG, className="graph"),
+                     html.Div(dcc.Graph(id=ids.GRAPH_SHARPNESS, config=GRAPH_CONFIG, className="graph", figure=blank_figure()),
                               className="plot"),
                      rescale_page.layout(),
                      dcc.Interval(id=ids.INTERVAL_CURVATURE, interval=1000, disabled=True)],

@@ -19,6 +19,7 @@ from .. import ids
 from . import forks_page
 from ...views.drawing import landscape_for
 from ...views.exports import Page
+from ...views.figures import blank_figure
 from ..messages import guarded
 from ..run_control import own_run, run_hots
 from ...runs.run import load_view
@@ -32,7 +33,10 @@ CONVEXITY_BUDGET_S = 0.4
 
 
 def _graph(graph_id: str):
-    return html.Div(dcc.Graph(id=graph_id, config=GRAPH_CONFIG, className="graph"), className="plot")
+    # blank until the view's first figure: a graph's own default axes (0 to 6) squeezed their
+    # ticks together in a short plot
+    return html.Div(dcc.Graph(id=graph_id, config=GRAPH_CONFIG, className="graph", figure=blank_figure()),
+                    className="plot")
 
 
 def layout() -> html.Div:
@@ -42,7 +46,8 @@ def layout() -> html.Div:
                                     "for the weights as they are now (a few seconds for a small network)"),
                   html.Progress(id=ids.CONVEXITY_PROGRESS, value="0", max="1", className="progress"),
                   html.Span(id=ids.CONVEXITY_TEXT, className="note inline")], className="convexity-bar"),
-        dcc.Graph(id=ids.GRAPH_CONVEXITY, config=GRAPH_CONFIG, className="graph")], className="plot convexity-box")
+        dcc.Graph(id=ids.GRAPH_CONVEXITY, config=GRAPH_CONFIG, className="graph", figure=blank_figure())],
+        className="plot convexity-box")
     return html.Div([html.Div(id=ids.SURFACES_NOTE, className="note"),
                      html.Div([_graph(ids.GRAPH_LOSS_ACCURACY), _graph(ids.GRAPH_TRAIN_TEST),
                                _graph(ids.GRAPH_INIT_LINE), convexity], className="surfaces-grid"),

@@ -15,6 +15,7 @@ from lossviz import LOSSES, RunConfig
 
 from .. import ids
 from ..run_control import own_run, run_hots
+from ...views.figures import blank_figure
 from ...views.panels.why_loss import flagged_points, formula_markdown, gradient_histogram_figure, \
     per_sample_grad_norms, profile_figure
 
@@ -28,9 +29,9 @@ def layout() -> html.Div:
                          html.Div([html.Div(id=ids.WHY_TITLE_B, className="why-title"),
                                    html.Div(id=ids.WHY_FORMULA_B, className="why-formula")],
                                   id=ids.WHY_BOX_B)], className="why-formulas")
-    graphs = html.Div([html.Div(dcc.Graph(id=ids.GRAPH_PROFILE, config=GRAPH_CONFIG, className="graph"),
+    graphs = html.Div([html.Div(dcc.Graph(id=ids.GRAPH_PROFILE, config=GRAPH_CONFIG, className="graph", figure=blank_figure()),
                                 className="plot"),
-                       html.Div(dcc.Graph(id=ids.GRAPH_GRADIENTS, config=GRAPH_CONFIG, className="graph"),
+                       html.Div(dcc.Graph(id=ids.GRAPH_GRADIENTS, config=GRAPH_CONFIG, className="graph", figure=blank_figure()),
                                 className="plot")], className="why-graphs")
     return html.Div([formulas, graphs], id=ids.BOX_WHY, className="why", style={"display": "none"})
 
@@ -97,7 +98,8 @@ def register(app, services) -> None:
                 out = v.net.forward(v.params, v.data.X_train)
             norms = per_sample_grad_norms(out, v.data.y_train, c.loss, v.data.task, c.huber_delta,
                                           c.label_smoothing)
-            label = f"{name} ({h['label']})" if len(hots) > 1 else LOSSES[c.loss].label
+            # the run's letter (the formulas above name each run's loss); one run: no label
+            label = name if len(hots) > 1 else ""
             mask = v.data.outlier_mask if v.data.task == "regression" else None
             runs.append({"label": label, "norms": norms, "flagged": flagged_points(out, v.data.y_train, v.data.task, mask),
                          "flag_label": "misclassified" if v.data.task == "classification" else "outliers"})

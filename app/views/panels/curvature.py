@@ -26,14 +26,16 @@ MAX_POINTS = 120  # curvature points per run: at most this many rows of its path
 MAX_WORK = 2e7  # parameters x training points: bigger networks are not measured live
 TOL = 1e-6  # Lanczos residual (relative): plenty for a plot, several times cheaper than 1e-10
 TRACE_PROBES = 20
-MAX_LOG_TICKS = 6  # labels on the loss axis at most (its row is ~100 px high)
+MAX_LOG_TICKS = 3  # labels on the loss axis at most (its row is ~80 px high; 18 px labels in presentation mode)
 RETRACE_CHUNK = 10  # steps a retracer takes between looks at the clock
 RETRACE_RTOL = 1e-6  # a retraced row this close to the stored one has its optimizer state
 LAMBDA_COLOUR, LAMBDA_MIN_COLOUR, EDGE_COLOUR, PRE_COLOUR = "#0072B2", "#009E73", "#D55E00", "#56B4E9"
 RAW, PRE = "λmax(H)", "λmax(P⁻¹H)"  # the Hessian's sharpness, and the adaptive optimizers' preconditioned one
 # Subplot rows (y domains): loss, eigenvalues of H, trace; y4, the preconditioned sharpness, for Adam or RMSprop
-ROWS = {"y": [0.72, 1.0], "y2": [0.30, 0.66], "y3": [0.0, 0.24]}
-ROWS_ADAPTIVE = {"y": [0.80, 1.0], "y4": [0.55, 0.76], "y2": [0.29, 0.51], "y3": [0.0, 0.23]}
+# Gaps of ~8% between rows: the labels at one row's foot and the next row's top (half an 18 px
+# label each) would meet in a narrower one.
+ROWS = {"y": [0.72, 1.0], "y2": [0.32, 0.64], "y3": [0.0, 0.24]}
+ROWS_ADAPTIVE = {"y": [0.78, 1.0], "y4": [0.52, 0.70], "y2": [0.26, 0.44], "y3": [0.0, 0.18]}
 # What λmin's sign says at a point the weights pass through, where the gradient need not be zero
 NEGATIVE = ("λmin(H) < 0 now: along some direction the loss curves downward here. That is the shape of the "
             "slope the weights are on, not a saddle point: the gradient here need not be zero.")
@@ -199,7 +201,20 @@ def log_ticks(values: Sequence[float | None]) -> dict:
             ticks = inside(sorted({float(f"{t:.{digits}g}") for t in np.geomspace(v.min(), v.max(), 3)}))
             if len(ticks) >= 2:
                 break
+    ticks = _spread(ticks, v) if not mantissas == (1,) else ticks  # decades are thinned above
     return dict(tickmode="array", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
+
+
+def _spread(ticks: list[float], v: np.ndarray) -> list[float]:
+    """``ticks`` with each closer than 1/2.5 of the values' log span to the last one kept dropped
+    (0.3, 0.5, 0.7 over 0.27-0.72 -> 0.3, 0.5): 1-2-5 steps bunch up at the top of a decade, and
+    their 18 px labels ran together in presentation mode. At least two are kept."""
+    gap = math.log10(v.max() / v.min()) / 2.5
+    kept = ticks[:1]
+    for t in ticks[1:]:
+        if math.log10(t / kept[-1]) >= gap:
+            kept.append(t)
+    return kept if len(kept) >= 2 else ticks
 
 
 def sharpness_figure(runs: list[dict], metric_label: str = "loss") -> figures.Figure:
@@ -213,28 +228,35 @@ def sharpness_figure(runs: list[dict], metric_label: str = "loss") -> figures.Fi
     """
     data, finite = [], figures._floats_or_none
     adaptive = any(r["preconditioned"] for r in runs)
+    compare, named = len(runs) > 1, set()
     for i, r in enumerate(runs):
         name, dash = f"{r['label']}: " if r["label"] else "", ["solid", "dash"][i % 2]
+        # Short legend entries, their full words on hover: at 18 px the long entries took the
+        # rows' height. In compare mode colour says the measure and the dash the run, so the
+        # legend holds A's entries, and those of B's that A has not (its own stability line).
 
-        def line(y, what, axis, colour, width=1.5, markers=False):
-            data.append(dict(type="scatter", x=list(r["steps"]), y=finite(y), name=f"{name}{what}",
+        def trace(x, y, what, words, axis, colour, width=1.5, markers=False):
+            legend = what not in named
+            named.add(what)
+            data.append(dict(type="scatter", x=list(x), y=finite(y), name=what, showlegend=legend,
                              mode="lines+markers" if markers else "lines", marker=dict(size=4),
-                             line=dict(color=colour, width=width, dash=dash), xaxis=f"x{axis}", yaxis=f"y{axis}"))
+                             line=dict(color=colour, width=width, dash=dash), xaxis=f"x{axis}", yaxis=f"y{axis}",
+                             hovertemplate=f"step %{{x}}: %{{y:.4g}}<extra>{name}{words}</extra>"))
 
-        data.append(dict(type="scatter", x=list(r["loss_steps"]), y=finite(r["loss"]), mode="lines",
-                         name=f"{name}train {metric_label}", line=dict(color="#444444", width=2, dash=dash),
-                         xaxis="x", yaxis="y"))
+        trace(r["loss_steps"], r["loss"], f"train {metric_label}", f"train {metric_label}", "", "#444444", 2)
         if r["preconditioned"]:
-            line(r["lambda_pre"], f"{PRE} (preconditioned sharpness)", 4, PRE_COLOUR, 2.5, markers=True)
-        line(r["lambda_max"], f"{RAW} (sharpness)", 2, LAMBDA_COLOUR, 2.5, markers=True)
-        line(r["lambda_min"], "λmin(H) (< 0: curving down along some direction)", 2, LAMBDA_MIN_COLOUR)
+            trace(r["steps"], r["lambda_pre"], PRE, f"{PRE} (preconditioned sharpness)", 4, PRE_COLOUR, 2.5, True)
+        trace(r["steps"], r["lambda_max"], RAW, f"{RAW} (sharpness)", 2, LAMBDA_COLOUR, 2.5, True)
+        trace(r["steps"], r["lambda_min"], "λmin(H)", "λmin(H) (< 0: curving down along some direction)", 2,
+              LAMBDA_MIN_COLOUR)
         if r["edge"] is not None and r["steps"]:
-            axis = 4 if r["preconditioned"] else 2
             xs = [min(r["loss_steps"][0], r["steps"][0]), max(r["loss_steps"][-1], r["steps"][-1])]
-            data.append(dict(type="scatter", x=xs, y=[r["edge"]] * 2, mode="lines", name=f"{name}{r['edge_label']}",
-                             line=dict(color=EDGE_COLOUR, width=2, dash="dot"), xaxis=f"x{axis}", yaxis=f"y{axis}",
-                             hoverinfo="name"))
-        line(r["trace"], "trace of H", 3, "#CC79A7")
+            short = r["edge_label"].split(", for ")[0]  # its row says which sharpness it is for
+            other = i > 0 and short != runs[0]["edge_label"].split(", for ")[0]
+            trace(xs, [r["edge"]] * 2, f"{name}{short}" if other else short, r["edge_label"],
+                  4 if r["preconditioned"] else 2, EDGE_COLOUR, 2)
+            data[-1]["line"]["dash"] = "dot"
+        trace(r["steps"], r["trace"], "tr(H)", "trace of H", 3, "#CC79A7")
     rows = ROWS_ADAPTIVE if adaptive else ROWS
     axes = dict(yaxis=dict(anchor="x", domain=rows["y"], title=dict(text=metric_label), type="log",
                            **log_ticks([v for r in runs for v in r["loss"]])),
@@ -245,8 +267,10 @@ def sharpness_figure(runs: list[dict], metric_label: str = "loss") -> figures.Fi
         axes[f"xaxis{axis}"] = dict(anchor=f"y{axis}", domain=[0, 1], matches="x3", showticklabels=False)
     if adaptive:
         axes["yaxis4"] = dict(anchor="x4", domain=rows["y4"], title=dict(text="λmax<br>(P⁻¹H)"), nticks=3)
+    title = "Curvature along training: the edge of stability" + (
+        f" · {runs[0]['label'].split(' ')[0]} solid, {runs[1]['label'].split(' ')[0]} dashed" if compare else "")
     return figures._figure(
-        data, "Curvature along training: the edge of stability",
+        data, title,
         legend=dict(orientation="h", yref="container", y=0.0, yanchor="bottom", x=0.0, font=dict(size=12)),
         margin=dict(l=64, r=20, t=44, b=10), **axes)
 

@@ -163,8 +163,9 @@ def init_line_figure(line: dict, metric_label: str, other: dict | None = None) -
             pad = 0.05 * max(float(vals.max() - vals.min()), float(np.abs(vals).max()), 1e-6)
             loss_axis["range"] = [float(vals.min()) - pad, float(vals.max()) + pad]
     title = "Init → now, each run" if other else "Init → now, along a straight line"
-    return figures._figure(data, title, shapes=marks,
-                           annotations=notes, margin=dict(l=60, r=20, t=44, b=40),
+    # The title on the figure's top edge, "init" and "now" on a line of their own under it
+    fig = figures._figure(data, title, shapes=marks,
+                           annotations=notes, margin=dict(l=60, r=20, t=figures.NOTES_UNDER_TITLE_TOP, b=40),
                            # inside the loss row's top right (the loss has fallen there), under the
                            # "init" and "now" notes above the plot
                            legend=dict(orientation="h", y=1.0, yanchor="top", x=1.0, xanchor="right",
@@ -172,7 +173,9 @@ def init_line_figure(line: dict, metric_label: str, other: dict | None = None) -
                            xaxis=dict(anchor="y", domain=[0, 1], matches="x2", showticklabels=False),
                            yaxis=loss_axis,
                            xaxis2=dict(anchor="y2", domain=[0, 1], title=dict(text="t  (0: initial weights, 1: now)")),
-                           yaxis2=dict(anchor="x2", domain=[0, 0.45], title=dict(text=metric_label), nticks=4))
+                           yaxis2=dict(anchor="x2", domain=[0, 0.45], title=dict(text=metric_label), nticks=3))
+    fig["layout"]["title"].update(figures._fresh(figures.TITLE_ON_TOP))
+    return fig
 
 
 def convexity_figure(done: dict | None, path: Array | None = None) -> figures.Figure:

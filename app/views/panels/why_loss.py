@@ -251,7 +251,8 @@ def _profile_layout(task: str, x: np.ndarray, delta: float, kinks: bool,
         xaxis2=dict(anchor="y2", domain=[0.0, 1.0], title=dict(text=x_title),
                     range=[0.0, 1.0] if classify else [float(x[0]), float(x[-1])]),
         yaxis2=dict(anchor="x2", domain=[0.0, 0.45],
-                    title=dict(text="dL/dz at the true logit" if classify else "dL/dŷ")))
+                    # two lines: on one, the rotated title outgrew the row's height at 18 px
+                    title=dict(text="dL/dz at<br>the true logit" if classify else "dL/dŷ")))
 
 
 # --- every training point: how hard it pushes -------------------------------------------------
@@ -341,8 +342,15 @@ def gradient_histogram_figure(runs: Sequence[dict]) -> Figure:
                                   font=dict(size=13)),
                       margin=dict(l=60, r=20, t=44, b=30),
                       xaxis=dict(title=dict(text="per-sample ‖dL/dz‖ at the output"),
-                                 type="log" if log else "linear", exponentformat="power"),
+                                 **(_decades(edges) if log else {"type": "linear"})),
                       yaxis=dict(title=dict(text="points")))  # a longer title outgrew a short plot
+
+
+def _decades(edges: np.ndarray) -> dict:
+    """A log axis over ``edges`` labelled at whole decades only (10⁻³, 10⁻², …; every second one
+    past five): plotly's own labels of the 2s and 5s between them ran into the decades' labels."""
+    span = np.log10(edges[-1]) - np.log10(edges[0])
+    return dict(type="log", exponentformat="power", dtick=1 if span <= 5 else 2)
 
 
 def _run_parts(run: dict) -> tuple[str, np.ndarray, np.ndarray, str]:
@@ -377,7 +385,8 @@ def _run_bars(i: int, label: str, norms: np.ndarray, flagged: np.ndarray, flag_l
     bars = []
     for sel, what, strong in ((ok, "all points", False), (ok & flagged, flag_label, True)):
         counts = np.histogram(np.clip(norms[sel], edges[0], edges[-1]), bins=edges)[0]
-        name = f"{label}: {what} ({int(sel.sum())}{left if not strong else ''})"
+        words = f"{what} ({int(sel.sum())}{left if not strong else ''})"
+        name = f"{label}: {words}" if label else words
         bars.append(dict(type="bar", x=((edges[:-1] + edges[1:]) / 2).tolist(), y=counts.tolist(),
                          width=np.diff(edges).tolist(), name=name, legendgroup=label,
                          customdata=np.column_stack([edges[:-1], edges[1:]]).tolist(),
