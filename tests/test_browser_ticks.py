@@ -43,6 +43,15 @@ def _figure_revisions(page, graph_id: str) -> int:
         return gd._ticksSeen; }""", graph_id)
 
 
+def _wait_for_ticks(page, sent: dict, least: dict, timeout_s: float = 15.0) -> None:
+    """Wait (at least 3 s, at most ``timeout_s``) until each tick in ``least`` has sent that many
+    requests; the test's assertions then say what is missing."""
+    for i in range(int(timeout_s / 0.25)):
+        page.wait_for_timeout(250)  # (events are read only while Playwright waits)
+        if i >= 11 and all(sent[t] >= n for t, n in least.items()):
+            return
+
+
 def test_view_ticks_go_only_to_the_view_on_screen(app_page):
     page, log = app_page
     page.goto(page.url.split("?")[0] + "?epochs=4000")
@@ -50,7 +59,8 @@ def test_view_ticks_go_only_to_the_view_on_screen(app_page):
     sent = _tick_counter(page)
     button(page, "Train").click()
     wait_for(page, lambda s: "training" in s["status"], timeout=20, what="training")
-    page.wait_for_timeout(3000)  # (events are read only while Playwright waits)
+    # ticks while training: on a busy page a view tick comes at most every 3 s (VIEW_BUSY_MS)
+    _wait_for_ticks(page, sent, {ids.INTERVAL_TRAIN: 5, ids.INTERVAL_VIEW: 2})
     on_plots = dict(sent)
     assert on_plots[ids.INTERVAL_TRAIN] >= 5, on_plots
     assert on_plots[ids.INTERVAL_VIEW] >= 2, on_plots
@@ -61,7 +71,8 @@ def test_view_ticks_go_only_to_the_view_on_screen(app_page):
     _figure_revisions(page, ids.GRAPH_GRADIENTS)
     page.wait_for_timeout(1000)  # the switch itself redraws once
     before, drawn = dict(sent), _figure_revisions(page, ids.GRAPH_GRADIENTS)
-    page.wait_for_timeout(3000)  # (events are read only while Playwright waits)
+    _wait_for_ticks(page, sent, {ids.INTERVAL_TRAIN: before[ids.INTERVAL_TRAIN] + 5,
+                                 ids.INTERVAL_VIEW_WHY: before[ids.INTERVAL_VIEW_WHY] + 2})
     assert "training" in snap(page)["status"]
     assert sent[ids.INTERVAL_VIEW_WHY] - before[ids.INTERVAL_VIEW_WHY] >= 2, sent
     assert sent[ids.INTERVAL_VIEW] == before[ids.INTERVAL_VIEW], "the hidden plots still get view ticks"
