@@ -166,8 +166,8 @@ def _train_slice(store: RunStore, job: _Slice, run_id: str) -> None:
     rate = SPEED_RATES.get(store.speed(run_id) or "normal", SPEED_RATES["normal"])
     t0 = time.monotonic()
     if rate == float("inf"):
-        if not job.niced:
-            set_thread_niceness(MAX_SPEED_NICENESS)
+        if not job.niced:  # steps aside: never to a higher priority than the thread has
+            set_thread_niceness(max(thread_niceness(), MAX_SPEED_NICENESS))
             job.niced = True
         job.advance(10 ** 9, SLICE_S)
     else:
