@@ -14,6 +14,9 @@ import time
 
 import pytest
 
+from app.page import ids
+from app.views.drawing import BUSY_3D_NOTE
+
 pytestmark = pytest.mark.browser
 
 BUTTONS = ("Train", "Pause", "Step", "Reset")
@@ -292,11 +295,16 @@ def test_3d_surface_has_default_grid_after_train(app_page):
     type_into(page, "#input-epochs", "2000")
     settle(page)
     button(page, "Train").click()
-    s = wait_for(page, lambda s: s["surface_path"] > 1, timeout=15,
-                 what="the 3-D surface to be redrawn for a run with steps")
-    assert s["surface_type"] == "surface"
-    # While training, the 3-D mesh is thinned (each software-WebGL repaint blocks the page) ...
-    assert 2 < s["surface_z"][0] <= DEFAULT_GRID, s["surface_z"]
+    # While training, the 3-D mesh is thinned (each software-WebGL repaint blocks the page); a
+    # page too busy drawing for it (slow 2-D draws: a crowded machine) is told so instead.
+    def busy() -> bool:
+        return BUSY_3D_NOTE in page.inner_text(f"#{ids.LANDSCAPE_NOTE}")
+
+    s = wait_for(page, lambda s: s["surface_path"] > 1 or busy(), timeout=15,
+                 what="the 3-D surface to be redrawn for a run with steps (or the page told it is busy)")
+    if s["surface_path"] > 1:
+        assert s["surface_type"] == "surface"
+        assert 2 < s["surface_z"][0] <= DEFAULT_GRID, s["surface_z"]
     button(page, "Pause").click()
     # ... and once paused it is drawn at the chosen grid size.
     s = wait_for(page, lambda s: s["surface_z"] == [DEFAULT_GRID, DEFAULT_GRID], timeout=10,
