@@ -1,6 +1,7 @@
 """Every lesson as a class sees it: one page walks through all of them with ▶ (next lesson),
-at 1366x768 at the desk and at 1920x1080 in presentation mode (a projector). At each lesson it
-trains a little (Train, some steps, Pause; a short lesson may finish) and looks at its view:
+at 1366x768 at the desk, and at 1920x1080 both in presentation mode (a projector) and at the
+desk (the page switches mode once per lesson; MODES). At each lesson it trains a little (Train,
+some steps, Pause; a short lesson may finish) and looks at its view in each mode:
 
 - nowhere on the page "Something went wrong" (a callback's failure, or plotly.js's);
 - every line trace of the contours and data plots (the paths, a fitted curve) has a point
@@ -92,7 +93,10 @@ def train_a_little(page, steps: int) -> None:
     page.wait_for_timeout(1200)  # the lesson's views of the stopped run arrive and are drawn
 
 
-MODES = {"1366x768": "desk", "1920x1080": "present"}
+# The modes each lesson is seen in, by size, the first the page starts in. Presentation mode at
+# 1366x768 still has overlapping notes in three comparison lessons' narrow plots (an off-chart
+# note over a legend; "No straight line…" cut): issue 20; its views are checked by test_browser_text.
+MODES = {"1366x768": ("desk",), "1920x1080": ("present", "desk")}
 
 
 @pytest.mark.parametrize("size", list(MODES))
@@ -105,15 +109,24 @@ def test_every_lesson_trains_and_shows_its_paths_at_the_desk_and_presented(chrom
     page, log = next(gen)
     try:
         page.get_by_label("Fast").check()
-        if MODES[size] == "present":
-            page.get_by_label("present", exact=True).check()
+        present = MODES[size][0] == "present"
+        present_box = page.get_by_label("present", exact=True)
+        if present:
+            present_box.check()
         broken = []
         for i, lesson in enumerate(LESSONS):
             if i:
                 page.locator("#button-lesson-next").click()
             train_a_little(page, show_lesson(page, lesson))
-            broken += [f"[{lesson.id}] {p}" for p in what_a_class_sees(page)]
-            broken += [f"[{lesson.id}] {p}" for p in problems(page, present=MODES[size] == "present")]
+            # in the mode the page is in, then in the other (it stays there for the next lesson):
+            # every lesson is seen at the desk and presented
+            for k in range(len(MODES[size])):
+                if k:
+                    present = not present
+                    present_box.set_checked(present)
+                mode = "present" if present else "desk"
+                broken += [f"[{lesson.id}, {mode}] {p}" for p in what_a_class_sees(page)]
+                broken += [f"[{lesson.id}, {mode}] {p}" for p in problems(page, present=present)]
         took = time.monotonic() - start
         assert not broken, f"({took:.0f} s)\n" + "\n".join(dict.fromkeys(broken))
         assert_clean(log)

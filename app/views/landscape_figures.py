@@ -233,7 +233,9 @@ def surface3d_figure(alphas: np.ndarray, betas: np.ndarray, z: np.ndarray, path:
     path = np.asarray(path, dtype=float).reshape(-1, 2)
     surface = dict(type="surface", x=_floats(alphas), y=_floats(betas), z=loss_for_display(z, log_z).T.tolist(),
                    colorscale=_fresh(SURFACE_SCALE), name="loss",
-                   colorbar=dict(title=dict(text=_z_title(log_z, z_label)), thickness=14))
+                   # its title up the bar's side: on top, presentation mode's 18 px top tick met it
+                   colorbar=dict(title=dict(text=_z_title(log_z, z_label), side="right"), thickness=14,
+                                 nticks=COLORBAR_TICKS))
     line = dict(type="scatter3d", x=path[:, 0].tolist(), y=path[:, 1].tolist(), mode="lines", name="path",
                 z=loss_for_display(np.asarray(path_loss, float), log_z).tolist(),
                 line=dict(color="#E69F00", width=6))
