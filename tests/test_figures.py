@@ -446,8 +446,9 @@ def test_curves_stop_at_ten_times_the_start_loss_and_say_so_when_passed():
     assert layout["yaxis"]["autorangeoptions"] == {"clipmin": 1e-300, "clipmax": 20.0}
     assert layout["yaxis2"]["autorangeoptions"] == {"clipmin": -1.0, "clipmax": 1.0}
     (loss_note,), (r2_note,) = _notes(fig, "yaxis max"), _notes(fig, "yaxis2 min")
-    assert loss_note["opacity"] == 1 and "off the chart" in loss_note["text"] and "10×" in loss_note["text"]
-    assert r2_note["opacity"] == 1 and "R² below -1" in r2_note["text"]
+    # a few words on the plot, the bound when the pointer is on them
+    assert loss_note["opacity"] == 1 and "off the chart" in loss_note["text"] and "10×" in loss_note["hovertext"]
+    assert r2_note["opacity"] == 1 and "R² below -1" in r2_note["hovertext"]
     # The page shows a note by its name once streamed points pass its bound (assets/lossviz.js).
     assert loss_note["name"] == "offchart yaxis max" and r2_note["name"] == "offchart yaxis2 min"
 
@@ -500,8 +501,10 @@ def test_the_line_between_a_and_a_diverged_b_is_clipped_and_says_how_far_it_goes
     layout = fig["layout"]
     assert layout["yaxis"]["autorangeoptions"] == {"clipmin": 1e-300, "clipmax": 20.0}
     assert layout["yaxis2"]["autorangeoptions"] == {"clipmin": -1.0, "clipmax": 1.0}
-    texts = [n["text"] for n in _notes(fig, "offchart")]
-    assert any("1e+07" in t and "10×" in t for t in texts) and any("R² below -1" in t for t in texts)
+    notes = _notes(fig, "offchart")  # a few words on the plot, how far when the pointer is on them
+    assert all("off" in n["text"] and "chart" in n["text"] for n in notes) and len(notes) == 2
+    details = [n["hovertext"] for n in notes]
+    assert any("1e+07" in t and "10×" in t for t in details) and any("R² below -1" in t for t in details)
     calm = landscape_figures.interpolation_figure(ts, np.ones((2, 7)), np.zeros((2, 7)), ["A", "B"], "accuracy",
                                                   start=[2.0, 2.0])
     assert not _notes(calm, "offchart")

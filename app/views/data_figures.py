@@ -162,5 +162,6 @@ def predicted_vs_actual_figure(points: dict, pred_train: np.ndarray, pred_test: 
     layout = dict(xaxis=dict(title=dict(text="actual (standardized)"), range=list(frame)),
                   yaxis=dict(title=dict(text="predicted"), range=list(frame)))
     if any(framing.beyond(p, *frame) for p in (pred_train, pred_test)):
-        layout["annotations"] = [framing.off_chart_note("offframe", "▲▼ off the frame: at its edge", "x", "y", True)]
+        layout["annotations"] = [framing.off_chart_note("offframe", "▲▼ off the frame", "x", "y", True,
+                                                        detail="drawn at its edge")]
     return _figure(data, title, **_fresh(_BELOW), **layout)

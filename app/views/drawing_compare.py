@@ -96,8 +96,8 @@ def line_figure(runs: list[RunView], names: list[str], revision: str):
     if sizes[0] != sizes[1]:
         hidden = ["·".join(map(str, s[1:-1])) or "none" for s in sizes]
         return fresh_axes(figures.message_figure(
-            f"No straight line from A to B:<br>their networks have two shapes<br>(hidden layers {hidden[0]} and "
-            f"{hidden[1]}),<br>so their weights are not points<br>of one space, with a line between.",
+            f"No straight line from A to B:<br>their networks have<br>two shapes (hidden layers<br>{hidden[0]} and "
+            f"{hidden[1]}), so their<br>weights are not points<br>of one space.",
             "Between A and B"), revision)
     between = interpolation(runs)
     metric = "accuracy" if runs[0].data.task == "classification" else "R²"

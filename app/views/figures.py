@@ -254,16 +254,16 @@ def _clip_curves(layout: dict, runs_: list, metric_label: str, axes: dict) -> li
             continue
         layout[_axis_key(ya)]["autorangeoptions"] = framing.loss_bounds(ceiling)
         over = any(framing.beyond(h.get(k, []), hi=ceiling) for h in on_axis for k in ("train_loss", "test_loss"))
-        notes.append(framing.off_chart_note(f"offchart {_axis_key(ya)} max", "↑ off the chart: loss > "
-                                            f"{framing.OFF_CHART:g}× start", xa, ya, over))
+        notes.append(framing.off_chart_note(f"offchart {_axis_key(ya)} max", "↑ off the chart", xa, ya, over,
+                                            detail=f"loss > {framing.OFF_CHART:g}× start"))
     xa, ya = axes["metric"]
     layout[_axis_key(ya)]["autorangeoptions"] = framing.metric_bounds(metric_label)
     if metric_label != "R²":  # accuracy is never off the chart
         return notes
     under = any(framing.beyond(h.get(k, []), lo=framing.R2_FLOOR) for _, h in runs_
                 for k in ("train_metric", "test_metric"))
-    notes.append(framing.off_chart_note(f"offchart {_axis_key(ya)} min", "↓ off the chart: R² below "
-                                        f"{framing.R2_FLOOR:g}", xa, ya, under, top=False, side="right"))
+    notes.append(framing.off_chart_note(f"offchart {_axis_key(ya)} min", "↓ off the chart", xa, ya, under,
+                                        top=False, side="right", detail=f"R² below {framing.R2_FLOOR:g}"))
     return notes
 
 

@@ -45,16 +45,21 @@ def beyond(values, lo: float | None = None, hi: float | None = None) -> bool:
 
 
 def off_chart_note(name: str, text: str, xref: str, yref: str, visible: bool, top: bool = True,
-                   side: str = "left") -> dict:
-    """A note inside a plot's top (or bottom) edge, at its ``side``, saying what is off the chart.
+                   side: str = "left", detail: str = "") -> dict:
+    """A note inside a plot's top (or bottom) edge, at its ``side``, saying what is off the chart
+    in a few words (``text``: a narrow plot in presentation mode has room for little more), and
+    ``detail`` (the bound, how far) when the pointer is on it.
 
     Not ``visible`` yet, it is drawn transparent: the page shows it when streamed points pass
     the bound its ``name`` ("offchart <axis> max|min") names (assets/lossviz.js). ``xref``/``yref``
     are the subplot's axes ("x", "y2", ...).
     """
-    return dict(name=name, text=text, opacity=1.0 if visible else 0.0, showarrow=False, xref=f"{xref} domain",
+    note = dict(name=name, text=text, opacity=1.0 if visible else 0.0, showarrow=False, xref=f"{xref} domain",
                 yref=f"{yref} domain", x=0.02 if side == "left" else 0.98, y=1.0 if top else 0.0, xanchor=side,
                 yanchor="top" if top else "bottom", font=dict(NOTE_FONT), bgcolor="rgba(255,255,255,0.8)")
+    if detail:
+        note["hovertext"] = detail
+    return note
 
 
 def loss_bounds(ceiling: float) -> dict:

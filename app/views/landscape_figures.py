@@ -174,14 +174,15 @@ def _clip_line(layout: dict, loss: np.ndarray, metric: np.ndarray, labels: Seque
         over = [i for i in rows if framing.beyond(loss[i], hi=ceiling)]
         if over:
             top = max(float(np.nanmax(np.where(np.isfinite(loss[i]), loss[i], np.nan))) for i in over)
-            notes.append(framing.off_chart_note(f"offchart {_axis_key(ya)} max", f"↑ off the chart: up to {top:.2g}<br>"
-                                                f"(> {framing.OFF_CHART:g}× the start)", axes["loss"][rows[0]][0], ya,
-                                                True, side="right"))
+            # two short lines: the runs' legend takes the row's left half
+            notes.append(framing.off_chart_note(f"offchart {_axis_key(ya)} max", "↑ off<br>the chart",
+                                                axes["loss"][rows[0]][0], ya, True, side="right",
+                                                detail=f"up to {top:.2g} (> {framing.OFF_CHART:g}× the start)"))
     xa, ya = axes["metric"]
     layout[_axis_key(ya)]["autorangeoptions"] = framing.metric_bounds(metric_label)
     if metric_label == "R²" and framing.beyond(metric, lo=framing.R2_FLOOR):
-        notes.append(framing.off_chart_note(f"offchart {_axis_key(ya)} min", "↓ off the chart: R² below "
-                                            f"{framing.R2_FLOOR:g}", xa, ya, True, top=False, side="right"))
+        notes.append(framing.off_chart_note(f"offchart {_axis_key(ya)} min", "↓ off the chart", xa, ya, True,
+                                            top=False, side="right", detail=f"R² below {framing.R2_FLOOR:g}"))
     return notes
 
 
