@@ -69,10 +69,10 @@ def test_train_pressed_during_page_load_trains(chromium, slow_url, query):
         if "circles" in query:  # the settings on screen are the ones that train
             assert "Step" in s["status"] and "/ 400" in s["status"], s["status"]
             wait_for(page, lambda s: s["curve_n"] > 5, timeout=20, what="the curve to start growing")
-            # never stalls (the bug: twice in 17 s); how fast it grows under a class's load is the
+            # never stalls (the bug: twice in 17 s, 0.12/s); how fast it grows under a class's load is the
             # load bench's floor (bench/bench_load.py), not a wall-clock assertion here
-            rate = curve_rate(page, 3.0)
-            assert rate >= 1.0, f"the curve grew {rate:.1f} times a second with ticks answered in 0.15 s"
+            rate = curve_rate(page, 5.0)
+            assert rate >= 0.6, f"the curve grew {rate:.1f} times a second with ticks answered in 0.15 s"
         wait_for(page, lambda s: "finished" in s["status"], timeout=90, what="the run to finish")
         assert not errors, errors
     finally:
