@@ -264,15 +264,18 @@ class RunView:
     @classmethod
     def of_state(cls, state: RunState) -> "RunView":
         """The view of a run in memory (the job's own, or one made in a notebook or test)."""
-        tr = state.trainer
-        return cls(state.run_id, tr.step_count, tr.config, tr.data, tr.net, tr.params.copy(), tr.trajectory)
+        return cls.of_trainer(state.run_id, state.trainer)
+
+    @classmethod
+    def of_trainer(cls, run_id: str, tr: Trainer) -> "RunView":
+        return cls(run_id, tr.step_count, tr.config, tr.data, tr.net, tr.params.copy(), tr.trajectory)
 
 
 def load_view(store: RunStore, hot: dict) -> RunView:
     """The run's latest saved weights and path (LookupError when expired)."""
     rid, p = hot["run_id"], store.params(hot["run_id"])
     if p is None:  # never trained (or its first weights are a moment from being saved): its start
-        return RunView.of_state(state_of(initial_trainer(store, hot), rid))
+        return RunView.of_trainer(rid, initial_trainer(store, hot))
     # The tail was saved with the weights, starting where the chunks complete at that moment
     # ended; those chunks never change, so chunks + tail is the path up to those weights.
     chunks = store.trajectory(rid, int(p["traj_start"]) // hot["traj_per_chunk"])
