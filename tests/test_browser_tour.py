@@ -93,9 +93,7 @@ def train_a_little(page, steps: int) -> None:
     page.wait_for_timeout(1200)  # the lesson's views of the stopped run arrive and are drawn
 
 
-# The modes each lesson is seen in, by size, the first the page starts in. Presentation mode at
-# 1366x768 is not walked lesson by lesson yet: one walk found sgd-vs-momentum's A-B line with
-# its ticks over its titles (issue 20); its views are checked by test_browser_text.
+# The modes each lesson is seen in, by size, the first the page starts in.
 MODES = {"1366x768": ("present", "desk"), "1920x1080": ("present", "desk")}
 
 
