@@ -86,6 +86,18 @@ def test_default_settings_give_a_config(page):
     assert cfg["dataset"] == "moons" and cfg["hidden"] == [16, 16] and cfg["loss"] == "cross_entropy"
 
 
+def test_the_layout_holds_the_settings_its_controls_give(page):
+    """read_settings does not run at page open (a Train pressed while the page loads would wait
+    for it): the layout's store-config is what it would answer for the layout's own controls."""
+    cfg = updates(settings(page)[1])[ids.STORE_CONFIG]["data"]
+    assert page.value(ids.STORE_CONFIG, "data") == cfg
+    assert page.find(ids.STORE_CONFIG, "data")["prevent_initial_call"] is True
+    run = page.find(ids.STORE_RUN, "data")
+    assert run["prevent_initial_call"] is False  # the page's run is made at once, from the layout's settings
+    assert page.value(ids.STORE_COMPARE, "data") is None  # compare is off in the layout
+    assert page.find(ids.STORE_COMPARE, "data")["prevent_initial_call"] is True
+
+
 @pytest.mark.parametrize("values, words", [
     ({(stringify_id({"type": ids.WIDTH, "index": 0}), "value"): "0"}, "Width of layer 1"),
     ({(stringify_id({"type": ids.WIDTH, "index": 1}), "value"): "abc"}, "Width of layer 2"),
@@ -167,6 +179,20 @@ def test_ticks_only_read(app):
     for _ in range(5):  # many ticks on a paused run: the step does not move
         status, data = tick(page, paused, cursor)
         assert updates(data)[ids.STORE_STREAM]["data"]["status"] == step
+
+
+def test_a_tick_before_the_job_takes_up_train_says_training(app):
+    """The Train answer says "training…"; a tick that comes before the job has acknowledged the
+    press must not flip the status back to "ready: press Train" (the run's own state)."""
+    page = Page(app.server.test_client())
+    run = ready_run(page)  # step 0, no job: nothing will acknowledge a command
+    waiting = dict(run, seq=run["seq"] + 1, running=True)  # as the Train answer leaves the page
+    stream = updates(tick(page, waiting, None)[1])[ids.STORE_STREAM]["data"]
+    assert stream["status"].startswith("training…") and stream["done"] is False, stream
+    paused = dict(run, seq=run["seq"] + 1, running=False)  # a Pause or Step not taken up yet
+    assert updates(tick(page, paused, None)[1])[ids.STORE_STREAM]["data"]["status"].startswith("ready")
+    idle = updates(tick(page, run, None)[1])[ids.STORE_STREAM]["data"]
+    assert idle["status"].startswith("ready") and idle["done"] is True
 
 
 def test_tick_without_a_run_does_nothing(page):
@@ -254,8 +280,11 @@ def test_view_options_redraw_without_recomputing(page, monkeypatch):
 def _long_run(page):
     """A run that trains for a while, once its job has begun (its state is "training")."""
     run, cursor, _ = started_run(page, values={**SMALL_RUN, (ids.EPOCHS, "value"): "5000"})
-    stream, _, _ = follow(page, run, cursor, until=lambda s: s["status"].startswith("training"))
-    assert stream["status"].startswith("training"), stream["status"]
+    def moving(s) -> bool:  # the job has taken Train up and stepped (the word alone comes before)
+        return s["status"].startswith("training") and "Step 0 /" not in s["status"]
+
+    stream, _, _ = follow(page, run, cursor, until=moving)
+    assert moving(stream), stream["status"]
     return run
 
 

@@ -14,7 +14,7 @@ from dash import dcc, html
 
 from ..views import figures
 from . import ids
-from .first_page import default_token
+from .first_page import default_config, default_token
 from .compare import COMPARE_FIELDS, field_options
 from .panels import best_rate_page, curvature_page, export_page, lesson_page, link_page, surfaces_page, upload_page, \
     why_loss_page
@@ -243,7 +243,9 @@ def clocks() -> dict:
 def _stores(first: str | None, session: str):
     """The page's stores; ``first`` (a page opened without a query) names the first figures it
     asks for at once (app.page.first_page) and that its first view request then adopts."""
-    return [dcc.Store(id=ids.STORE_SESSION, data=session), dcc.Store(id=ids.STORE_CONFIG),
+    # The settings the controls show at first (read_settings does not run at page open): a Train
+    # pressed while the page loads is sent at once, not after a settings round trip.
+    return [dcc.Store(id=ids.STORE_SESSION, data=session), dcc.Store(id=ids.STORE_CONFIG, data=default_config().to_dict()),
             dcc.Store(id=ids.STORE_COMPARE), dcc.Store(id=ids.STORE_INSPECT), dcc.Store(id=ids.STORE_RESTORED), dcc.Store(id=ids.STORE_PRESENT), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
             dcc.Store(id=ids.STORE_CURSOR), dcc.Store(id=ids.STORE_DRAWN, data={"first": first} if first else None),
             dcc.Store(id=ids.STORE_FIRST, data=first), dcc.Store(id=ids.STORE_FIRST_3D), dcc.Store(id=ids.STORE_FIRST_3D_CALM),

@@ -108,8 +108,10 @@ def _ticks(app, services: Services) -> None:
             runs.append({"start": int(n), **figures.stream_points(history_of(points), 0)})
         seq = run.get("seq", 0) if is_number(run.get("seq")) else 0
         done = hot["acked"] >= seq and all(h["state"] != "training" for h in hots)
+        # A Train its job has not taken up yet: the run still says "ready", the page "training…"
+        pending = "training…" if hot["acked"] < seq and run.get("running") is True else ""
         return {"run_id": hot["run_id"], "runs": runs, "done": done, "seq": seq, "version": hot["version"],
-                "status": compare_status(hots)}
+                "status": compare_status(hots, pending)}
 
 
 def _speed_and_scale(app, services: Services) -> None:

@@ -86,7 +86,8 @@ def _read_settings(app) -> None:
     control_inputs = [Input(c.id, "value") for c in CONTROLS]
 
     @app.callback(Output(ids.STORE_CONFIG, "data"), Output(ids.CONFIG_ERROR, "children"),
-                  *control_inputs, Input(ids.LAYERS, "value"), Input({"type": ids.WIDTH, "index": ALL}, "value"))
+                  *control_inputs, Input(ids.LAYERS, "value"), Input({"type": ids.WIDTH, "index": ALL}, "value"),
+                  prevent_initial_call=True)  # the layout holds the defaults' settings (layout.first_settings)
     @guarded(ids.CONFIG_ERROR)
     def read_settings(*values):
         raw = dict(zip((c.field for c in CONTROLS), values[:len(CONTROLS)]))
@@ -180,7 +181,8 @@ def _read_compare(app) -> None:
     """Compare mode read into ``store-compare`` (or a message)."""
     @app.callback(Output(ids.STORE_COMPARE, "data"), Output(ids.COMPARE_ERROR, "children"),
                   Input(ids.COMPARE, "value"), Input(ids.COMPARE_FIELD, "value"), Input(ids.COMPARE_CHOICE, "value"),
-                  Input(ids.COMPARE_VALUE, "value"), Input(ids.STORE_CONFIG, "data"))
+                  Input(ids.COMPARE_VALUE, "value"), Input(ids.STORE_CONFIG, "data"),
+                  prevent_initial_call=True)  # off in the layout: no comparison
     @guarded(ids.COMPARE_ERROR)
     def read_compare(on, field, choice, text, config_dict):
         if not isinstance(config_dict, dict):
