@@ -39,6 +39,9 @@ def test_the_tick_and_the_run_buttons_go_fast_and_the_views_do_not(callback_map)
     # what a press made while the page opens waits for: settings, the comparison's rows, the comparison
     for output in (f"{ids.STORE_CONFIG}.data", f"{ids.COMPARE_ROWS}.style", f"{ids.STORE_COMPARE}.data"):
         assert fast(call(named(output)))
+    # and the page's address read at page open (a press waits for them too, even on a plain page)
+    for output in (f"{ids.STORE_RESTORED}.data", f"{ids.LESSON}.value"):
+        assert fast(call(named(output)))
     views = [k for k in callback_map if not any(o in k for o in FAST_OUTPUTS)]
     assert len(views) > 20 and not any(fast(call(k)) for k in views)
     # named in a value, or as a first "output" that a second one replaces (as Flask reads it)

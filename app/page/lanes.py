@@ -7,7 +7,8 @@ stalled; a Train pressed while the page opens waits in the browser for the setti
 (settings -> comparison rows -> comparison -> run), each link of which queued behind landscapes
 too: real pages showed "training" 8-14 s after the press. ``app.front`` runs the requests this
 module names on threads of their own, which the views never hold; these callbacks only check
-settings, read records and send commands (a few ms each).
+settings, read records and send commands (a few ms each). (A page opened at its defaults no
+longer runs that chain at all: its layout holds the settings, so its press goes out at once.)
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ from typing import Callable
 
 from . import ids
 
-# A callback is in the fast lane when one of its outputs is one of these.
+# A callback is in the fast lane when one of its outputs is one of these. The last two are the
+# page's address read at page open (a link's settings; a lesson's name): Dash holds a press back
+# until every call whose outputs could lead to the settings is answered, even when the address
+# has nothing to say.
 FAST_OUTPUTS = (f"{ids.STORE_STREAM}.data", f"{ids.STORE_RUN}.data", f"{ids.STORE_CONFIG}.data",
-                f"{ids.COMPARE_ROWS}.style", f"{ids.STORE_COMPARE}.data")
+                f"{ids.COMPARE_ROWS}.style", f"{ids.STORE_COMPARE}.data", f"{ids.STORE_RESTORED}.data",
+                f"{ids.STORE_LESSON_STEPS}.data")
 MOST_BYTES = 16 * 1024  # a tick's body is ~0.5 KB and a press's ~3 KB; larger bodies queue as usual
 
 
