@@ -304,6 +304,19 @@ def test_a_busy_page_gets_no_live_3d_view_and_is_told_why(page):
     assert drawing.BUSY_3D_NOTE not in up[ids.LANDSCAPE_NOTE]["children"]
 
 
+def test_a_page_slow_to_draw_its_contour_gets_no_live_3d_view(page):
+    """A page not busy now but whose contour draws took 0.4 s (a crowded laptop: its 3-D draw
+    would take seconds) is not sent the live 3-D view; one whose contour took 50 ms is."""
+    run = _long_run(page)
+    slow = {"busy": False, "ms": {ids.GRAPH_CONTOUR: 400, ids.GRAPH_SURFACE: 100}}
+    up = updates(draw(page, run, grid=11, page_load=slow)[1])
+    assert ids.GRAPH_SURFACE not in up, "a page slow to draw was sent the live 3-D view"
+    assert drawing.BUSY_3D_NOTE in up[ids.LANDSCAPE_NOTE]["children"]
+    quick = {"busy": False, "ms": {ids.GRAPH_CONTOUR: 50}}
+    up = updates(draw(page, run, grid=11, page_load=quick)[1])
+    assert up[ids.GRAPH_SURFACE]["figure"]["data"][0]["type"] == "surface"
+
+
 def test_a_live_view_comes_no_more_often_than_its_cost_to_the_page_allows(app, page, monkeypatch):
     """While training, a view the page says took it 2 s to draw is not drawn again 1 s later
     (it may take a sixth of the page's time: every 12 s); one that took 20 ms is.

@@ -27,7 +27,8 @@ from .compute import data_view, landscape
 SURFACE_3D_EVERY_S = 2.5  # each 3-D repaint blocks a software-WebGL page for ~0.2 s
 DATA_EVERY_S = 0.9
 CONTOUR_EVERY_S = 0.3  # live contour; all three live paces stretch when the machine is busy
-BUSY_3D_NOTE = "This page is busy drawing, so the 3-D view is brought up to date less often while training."
+BUSY_3D_NOTE = ("This page is busy drawing, so the 3-D view is brought up to date less often while training "
+                "(always when the run pauses or finishes).")
 SURFACE_3D_LIVE_MAX = 21  # grid points per axis of the 3-D mesh while training
 GRAPH_2D, GRAPH_3D, GRAPH_DATA = "graph-contour", "graph-surface", "graph-data"  # the page's ids (app.page.ids)
 
@@ -42,6 +43,11 @@ class PageLoad:
 
     SHARE_INVERSE: ClassVar[int] = 6  # a live view takes at most a sixth of the page's time
     MAX_COST_S: ClassVar[float] = 30.0
+    # A page whose contour takes longer than this to draw gets no live 3-D view (as before its
+    # first 3-D view: assets/lossviz.js SLOW_2D_MS): a 3-D draw costs 4-8 contour draws, more in
+    # software WebGL. Measured under a class's load, real pages drew their live 3-D view in 1.9 s
+    # (contour 2.4 s) while their curves waited, after a first 3-D draw that had taken 0.14 s.
+    SLOW_2D_S: ClassVar[float] = 0.16
 
     @classmethod
     def of(cls, data) -> "PageLoad":
@@ -51,6 +57,11 @@ class PageLoad:
         ms = data.get("ms") if isinstance(data.get("ms"), dict) else {}
         return cls(data.get("busy") is True,
                    {k: float(v) for k, v in list(ms.items())[:32] if isinstance(k, str) and _finite(v)})
+
+    @property
+    def holds_3d(self) -> bool:
+        """No live 3-D view now: the page is busy, or draws its contour slowly (SLOW_2D_S)."""
+        return self.busy or self.cost(GRAPH_2D) > self.SLOW_2D_S
 
     def cost(self, graph: str) -> float:
         """What the page's last draw of ``graph`` took it, seconds (0: not measured)."""
@@ -100,7 +111,7 @@ def draw(services: Services, state: RunView, grid: int, span: float, directions:
         meta["cost"] = cost
         if view is not None:
             note = note or _landscape_note(state, view, span)
-            if not settled and display != "2d" and (page.busy or page.every(GRAPH_3D) > SURFACE_3D_EVERY_S * slow):
+            if not settled and display != "2d" and (page.holds_3d or page.every(GRAPH_3D) > SURFACE_3D_EVERY_S * slow):
                 note = " ".join(filter(None, [note, BUSY_3D_NOTE]))
             draw_2d = draw_2d and (drawn.get("key") != key or drawn.get("shape") != shape)
     if draw_2d:
@@ -121,7 +132,7 @@ def _due(state: RunView, drawn: dict, key: list, shape: list, display: str, sett
          page: PageLoad, now: float) -> tuple[bool, bool, bool]:
     """Which of (contour, 3-D view, data plot) to redraw now. A changed shape redraws at once;
     while training, each comes at its own pace, stretched by the server's load (``slow``) and
-    by what its last draw cost the page; the 3-D view not while the page is busy."""
+    by what its last draw cost the page; the 3-D view not while the page is busy or slow to draw."""
     want_3d = display != "2d" and (drawn.get("key3d") != key or drawn.get("shape3d") != shape
                                    or drawn.get("coarse3d", False) != (not settled))
     shown_3d, shown_2d = drawn.get("key3d") or [None, 0], drawn.get("key") or [None, 0]
@@ -134,7 +145,7 @@ def _due(state: RunView, drawn: dict, key: list, shape: list, display: str, sett
     paced = settled or now - last_drawn >= max(2 * drawn.get("cost", 0), CONTOUR_EVERY_S * slow)
     every_3d = max(SURFACE_3D_EVERY_S * slow, page.every(GRAPH_3D))
     due_3d = now - drawn.get("t3d", 0) >= every_3d or (first_live and not page.cost(GRAPH_3D))
-    draw_3d = want_3d and (settled or (not page.busy and paced and due_3d))
+    draw_3d = want_3d and (settled or (not page.holds_3d and paced and due_3d))
     paced = paced and (settled or now - drawn.get("t2d", 0) >= page.every(GRAPH_2D))
     draw_2d = (drawn.get("key") != key or drawn.get("shape") != shape) and (paced or drawn.get("shape") != shape)
     data_shown = (drawn.get("data_key") or [None])[0] == state.run_id
