@@ -30,7 +30,7 @@ def hover_name(trace: dict) -> str:
 
 def curvature(page, run, trigger=ids.INTERVAL_CURVATURE):
     dep = page.find(ids.GRAPH_SHARPNESS, "figure")
-    status, data = page.call(dep, {(ids.STORE_RUN, "data"): run, (ids.PAGE_VIEW, "value"): "curvature",
+    status, data = page.call(dep, {(ids.STORE_RUN_CURVATURE, "data"): run, (ids.PAGE_VIEW, "value"): "curvature",
                                    (trigger, "n_intervals"): 1}, changed=[f"{trigger}.n_intervals"])
     assert status == 200
     return updates(data)

@@ -316,8 +316,10 @@ def test_a_press_of_the_convexity_button_counts_when_a_run_call_overtakes_it(app
     follow(page, run, cursor)
     finished = dict(run, running=False)
     dep = page.find(ids.STORE_CONVEXITY, "data")
-    body = {**VIEW, (ids.STORE_RUN, "data"): finished, (ids.CONVEXITY_BUTTON, "n_clicks"): 1}
-    status, data = page.call(dep, body, changed=[f"{ids.STORE_RUN}.data"])  # the press's answer was dropped
+    # (the run's call, while a map exists: app.page.run_gates)
+    body = {**VIEW, (ids.STORE_RUN, "data"): finished, (ids.STORE_RUN_CONVEXITY, "data"): finished,
+            (ids.CONVEXITY_BUTTON, "n_clicks"): 1}
+    status, data = page.call(dep, body, changed=[f"{ids.STORE_RUN_CONVEXITY}.data"])  # the press's answer was dropped
     out = updates(data)
     said = out[ids.CONVEXITY_TEXT]["children"]  # rows done within the call's time: any number of them
     assert status == 200 and (said.startswith("done") or re.match(r"\d+ of \d+ rows", said)), out
@@ -325,7 +327,8 @@ def test_a_press_of_the_convexity_button_counts_when_a_run_call_overtakes_it(app
     asked = out[ids.STORE_CONVEXITY]["data"]
     assert "key" in asked and asked["clicks"] == 1
     again = {k: v for k, v in body.items() if k != (ids.CONVEXITY_BUTTON, "n_clicks")}  # (the page's count, unchanged)
-    status, data = page.call(dep, {**again, (ids.STORE_CONVEXITY, "data"): asked}, changed=[f"{ids.STORE_RUN}.data"])
+    status, data = page.call(dep, {**again, (ids.STORE_CONVEXITY, "data"): asked},
+                             changed=[f"{ids.STORE_RUN_CONVEXITY}.data"])
     out = updates(data)
     assert out[ids.INTERVAL_CONVEXITY]["disabled"] is True and "key" not in out[ids.STORE_CONVEXITY]["data"]
     assert out[ids.CONVEXITY_TEXT]["children"] == ""

@@ -25,7 +25,8 @@ def finished(page):
 
 def test_surfaces_view_draws_its_three_plots(page, finished):
     dep = page.find(ids.GRAPH_LOSS_ACCURACY, "figure")
-    status, data = page.call(dep, {**VIEW, (ids.STORE_RUN, "data"): finished}, changed=[f"{ids.STORE_RUN}.data"])
+    status, data = page.call(dep, {**VIEW, (ids.STORE_RUN_SURFACES, "data"): finished},
+                             changed=[f"{ids.STORE_RUN_SURFACES}.data"])
     assert status == 200
     out = updates(data)
     both = out[ids.GRAPH_LOSS_ACCURACY]["figure"]

@@ -83,6 +83,42 @@ def test_view_ticks_go_only_to_the_view_on_screen(app_page):
     assert not log.page_errors and not log.console_errors, (log.page_errors, log.console_errors)
 
 
+# The callbacks of the hidden panels that a change of run used to fire (app.page.run_gates).
+PANEL_OUTPUTS = (ids.GRAPH_GRADIENTS, ids.GRAPH_SHARPNESS, ids.GRAPH_LOSS_ACCURACY, ids.STORE_CONVEXITY)
+
+
+def test_a_change_of_run_sends_nothing_for_hidden_panels_and_a_panel_shown_gets_the_run(app_page):
+    """Train, Pause and the run's end change the page's run; hidden panels are not asked (each
+    call held one of the browser's six connections to the server, and the training tick queued
+    behind them). A panel brought on screen gets the run then, and draws it. Mutation caught:
+    the panels fed from the page's run itself (their calls on every change), or the gate never
+    passing the run on (the shown panel stays blank)."""
+    page, log = app_page
+    page.goto(page.url.split("?")[0] + "?epochs=60")
+    page.wait_for_function(PLOTS_DRAWN_JS, timeout=30_000)
+    asked: list[str] = []
+
+    def on_request(req):
+        if "_dash-update-component" in req.url and req.post_data:
+            asked.append(json.loads(req.post_data).get("output", ""))
+
+    page.on("request", on_request)
+    button(page, "Train").click()
+    wait_for(page, lambda s: s["status"].startswith("finished"), timeout=60, what="the run to finish")
+    page.wait_for_timeout(1000)
+    runs = [o for o in asked if f"{ids.STORE_RUN}.data" in o]
+    assert runs, "the press sent no run call"
+    panels = [o for o in asked if any(p in o for p in PANEL_OUTPUTS)]
+    assert not panels, f"hidden panels were asked on a change of run: {panels}"
+    page.get_by_text("Curvature", exact=True).click()
+    wait_for(page, lambda s: page.evaluate(f"""() => {{
+        const gd = document.querySelector('#{ids.GRAPH_SHARPNESS} .js-plotly-plot');
+        return !!gd && (gd.data || []).some(t => (t.y || []).length > 1); }}"""), timeout=30,
+             what="the curvature panel to draw the run once shown")
+    assert any(ids.GRAPH_SHARPNESS in o for o in asked)
+    assert not log.page_errors and not log.console_errors, (log.page_errors, log.console_errors)
+
+
 def test_clocks_are_read_by_the_page_timer_not_dash():
     """The two clocks never fire as dcc.Intervals (each firing was a Dash update even when its
     tick was held back); the page's timer reads them through the store of clocks."""

@@ -12,7 +12,7 @@ reach the browser.
 from __future__ import annotations
 
 from ..runs.services import Services
-from . import run_callbacks, settings_callbacks, view_callbacks
+from . import run_callbacks, run_gates, settings_callbacks, view_callbacks
 from .first_page import FirstPage
 from .run_control import command
 from .view_callbacks import PLOT_BOXES, box_styles
@@ -25,6 +25,7 @@ def register(app, services: Services, first_page: FirstPage | None = None) -> No
     ``first_page`` the default run's first figures (made on first use when not given)."""
     settings_callbacks.register(app)
     run_callbacks.register(app, services)
+    run_gates.register(app)
     view_callbacks.register(app, services, first_page or FirstPage(services.store))
     _register_panels(app, services)
 

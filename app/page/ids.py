@@ -115,6 +115,12 @@ INTERVAL_VIEW_CURVATURE = "interval-view-curvature"
 INTERVAL_VIEW_SURFACES = "interval-view-surfaces"
 STORE_CONFIG = "store-config"
 STORE_RUN = "store-run"
+# The page's run, passed on to a panel's callbacks only while that panel shows (app.page.run_gates):
+# hidden panels send no request when the run changes.
+STORE_RUN_WHY = "store-run-why"
+STORE_RUN_CURVATURE = "store-run-curvature"
+STORE_RUN_SURFACES = "store-run-surfaces"
+STORE_RUN_CONVEXITY = "store-run-convexity"  # only while a convexity map exists (a new run clears it)
 STORE_STREAM = "store-stream"
 STORE_CURSOR = "store-cursor"
 STORE_DRAWN = "store-drawn"

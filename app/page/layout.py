@@ -19,6 +19,7 @@ from .compare import COMPARE_FIELDS, field_options
 from .panels import best_rate_page, curvature_page, export_page, lesson_page, link_page, surfaces_page, upload_page, \
     why_loss_page
 from .run_callbacks import STREAM_APPLY, STREAM_STATE
+from .run_gates import PANEL_RUNS
 from .state import BY_KEY, GRID_MAX, GRID_MIN
 from ..runs import caps
 from ..runs.store import new_secret
@@ -246,7 +247,7 @@ def _stores(first: str | None, session: str):
     # The settings the controls show at first (read_settings does not run at page open): a Train
     # pressed while the page loads is sent at once, not after a settings round trip.
     return [dcc.Store(id=ids.STORE_SESSION, data=session), dcc.Store(id=ids.STORE_CONFIG, data=default_config().to_dict()),
-            dcc.Store(id=ids.STORE_COMPARE), dcc.Store(id=ids.STORE_INSPECT), dcc.Store(id=ids.STORE_RESTORED), dcc.Store(id=ids.STORE_PRESENT), dcc.Store(id=ids.STORE_RUN), dcc.Store(id=ids.STORE_STREAM),
+            dcc.Store(id=ids.STORE_COMPARE), dcc.Store(id=ids.STORE_INSPECT), dcc.Store(id=ids.STORE_RESTORED), dcc.Store(id=ids.STORE_PRESENT), dcc.Store(id=ids.STORE_RUN), *[dcc.Store(id=store) for store in PANEL_RUNS.values()], dcc.Store(id=ids.STORE_RUN_CONVEXITY), dcc.Store(id=ids.STORE_STREAM),
             dcc.Store(id=ids.STORE_CURSOR), dcc.Store(id=ids.STORE_DRAWN, data={"first": first} if first else None),
             dcc.Store(id=ids.STORE_FIRST, data=first), dcc.Store(id=ids.STORE_FIRST_3D), dcc.Store(id=ids.STORE_FIRST_3D_CALM),
             dcc.Store(id=ids.STORE_FIRST_FIGURES),

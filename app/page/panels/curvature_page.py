@@ -55,7 +55,8 @@ def register(app, services) -> None:
     @app.callback(Output(ids.GRAPH_SHARPNESS, "figure"), Output(ids.CURVATURE_NOTE, "children"),
                   Output(ids.INTERVAL_CURVATURE, "disabled"),
                   Input(ids.INTERVAL_VIEW_CURVATURE, "n_intervals"), Input(ids.INTERVAL_CURVATURE, "n_intervals"),
-                  Input(ids.STORE_RUN, "data"), Input(ids.PAGE_VIEW, "value"), State(ids.STORE_SESSION, "data"))
+                  Input(ids.STORE_RUN_CURVATURE, "data"), Input(ids.PAGE_VIEW, "value"), State(ids.STORE_SESSION, "data"),
+                  prevent_initial_call=True)  # the run comes while the panel shows (app.page.run_gates)
     @guarded(ids.CURVATURE_NOTE)
     def curvature(_n, _m, run, view, session):
         if view != "curvature" or not isinstance(run, dict):

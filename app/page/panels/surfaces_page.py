@@ -171,9 +171,11 @@ def register(app, services) -> None:
 
     @app.callback(Output(ids.GRAPH_LOSS_ACCURACY, "figure"), Output(ids.GRAPH_TRAIN_TEST, "figure"),
                   Output(ids.GRAPH_INIT_LINE, "figure"), Output(ids.SURFACES_NOTE, "children"),
-                  Input(ids.INTERVAL_VIEW_SURFACES, "n_intervals"), Input(ids.STORE_RUN, "data"), Input(ids.PAGE_VIEW, "value"),
+                  Input(ids.INTERVAL_VIEW_SURFACES, "n_intervals"), Input(ids.STORE_RUN_SURFACES, "data"),
+                  Input(ids.PAGE_VIEW, "value"),
                   Input(ids.GRID, "value"), Input(ids.RANGE, "value"), Input(ids.DIRECTIONS, "value"),
-                  Input(ids.LOG_Z, "value"), Input(ids.NORMALIZATION, "value"), State(ids.STORE_SESSION, "data"))
+                  Input(ids.LOG_Z, "value"), Input(ids.NORMALIZATION, "value"), State(ids.STORE_SESSION, "data"),
+                  prevent_initial_call=True)  # the run comes while the panel shows (app.page.run_gates)
     @guarded(ids.SURFACES_NOTE)
     def surfaces(_n, run, view, grid, span, plane, log_z, norm, session):
         hot = own_run(services, run, session) if view == "surfaces" and isinstance(run, dict) else None
@@ -185,11 +187,12 @@ def register(app, services) -> None:
                   Output(ids.GRAPH_CONVEXITY, "figure"), Output(ids.CONVEXITY_PROGRESS, "value"),
                   Output(ids.CONVEXITY_PROGRESS, "max"), Output(ids.CONVEXITY_TEXT, "children"),
                   Input(ids.CONVEXITY_BUTTON, "n_clicks"), Input(ids.INTERVAL_CONVEXITY, "n_intervals"),
-                  Input(ids.STORE_RUN, "data"),
+                  Input(ids.STORE_RUN_CONVEXITY, "data"),  # a new run, while a map exists (app.page.run_gates)
                   State(ids.STORE_CONVEXITY, "data"), State(ids.GRID, "value"), State(ids.RANGE, "value"),
-                  State(ids.DIRECTIONS, "value"), State(ids.NORMALIZATION, "value"), State(ids.STORE_SESSION, "data"))
+                  State(ids.DIRECTIONS, "value"), State(ids.NORMALIZATION, "value"), State(ids.STORE_SESSION, "data"),
+                  State(ids.STORE_RUN, "data"), prevent_initial_call=True)  # (nothing to do before a press)
     @guarded(ids.CONVEXITY_TEXT)
-    def convexity(clicks, _n, run, asked, grid, span, plane, norm, session):
+    def convexity(clicks, _n, _new_run, asked, grid, span, plane, norm, session, run):
         """The button's presses are counted against those already applied (kept with the map in
         its store), so a press counts whichever input fired this call: a call fired by the run
         (its end, say) that overtakes the press's own call, whose answer Dash then drops, still
@@ -199,7 +202,7 @@ def register(app, services) -> None:
         asked = asked if isinstance(asked, dict) else {}
         pressed = clicks > (applied if isinstance(applied, int) and not isinstance(applied, bool) else clicks)
         counted = lambda data: dict(data or {}, clicks=clicks)  # noqa: E731
-        if ctx.triggered_id == ids.STORE_RUN and not pressed:  # another run: the map belongs to the old one
+        if ctx.triggered_id == ids.STORE_RUN_CONVEXITY and not pressed:  # another run: the map belongs to the old one
             return counted(None), True, convexity_figure(None), "0", "1", ""
         hot = own_run(services, run, session) if isinstance(run, dict) else None
         if hot is None:

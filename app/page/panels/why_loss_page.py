@@ -83,7 +83,8 @@ def register(app, services) -> None:
         return titles[0], _formula(texts[0]), b_title, b_text, b_style, fig
 
     @app.callback(Output(ids.GRAPH_GRADIENTS, "figure"), Input(ids.INTERVAL_VIEW_WHY, "n_intervals"),
-                  Input(ids.STORE_RUN, "data"), Input(ids.PAGE_VIEW, "value"), State(ids.STORE_SESSION, "data"))
+                  Input(ids.STORE_RUN_WHY, "data"), Input(ids.PAGE_VIEW, "value"), State(ids.STORE_SESSION, "data"),
+                  prevent_initial_call=True)  # the run comes while the panel shows (app.page.run_gates)
     def gradients(_n, run, view, session):
         if view != "why" or not isinstance(run, dict):
             raise PreventUpdate
