@@ -42,6 +42,8 @@ from a2wsgi.wsgi import build_environ
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn_worker import UvicornWorker
 
+from .runs.priority import VIEW_NICENESS, set_thread_niceness, thread_niceness
+
 log = logging.getLogger("lossviz.front")
 
 MAX_CONNECTIONS_ENV = "LOSSVIZ_MAX_CONNECTIONS"
@@ -235,6 +237,11 @@ async def _watch(receive, ticket: _Ticket) -> None:
     ticket.gone = True
 
 
+def _view_thread() -> None:
+    """A common request thread runs at VIEW_NICENESS (app.runs.priority), never above the process."""
+    set_thread_niceness(max(thread_niceness(), VIEW_NICENESS))
+
+
 class Front:
     """The ASGI app of a process: reads each request whole, then runs ``wsgi_app`` on one of
     ``threads`` threads and takes its answer back whole (one hand-off each way: a thread never
@@ -247,7 +254,8 @@ class Front:
         self.body_limit = body_limit
         self.too_large = too_large
         self.buffered = 0  # bytes of request bodies held now
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lossviz-request")
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lossviz-request",
+                                       initializer=_view_thread)
         # The fast lane: requests ``fast`` picks by their body (the page's training tick and run
         # buttons, app.page.lanes) run on threads the others never hold.
         self.fast = fast

@@ -12,6 +12,13 @@ import threading
 # trains without pause, steps aside: its thread runs at MAX_SPEED_NICENESS.
 JOB_NICENESS = 0
 MAX_SPEED_NICENESS = 10
+# The web server's common request threads (views: landscapes, figures, page open) run a little
+# below training and the fast lane (the tick and the run buttons, app.page.lanes): under a
+# class's load a press's answer took 0.5-3.3 s while those threads and the jobs filled the CPUs.
+# Measured (bench/bench_load.py, 27 simulated + 3 real pages, 3 rounds each): runs finished at
+# p50 7.6-8.6 s (9.6-10.3 s before), first curve points at p95 1.6-2.4 s (3.5-4.9 s); the
+# price is slower live landscapes (p50 1.5-2.6 s, was 0.8-1.2 s), which pace themselves anyway.
+VIEW_NICENESS = 5
 
 
 def thread_niceness() -> int:
