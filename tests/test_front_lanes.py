@@ -124,3 +124,21 @@ def test_the_views_threads_run_below_the_fast_lane_and_training():
         view, fast = pool.submit(asyncio.run, scenario()).result()
     assert VIEW_NICENESS > JOB_NICENESS
     assert int(view[1]) == max(own, VIEW_NICENESS) and int(fast[1]) == own
+
+
+def test_a_page_opens_with_two_calls_outside_the_fast_lane():
+    """A browser keeps six connections to a server: the calls a page makes as it opens, when
+    they wait behind landscapes, hold them, and a Train pressed then (its call, then the ticks)
+    queues in the browser behind them. So the callbacks that fire at page open are the fast ones
+    (the run, the address) and two views: the first figures and the page's run's views. Mutation
+    caught: a panel's show/hide or text callback firing at open again (eight did)."""
+    from app.main import create_app
+
+    app = create_app(None, None)
+    fast = fast_lane(app.callback_map)
+    deps = app.server.test_client().get("/_dash-dependencies").get_json()
+    at_open = [d["output"] for d in deps if not d.get("clientside_function") and d.get("prevent_initial_call") is not True]
+    slow = [o for o in at_open if not fast(call(o))]
+    assert len(slow) == 2, slow
+    assert all(f"{ids.GRAPH_CONTOUR}.figure" in o for o in slow), slow
+    assert fast(call(next(o for o in at_open if o.startswith(f"{ids.LESSON_TEXT}.children@"))))

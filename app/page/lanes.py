@@ -14,6 +14,7 @@ longer runs that chain at all: its layout holds the settings, so its press goes 
 from __future__ import annotations
 
 import json
+import re
 from typing import Callable
 
 from . import ids
@@ -24,7 +25,7 @@ from . import ids
 # has nothing to say.
 FAST_OUTPUTS = (f"{ids.STORE_STREAM}.data", f"{ids.STORE_RUN}.data", f"{ids.STORE_CONFIG}.data",
                 f"{ids.COMPARE_ROWS}.style", f"{ids.STORE_COMPARE}.data", f"{ids.STORE_RESTORED}.data",
-                f"{ids.STORE_LESSON_STEPS}.data")
+                f"{ids.STORE_LESSON_STEPS}.data", f"{ids.LESSON_TEXT}.children")
 MOST_BYTES = 16 * 1024  # a tick's body is ~0.5 KB and a press's ~3 KB; larger bodies queue as usual
 
 
@@ -48,5 +49,7 @@ def fast_lane(callback_map: dict) -> Callable[[bytes], bool]:
 
 
 def _outputs(key: str, output: str) -> bool:
-    """Whether Dash's callback key (``a.b`` or ``..a.b...c.d..``) has ``output`` among its outputs."""
-    return key == output or f"..{output}.." in f".{key}."
+    """Whether Dash's callback key (``a.b`` or ``..a.b...c.d..``, an output with
+    ``allow_duplicate`` suffixed ``@hash``) has ``output`` among its outputs."""
+    plain = re.sub(r"@[0-9a-f]+", "", key)
+    return plain == output or f"..{output}.." in f".{plain}."

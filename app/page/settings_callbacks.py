@@ -152,7 +152,8 @@ def _compare_controls(app) -> None:
 
 def _compare_plane(app) -> None:
     """The planes compare mode offers (and starts on), and the Range box it does not use."""
-    @app.callback(Output(ids.RANGE, "disabled"), Output(ids.RANGE_BOX, "title"), Input(ids.COMPARE, "value"))
+    @app.callback(Output(ids.RANGE, "disabled"), Output(ids.RANGE_BOX, "title"), Input(ids.COMPARE, "value"),
+                  prevent_initial_call=True)  # compare is off in the layout
     def range_box(on):
         """Compare mode's planes are framed on both runs' paths: the Range box is off there."""
         return bool(on), range_title(bool(on))

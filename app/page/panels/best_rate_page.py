@@ -52,7 +52,8 @@ def layout() -> html.Details:
 
 
 def register(app, services) -> None:
-    @app.callback(Output(ids.BOX_BEST_RATE, "style"), Input(ids.COMPARE, "value"))
+    @app.callback(Output(ids.BOX_BEST_RATE, "style"), Input(ids.COMPARE, "value"),
+                  prevent_initial_call=True)  # hidden in the layout (compare is off)
     def show(compare):
         return {} if compare else {"display": "none"}
 

@@ -48,7 +48,8 @@ def _measured(store, hot: dict, view, budget_s: float) -> dict:
 def register(app, services) -> None:
     rescale_page.register(app, services)
 
-    @app.callback(Output(ids.BOX_CURVATURE, "style"), Input(ids.PAGE_VIEW, "value"))
+    @app.callback(Output(ids.BOX_CURVATURE, "style"), Input(ids.PAGE_VIEW, "value"),
+                  prevent_initial_call=True)  # hidden in the layout
     def show(view):
         return {} if view == "curvature" else {"display": "none"}
 

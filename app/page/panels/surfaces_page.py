@@ -163,7 +163,8 @@ def _advance_convexity(services, hot: dict, asked: dict) -> tuple:
 def register(app, services) -> None:
     forks_page.register(app, services)
 
-    @app.callback(Output(ids.BOX_SURFACES, "style"), Input(ids.PAGE_VIEW, "value"))
+    @app.callback(Output(ids.BOX_SURFACES, "style"), Input(ids.PAGE_VIEW, "value"),
+                  prevent_initial_call=True)  # hidden in the layout
     def show(view):
         # the forked-runs section (closed by default) adds a row: the grid keeps its room, the view scrolls
         return {"gridTemplateRows": "auto minmax(440px, 1fr) auto", "overflowY": "auto"} if view == "surfaces" \

@@ -55,7 +55,8 @@ def register(app, services) -> None:
     """Attach the panel's callbacks (the page's runs read through ``app.page.run_control``)."""
     from ...runs.run import load_view
 
-    @app.callback(Output(ids.BOX_WHY, "style"), Output(ids.PLOTS, "style"), Input(ids.PAGE_VIEW, "value"))
+    @app.callback(Output(ids.BOX_WHY, "style"), Output(ids.PLOTS, "style"), Input(ids.PAGE_VIEW, "value"),
+                  prevent_initial_call=True)  # the layout shows the plots
     def show_panel(view):
         why, plots = view == "why", view in (None, "plots")
         return ({} if why else {"display": "none"}), ({} if plots else {"display": "none"})
@@ -63,7 +64,8 @@ def register(app, services) -> None:
     @app.callback(Output(ids.WHY_TITLE_A, "children"), Output(ids.WHY_FORMULA_A, "children"),
                   Output(ids.WHY_TITLE_B, "children"), Output(ids.WHY_FORMULA_B, "children"),
                   Output(ids.WHY_BOX_B, "style"), Output(ids.GRAPH_PROFILE, "figure"),
-                  Input(ids.PAGE_VIEW, "value"), Input(ids.STORE_CONFIG, "data"), Input(ids.STORE_COMPARE, "data"))
+                  Input(ids.PAGE_VIEW, "value"), Input(ids.STORE_CONFIG, "data"), Input(ids.STORE_COMPARE, "data"),
+                  prevent_initial_call=True)  # drawn when the panel first shows (the layout opens on the plots)
     def formulas(view, config_dict, compare):
         if view != "why" or not isinstance(config_dict, dict):
             raise PreventUpdate
