@@ -151,6 +151,21 @@ def test_the_same_config_again_keeps_the_run_the_page_shows(page):
     assert run["run_id"] == training["run_id"] and run["running"] is True
 
 
+def test_train_trains_at_the_speed_on_screen(app):
+    """The page's run is made as it opens (at Normal); Slow chosen then, and Train pressed before
+    the Speed box's own call reached the server (or while it found no run yet): the press's call
+    carries the speed on screen, and the run trains at it. Mutation caught: the speed taken only
+    when a run is made."""
+    page = Page(app.server.test_client())
+    run = ready_run(page)
+    store = app.lossviz_services.store
+    assert store.speed(run["run_id"]) == "normal"
+    status, data = press(page, ids.TRAIN, config_for(page), run, speed="slow")
+    assert status == 200 and updates(data)[ids.STORE_RUN]["data"]["run_id"] == run["run_id"]
+    assert store.speed(run["run_id"]) == "slow"
+    press(page, ids.PAUSE, config_for(page), run)
+
+
 def test_ticks_stream_every_point_exactly_once_until_the_end(app):
     page = Page(app.server.test_client())  # its own page: a fresh run, not this module's last one
     run, cursor, _ = started_run(page, speed="fast")

@@ -221,6 +221,8 @@ def answer_presses(services: Services, owner: str, config: RunConfig, compare: d
         store.put_partners(hot["run_id"], [])
     hots = start_run(services, config, owner, speed, compare) if fresh else run_hots(store, hot)
     lead, word = hots[0], ""
+    if action in ("train", "step") and speed in SPEEDS and not fresh:
+        store.put_speed(lead["run_id"], speed)  # the speed on screen (its own call may not have come yet)
     if action:
         word = command(services, lead["run_id"], action, owner)[1]
     seq = int(store.control(lead["run_id"])["seq"])
