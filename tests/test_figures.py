@@ -410,7 +410,8 @@ def test_interpolation_figure_has_each_runs_loss_and_metric():
     metric = np.array([np.full(7, 0.9), np.r_[np.full(6, 0.8), np.nan]])
     fig = landscape_figures.interpolation_figure(ts, loss, metric, ["A (x)", "B (y)"], "accuracy")
     data = fig["data"]
-    assert [t["name"] for t in data] == ["A (x)", "B (y)"] * 2
+    assert [t["name"] for t in data] == ["A", "B"] * 2  # short: the legend fits a small presented plot
+    assert "A (x)" in data[0]["hovertemplate"] and "B (y)" in data[3]["hovertemplate"]
     assert data[0]["y"] == loss[0].tolist() and data[1]["y"] == loss[1].tolist()
     assert data[3]["y"][-1] is None and data[2]["y"] == [0.9] * 7
     assert [t["yaxis"] for t in data] == ["y", "y", "y2", "y2"]

@@ -134,10 +134,15 @@ def interpolation_figure(ts: np.ndarray, loss: np.ndarray, metric: np.ndarray, l
     for key, values in (("loss", loss), ("metric", metric)):
         for i, label in enumerate(labels):
             xa, ya = axes["loss"][i] if key == "loss" else axes["metric"]
-            run = label.split(" ")[0]  # "A"; with two losses the legend names the runs, a loss's hover its loss
-            name = label if not split else f"{run}'s {losses[i]}" if key == "loss" else run
+            # The legend names the runs by letter (their settings are in each contour's title and
+            # the status): at 18 px in presentation mode "B (SGD + momentum)" was wider than this
+            # plot at 1366x768, and plotly took the room from the plot. The hover names them whole.
+            run = label.split(" ")[0]  # "A"; with two losses a loss's hover names its loss
+            name = f"{run}'s {losses[i]}" if split and key == "loss" else run
+            what = "loss" if key == "loss" and not split else losses[i] if key == "loss" else metric_label
             data.append(dict(type="scatter", x=_floats(ts), y=_floats_or_none(values[i]), mode="lines",
                              name=name, legendgroup=str(i),
+                             hovertemplate=f"{label}<br>t %{{x:.2f}}: {what} %{{y:.4g}}<extra></extra>",
                              showlegend=key == ("metric" if split else "loss"),
                              line=dict(color=colours[i % len(colours)], width=2.5, dash=("solid", "dash")[i % 2]),
                              xaxis=xa, yaxis=ya))
