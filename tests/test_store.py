@@ -210,3 +210,41 @@ def test_a_process_threads_write_the_disk_store_one_at_a_time(tmp_path):
     assert most[0] == 1
     assert kv.get("k7-29") == b"v"
     kv.close()
+
+
+def test_decoded_arrays_are_read_without_the_python_parser(monkeypatch):
+    """np.load reads an .npy header with ast.literal_eval, whose bookkeeping CPython 3.11 shares
+    between threads: under a class's load one request failed with "SystemError: AST constructor
+    recursion depth mismatch". The store's own arrays are read without it, whole and writable;
+    a header np.save would not write still reads (through np.load). Mutation caught: np.load
+    used for every array (the patched parser raises)."""
+    import ast
+    import io
+
+    import numpy as np
+
+    from app.runs import codec
+
+    values = {"w": np.arange(12.0).reshape(3, 4), "empty": np.zeros((0, 3)), "names": np.array(["ab", "c"]),
+              "steps": np.arange(5, dtype=np.int32), "flags": np.array([True, False]),
+              "f": np.asfortranarray(np.arange(6.0).reshape(2, 3)), "odd": np.array([np.nan, np.inf, -0.0])}
+    blob = codec.encode(values)
+
+    def no_parser(*_):
+        raise AssertionError("the Python parser read an array header")
+
+    monkeypatch.setattr(ast, "literal_eval", no_parser)
+    back = codec.decode(blob)
+    for k, v in values.items():
+        assert back[k].dtype == v.dtype and back[k].shape == v.shape, k
+        assert np.array_equal(back[k], v, equal_nan=v.dtype.kind == "f"), k
+        assert back[k].flags.writeable, k
+    monkeypatch.undo()
+    buf = io.BytesIO()  # a version-2 header: not what np.save writes for these, read by np.load
+    np.lib.format.write_array(buf, np.arange(3.0), version=(2, 0))
+    raw = buf.getvalue()
+    head = b'{"a":{"__array__":[0,%d]}}' % len(raw)
+    odd = len(head).to_bytes(4, "big") + head + raw
+    assert codec.decode(odd)["a"].tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(ValueError):
+        codec.decode(len(head).to_bytes(4, "big") + head + b"\x93NUMPY" + raw[6:-8])  # cut short
