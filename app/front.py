@@ -42,7 +42,7 @@ from a2wsgi.wsgi import build_environ
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn_worker import UvicornWorker
 
-from .runs.priority import VIEW_NICENESS, set_thread_niceness, thread_niceness
+from .runs.priority import VIEW_NICENESS, step_aside
 
 log = logging.getLogger("lossviz.front")
 
@@ -237,11 +237,6 @@ async def _watch(receive, ticket: _Ticket) -> None:
     ticket.gone = True
 
 
-def _view_thread() -> None:
-    """A common request thread runs at VIEW_NICENESS (app.runs.priority), never above the process."""
-    set_thread_niceness(max(thread_niceness(), VIEW_NICENESS))
-
-
 class Front:
     """The ASGI app of a process: reads each request whole, then runs ``wsgi_app`` on one of
     ``threads`` threads and takes its answer back whole (one hand-off each way: a thread never
@@ -255,7 +250,7 @@ class Front:
         self.too_large = too_large
         self.buffered = 0  # bytes of request bodies held now
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lossviz-request",
-                                       initializer=_view_thread)
+                                       initializer=step_aside, initargs=(VIEW_NICENESS,))  # below the fast lane
         # The fast lane: requests ``fast`` picks by their body (the page's training tick and run
         # buttons, app.page.lanes) run on threads the others never hold.
         self.fast = fast

@@ -19,8 +19,8 @@ from typing import Callable
 
 from . import ids
 
-# A callback is in the fast lane when one of its outputs is one of these. The last two are the
-# page's address read at page open (a link's settings; a lesson's name): Dash holds a press back
+# A callback is in the fast lane when one of its outputs is one of these. The last three are the
+# page's address read at page open (a link's settings; a lesson's name, or why there is none): Dash holds a press back
 # until every call whose outputs could lead to the settings is answered, even when the address
 # has nothing to say.
 FAST_OUTPUTS = (f"{ids.STORE_STREAM}.data", f"{ids.STORE_RUN}.data", f"{ids.STORE_CONFIG}.data",

@@ -12,6 +12,8 @@ panel comes on screen it gets the run then; nothing goes to the server for a hid
 
 from __future__ import annotations
 
+import json
+
 from dash import Input, Output, State
 
 from . import ids
@@ -37,8 +39,6 @@ CONVEXITY_GATE_JS = """function (run, map) {
 
 
 def register(app) -> None:
-    import json
-
     app.clientside_callback(GATE_JS % json.dumps(list(PANEL_RUNS)),
                             *[Output(store, "data") for store in PANEL_RUNS.values()],
                             Input(ids.STORE_RUN, "data"), Input(ids.PAGE_VIEW, "value"))

@@ -87,7 +87,7 @@ def _read_settings(app) -> None:
 
     @app.callback(Output(ids.STORE_CONFIG, "data"), Output(ids.CONFIG_ERROR, "children"),
                   *control_inputs, Input(ids.LAYERS, "value"), Input({"type": ids.WIDTH, "index": ALL}, "value"),
-                  prevent_initial_call=True)  # the layout holds the defaults' settings (layout.first_settings)
+                  prevent_initial_call=True)  # the layout holds the defaults' settings (layout._stores)
     @guarded(ids.CONFIG_ERROR)
     def read_settings(*values):
         raw = dict(zip((c.field for c in CONTROLS), values[:len(CONTROLS)]))

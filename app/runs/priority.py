@@ -29,6 +29,12 @@ def thread_niceness() -> int:
         return 0
 
 
+def step_aside(niceness: int) -> bool:
+    """Run the calling thread at ``niceness`` or below its own priority, never above it (a
+    process started under ``nice 19`` keeps its threads there); True when set."""
+    return set_thread_niceness(max(thread_niceness(), niceness))
+
+
 def set_thread_niceness(niceness: int) -> bool:
     """Set the calling thread's nice value (lowering it needs privileges: then it stays); True when set."""
     try:
