@@ -358,16 +358,14 @@ def test_only_max_speed_steps_aside_and_the_thread_gets_its_priority_back(store,
     from app.runs import priority
 
     asked, seen = [], []
-    original = priority.set_thread_niceness
 
     def recording(niceness):
         asked.append(niceness)
-        done = original(niceness)
+        done = priority.set_thread_niceness(niceness)
         seen.append(priority.thread_niceness())
         return done
 
     monkeypatch.setattr(jobs, "set_thread_niceness", recording)
-    monkeypatch.setattr(priority, "set_thread_niceness", recording)  # (priority.step_aside's)
     hot = create_run(store, SMALL.replace(epochs=30), "o" * 32)
     store.put_speed(hot["run_id"], speed)
     send(store, hot["run_id"], "train")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from . import caps
 from .memory import IdleTrimmer, limit_arenas, trim
-from .priority import JOB_NICENESS, MAX_SPEED_NICENESS, set_thread_niceness, step_aside, thread_niceness
+from .priority import JOB_NICENESS, MAX_SPEED_NICENESS, set_thread_niceness, thread_niceness
 from .run import RunState, advance_run, publish, restore, run_state_word, save_model, save_params
 from .store import LEASE_TTL_S, RUN_TTL_S, UNTRAINED_TTL_S, RunStore
 
@@ -167,7 +167,7 @@ def _train_slice(store: RunStore, job: _Slice, run_id: str) -> None:
     t0 = time.monotonic()
     if rate == float("inf"):
         if not job.niced:  # steps aside: never to a higher priority than the thread has
-            step_aside(MAX_SPEED_NICENESS)
+            set_thread_niceness(max(thread_niceness(), MAX_SPEED_NICENESS))
             job.niced = True
         job.advance(10 ** 9, SLICE_S)
     else:
