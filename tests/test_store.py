@@ -90,6 +90,29 @@ def test_created_run_is_small_and_readable(store):
     assert view.trajectory.shape == (1, view.net.n_params)
 
 
+def test_a_write_that_races_a_delete_leaves_nothing_behind(store, monkeypatch):
+    """A job publishes as the page replaces its run: the run is deleted after the job looked for
+    the deletion mark and before it wrote. Nothing of the run may stay (it did: a 'hot' record
+    kept for hours, seen once in a full suite under load). Mutation caught: the look only before
+    the write."""
+    hot = create_run(store, SMALL, "o" * 32)
+    rid, looked = hot["run_id"], []
+    get = store.runs.get
+
+    def get_then_delete(key):  # the deletion lands right after the writer's first look
+        value = get(key)
+        if key == f"run:{rid}:gone" and not looked:
+            looked.append(key)
+            store.delete_run(rid)
+        return value
+
+    monkeypatch.setattr(store.runs, "get", get_then_delete)
+    store.put_hot(dict(hot, step=5))
+    monkeypatch.undo()
+    assert looked and store.hot(rid) is None
+    assert not [k for k in store.runs.cache.iterkeys() if str(k).startswith(f"run:{rid}:") and not str(k).endswith(":gone")]
+
+
 @pytest.mark.parametrize("run_id", [None, "", 3, "../../etc", "a" * 100, {"x": 1}])
 def test_bad_run_ids_are_misses(store, run_id):
     assert store.hot(run_id) is None

@@ -93,9 +93,14 @@ class RunStore:
         return None if raw is None else codec.decode(raw)
 
     def _put(self, run_id: str, part: str, value, ttl: float = RUN_TTL_S) -> None:
-        if self.runs.get(f"run:{run_id}:gone") is not None:
+        gone, key = f"run:{run_id}:gone", f"run:{run_id}:{part}"
+        if self.runs.get(gone) is not None:
             return  # deleted while its job was stopping: nothing of it comes back
-        self.runs.set(f"run:{run_id}:{part}", codec.encode(value), ttl)
+        self.runs.set(key, codec.encode(value), ttl)
+        # A delete between the look and the write (delete_run marks the run gone, then deletes)
+        # would leave this key behind for hours: look again, after the write.
+        if self.runs.get(gone) is not None:
+            self.runs.delete(key)
 
     def hot(self, run_id: Any) -> dict | None:
         if not isinstance(run_id, str) or not run_id.isalnum() or len(run_id) > 64:
